@@ -1,0 +1,358 @@
+//! Consumer assets and their activation: tags, AIPL, RFM, audiences, comparisons,
+//! routes, exports and dashboards.
+
+use mj_lang::ast::*;
+use mj_lang::Diagnostic;
+
+use super::model::location;
+use super::{Cx, Scope, suggest};
+use crate::codes;
+use crate::queries::DefKind;
+use crate::types::Ty;
+
+/// Quick Audience's eight R/F/M segments, overridable by a `segments { }` block.
+pub(crate) const DEFAULT_SEGMENTS: &[(&str, &str)] = &[
+    ("HHH", "高价值"),
+    ("LHH", "重点保持"),
+    ("HLH", "重点发展"),
+    ("LLH", "重点挽留"),
+    ("HHL", "一般价值"),
+    ("LHL", "一般保持"),
+    ("HLL", "一般发展"),
+    ("LLL", "潜在"),
+];
+
+const STAGES: &[&str] = &["A", "I", "P", "L"];
+
+fn entity(cx: &mut Cx<'_>, e: &Ident) -> bool {
+    cx.resolve(e, &[DefKind::OneId], "a OneID entity").is_some()
+}
+
+pub(super) fn tag(cx: &mut Cx<'_>, t: &Tag) {
+    if !entity(cx, &t.entity) {
+        return;
+    }
+    cx.stack.push(t.header.name.text.clone());
+    let ty = cx.infer(&t.expr, &Scope::Entity { entity: &t.entity.text });
+    cx.stack.pop();
+    if !ty.is_value() {
+        cx.mismatch(t.expr.span, "a tag must be a value", &ty);
+    }
+    if !t.values.is_empty() {
+        // Every literal the tag can take must be one of its declared values.
+        let mut results = Vec::new();
+        result_literals(&t.expr, &mut results);
+        let name = t.header.name.text.clone();
+        for (value, span) in results {
+            cx.tag_value(&name, &value, span);
+        }
+    }
+}
+
+/// String literals that an expression can evaluate to.
+fn result_literals(e: &Expr, out: &mut Vec<(String, Span)>) {
+    match &e.kind {
+        ExprKind::Str(s) => out.push((s.clone(), e.span)),
+        ExprKind::Case { arms, otherwise } => {
+            for a in arms {
+                result_literals(&a.value, out);
+            }
+            if let Some(o) = otherwise {
+                result_literals(o, out);
+            }
+        }
+        ExprKind::Binary(BinaryOp::Coalesce, l, r) => {
+            result_literals(l, out);
+            result_literals(r, out);
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn aipl(cx: &mut Cx<'_>, a: &Aipl) {
+    if !entity(cx, &a.entity) {
+        return;
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for s in &a.stages {
+        if !STAGES.contains(&s.name.text.as_str()) {
+            let d = Diagnostic::error(codes::UNKNOWN_STAGE, s.name.span, format!("`{}` is not an AIPL stage", s.name.text))
+                .with_span_label("unknown stage")
+                .with_help("the stages are A (认知), I (兴趣), P (购买) and L (忠诚)");
+            let d = suggest(d, &s.name, STAGES.iter().copied());
+            cx.report(d);
+        } else if seen.contains(&s.name.text.as_str()) {
+            cx.report(
+                Diagnostic::error(codes::DUPLICATE, s.name.span, format!("the stage `{}` is defined twice", s.name.text))
+                    .with_span_label("defined again"),
+            );
+        }
+        seen.push(&s.name.text);
+        cx.expect_bool(&s.expr, &Scope::Entity { entity: &a.entity.text }, "a stage rule");
+    }
+    by_dimensions(cx, &a.by, &a.entity.text);
+}
+
+/// `by channel` on an entity-level model: a dimension of a fact of that entity.
+fn by_dimensions(cx: &mut Cx<'_>, by: &[Ident], entity: &str) {
+    if by.is_empty() {
+        return;
+    }
+    let facts = crate::queries::names_by_kind(cx.db, cx.project).get(&DefKind::Fact).cloned().unwrap_or_default();
+    let mut dims: Vec<String> = Vec::new();
+    for f in &facts {
+        if let Some(def) = cx.def(f) {
+            if let ItemKind::Fact(fact) = &def.item.kind {
+                if fact.entity.as_ref().is_some_and(|e| e.text == entity) {
+                    dims.extend(fact.dims.iter().map(|b| b.name.text.clone()));
+                }
+            }
+        }
+    }
+    for b in by {
+        if !dims.contains(&b.text) {
+            let d = Diagnostic::error(
+                codes::INVALID_GRANULARITY,
+                b.span,
+                format!("`{}` is not a dimension of any business process of `{entity}`", b.text),
+            )
+            .with_span_label("unknown dimension")
+            .with_help(format!("dimensions: {}", dims.join(", ")));
+            let d = suggest(d, b, dims.iter().map(String::as_str));
+            cx.report(d);
+        }
+    }
+}
+
+pub(super) fn rfm(cx: &mut Cx<'_>, r: &Rfm) {
+    if !entity(cx, &r.entity) {
+        return;
+    }
+    let scope = Scope::Entity { entity: &r.entity.text };
+    let mut kinds = Vec::new();
+    for m in &r.measures {
+        if kinds.contains(&m.kind) {
+            cx.report(Diagnostic::error(codes::RFM_INVALID, m.span, format!("{:?} is defined twice", m.kind)).with_span_label("again"));
+        }
+        kinds.push(m.kind);
+        let t = cx.infer(&m.expr, &scope);
+        if !matches!(t, Ty::Number(_) | Ty::Unknown) {
+            cx.mismatch(m.expr.span, "an RFM measure must be a number", &t);
+        }
+        match &m.score {
+            Score::Thresholds(ts, span) => {
+                let values: Vec<f64> = ts.iter().filter_map(|t| t.parse().ok()).collect();
+                if values.windows(2).any(|w| w[0] >= w[1]) {
+                    cx.report(
+                        Diagnostic::error(codes::RFM_INVALID, *span, "score thresholds must increase")
+                            .with_span_label("not increasing")
+                            .with_help("write thresholds from low to high, such as [30, 90]"),
+                    );
+                }
+            }
+            Score::Quantiles(n, span) => {
+                if *n < 2 || *n > 10 {
+                    cx.report(Diagnostic::error(codes::RFM_INVALID, *span, "quantile scores need 2 to 10 quantiles").with_span_label("out of range"));
+                }
+            }
+        }
+    }
+    for (kind, name) in [(RfmKind::Recency, "recency"), (RfmKind::Frequency, "frequency"), (RfmKind::Monetary, "monetary")] {
+        if !kinds.contains(&kind) {
+            cx.report(
+                Diagnostic::error(codes::RFM_INVALID, r.header.name.span, format!("the RFM model `{}` has no {name}", r.header.name.text))
+                    .with_span_label(format!("missing {name}")),
+            );
+        }
+    }
+    if let Some(Baseline::Named(b)) = &r.baseline {
+        if b.text != "mean" && b.text != "median" {
+            let d = Diagnostic::error(codes::RFM_INVALID, b.span, format!("unknown baseline `{}`", b.text))
+                .with_span_label("unknown baseline")
+                .with_help("a baseline is `mean`, `median` or a number");
+            let d = suggest(d, b, ["mean", "median"].into_iter());
+            cx.report(d);
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for s in &r.segments {
+        let code = s.code.text.as_str();
+        if code.len() != 3 || !code.chars().all(|c| c == 'H' || c == 'L') {
+            cx.report(
+                Diagnostic::error(codes::RFM_INVALID, s.code.span, format!("`{code}` is not a segment code"))
+                    .with_span_label("not H/L × 3")
+                    .with_help("a segment code is three letters H or L, for R, F and M"),
+            );
+        } else if seen.contains(&code) {
+            cx.report(Diagnostic::error(codes::RFM_INVALID, s.code.span, format!("the segment `{code}` is labelled twice")).with_span_label("again"));
+        }
+        seen.push(code);
+    }
+}
+
+pub(super) fn audience(cx: &mut Cx<'_>, a: &Audience) {
+    if !entity(cx, &a.entity) {
+        return;
+    }
+    cx.stack.push(a.header.name.text.clone());
+    cx.expect_bool(&a.expr, &Scope::Entity { entity: &a.entity.text }, "an audience");
+    cx.stack.pop();
+}
+
+/// The entity of an audience, when the name is an audience.
+fn audience_entity(cx: &mut Cx<'_>, id: &Ident) -> Option<String> {
+    let def = cx.resolve(id, &[DefKind::Audience], "an audience")?;
+    match &def.item.kind {
+        ItemKind::Audience(a) => Some(a.entity.text.clone()),
+        _ => None,
+    }
+}
+
+pub(super) fn compare(cx: &mut Cx<'_>, c: &Compare) {
+    let Some(entity) = audience_entity(cx, &c.audience) else { return };
+    if c.against.text != "all" {
+        if let Some(other) = audience_entity(cx, &c.against) {
+            if other != entity {
+                cx.report(
+                    Diagnostic::error(codes::ENTITY_MISMATCH, c.against.span, format!("`{}` is an audience of {other}, not of {entity}", c.against.text))
+                        .with_span_label(format!("of {other}")),
+                );
+            }
+        }
+    }
+    for b in &c.by {
+        let Some(def) = cx.resolve(b, &[DefKind::Tag, DefKind::Aipl, DefKind::Rfm], "a tag or model") else { continue };
+        let kind = def.item.kind.clone();
+        if let Some(of) = cx.entity_of(&kind) {
+            if of != entity {
+                cx.report(
+                    Diagnostic::error(codes::ENTITY_MISMATCH, b.span, format!("`{}` is computed per {of}, not per {entity}", b.text))
+                        .with_span_label(format!("per {of}")),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn route(cx: &mut Cx<'_>, r: &Route) {
+    let Some(entity) = audience_entity(cx, &r.audience) else { return };
+    for arm in &r.arms {
+        cx.expect_bool(&arm.condition, &Scope::Entity { entity: &entity }, "a route condition");
+    }
+}
+
+pub(super) fn export(cx: &mut Cx<'_>, e: &Export) {
+    location(cx, &e.location);
+    let Some(entity) = audience_entity(cx, &e.audience) else { return };
+    let identifiers = identifier_columns(cx, &entity);
+    let scope = Scope::Entity { entity: &entity };
+    let mut names: Vec<String> = Vec::new();
+    for col in &e.columns {
+        let out_name = match (&col.alias, &col.expr.kind) {
+            (Some(a), _) => Some(a.text.clone()),
+            (None, ExprKind::Name(n)) => Some(n.text.clone()),
+            (None, _) => None,
+        };
+        match &out_name {
+            Some(n) if names.contains(n) => cx.report(
+                Diagnostic::error(codes::DUPLICATE, col.span, format!("the column `{n}` is exported twice")).with_span_label("again"),
+            ),
+            Some(n) => names.push(n.clone()),
+            None => cx.report(
+                Diagnostic::error(codes::EXPORT_UNKNOWN_COLUMN, col.span, "an exported expression needs a column name")
+                    .with_span_label("unnamed")
+                    .with_help("add `as <name>`"),
+            ),
+        }
+        export_expr(cx, &col.expr, &identifiers, &scope, false);
+    }
+}
+
+/// Identifiers of an entity, with whether any linked column carrying them is `pii`.
+fn identifier_columns(cx: &mut Cx<'_>, entity: &str) -> Vec<(String, bool)> {
+    let Some(def) = cx.def(entity) else { return Vec::new() };
+    let ItemKind::OneId(o) = def.item.kind.clone() else { return Vec::new() };
+    let mut out = Vec::new();
+    for id in &o.identifiers {
+        let mut pii = false;
+        for link in &o.links {
+            for f in link.fields.iter().filter(|f| f.identifier.text == id.name.text) {
+                if let Some(cols) = cx.table_columns(&link.source.text) {
+                    pii |= cols.iter().any(|c| c.name == f.column().text && c.pii);
+                }
+            }
+        }
+        out.push((id.name.text.clone(), pii));
+    }
+    out
+}
+
+/// Types an exported expression; `hashed` is true inside sha256(…) / md5(…) / plain(…).
+fn export_expr(cx: &mut Cx<'_>, e: &Expr, identifiers: &[(String, bool)], scope: &Scope<'_>, hashed: bool) {
+    match &e.kind {
+        ExprKind::Name(n) if n.text == "oneid" => {}
+        ExprKind::Name(n) if identifiers.iter().any(|(i, _)| *i == n.text) => {
+            let pii = identifiers.iter().any(|(i, p)| *i == n.text && *p);
+            if pii && !hashed {
+                cx.report(
+                    Diagnostic::error(codes::PII_IN_CLEAR, e.span, format!("`{}` is personal information and would be exported in clear", n.text))
+                        .with_span_label("pii in clear")
+                        .with_help("hash it with sha256(…) or md5(…), or write plain(…) to export it in clear on purpose")
+                        .with_replacement("hash it with sha256", e.span, format!("sha256({})", n.text)),
+                );
+            }
+        }
+        ExprKind::Call(f, args) if matches!(f.text.as_str(), "sha256" | "md5" | "plain") => {
+            for a in args {
+                if let Arg::Positional { value, .. } = a {
+                    export_expr(cx, value, identifiers, scope, true);
+                }
+            }
+        }
+        _ => {
+            let t = cx.infer(e, scope);
+            if !t.is_value() {
+                cx.mismatch(e.span, "an exported column must be a value", &t);
+            }
+        }
+    }
+}
+
+pub(super) fn dashboard(cx: &mut Cx<'_>, d: &Dashboard) {
+    for w in &d.widgets {
+        match &w.kind {
+            WidgetKind::Trend { model, by, .. } => {
+                if let Some(def) = cx.resolve(model, &[DefKind::Aipl, DefKind::Rfm, DefKind::Audience], "an AIPL model, RFM model or audience") {
+                    let kind = def.item.kind.clone();
+                    if let Some(entity) = cx.entity_of(&kind) {
+                        by_dimensions(cx, by, &entity);
+                    }
+                }
+            }
+            WidgetKind::Flow { model, .. } => {
+                cx.resolve(model, &[DefKind::Aipl], "an AIPL model");
+            }
+            WidgetKind::Contribution { dimension, target } => {
+                let ExprKind::Field(base, stage) = &target.kind else {
+                    cx.report(
+                        Diagnostic::error(codes::TYPE_MISMATCH, target.span, "contribution is to a stage of an AIPL model")
+                            .with_span_label("not a stage")
+                            .with_help("write `contribution channel to brand.P`"),
+                    );
+                    continue;
+                };
+                let ExprKind::Name(model) = &base.kind else { continue };
+                let Some(def) = cx.resolve(model, &[DefKind::Aipl], "an AIPL model") else { continue };
+                let ItemKind::Aipl(a) = def.item.kind.clone() else { continue };
+                let ty = Ty::Stage(model.text.clone());
+                cx.expect_like(&ty, &Expr { kind: ExprKind::Name(stage.clone()), span: stage.span }, &Scope::Metrics);
+                by_dimensions(cx, std::slice::from_ref(dimension), &a.entity.text);
+            }
+            WidgetKind::Kpi { metrics } => {
+                for m in metrics {
+                    cx.resolve(m, &[DefKind::Derived, DefKind::Composite], "a derived or composite metric");
+                }
+            }
+        }
+    }
+}
