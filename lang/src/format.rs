@@ -780,3 +780,21 @@ pub fn quote(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// The structure of a module with positions removed, for checking that formatting
+/// changed layout only.
+pub fn structure(module: &Module) -> String {
+    let text = format!("{:?}", module.items);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '@' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(|c| c.is_ascii_digit() || *c == '.') {
+                chars.next();
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}

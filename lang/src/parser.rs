@@ -133,9 +133,11 @@ struct Lower {
 type StmtRules = &'static [(&'static str, Rule)];
 
 impl Lower {
+    /// The span of a pair without the whitespace and comments that pest's implicit
+    /// skipping leaves at its end (after a trailing optional element).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, s.start(), s.start() + trim_trivia(pair.as_str()))
     }
 
     fn error(&self, start: usize, end: usize, message: String) {
@@ -1076,6 +1078,37 @@ pub const ITEM_KEYWORDS: &[&str] = &[
     "composite", "check", "oneid", "tag", "aipl", "rfm", "audience", "compare", "route", "export",
     "scan", "dashboard", "fn",
 ];
+
+/// The length of `s` without trailing whitespace and `//` comments.
+fn trim_trivia(s: &str) -> usize {
+    let mut end = s.trim_end().len();
+    loop {
+        let line_start = s[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &s[line_start..end];
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut cut = None;
+        for (i, c) in line.char_indices() {
+            if in_string {
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => {}
+                }
+            } else if c == '"' {
+                in_string = true;
+            } else if line[i..].starts_with("//") {
+                cut = Some(i);
+                break;
+            }
+        }
+        match cut {
+            Some(i) => end = s[..line_start + i].trim_end().len(),
+            None => return end,
+        }
+    }
+}
 
 /// Length of the token at the start of `s`: a word, a string, or one character.
 fn first_token_len(s: &str) -> usize {

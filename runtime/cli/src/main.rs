@@ -1,1 +1,117 @@
-fn main(){}
+//! `mj`: the command line of the mj modeling language.
+
+mod project;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "mj", version, about = "Compiler and runtime for .mj consumer-data models")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a project (a folder with mj.toml) or .mj files and report problems.
+    Check {
+        /// A project folder or .mj files (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Output format of the diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Rewrite .mj files in the canonical layout.
+    Fmt {
+        /// A project folder or .mj files (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Change nothing; exit 1 if a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { paths, format } => check(&paths, format),
+        Command::Fmt { paths, check } => fmt(&paths, check),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(paths: &[PathBuf], format: Format) -> Result<ExitCode, String> {
+    let files = project::load(paths)?;
+    let db = mj_compiler::Database::default();
+    let project = mj_compiler::load(&db, &files.inputs());
+    let diags = mj_compiler::all_diagnostics(&db, project);
+    let texts = render::Texts::new(&db, project);
+    match format {
+        Format::Json => println!("{}", render::json(&diags, &texts)),
+        Format::Human => {
+            let mut err = std::io::stderr().lock();
+            render::human(&mut err, &diags, &texts);
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            let warnings = diags.len() - errors;
+            eprintln!(
+                "{}: {} file(s), {errors} error(s), {warnings} warning(s)",
+                if errors > 0 { "failed" } else { "ok" },
+                files.files.len()
+            );
+        }
+    }
+    Ok(if diags.iter().any(|d| d.is_error()) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn fmt(paths: &[PathBuf], check_only: bool) -> Result<ExitCode, String> {
+    let files = project::load(paths)?;
+    let mut unformatted = 0;
+    let mut broken = 0;
+    for (i, f) in files.files.iter().enumerate() {
+        let parsed = mj_lang::parse(mj_lang::ast::FileId(i as u32), &f.text);
+        if !parsed.errors.is_empty() {
+            broken += 1;
+            eprintln!("{}: cannot format a file with syntax errors (run `mj check`)", f.display);
+            continue;
+        }
+        let formatted = mj_lang::format(&parsed.module, &f.text);
+        if formatted == f.text {
+            continue;
+        }
+        // Formatting must change layout only: same tree, same comments.
+        let again = mj_lang::parse(mj_lang::ast::FileId(i as u32), &formatted);
+        let same = again.errors.is_empty()
+            && mj_lang::format::structure(&again.module) == mj_lang::format::structure(&parsed.module)
+            && again.module.comments.len() == parsed.module.comments.len();
+        if !same {
+            return Err(format!("{}: formatting would change the meaning of the file; it was left as it is (please report this)", f.display));
+        }
+        unformatted += 1;
+        if check_only {
+            println!("{}: not formatted", f.display);
+        } else {
+            std::fs::write(&f.path, &formatted).map_err(|e| format!("{}: {e}", f.display))?;
+            println!("{}: formatted", f.display);
+        }
+    }
+    if broken > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(if check_only && unformatted > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
