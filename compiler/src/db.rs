@@ -62,7 +62,12 @@ impl Database {
 
     /// The queries executed since the last call, as `query_name(id)` strings.
     pub fn take_log(&self) -> Vec<String> {
-        self.log.lock().expect("log lock").as_mut().map(std::mem::take).unwrap_or_default()
+        self.log
+            .lock()
+            .expect("log lock")
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 }
 

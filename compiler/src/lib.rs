@@ -17,9 +17,19 @@ use mj_lang::ast::FileId;
 
 /// Creates a project from `(path, text)` pairs; the standard library is added first.
 pub fn load(db: &Database, files: &[(String, String)]) -> Project {
-    let mut inputs = vec![SourceFile::new(db, FileId(0), queries::STD_PATH.to_string(), queries::std_source().to_string())];
+    let mut inputs = vec![SourceFile::new(
+        db,
+        FileId(0),
+        queries::STD_PATH.to_string(),
+        queries::std_source().to_string(),
+    )];
     for (i, (path, text)) in files.iter().enumerate() {
-        inputs.push(SourceFile::new(db, FileId(i as u32 + 1), path.clone(), text.clone()));
+        inputs.push(SourceFile::new(
+            db,
+            FileId(i as u32 + 1),
+            path.clone(),
+            text.clone(),
+        ));
     }
     Project::new(db, inputs)
 }

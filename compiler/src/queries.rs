@@ -38,7 +38,11 @@ pub fn file_items(db: &dyn Db, file: SourceFile) -> Arc<Vec<Item>> {
     let items = &parse(db, file).module.items;
     let stripped = items
         .iter()
-        .filter_map(|item| serde_json::to_value(item).ok().and_then(|v| serde_json::from_value(v).ok()))
+        .filter_map(|item| {
+            serde_json::to_value(item)
+                .ok()
+                .and_then(|v| serde_json::from_value(v).ok())
+        })
         .collect();
     Arc::new(stripped)
 }
@@ -135,11 +139,23 @@ pub fn project_index(db: &dyn Db, project: Project) -> Arc<Index> {
             let ordinal = ordinal as u32;
             if let ItemKind::Glossary(g) = &item.kind {
                 for (i, root) in g.roots.iter().enumerate() {
-                    index.roots.entry(root.name.text.clone()).or_default().push((file, ordinal, i as u32));
+                    index
+                        .roots
+                        .entry(root.name.text.clone())
+                        .or_default()
+                        .push((file, ordinal, i as u32));
                 }
             }
             if let (Some(kind), Some(header)) = (DefKind::of(&item.kind), item.kind.header()) {
-                index.defs.entry(header.name.text.clone()).or_default().push(DefRef { file, ordinal, kind });
+                index
+                    .defs
+                    .entry(header.name.text.clone())
+                    .or_default()
+                    .push(DefRef {
+                        file,
+                        ordinal,
+                        kind,
+                    });
             }
         }
     }
@@ -154,7 +170,9 @@ pub fn roots(db: &dyn Db, project: Project) -> Arc<BTreeMap<String, Option<Strin
         for item in file_items(db, file).iter() {
             if let ItemKind::Glossary(g) = &item.kind {
                 for root in &g.roots {
-                    roots.entry(root.name.text.clone()).or_insert_with(|| root.unit.as_ref().map(|u| u.kind.text.clone()));
+                    roots
+                        .entry(root.name.text.clone())
+                        .or_insert_with(|| root.unit.as_ref().map(|u| u.kind.text.clone()));
                 }
             }
         }
@@ -213,9 +231,18 @@ pub struct Def {
 /// `pay_amt` re-runs only when `pay_amt`'s definition changes.
 #[salsa::tracked(returns(ref))]
 pub fn lookup<'db>(db: &'db dyn Db, project: Project, name: Name<'db>) -> Option<Def> {
-    let def = project_index(db, project).defs.get(name.text(db))?.first().copied()?;
+    let def = project_index(db, project)
+        .defs
+        .get(name.text(db))?
+        .first()
+        .copied()?;
     let item = file_items(db, def.file).get(def.ordinal as usize)?.clone();
-    Some(Def { kind: def.kind, file: def.file, ordinal: def.ordinal, item })
+    Some(Def {
+        kind: def.kind,
+        file: def.file,
+        ordinal: def.ordinal,
+        item,
+    })
 }
 
 /// Diagnostics of one file: syntax errors and every check that looks at one item.
@@ -241,7 +268,9 @@ pub fn all_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
         diags.extend(check_file(db, project, file).iter().cloned());
     }
     diags.extend(check_project(db, project).iter().cloned());
-    diags.sort_by(|a, b| (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code)));
+    diags.sort_by(|a, b| {
+        (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code))
+    });
     diags.dedup();
     diags
 }

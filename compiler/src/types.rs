@@ -20,13 +20,23 @@ impl Unit {
         Unit::default()
     }
     pub fn currency(code: Option<String>) -> Unit {
-        Unit { currency: 1, code, ..Unit::default() }
+        Unit {
+            currency: 1,
+            code,
+            ..Unit::default()
+        }
     }
     pub fn count() -> Unit {
-        Unit { count: 1, ..Unit::default() }
+        Unit {
+            count: 1,
+            ..Unit::default()
+        }
     }
     pub fn ratio() -> Unit {
-        Unit { ratio: true, ..Unit::default() }
+        Unit {
+            ratio: true,
+            ..Unit::default()
+        }
     }
 
     pub fn is_none(&self) -> bool {
@@ -89,14 +99,22 @@ impl fmt::Display for Unit {
             None => "currency".to_string(),
         };
         for (name, power) in [(cur, self.currency), ("count".to_string(), self.count)] {
-            let part = if power.abs() == 1 { name } else { format!("{name}^{}", power.abs()) };
+            let part = if power.abs() == 1 {
+                name
+            } else {
+                format!("{name}^{}", power.abs())
+            };
             match power.signum() {
                 1 => num.push(part),
                 -1 => den.push(part),
                 _ => {}
             }
         }
-        let mut s = if num.is_empty() { String::new() } else { num.join("·") };
+        let mut s = if num.is_empty() {
+            String::new()
+        } else {
+            num.join("·")
+        };
         if !den.is_empty() {
             if s.is_empty() {
                 s.push('1');
@@ -158,7 +176,16 @@ impl Ty {
 
     /// A scalar that can be stored in a column.
     pub fn is_value(&self) -> bool {
-        !matches!(self, Ty::Table(_) | Ty::Dimension(_) | Ty::Row(_) | Ty::Capture | Ty::Layout | Ty::Output | Ty::Location)
+        !matches!(
+            self,
+            Ty::Table(_)
+                | Ty::Dimension(_)
+                | Ty::Row(_)
+                | Ty::Capture
+                | Ty::Layout
+                | Ty::Output
+                | Ty::Location
+        )
     }
 
     pub fn is_stringlike(&self) -> bool {
@@ -245,7 +272,9 @@ mod tests {
         assert_eq!(aov.to_string(), "currency(CNY)/count");
         let share = Unit::currency(None).div(&Unit::currency(None));
         assert_eq!(share.to_string(), "ratio");
-        assert!(!Unit::currency(Some("CNY".into())).compatible(&Unit::currency(Some("USD".into()))));
+        assert!(
+            !Unit::currency(Some("CNY".into())).compatible(&Unit::currency(Some("USD".into())))
+        );
         assert!(!Unit::currency(None).compatible(&Unit::count()));
     }
 }

@@ -46,12 +46,20 @@ impl<'de> Deserialize<'de> for Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span { file, start: start as u32, end: end as u32 }
+        Span {
+            file,
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// The smallest span that covers both.
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -616,10 +624,23 @@ pub struct Widget {
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum WidgetKind {
-    Trend { model: Ident, over: Quantity, by: Vec<Ident> },
-    Flow { model: Ident, from: Quantity, to: Option<Quantity> },
-    Contribution { dimension: Ident, target: Expr },
-    Kpi { metrics: Vec<Ident> },
+    Trend {
+        model: Ident,
+        over: Quantity,
+        by: Vec<Ident>,
+    },
+    Flow {
+        model: Ident,
+        from: Quantity,
+        to: Option<Quantity>,
+    },
+    Contribution {
+        dimension: Ident,
+        target: Expr,
+    },
+    Kpi {
+        metrics: Vec<Ident>,
+    },
 }
 
 // ------------------------------------------------------------------ built-in functions
@@ -663,8 +684,15 @@ pub enum ExprKind {
     Call(Ident, Vec<Arg>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
-    In { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Case { arms: Vec<CaseArm>, otherwise: Option<Box<Expr>> },
+    In {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Case {
+        arms: Vec<CaseArm>,
+        otherwise: Option<Box<Expr>>,
+    },
 }
 
 /// A number with a unit: `15d`, `3km`, `1.6m`, `10deg`, `500cny`.
@@ -726,7 +754,10 @@ impl QuantityUnit {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum Arg {
     /// `expr` or `source where condition`.
-    Positional { value: Expr, filter: Option<Expr> },
+    Positional {
+        value: Expr,
+        filter: Option<Expr>,
+    },
     Named(NamedArg),
 }
 

@@ -76,7 +76,10 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
+        }
     }
 
     pub fn with_span_label(mut self, label: impl Into<String>) -> Diagnostic {
@@ -85,7 +88,10 @@ impl Diagnostic {
     }
 
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -95,7 +101,10 @@ impl Diagnostic {
     }
 
     pub fn with_fix(mut self, message: impl Into<String>, edits: Vec<TextEdit>) -> Diagnostic {
-        self.fix = Some(Fix { message: message.into(), edits });
+        self.fix = Some(Fix {
+            message: message.into(),
+            edits,
+        });
         self
     }
 
@@ -106,7 +115,13 @@ impl Diagnostic {
         span: Span,
         replacement: impl Into<String>,
     ) -> Diagnostic {
-        self.with_fix(message, vec![TextEdit { span, replacement: replacement.into() }])
+        self.with_fix(
+            message,
+            vec![TextEdit {
+                span,
+                replacement: replacement.into(),
+            }],
+        )
     }
 
     pub fn is_error(&self) -> bool {
@@ -125,7 +140,9 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
             line_start = i + 1;
         }
     }
-    let column = text.get(line_start..offset).map_or(offset - line_start, |s| s.chars().count());
+    let column = text
+        .get(line_start..offset)
+        .map_or(offset - line_start, |s| s.chars().count());
     (line, column + 1)
 }
 
@@ -136,7 +153,10 @@ pub fn apply_edits(text: &str, edits: &[&TextEdit]) -> String {
     let mut out = text.to_string();
     for edit in edits {
         let range = edit.span.range();
-        if range.end <= out.len() && out.is_char_boundary(range.start) && out.is_char_boundary(range.end) {
+        if range.end <= out.len()
+            && out.is_char_boundary(range.start)
+            && out.is_char_boundary(range.end)
+        {
             out.replace_range(range, &edit.replacement);
         }
     }

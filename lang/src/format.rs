@@ -16,12 +16,24 @@ const INDENT: &str = "  ";
 /// Formats a parsed module. `text` is the text it was parsed from (for comments and
 /// blank lines).
 pub fn format(module: &Module, text: &str) -> String {
-    let mut p = Printer { out: String::new(), indent: 0, comments: &module.comments, next: 0, text };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: &module.comments,
+        next: 0,
+        text,
+        align: None,
+    };
+    let aligns = alignments(module, text);
     let mut prev: Option<(&Item, bool)> = None;
-    for item in &module.items {
+    for (item, align) in module.items.iter().zip(aligns) {
+        p.align = align;
         let multiline_before = prev.is_some_and(|(_, multi)| multi);
         if let Some((prev_item, _)) = prev {
-            let next_start = p.comments.get(p.next).map_or(item.span.start, |c| c.span.start.min(item.span.start));
+            let next_start = p
+                .comments
+                .get(p.next)
+                .map_or(item.span.start, |c| c.span.start.min(item.span.start));
             let gap = p.blank_between(prev_item.span.end, next_start);
             if gap || multiline_before || is_block(item) {
                 p.out.push('\n');
@@ -44,6 +56,69 @@ pub fn format(module: &Module, text: &str) -> String {
     p.out
 }
 
+/// Display width: wide (CJK, full-width) characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if c >= '\u{2e80}' { 2 } else { 1 }).sum()
+}
+
+/// For each item, the widths to align its header to when it is in a run of one-line
+/// items of the same kind with no blank line or comment between them.
+fn alignments(module: &Module, text: &str) -> Vec<Option<(usize, usize)>> {
+    let alignable = |k: &ItemKind| {
+        matches!(
+            k,
+            ItemKind::Atomic(_)
+                | ItemKind::Modifier(_)
+                | ItemKind::Period(_)
+                | ItemKind::Derived(_)
+                | ItemKind::Composite(_)
+        )
+    };
+    let items = &module.items;
+    let mut out = vec![None; items.len()];
+    let mut start = 0;
+    while start < items.len() {
+        let mut end = start + 1;
+        if alignable(&items[start].kind) {
+            while end < items.len() {
+                let (a, b) = (&items[end - 1], &items[end]);
+                let between = &text[(a.span.end as usize).min(text.len())
+                    ..(b.span.start as usize).min(text.len())];
+                let joined = between.matches('\n').count() == 1 && !between.contains("//");
+                if !joined
+                    || a.kind.keyword() != b.kind.keyword()
+                    || text[a.span.range()].contains('\n')
+                {
+                    break;
+                }
+                end += 1;
+            }
+            if end - start > 1 {
+                let headers: Vec<&Header> = items[start..end]
+                    .iter()
+                    .filter_map(|i| i.kind.header())
+                    .collect();
+                let nw = headers
+                    .iter()
+                    .map(|h| width(&h.name.text))
+                    .max()
+                    .unwrap_or(0);
+                let dw = headers
+                    .iter()
+                    .filter_map(|h| h.display.as_ref())
+                    .map(|d| width(&quote(&d.value)))
+                    .max()
+                    .unwrap_or(0);
+                for slot in &mut out[start..end] {
+                    *slot = Some((nw, dw));
+                }
+            }
+        }
+        start = end;
+    }
+    out
+}
+
 fn is_block(item: &Item) -> bool {
     matches!(
         item.kind,
@@ -63,6 +138,8 @@ fn is_block(item: &Item) -> bool {
 }
 
 struct Printer<'a> {
+    /// Widths of the name and display name to pad to, in a run of one-line items.
+    align: Option<(usize, usize)>,
     out: String,
     indent: usize,
     comments: &'a [Comment],
@@ -96,7 +173,10 @@ impl Printer<'_> {
             return false;
         }
         let parts: Vec<&str> = self.text[from..to].split('\n').collect();
-        parts.len() > 2 && parts[1..parts.len() - 1].iter().any(|l| l.trim().is_empty())
+        parts.len() > 2
+            && parts[1..parts.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 
     /// Writes the comments that start before `pos`, each on its own line.
@@ -109,7 +189,12 @@ impl Printer<'_> {
             self.newline();
             self.next += 1;
             // Keep one blank line after a comment block that had one.
-            if let Some(n) = self.comments.get(self.next).map(|n| n.span.start).or(Some(pos)) {
+            if let Some(n) = self
+                .comments
+                .get(self.next)
+                .map(|n| n.span.start)
+                .or(Some(pos))
+            {
                 if n != u32::MAX && n > c.span.end && self.blank_between(c.span.end, n) {
                     self.newline();
                 }
@@ -145,7 +230,10 @@ impl Printer<'_> {
 
     fn stmt_start(&mut self, span: Span, prev_end: &mut Option<u32>) {
         if let Some(end) = *prev_end {
-            let next_start = self.comments.get(self.next).map_or(span.start, |c| c.span.start.min(span.start));
+            let next_start = self
+                .comments
+                .get(self.next)
+                .map_or(span.start, |c| c.span.start.min(span.start));
             if self.blank_between(end, next_start) {
                 self.newline();
             }
@@ -165,6 +253,26 @@ impl Printer<'_> {
         self.leading_comments(end, true);
         self.indent -= 1;
         self.line("}");
+    }
+
+    /// `name "display"`, padded when the item is part of an aligned run.
+    fn head(&self, h: &Header) -> String {
+        let Some((nw, dw)) = self.align else {
+            return header(h);
+        };
+        let mut s = h.name.text.clone();
+        s.push_str(&" ".repeat(nw.saturating_sub(width(&s))));
+        if dw > 0 {
+            let d = h
+                .display
+                .as_ref()
+                .map(|d| quote(&d.value))
+                .unwrap_or_default();
+            s.push(' ');
+            s.push_str(&d);
+            s.push_str(&" ".repeat(dw.saturating_sub(width(&d))));
+        }
+        s
     }
 
     // ------------------------------------------------------------------ items
@@ -200,9 +308,18 @@ impl Printer<'_> {
                 self.close(end);
             }
             ItemKind::Source(s) => {
-                let head = format!("source {} from {}", header(&s.header), location(&s.location));
+                let head = format!(
+                    "source {} from {}",
+                    header(&s.header),
+                    location(&s.location)
+                );
                 self.open(&head);
-                let width = s.columns.iter().map(|c| c.name.text.len()).max().unwrap_or(0);
+                let width = s
+                    .columns
+                    .iter()
+                    .map(|c| c.name.text.len())
+                    .max()
+                    .unwrap_or(0);
                 let mut prev = None;
                 for c in &s.columns {
                     let mut t = format!("{:width$} {}", c.name.text, c.ty.name.text);
@@ -227,25 +344,35 @@ impl Printer<'_> {
                 self.close(end);
             }
             ItemKind::Dimension(d) => {
-                self.open(&format!("dimension {} from {}", header(&d.header), d.source.text));
+                self.open(&format!(
+                    "dimension {} from {}",
+                    header(&d.header),
+                    d.source.text
+                ));
                 let mut prev = None;
                 if let Some(k) = &d.key {
                     self.stmt(k.span, &mut prev, &format!("key {}", k.text));
                 }
                 if let Some(first) = d.attributes.first() {
                     let names: Vec<&str> = d.attributes.iter().map(|a| a.text.as_str()).collect();
-                    let span = first.span.to(d.attributes.last().map_or(first.span, |a| a.span));
-                    self.stmt(span, &mut prev, &format!("attributes {{ {} }}", names.join(", ")));
+                    let span = first
+                        .span
+                        .to(d.attributes.last().map_or(first.span, |a| a.span));
+                    self.stmt(
+                        span,
+                        &mut prev,
+                        &format!("attributes {{ {} }}", names.join(", ")),
+                    );
                 }
                 self.close(end);
             }
             ItemKind::Fact(f) => self.fact(f, end),
             ItemKind::Atomic(a) => {
-                let s = format!("atomic {} = ", header(&a.header));
+                let s = format!("atomic {} = ", self.head(&a.header));
                 self.expr_stmt(&s, &a.expr);
             }
             ItemKind::Modifier(m) => {
-                let s = format!("modifier {} on {} = ", header(&m.header), m.process.text);
+                let s = format!("modifier {} on {} = ", self.head(&m.header), m.process.text);
                 self.expr_stmt(&s, &m.expr);
             }
             ItemKind::Period(p) => {
@@ -268,11 +395,16 @@ impl Printer<'_> {
                     }
                     .to_string(),
                 };
-                self.line(&format!("period {} = {}", header(&p.header), spec));
+                self.line(&format!("period {} = {}", self.head(&p.header), spec));
             }
             ItemKind::Derived(d) => {
                 let q: Vec<&str> = d.qualifiers.iter().map(|i| i.text.as_str()).collect();
-                let mut s = format!("derived {} = {}[{}]", header(&d.header), d.atomic.text, q.join(", "));
+                let mut s = format!(
+                    "derived {} = {}[{}]",
+                    self.head(&d.header),
+                    d.atomic.text,
+                    q.join(", ")
+                );
                 if !d.by.is_empty() {
                     s.push_str(" by ");
                     s.push_str(&idents(&d.by));
@@ -280,15 +412,20 @@ impl Printer<'_> {
                 self.line(&s);
             }
             ItemKind::Composite(c) => {
-                let s = format!("composite {} = ", header(&c.header));
+                let s = format!("composite {} = ", self.head(&c.header));
                 self.expr_stmt(&s, &c.expr);
             }
             ItemKind::Check(c) => {
-                let sev = c.severity.as_ref().map(|s| format!(" severity {}", s.text)).unwrap_or_default();
+                let sev = c
+                    .severity
+                    .as_ref()
+                    .map(|s| format!(" severity {}", s.text))
+                    .unwrap_or_default();
                 match &c.rule {
-                    CheckRule::Unique { process, column } => {
-                        self.line(&format!("check unique {}.{}{sev}", process.text, column.text))
-                    }
+                    CheckRule::Unique { process, column } => self.line(&format!(
+                        "check unique {}.{}{sev}",
+                        process.text, column.text
+                    )),
                     CheckRule::Expr(e) => {
                         self.pad();
                         let t = self.expr(e, 0);
@@ -334,11 +471,17 @@ impl Printer<'_> {
                 self.expr_stmt(&s, &a.expr);
             }
             ItemKind::Compare(c) => {
-                self.line(&format!("compare {} against {} by {}", c.audience.text, c.against.text, idents(&c.by)));
+                self.line(&format!(
+                    "compare {} against {} by {}",
+                    c.audience.text,
+                    c.against.text,
+                    idents(&c.by)
+                ));
             }
             ItemKind::Route(r) => {
                 self.open(&format!("route {}", r.audience.text));
-                let conds: Vec<String> = r.arms.iter().map(|a| self.expr(&a.condition, 0)).collect();
+                let conds: Vec<String> =
+                    r.arms.iter().map(|a| self.expr(&a.condition, 0)).collect();
                 let width = conds
                     .iter()
                     .map(|c| c.chars().count())
@@ -358,7 +501,11 @@ impl Printer<'_> {
                 self.close(end);
             }
             ItemKind::Export(e) => {
-                self.open(&format!("export {} to {}", e.audience.text, location(&e.location)));
+                self.open(&format!(
+                    "export {} to {}",
+                    e.audience.text,
+                    location(&e.location)
+                ));
                 let mut prev = None;
                 for c in &e.columns {
                     let mut s = self.expr(&c.expr, 0);
@@ -393,7 +540,11 @@ impl Printer<'_> {
                             s
                         }
                         WidgetKind::Contribution { dimension, target } => {
-                            format!("contribution {} to {}", dimension.text, self.expr(target, 0))
+                            format!(
+                                "contribution {} to {}",
+                                dimension.text,
+                                self.expr(target, 0)
+                            )
                         }
                         WidgetKind::Kpi { metrics } => format!("kpi {}", idents(metrics)),
                     };
@@ -402,8 +553,24 @@ impl Printer<'_> {
                 self.close(end);
             }
             ItemKind::Function(f) => {
-                let ps: Vec<String> = f.params.iter().map(|p| format!("{}: {}{}", p.name.text, p.ty.text, if p.optional { "?" } else { "" })).collect();
-                let mut s = format!("fn {}({}) -> {}", f.header.name.text, ps.join(", "), f.returns.text);
+                let ps: Vec<String> = f
+                    .params
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}: {}{}",
+                            p.name.text,
+                            p.ty.text,
+                            if p.optional { "?" } else { "" }
+                        )
+                    })
+                    .collect();
+                let mut s = format!(
+                    "fn {}({}) -> {}",
+                    f.header.name.text,
+                    ps.join(", "),
+                    f.returns.text
+                );
                 for flag in &f.flags {
                     s.push(' ');
                     s.push_str(&flag.text);
@@ -426,7 +593,11 @@ impl Printer<'_> {
         self.open(&head);
         let mut prev = None;
         if let Some(first) = f.grain.first() {
-            self.stmt(first.span, &mut prev, &format!("grain {}", idents(&f.grain)));
+            self.stmt(
+                first.span,
+                &mut prev,
+                &format!("grain {}", idents(&f.grain)),
+            );
         }
         if let Some(t) = &f.time {
             self.stmt(t.span, &mut prev, &format!("time {}", t.text));
@@ -453,7 +624,12 @@ impl Printer<'_> {
     fn oneid(&mut self, o: &OneId, end: u32) {
         self.open(&format!("oneid {}", header(&o.header)));
         let mut prev = None;
-        let width = o.identifiers.iter().map(|i| i.name.text.len()).max().unwrap_or(0);
+        let width = o
+            .identifiers
+            .iter()
+            .map(|i| i.name.text.len())
+            .max()
+            .unwrap_or(0);
         for id in &o.identifiers {
             let mut s = format!("identifier {:width$}", id.name.text);
             if let Some(n) = &id.normalize {
@@ -475,7 +651,12 @@ impl Printer<'_> {
             }
             self.stmt(id.span, &mut prev, s.trim_end());
         }
-        let width = o.links.iter().map(|l| l.source.text.len()).max().unwrap_or(0);
+        let width = o
+            .links
+            .iter()
+            .map(|l| l.source.text.len())
+            .max()
+            .unwrap_or(0);
         for l in &o.links {
             let fields: Vec<String> = l
                 .fields
@@ -485,14 +666,26 @@ impl Printer<'_> {
                     None => f.identifier.text.clone(),
                 })
                 .collect();
-            self.stmt(l.span, &mut prev, &format!("link {:width$} ({})", l.source.text, fields.join(", ")));
+            self.stmt(
+                l.span,
+                &mut prev,
+                &format!("link {:width$} ({})", l.source.text, fields.join(", ")),
+            );
         }
         for r in &o.rejects {
             let vs: Vec<String> = r.values.iter().map(|v| quote(&v.value)).collect();
-            self.stmt(r.span, &mut prev, &format!("reject {} ({})", r.identifier.text, vs.join(", ")));
+            self.stmt(
+                r.span,
+                &mut prev,
+                &format!("reject {} ({})", r.identifier.text, vs.join(", ")),
+            );
         }
         if let Some(g) = &o.reject_frequent {
-            self.stmt(g.span, &mut prev, &format!("reject frequent above {}", g.value));
+            self.stmt(
+                g.span,
+                &mut prev,
+                &format!("reject frequent above {}", g.value),
+            );
         }
         if let Some(g) = &o.max_component {
             self.stmt(g.span, &mut prev, &format!("max_component {}", g.value));
@@ -529,7 +722,11 @@ impl Printer<'_> {
             self.open("segments");
             let mut inner_prev = None;
             for s in &r.segments {
-                self.stmt(s.span, &mut inner_prev, &format!("{} {}", s.code.text, quote(&s.label.value)));
+                self.stmt(
+                    s.span,
+                    &mut inner_prev,
+                    &format!("{} {}", s.code.text, quote(&s.label.value)),
+                );
             }
             let seg_end = r.segments.last().map_or(end, |s| s.span.end + 1);
             self.close(seg_end);
@@ -606,27 +803,35 @@ impl Printer<'_> {
             self.out.push_str(&one_line);
             return;
         }
-        let (op, parts) = match &e.kind {
-            ExprKind::Binary(op @ (BinaryOp::Or | BinaryOp::And), _, _) => (*op, flatten(e, *op)),
-            _ => {
-                self.out.push_str(head);
-                self.out.push_str(&one_line);
-                return;
+        // Too long: the expression goes on the next lines, one operand of a top-level
+        // `or` / `and` chain per line if it is still too long there.
+        self.out.push_str(head.trim_end());
+        self.newline();
+        self.indent += 1;
+        self.pad();
+        let col = self.indent * INDENT.len();
+        let chain = match &e.kind {
+            ExprKind::Binary(op @ (BinaryOp::Or | BinaryOp::And), _, _) => {
+                Some((*op, flatten(e, *op)))
             }
+            _ => None,
         };
-        self.out.push_str(head);
-        for (i, part) in parts.iter().enumerate() {
-            let t = self.expr(part, op.precedence() + 1);
-            if i == 0 {
-                self.out.push_str(&t);
-            } else {
-                self.newline();
-                self.indent += 1;
-                self.pad();
-                self.indent -= 1;
-                self.out.push_str(&format!("{} {t}", op.symbol()));
+        match chain {
+            Some((op, parts)) if col + one_line.chars().count() > WIDTH => {
+                for (i, part) in parts.iter().enumerate() {
+                    let t = self.expr(part, op.precedence() + 1);
+                    if i > 0 {
+                        self.newline();
+                        self.pad();
+                        self.out.push_str(op.symbol());
+                        self.out.push(' ');
+                    }
+                    self.out.push_str(&t);
+                }
             }
+            _ => self.out.push_str(&one_line),
         }
+        self.indent -= 1;
     }
 
     // ------------------------------------------------------------------ expressions
@@ -642,7 +847,9 @@ impl Printer<'_> {
             ExprKind::Quantity(q) => (quantity(q), 10),
             ExprKind::Name(n) => (n.text.clone(), 10),
             ExprKind::Field(base, f) => (format!("{}.{}", self.expr(base, 9), f.text), 9),
-            ExprKind::Index(base, names) => (format!("{}[{}]", self.expr(base, 9), idents(names)), 9),
+            ExprKind::Index(base, names) => {
+                (format!("{}[{}]", self.expr(base, 9), idents(names)), 9)
+            }
             ExprKind::Call(f, args) => {
                 let parts: Vec<String> = args
                     .iter()
@@ -660,8 +867,14 @@ impl Printer<'_> {
                     .collect();
                 (format!("{}({})", f.text, parts.join(", ")), 10)
             }
-            ExprKind::Unary(UnaryOp::Not, x) => (format!("not {}", self.expr(x, NOT_PRECEDENCE)), NOT_PRECEDENCE),
-            ExprKind::Unary(UnaryOp::Neg, x) => (format!("-{}", self.expr(x, NEG_PRECEDENCE + 1)), NEG_PRECEDENCE),
+            ExprKind::Unary(UnaryOp::Not, x) => (
+                format!("not {}", self.expr(x, NOT_PRECEDENCE)),
+                NOT_PRECEDENCE,
+            ),
+            ExprKind::Unary(UnaryOp::Neg, x) => (
+                format!("-{}", self.expr(x, NEG_PRECEDENCE + 1)),
+                NEG_PRECEDENCE,
+            ),
             ExprKind::Binary(op, l, r) => {
                 let p = op.precedence();
                 let (lmin, rmin) = if op.is_comparison() {
@@ -671,12 +884,31 @@ impl Printer<'_> {
                 } else {
                     (p, p + 1)
                 };
-                (format!("{} {} {}", self.expr(l, lmin), op.symbol(), self.expr(r, rmin)), p)
+                (
+                    format!(
+                        "{} {} {}",
+                        self.expr(l, lmin),
+                        op.symbol(),
+                        self.expr(r, rmin)
+                    ),
+                    p,
+                )
             }
-            ExprKind::In { expr, list, negated } => {
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } => {
                 let items: Vec<String> = list.iter().map(|x| self.expr(x, 0)).collect();
                 let kw = if *negated { "not in" } else { "in" };
-                (format!("{} {kw} ({})", self.expr(expr, IN_PRECEDENCE + 1), items.join(", ")), IN_PRECEDENCE)
+                (
+                    format!(
+                        "{} {kw} ({})",
+                        self.expr(expr, IN_PRECEDENCE + 1),
+                        items.join(", ")
+                    ),
+                    IN_PRECEDENCE,
+                )
             }
             ExprKind::Case { arms, otherwise } => (self.case(arms, otherwise.as_deref()), 10),
         };
@@ -689,17 +921,30 @@ impl Printer<'_> {
         let saved = std::mem::take(&mut self.out);
         self.indent += 1;
         let conds: Vec<String> = arms.iter().map(|a| self.expr(&a.condition, 0)).collect();
-        let width = conds.iter().map(|c| c.chars().count()).chain(otherwise.map(|_| 4)).max().unwrap_or(0);
+        let width = conds
+            .iter()
+            .map(|c| c.chars().count())
+            .chain(otherwise.map(|_| 4))
+            .max()
+            .unwrap_or(0);
         self.out.push_str("case {\n");
         let mut prev = None;
         for (arm, cond) in arms.iter().zip(&conds) {
             let value = self.expr(&arm.value, 0);
             let pad = width.saturating_sub(cond.chars().count());
-            self.stmt(arm.span, &mut prev, &format!("{cond}{} => {value}", " ".repeat(pad)));
+            self.stmt(
+                arm.span,
+                &mut prev,
+                &format!("{cond}{} => {value}", " ".repeat(pad)),
+            );
         }
         if let Some(o) = otherwise {
             let value = self.expr(o, 0);
-            self.stmt(o.span, &mut prev, &format!("else{} => {value}", " ".repeat(width.saturating_sub(4))));
+            self.stmt(
+                o.span,
+                &mut prev,
+                &format!("else{} => {value}", " ".repeat(width.saturating_sub(4))),
+            );
         }
         self.indent -= 1;
         self.pad();
@@ -735,7 +980,10 @@ fn header(h: &Header) -> String {
 }
 
 fn idents(list: &[Ident]) -> String {
-    list.iter().map(|i| i.text.as_str()).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|i| i.text.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn unit_spec(u: &UnitSpec) -> String {
@@ -756,12 +1004,24 @@ fn location(l: &Location) -> String {
 
 /// Prints an option value (a literal in practice) without needing a printer.
 fn simple_expr(e: &Expr) -> String {
-    let mut p = Printer { out: String::new(), indent: 0, comments: &[], next: 0, text: "" };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: &[],
+        next: 0,
+        text: "",
+        align: None,
+    };
     p.expr(e, 0)
 }
 
 fn quantity(q: &Quantity) -> String {
-    format!("{}{}{}", if q.negative { "-" } else { "" }, q.value, q.unit.suffix())
+    format!(
+        "{}{}{}",
+        if q.negative { "-" } else { "" },
+        q.value,
+        q.unit.suffix()
+    )
 }
 
 /// A string literal with `"`, `\` and control characters escaped.
@@ -789,7 +1049,10 @@ pub fn structure(module: &Module) -> String {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '@' && chars.peek().is_some_and(char::is_ascii_digit) {
-            while chars.peek().is_some_and(|c| c.is_ascii_digit() || *c == '.') {
+            while chars
+                .peek()
+                .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+            {
                 chars.next();
             }
             continue;

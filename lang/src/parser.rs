@@ -32,13 +32,21 @@ pub struct Parsed {
 
 /// Parses one file. Never fails: syntax errors come back beside the tree.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    let lower = Lower { file, errors: RefCell::new(Vec::new()) };
-    let mut module = Module { items: Vec::new(), comments: scan_comments(file, text) };
+    let lower = Lower {
+        file,
+        errors: RefCell::new(Vec::new()),
+    };
+    let mut module = Module {
+        items: Vec::new(),
+        comments: scan_comments(file, text),
+    };
     // Deeply nested input could exhaust pest's call stack; pest reports that as an
     // error rather than overflowing, and so do we.
     match MjParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
-            let file_pair = pairs.next().expect("the file rule always produces one pair");
+            let file_pair = pairs
+                .next()
+                .expect("the file rule always produces one pair");
             for pair in file_pair.into_inner() {
                 match pair.as_rule() {
                     Rule::bad_item => {
@@ -72,7 +80,10 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
             lower.error(start, start, message);
         }
     }
-    Parsed { module, errors: lower.errors.into_inner() }
+    Parsed {
+        module,
+        errors: lower.errors.into_inner(),
+    }
 }
 
 /// Collects `//` comments, skipping string literals.
@@ -94,7 +105,10 @@ fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
         } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
             let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
             let body = text[i..end].trim_end();
-            comments.push(Comment { text: body.to_string(), span: Span::new(file, i, i + body.len()) });
+            comments.push(Comment {
+                text: body.to_string(),
+                span: Span::new(file, i, i + body.len()),
+            });
             i = end;
             continue;
         }
@@ -151,13 +165,19 @@ impl Lower {
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { text: pair.as_str().to_string(), span: self.span(&pair) }
+        Ident {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn string(&self, pair: Pair<'_, Rule>) -> StrLit {
         let span = self.span(&pair);
         let inner = pair.into_inner().next().map_or("", |p| p.as_str());
-        StrLit { value: unescape(inner), span }
+        StrLit {
+            value: unescape(inner),
+            span,
+        }
     }
 
     fn uint(&self, pair: &Pair<'_, Rule>) -> u64 {
@@ -165,20 +185,29 @@ impl Lower {
             Ok(v) => v,
             Err(_) => {
                 let s = pair.as_span();
-                self.error(s.start(), s.end(), format!("the number `{}` is too large", pair.as_str()));
+                self.error(
+                    s.start(),
+                    s.end(),
+                    format!("the number `{}` is too large", pair.as_str()),
+                );
                 0
             }
         }
     }
 
     fn guard(&self, pair: Pair<'_, Rule>) -> Guard {
-        Guard { value: self.uint(&pair), span: self.span(&pair) }
+        Guard {
+            value: self.uint(&pair),
+            span: self.span(&pair),
+        }
     }
 
     fn header(&self, inner: &mut pest::iterators::Pairs<'_, Rule>) -> Header {
         let name = self.ident(inner.next().expect("grammar: name"));
         let display = match inner.peek() {
-            Some(p) if p.as_rule() == Rule::string => Some(self.string(inner.next().expect("peeked"))),
+            Some(p) if p.as_rule() == Rule::string => {
+                Some(self.string(inner.next().expect("peeked")))
+            }
             _ => None,
         };
         Header { name, display }
@@ -189,15 +218,21 @@ impl Lower {
     fn bad_item(&self, pair: &Pair<'_, Rule>) {
         let chunk = pair.as_str();
         let start = pair.as_span().start();
-        let first_word: String =
-            chunk.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let first_word: String = chunk
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         if !ITEM_KEYWORDS.contains(&first_word.as_str()) {
             let end = start + first_token_len(chunk);
             let found = &chunk[..end - start];
             self.error(
                 start,
                 end,
-                format!("expected an item (`{}` …), found `{}`", ITEM_KEYWORDS[..6].join("`, `"), found),
+                format!(
+                    "expected an item (`{}` …), found `{}`",
+                    ITEM_KEYWORDS[..6].join("`, `"),
+                    found
+                ),
             );
             return;
         }
@@ -220,7 +255,11 @@ impl Lower {
                 let pos = (end + skip).min(chunk.len());
                 let len = first_token_len(&chunk[pos..]);
                 let found = &chunk[pos..pos + len];
-                self.error(offset + pos, offset + pos + len, format!("unexpected `{found}`"));
+                self.error(
+                    offset + pos,
+                    offset + pos + len,
+                    format!("unexpected `{found}`"),
+                );
             }
         }
     }
@@ -229,7 +268,10 @@ impl Lower {
     fn bad_stmt(&self, pair: &Pair<'_, Rule>, rules: StmtRules, what: &str) {
         let chunk = pair.as_str();
         let start = pair.as_span().start();
-        let word: String = chunk.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let word: String = chunk
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         if let Some((_, rule)) = rules.iter().find(|(kw, _)| *kw == word || kw.is_empty()) {
             self.reparse(*rule, chunk, start);
         } else {
@@ -238,7 +280,11 @@ impl Lower {
             self.error(
                 start,
                 start + len,
-                format!("expected {what} ({}), found `{}`", names.join(", "), &chunk[..len]),
+                format!(
+                    "expected {what} ({}), found `{}`",
+                    names.join(", "),
+                    &chunk[..len]
+                ),
             );
         }
     }
@@ -257,20 +303,30 @@ impl Lower {
             Rule::atomic => {
                 let mut inner = pair.into_inner();
                 let header = self.header(&mut inner);
-                ItemKind::Atomic(Atomic { header, expr: self.expr(inner.next()?) })
+                ItemKind::Atomic(Atomic {
+                    header,
+                    expr: self.expr(inner.next()?),
+                })
             }
             Rule::modifier => {
                 let mut inner = pair.into_inner();
                 let header = self.header(&mut inner);
                 let process = self.ident(inner.next()?);
-                ItemKind::Modifier(Modifier { header, process, expr: self.expr(inner.next()?) })
+                ItemKind::Modifier(Modifier {
+                    header,
+                    process,
+                    expr: self.expr(inner.next()?),
+                })
             }
             Rule::period => self.period(pair)?,
             Rule::derived => ItemKind::Derived(self.derived(pair)),
             Rule::composite => {
                 let mut inner = pair.into_inner();
                 let header = self.header(&mut inner);
-                ItemKind::Composite(Composite { header, expr: self.expr(inner.next()?) })
+                ItemKind::Composite(Composite {
+                    header,
+                    expr: self.expr(inner.next()?),
+                })
             }
             Rule::check => ItemKind::Check(self.check(pair)?),
             Rule::oneid => ItemKind::OneId(self.oneid(pair)),
@@ -281,13 +337,21 @@ impl Lower {
                 let mut inner = pair.into_inner();
                 let header = self.header(&mut inner);
                 let entity = self.ident(inner.next()?);
-                ItemKind::Audience(Audience { header, entity, expr: self.expr(inner.next()?) })
+                ItemKind::Audience(Audience {
+                    header,
+                    entity,
+                    expr: self.expr(inner.next()?),
+                })
             }
             Rule::compare => {
                 let mut inner = pair.into_inner();
                 let audience = self.ident(inner.next()?);
                 let against = self.ident(inner.next()?);
-                ItemKind::Compare(Compare { audience, against, by: inner.map(|p| self.ident(p)).collect() })
+                ItemKind::Compare(Compare {
+                    audience,
+                    against,
+                    by: inner.map(|p| self.ident(p)).collect(),
+                })
             }
             Rule::route => ItemKind::Route(self.route(pair)?),
             Rule::export => ItemKind::Export(self.export(pair)?),
@@ -316,7 +380,12 @@ impl Lower {
                             _ => {}
                         }
                     }
-                    roots.push(Root { name, display, unit, span });
+                    roots.push(Root {
+                        name,
+                        display,
+                        unit,
+                        span,
+                    });
                 }
                 Rule::bad_stmt => self.bad_stmt(&p, &[("root", Rule::root)], "a root"),
                 _ => {}
@@ -329,7 +398,11 @@ impl Lower {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let kind = self.ident(inner.next().expect("grammar: unit kind"));
-        UnitSpec { kind, arg: inner.next().map(|p| self.ident(p)), span }
+        UnitSpec {
+            kind,
+            arg: inner.next().map(|p| self.ident(p)),
+            span,
+        }
     }
 
     fn naming(&self, pair: Pair<'_, Rule>) -> Naming {
@@ -341,7 +414,11 @@ impl Lower {
                     let mut inner = p.into_inner();
                     let kind = self.ident(inner.next().expect("grammar: rule kind"));
                     let pattern = self.string(inner.next().expect("grammar: rule pattern"));
-                    rules.push(NamingRule { kind, pattern, span });
+                    rules.push(NamingRule {
+                        kind,
+                        pattern,
+                        span,
+                    });
                 }
                 Rule::bad_stmt => self.bad_stmt(&p, &[("", Rule::naming_rule)], "a naming rule"),
                 _ => {}
@@ -356,7 +433,12 @@ impl Lower {
         let format = self.ident(inner.next().expect("grammar: format"));
         let path = self.string(inner.next().expect("grammar: path"));
         let options = inner.map(|p| self.named_arg(p)).collect();
-        Location { format, path, options, span }
+        Location {
+            format,
+            path,
+            options,
+            span,
+        }
     }
 
     fn source(&self, pair: Pair<'_, Rule>) -> Source {
@@ -371,7 +453,11 @@ impl Lower {
                 _ => {}
             }
         }
-        Source { header, location, columns }
+        Source {
+            header,
+            location,
+            columns,
+        }
     }
 
     fn column(&self, pair: Pair<'_, Rule>) -> Column {
@@ -383,9 +469,19 @@ impl Lower {
         let mut ty_inner = ty_pair.into_inner();
         let ty_name = self.ident(ty_inner.next().expect("grammar: type name"));
         let params = ty_inner.map(|p| self.uint(&p) as u32).collect();
-        let ty = ColumnType { name: ty_name, params, span: ty_span };
-        let mut column =
-            Column { name, ty, nullability: Nullability::Unspecified, pii: false, unit: None, span };
+        let ty = ColumnType {
+            name: ty_name,
+            params,
+            span: ty_span,
+        };
+        let mut column = Column {
+            name,
+            ty,
+            nullability: Nullability::Unspecified,
+            pii: false,
+            unit: None,
+            span,
+        };
         for p in inner {
             match p.as_rule() {
                 Rule::nullability => {
@@ -408,11 +504,18 @@ impl Lower {
         let mut inner = pair.into_inner();
         let header = self.header(&mut inner);
         let source = self.ident(inner.next().expect("grammar: dimension source"));
-        let mut dim = Dimension { header, source, key: None, attributes: Vec::new() };
+        let mut dim = Dimension {
+            header,
+            source,
+            key: None,
+            attributes: Vec::new(),
+        };
         for p in inner {
             match p.as_rule() {
                 Rule::dim_key => dim.key = p.into_inner().next().map(|q| self.ident(q)),
-                Rule::dim_attributes => dim.attributes.extend(p.into_inner().map(|q| self.ident(q))),
+                Rule::dim_attributes => {
+                    dim.attributes.extend(p.into_inner().map(|q| self.ident(q)))
+                }
                 Rule::bad_stmt => self.bad_stmt(
                     &p,
                     &[("key", Rule::dim_key), ("attributes", Rule::dim_attributes)],
@@ -445,7 +548,9 @@ impl Lower {
                 Rule::fact_time => fact.time = p.into_inner().next().map(|q| self.ident(q)),
                 Rule::fact_entity => fact.entity = p.into_inner().next().map(|q| self.ident(q)),
                 Rule::fact_dims => fact.dims.extend(p.into_inner().map(|q| self.binding(q))),
-                Rule::fact_measures => fact.measures.extend(p.into_inner().map(|q| self.binding(q))),
+                Rule::fact_measures => fact
+                    .measures
+                    .extend(p.into_inner().map(|q| self.binding(q))),
                 Rule::bad_stmt => self.bad_stmt(
                     &p,
                     &[
@@ -467,7 +572,11 @@ impl Lower {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let name = self.ident(inner.next().expect("grammar: binding name"));
-        Binding { name, value: inner.next().map(|p| self.expr(p)), span }
+        Binding {
+            name,
+            value: inner.next().map(|p| self.expr(p)),
+            span,
+        }
     }
 
     fn period(&self, pair: Pair<'_, Rule>) -> Option<ItemKind> {
@@ -496,7 +605,11 @@ impl Lower {
                 _ => ToDate::All,
             }),
         };
-        Some(ItemKind::Period(Period { header, spec, spec_span }))
+        Some(ItemKind::Period(Period {
+            header,
+            spec,
+            spec_span,
+        }))
     }
 
     fn derived(&self, pair: Pair<'_, Rule>) -> Derived {
@@ -512,7 +625,12 @@ impl Lower {
                 _ => {}
             }
         }
-        Derived { header, atomic, qualifiers, by }
+        Derived {
+            header,
+            atomic,
+            qualifiers,
+            by,
+        }
     }
 
     fn check(&self, pair: Pair<'_, Rule>) -> Option<Check> {
@@ -520,11 +638,17 @@ impl Lower {
         let body = inner.next()?.into_inner().next()?;
         let rule = if body.as_rule() == Rule::check_unique {
             let mut q = body.into_inner();
-            CheckRule::Unique { process: self.ident(q.next()?), column: self.ident(q.next()?) }
+            CheckRule::Unique {
+                process: self.ident(q.next()?),
+                column: self.ident(q.next()?),
+            }
         } else {
             CheckRule::Expr(self.expr(body))
         };
-        let severity = inner.next().and_then(|p| p.into_inner().next()).map(|p| self.ident(p));
+        let severity = inner
+            .next()
+            .and_then(|p| p.into_inner().next())
+            .map(|p| self.ident(p));
         Some(Check { rule, severity })
     }
 
@@ -556,14 +680,23 @@ impl Lower {
                     };
                     for opt in q {
                         match opt.as_rule() {
-                            Rule::id_normalize => id.normalize = opt.into_inner().next().map(|x| self.ident(x)),
+                            Rule::id_normalize => {
+                                id.normalize = opt.into_inner().next().map(|x| self.ident(x))
+                            }
                             Rule::id_strength => {
-                                id.strength =
-                                    Some(if opt.as_str().starts_with("strong") { Strength::Strong } else { Strength::Weak })
+                                id.strength = Some(if opt.as_str().starts_with("strong") {
+                                    Strength::Strong
+                                } else {
+                                    Strength::Weak
+                                })
                             }
                             Rule::id_unique => id.unique = true,
-                            Rule::id_scoped => id.scoped_by = opt.into_inner().next().map(|x| self.ident(x)),
-                            Rule::id_max_per => id.max_per_person = opt.into_inner().next().map(|x| self.guard(x)),
+                            Rule::id_scoped => {
+                                id.scoped_by = opt.into_inner().next().map(|x| self.ident(x))
+                            }
+                            Rule::id_max_per => {
+                                id.max_per_person = opt.into_inner().next().map(|x| self.guard(x))
+                            }
                             _ => {}
                         }
                     }
@@ -576,19 +709,34 @@ impl Lower {
                         .map(|f| {
                             let mut r = f.into_inner();
                             let identifier = self.ident(r.next().expect("grammar: link field"));
-                            LinkField { identifier, column: r.next().map(|x| self.ident(x)) }
+                            LinkField {
+                                identifier,
+                                column: r.next().map(|x| self.ident(x)),
+                            }
                         })
                         .collect();
-                    oneid.links.push(Link { source, fields, span });
+                    oneid.links.push(Link {
+                        source,
+                        fields,
+                        span,
+                    });
                 }
                 Rule::reject_values => {
                     let mut q = p.into_inner();
                     let identifier = self.ident(q.next().expect("grammar: reject identifier"));
                     let values = q.map(|s| self.string(s)).collect();
-                    oneid.rejects.push(RejectValues { identifier, values, span });
+                    oneid.rejects.push(RejectValues {
+                        identifier,
+                        values,
+                        span,
+                    });
                 }
-                Rule::reject_frequent => oneid.reject_frequent = p.into_inner().next().map(|x| self.guard(x)),
-                Rule::max_component => oneid.max_component = p.into_inner().next().map(|x| self.guard(x)),
+                Rule::reject_frequent => {
+                    oneid.reject_frequent = p.into_inner().next().map(|x| self.guard(x))
+                }
+                Rule::max_component => {
+                    oneid.max_component = p.into_inner().next().map(|x| self.guard(x))
+                }
                 Rule::bad_stmt => self.bad_stmt(
                     &p,
                     &[
@@ -618,14 +766,24 @@ impl Lower {
                 _ => {}
             }
         }
-        Some(Tag { header, entity, values, expr: expr? })
+        Some(Tag {
+            header,
+            entity,
+            values,
+            expr: expr?,
+        })
     }
 
     fn aipl(&self, pair: Pair<'_, Rule>) -> Aipl {
         let mut inner = pair.into_inner();
         let header = self.header(&mut inner);
         let entity = self.ident(inner.next().expect("grammar: aipl entity"));
-        let mut aipl = Aipl { header, entity, by: Vec::new(), stages: Vec::new() };
+        let mut aipl = Aipl {
+            header,
+            entity,
+            by: Vec::new(),
+            stages: Vec::new(),
+        };
         for p in inner {
             match p.as_rule() {
                 Rule::granularity => aipl.by.extend(p.into_inner().map(|q| self.ident(q))),
@@ -634,7 +792,12 @@ impl Lower {
                     let mut q = p.into_inner();
                     let header = self.header(&mut q);
                     let expr = self.expr(q.next().expect("grammar: stage expr"));
-                    aipl.stages.push(Stage { name: header.name, display: header.display, expr, span });
+                    aipl.stages.push(Stage {
+                        name: header.name,
+                        display: header.display,
+                        expr,
+                        span,
+                    });
                 }
                 Rule::bad_stmt => self.bad_stmt(&p, &[("", Rule::stage)], "a stage"),
                 _ => {}
@@ -647,7 +810,13 @@ impl Lower {
         let mut inner = pair.into_inner();
         let header = self.header(&mut inner);
         let entity = self.ident(inner.next().expect("grammar: rfm entity"));
-        let mut rfm = Rfm { header, entity, measures: Vec::new(), baseline: None, segments: Vec::new() };
+        let mut rfm = Rfm {
+            header,
+            entity,
+            measures: Vec::new(),
+            baseline: None,
+            segments: Vec::new(),
+        };
         for p in inner {
             let span = self.span(&p);
             match p.as_rule() {
@@ -659,15 +828,31 @@ impl Lower {
                         _ => RfmKind::Monetary,
                     };
                     let expr = self.expr(q.next().expect("grammar: rfm expr"));
-                    let score_pair = q.next().expect("grammar: score").into_inner().next().expect("grammar: score");
+                    let score_pair = q
+                        .next()
+                        .expect("grammar: score")
+                        .into_inner()
+                        .next()
+                        .expect("grammar: score");
                     let score_span = self.span(&score_pair);
                     let score = if score_pair.as_rule() == Rule::rfm_quantiles {
                         let n = score_pair.into_inner().next().map_or(0, |x| self.uint(&x));
                         Score::Quantiles(u32::try_from(n).unwrap_or(u32::MAX), score_span)
                     } else {
-                        Score::Thresholds(score_pair.into_inner().map(|x| x.as_str().to_string()).collect(), score_span)
+                        Score::Thresholds(
+                            score_pair
+                                .into_inner()
+                                .map(|x| x.as_str().to_string())
+                                .collect(),
+                            score_span,
+                        )
                     };
-                    rfm.measures.push(RfmMeasure { kind, expr, score, span });
+                    rfm.measures.push(RfmMeasure {
+                        kind,
+                        expr,
+                        score,
+                        span,
+                    });
                 }
                 Rule::rfm_baseline => {
                     let q = p.into_inner().next().expect("grammar: baseline");
@@ -687,7 +872,9 @@ impl Lower {
                                 let label = self.string(q.next().expect("grammar: segment label"));
                                 rfm.segments.push(RfmSegment { code, label, span });
                             }
-                            Rule::bad_stmt => self.bad_stmt(&s, &[("", Rule::rfm_segment)], "a segment"),
+                            Rule::bad_stmt => {
+                                self.bad_stmt(&s, &[("", Rule::rfm_segment)], "a segment")
+                            }
                             _ => {}
                         }
                     }
@@ -712,7 +899,11 @@ impl Lower {
     fn route(&self, pair: Pair<'_, Rule>) -> Option<Route> {
         let mut inner = pair.into_inner();
         let audience = self.ident(inner.next()?);
-        let mut route = Route { audience, arms: Vec::new(), otherwise: None };
+        let mut route = Route {
+            audience,
+            arms: Vec::new(),
+            otherwise: None,
+        };
         for p in inner {
             match p.as_rule() {
                 Rule::route_arm => {
@@ -720,7 +911,11 @@ impl Lower {
                     let mut q = p.into_inner();
                     let condition = self.expr(q.next()?);
                     let channel = self.ident(q.next()?);
-                    route.arms.push(RouteArm { condition, channel, span });
+                    route.arms.push(RouteArm {
+                        condition,
+                        channel,
+                        span,
+                    });
                 }
                 Rule::route_else => route.otherwise = p.into_inner().next().map(|q| self.ident(q)),
                 Rule::bad_stmt => self.bad_stmt(&p, &[("", Rule::route_arm)], "a route arm"),
@@ -741,13 +936,23 @@ impl Lower {
                     let span = self.span(&p);
                     let mut q = p.into_inner();
                     let expr = self.expr(q.next()?);
-                    columns.push(ExportColumn { expr, alias: q.next().map(|x| self.ident(x)), span });
+                    columns.push(ExportColumn {
+                        expr,
+                        alias: q.next().map(|x| self.ident(x)),
+                        span,
+                    });
                 }
-                Rule::bad_stmt => self.bad_stmt(&p, &[("", Rule::export_col)], "an exported column"),
+                Rule::bad_stmt => {
+                    self.bad_stmt(&p, &[("", Rule::export_col)], "an exported column")
+                }
                 _ => {}
             }
         }
-        Some(Export { audience, location, columns })
+        Some(Export {
+            audience,
+            location,
+            columns,
+        })
     }
 
     fn scan(&self, pair: Pair<'_, Rule>) -> Scan {
@@ -764,8 +969,12 @@ impl Lower {
         for p in inner {
             let span = self.span(&p);
             match p.as_rule() {
-                Rule::scan_capture => scan.captures.extend(p.into_inner().map(|q| self.primary(q))),
-                Rule::scan_camera => scan.camera_height = p.into_inner().next().map(|q| self.primary(q)),
+                Rule::scan_capture => scan
+                    .captures
+                    .extend(p.into_inner().map(|q| self.primary(q))),
+                Rule::scan_camera => {
+                    scan.camera_height = p.into_inner().next().map(|q| self.primary(q))
+                }
                 Rule::scan_steps => {
                     for s in p.into_inner() {
                         let span = self.span(&s);
@@ -783,7 +992,10 @@ impl Lower {
                             }
                             Rule::step_texture => {
                                 let n = s.into_inner().next().map_or(0, |q| self.uint(&q));
-                                scan.steps.push(ScanStep::Texture(u32::try_from(n).unwrap_or(u32::MAX), span));
+                                scan.steps.push(ScanStep::Texture(
+                                    u32::try_from(n).unwrap_or(u32::MAX),
+                                    span,
+                                ));
                             }
                             Rule::bad_stmt => self.bad_stmt(
                                 &s,
@@ -809,19 +1021,27 @@ impl Lower {
                         match r.as_rule() {
                             Rule::hotspot_at => {
                                 let rspan = self.span(&r);
-                                let xs: Vec<String> = r.into_inner().map(|x| x.as_str().to_string()).collect();
+                                let xs: Vec<String> =
+                                    r.into_inner().map(|x| x.as_str().to_string()).collect();
                                 if let [x, y, z] = xs.as_slice() {
-                                    place = Some(HotspotPlace::At([x.clone(), y.clone(), z.clone()], rspan));
+                                    place = Some(HotspotPlace::At(
+                                        [x.clone(), y.clone(), z.clone()],
+                                        rspan,
+                                    ));
                                 }
                             }
                             Rule::hotspot_room => {
-                                place = r.into_inner().next().map(|x| HotspotPlace::Room(self.ident(x)))
+                                place = r
+                                    .into_inner()
+                                    .next()
+                                    .map(|x| HotspotPlace::Room(self.ident(x)))
                             }
                             Rule::hotspot_content => {
                                 content_first = place.is_none();
                                 let mut x = r.into_inner();
                                 let kind = self.ident(x.next().expect("grammar: hotspot kind"));
-                                let target = self.string(x.next().expect("grammar: hotspot target"));
+                                let target =
+                                    self.string(x.next().expect("grammar: hotspot target"));
                                 content = Some((kind, target));
                             }
                             _ => {}
@@ -868,7 +1088,10 @@ impl Lower {
                     let mut q = p.into_inner();
                     let model = self.ident(q.next().expect("grammar: trend model"));
                     let over = self.quantity(q.next().expect("grammar: trend window"), false);
-                    let by = q.next().map(|g| g.into_inner().map(|x| self.ident(x)).collect()).unwrap_or_default();
+                    let by = q
+                        .next()
+                        .map(|g| g.into_inner().map(|x| self.ident(x)).collect())
+                        .unwrap_or_default();
                     WidgetKind::Trend { model, over, by }
                 }
                 Rule::widget_flow => {
@@ -884,7 +1107,9 @@ impl Lower {
                     let target = self.expr(q.next().expect("grammar: contribution target"));
                     WidgetKind::Contribution { dimension, target }
                 }
-                Rule::widget_kpi => WidgetKind::Kpi { metrics: p.into_inner().map(|x| self.ident(x)).collect() },
+                Rule::widget_kpi => WidgetKind::Kpi {
+                    metrics: p.into_inner().map(|x| self.ident(x)).collect(),
+                },
                 Rule::bad_stmt => {
                     self.bad_stmt(
                         &p,
@@ -918,7 +1143,11 @@ impl Lower {
                     let mut q = p.into_inner();
                     let name = self.ident(q.next().expect("grammar: param name"));
                     let ty = self.ident(q.next().expect("grammar: param type"));
-                    params.push(Param { name, ty, optional: q.next().is_some() });
+                    params.push(Param {
+                        name,
+                        ty,
+                        optional: q.next().is_some(),
+                    });
                 }
                 Rule::ident => returns = Some(self.ident(p)),
                 Rule::fn_flag => flags.push(self.ident(p)),
@@ -926,8 +1155,16 @@ impl Lower {
                 _ => {}
             }
         }
-        let returns = returns.unwrap_or_else(|| Ident { text: "any".into(), span: name.span });
-        Function { header: Header { name, display }, params, returns, flags }
+        let returns = returns.unwrap_or_else(|| Ident {
+            text: "any".into(),
+            span: name.span,
+        });
+        Function {
+            header: Header { name, display },
+            params,
+            returns,
+            flags,
+        }
     }
 
     // ------------------------------------------------------------------ expressions
@@ -937,8 +1174,15 @@ impl Lower {
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, rhs| {
                 let span = self.span(&op).to(rhs.span);
-                let op = if op.as_rule() == Rule::op_not { UnaryOp::Not } else { UnaryOp::Neg };
-                Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary(op, Box::new(rhs)),
+                    span,
+                }
             })
             .map_postfix(|lhs, op| {
                 let span = lhs.span.to(self.span(&op));
@@ -947,7 +1191,10 @@ impl Lower {
                         let name = self.ident(op.into_inner().next().expect("grammar: field name"));
                         ExprKind::Field(Box::new(lhs), name)
                     }
-                    Rule::index => ExprKind::Index(Box::new(lhs), op.into_inner().map(|q| self.ident(q)).collect()),
+                    Rule::index => ExprKind::Index(
+                        Box::new(lhs),
+                        op.into_inner().map(|q| self.ident(q)).collect(),
+                    ),
                     _ => {
                         let mut negated = false;
                         let mut list = Vec::new();
@@ -958,7 +1205,11 @@ impl Lower {
                                 _ => {}
                             }
                         }
-                        ExprKind::In { expr: Box::new(lhs), list, negated }
+                        ExprKind::In {
+                            expr: Box::new(lhs),
+                            list,
+                            negated,
+                        }
                     }
                 };
                 Expr { kind, span }
@@ -981,7 +1232,10 @@ impl Lower {
                     Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Mod,
                 };
-                Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span }
+                Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                }
             })
             .parse(pair.into_inner())
     }
@@ -1006,7 +1260,10 @@ impl Lower {
                         } else {
                             let mut q = a.into_inner();
                             let value = self.expr(q.next().expect("grammar: argument"));
-                            Arg::Positional { value, filter: q.next().map(|f| self.expr(f)) }
+                            Arg::Positional {
+                                value,
+                                filter: q.next().map(|f| self.expr(f)),
+                            }
                         }
                     })
                     .collect();
@@ -1022,7 +1279,11 @@ impl Lower {
                             let mut q = p.into_inner();
                             let condition = self.expr(q.next().expect("grammar: case condition"));
                             let value = self.expr(q.next().expect("grammar: case value"));
-                            arms.push(CaseArm { condition, value, span: arm_span });
+                            arms.push(CaseArm {
+                                condition,
+                                value,
+                                span: arm_span,
+                            });
                         }
                         Rule::case_else => {
                             otherwise = p.into_inner().next().map(|q| Box::new(self.expr(q)));
@@ -1041,18 +1302,28 @@ impl Lower {
     fn named_arg(&self, pair: Pair<'_, Rule>) -> NamedArg {
         let mut inner = pair.into_inner();
         let name = self.ident(inner.next().expect("grammar: argument name"));
-        NamedArg { name, value: self.expr(inner.next().expect("grammar: argument value")) }
+        NamedArg {
+            name,
+            value: self.expr(inner.next().expect("grammar: argument value")),
+        }
     }
 
     fn quantity(&self, pair: Pair<'_, Rule>, negative: bool) -> Quantity {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
-        let value = inner.next().map_or(String::new(), |p| p.as_str().to_string());
+        let value = inner
+            .next()
+            .map_or(String::new(), |p| p.as_str().to_string());
         let unit = inner
             .next()
             .and_then(|p| QuantityUnit::from_suffix(p.as_str()))
             .unwrap_or(QuantityUnit::Days);
-        Quantity { negative, value, unit, span }
+        Quantity {
+            negative,
+            value,
+            unit,
+            span,
+        }
     }
 
     fn signed_quantity(&self, pair: Pair<'_, Rule>) -> Quantity {
@@ -1066,7 +1337,12 @@ impl Lower {
                 _ => {}
             }
         }
-        let mut q = q.unwrap_or(Quantity { negative, value: "0".into(), unit: QuantityUnit::Days, span });
+        let mut q = q.unwrap_or(Quantity {
+            negative,
+            value: "0".into(),
+            unit: QuantityUnit::Days,
+            span,
+        });
         q.negative = negative;
         q.span = span;
         q
@@ -1074,9 +1350,28 @@ impl Lower {
 }
 
 pub const ITEM_KEYWORDS: &[&str] = &[
-    "glossary", "naming", "source", "dimension", "fact", "atomic", "modifier", "period", "derived",
-    "composite", "check", "oneid", "tag", "aipl", "rfm", "audience", "compare", "route", "export",
-    "scan", "dashboard", "fn",
+    "glossary",
+    "naming",
+    "source",
+    "dimension",
+    "fact",
+    "atomic",
+    "modifier",
+    "period",
+    "derived",
+    "composite",
+    "check",
+    "oneid",
+    "tag",
+    "aipl",
+    "rfm",
+    "audience",
+    "compare",
+    "route",
+    "export",
+    "scan",
+    "dashboard",
+    "fn",
 ];
 
 /// The length of `s` without trailing whitespace and `//` comments.
@@ -1114,10 +1409,15 @@ fn trim_trivia(s: &str) -> usize {
 fn first_token_len(s: &str) -> usize {
     let Some(c) = s.chars().next() else { return 0 };
     if c.is_ascii_alphanumeric() || c == '_' {
-        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len())
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len())
     } else if c == '"' {
         s[1..].find(['"', '\n']).map_or(s.len(), |i| {
-            if s[1 + i..].starts_with('"') { i + 2 } else { i + 1 }
+            if s[1 + i..].starts_with('"') {
+                i + 2
+            } else {
+                i + 1
+            }
         })
     } else {
         c.len_utf8()
@@ -1231,9 +1531,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge => {
             "a comparison"
         }
-        Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div | Rule::op_mod | Rule::op_coalesce => {
-            "an operator"
-        }
+        Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div
+        | Rule::op_mod
+        | Rule::op_coalesce => "an operator",
         Rule::op_not | Rule::op_neg => "an expression",
         Rule::EOI => "the end of the file",
         _ => return None,
@@ -1245,7 +1548,11 @@ mod tests {
     use super::*;
 
     fn errors(text: &str) -> Vec<String> {
-        parse(FileId(0), text).errors.into_iter().map(|d| d.message).collect()
+        parse(FileId(0), text)
+            .errors
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
     }
 
     #[test]
@@ -1263,10 +1570,17 @@ mod tests {
 
     #[test]
     fn precedence() {
-        let parsed = parse(FileId(0), "audience a on consumer = not x == 1 and y in (1, 2) or z ?? 1 + 2 * 3 > 4\n");
+        let parsed = parse(
+            FileId(0),
+            "audience a on consumer = not x == 1 and y in (1, 2) or z ?? 1 + 2 * 3 > 4\n",
+        );
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let ItemKind::Audience(a) = &parsed.module.items[0].kind else { panic!() };
-        let ExprKind::Binary(BinaryOp::Or, lhs, rhs) = &a.expr.kind else { panic!("{:?}", a.expr) };
+        let ItemKind::Audience(a) = &parsed.module.items[0].kind else {
+            panic!()
+        };
+        let ExprKind::Binary(BinaryOp::Or, lhs, rhs) = &a.expr.kind else {
+            panic!("{:?}", a.expr)
+        };
         assert!(matches!(lhs.kind, ExprKind::Binary(BinaryOp::And, _, _)));
         assert!(matches!(rhs.kind, ExprKind::Binary(BinaryOp::Gt, _, _)));
     }

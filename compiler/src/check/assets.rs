@@ -1,8 +1,8 @@
 //! Consumer assets and their activation: tags, AIPL, RFM, audiences, comparisons,
 //! routes, exports and dashboards.
 
-use mj_lang::ast::*;
 use mj_lang::Diagnostic;
+use mj_lang::ast::*;
 
 use super::model::location;
 use super::{Cx, Scope, suggest};
@@ -33,7 +33,12 @@ pub(super) fn tag(cx: &mut Cx<'_>, t: &Tag) {
         return;
     }
     cx.stack.push(t.header.name.text.clone());
-    let ty = cx.infer(&t.expr, &Scope::Entity { entity: &t.entity.text });
+    let ty = cx.infer(
+        &t.expr,
+        &Scope::Entity {
+            entity: &t.entity.text,
+        },
+    );
     cx.stack.pop();
     if !ty.is_value() {
         cx.mismatch(t.expr.span, "a tag must be a value", &ty);
@@ -76,19 +81,33 @@ pub(super) fn aipl(cx: &mut Cx<'_>, a: &Aipl) {
     let mut seen: Vec<&str> = Vec::new();
     for s in &a.stages {
         if !STAGES.contains(&s.name.text.as_str()) {
-            let d = Diagnostic::error(codes::UNKNOWN_STAGE, s.name.span, format!("`{}` is not an AIPL stage", s.name.text))
-                .with_span_label("unknown stage")
-                .with_help("the stages are A (认知), I (兴趣), P (购买) and L (忠诚)");
+            let d = Diagnostic::error(
+                codes::UNKNOWN_STAGE,
+                s.name.span,
+                format!("`{}` is not an AIPL stage", s.name.text),
+            )
+            .with_span_label("unknown stage")
+            .with_help("the stages are A (认知), I (兴趣), P (购买) and L (忠诚)");
             let d = suggest(d, &s.name, STAGES.iter().copied());
             cx.report(d);
         } else if seen.contains(&s.name.text.as_str()) {
             cx.report(
-                Diagnostic::error(codes::DUPLICATE, s.name.span, format!("the stage `{}` is defined twice", s.name.text))
-                    .with_span_label("defined again"),
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    s.name.span,
+                    format!("the stage `{}` is defined twice", s.name.text),
+                )
+                .with_span_label("defined again"),
             );
         }
         seen.push(&s.name.text);
-        cx.expect_bool(&s.expr, &Scope::Entity { entity: &a.entity.text }, "a stage rule");
+        cx.expect_bool(
+            &s.expr,
+            &Scope::Entity {
+                entity: &a.entity.text,
+            },
+            "a stage rule",
+        );
     }
     by_dimensions(cx, &a.by, &a.entity.text);
 }
@@ -98,7 +117,10 @@ fn by_dimensions(cx: &mut Cx<'_>, by: &[Ident], entity: &str) {
     if by.is_empty() {
         return;
     }
-    let facts = crate::queries::names_by_kind(cx.db, cx.project).get(&DefKind::Fact).cloned().unwrap_or_default();
+    let facts = crate::queries::names_by_kind(cx.db, cx.project)
+        .get(&DefKind::Fact)
+        .cloned()
+        .unwrap_or_default();
     let mut dims: Vec<String> = Vec::new();
     for f in &facts {
         if let Some(def) = cx.def(f) {
@@ -114,7 +136,10 @@ fn by_dimensions(cx: &mut Cx<'_>, by: &[Ident], entity: &str) {
             let d = Diagnostic::error(
                 codes::INVALID_GRANULARITY,
                 b.span,
-                format!("`{}` is not a dimension of any business process of `{entity}`", b.text),
+                format!(
+                    "`{}` is not a dimension of any business process of `{entity}`",
+                    b.text
+                ),
             )
             .with_span_label("unknown dimension")
             .with_help(format!("dimensions: {}", dims.join(", ")));
@@ -128,11 +153,20 @@ pub(super) fn rfm(cx: &mut Cx<'_>, r: &Rfm) {
     if !entity(cx, &r.entity) {
         return;
     }
-    let scope = Scope::Entity { entity: &r.entity.text };
+    let scope = Scope::Entity {
+        entity: &r.entity.text,
+    };
     let mut kinds = Vec::new();
     for m in &r.measures {
         if kinds.contains(&m.kind) {
-            cx.report(Diagnostic::error(codes::RFM_INVALID, m.span, format!("{:?} is defined twice", m.kind)).with_span_label("again"));
+            cx.report(
+                Diagnostic::error(
+                    codes::RFM_INVALID,
+                    m.span,
+                    format!("{:?} is defined twice", m.kind),
+                )
+                .with_span_label("again"),
+            );
         }
         kinds.push(m.kind);
         let t = cx.infer(&m.expr, &scope);
@@ -144,32 +178,55 @@ pub(super) fn rfm(cx: &mut Cx<'_>, r: &Rfm) {
                 let values: Vec<f64> = ts.iter().filter_map(|t| t.parse().ok()).collect();
                 if values.windows(2).any(|w| w[0] >= w[1]) {
                     cx.report(
-                        Diagnostic::error(codes::RFM_INVALID, *span, "score thresholds must increase")
-                            .with_span_label("not increasing")
-                            .with_help("write thresholds from low to high, such as [30, 90]"),
+                        Diagnostic::error(
+                            codes::RFM_INVALID,
+                            *span,
+                            "score thresholds must increase",
+                        )
+                        .with_span_label("not increasing")
+                        .with_help("write thresholds from low to high, such as [30, 90]"),
                     );
                 }
             }
             Score::Quantiles(n, span) => {
                 if *n < 2 || *n > 10 {
-                    cx.report(Diagnostic::error(codes::RFM_INVALID, *span, "quantile scores need 2 to 10 quantiles").with_span_label("out of range"));
+                    cx.report(
+                        Diagnostic::error(
+                            codes::RFM_INVALID,
+                            *span,
+                            "quantile scores need 2 to 10 quantiles",
+                        )
+                        .with_span_label("out of range"),
+                    );
                 }
             }
         }
     }
-    for (kind, name) in [(RfmKind::Recency, "recency"), (RfmKind::Frequency, "frequency"), (RfmKind::Monetary, "monetary")] {
+    for (kind, name) in [
+        (RfmKind::Recency, "recency"),
+        (RfmKind::Frequency, "frequency"),
+        (RfmKind::Monetary, "monetary"),
+    ] {
         if !kinds.contains(&kind) {
             cx.report(
-                Diagnostic::error(codes::RFM_INVALID, r.header.name.span, format!("the RFM model `{}` has no {name}", r.header.name.text))
-                    .with_span_label(format!("missing {name}")),
+                Diagnostic::error(
+                    codes::RFM_INVALID,
+                    r.header.name.span,
+                    format!("the RFM model `{}` has no {name}", r.header.name.text),
+                )
+                .with_span_label(format!("missing {name}")),
             );
         }
     }
     if let Some(Baseline::Named(b)) = &r.baseline {
         if b.text != "mean" && b.text != "median" {
-            let d = Diagnostic::error(codes::RFM_INVALID, b.span, format!("unknown baseline `{}`", b.text))
-                .with_span_label("unknown baseline")
-                .with_help("a baseline is `mean`, `median` or a number");
+            let d = Diagnostic::error(
+                codes::RFM_INVALID,
+                b.span,
+                format!("unknown baseline `{}`", b.text),
+            )
+            .with_span_label("unknown baseline")
+            .with_help("a baseline is `mean`, `median` or a number");
             let d = suggest(d, b, ["mean", "median"].into_iter());
             cx.report(d);
         }
@@ -179,12 +236,23 @@ pub(super) fn rfm(cx: &mut Cx<'_>, r: &Rfm) {
         let code = s.code.text.as_str();
         if code.len() != 3 || !code.chars().all(|c| c == 'H' || c == 'L') {
             cx.report(
-                Diagnostic::error(codes::RFM_INVALID, s.code.span, format!("`{code}` is not a segment code"))
-                    .with_span_label("not H/L × 3")
-                    .with_help("a segment code is three letters H or L, for R, F and M"),
+                Diagnostic::error(
+                    codes::RFM_INVALID,
+                    s.code.span,
+                    format!("`{code}` is not a segment code"),
+                )
+                .with_span_label("not H/L × 3")
+                .with_help("a segment code is three letters H or L, for R, F and M"),
             );
         } else if seen.contains(&code) {
-            cx.report(Diagnostic::error(codes::RFM_INVALID, s.code.span, format!("the segment `{code}` is labelled twice")).with_span_label("again"));
+            cx.report(
+                Diagnostic::error(
+                    codes::RFM_INVALID,
+                    s.code.span,
+                    format!("the segment `{code}` is labelled twice"),
+                )
+                .with_span_label("again"),
+            );
         }
         seen.push(code);
     }
@@ -195,7 +263,13 @@ pub(super) fn audience(cx: &mut Cx<'_>, a: &Audience) {
         return;
     }
     cx.stack.push(a.header.name.text.clone());
-    cx.expect_bool(&a.expr, &Scope::Entity { entity: &a.entity.text }, "an audience");
+    cx.expect_bool(
+        &a.expr,
+        &Scope::Entity {
+            entity: &a.entity.text,
+        },
+        "an audience",
+    );
     cx.stack.pop();
 }
 
@@ -209,25 +283,44 @@ fn audience_entity(cx: &mut Cx<'_>, id: &Ident) -> Option<String> {
 }
 
 pub(super) fn compare(cx: &mut Cx<'_>, c: &Compare) {
-    let Some(entity) = audience_entity(cx, &c.audience) else { return };
+    let Some(entity) = audience_entity(cx, &c.audience) else {
+        return;
+    };
     if c.against.text != "all" {
         if let Some(other) = audience_entity(cx, &c.against) {
             if other != entity {
                 cx.report(
-                    Diagnostic::error(codes::ENTITY_MISMATCH, c.against.span, format!("`{}` is an audience of {other}, not of {entity}", c.against.text))
-                        .with_span_label(format!("of {other}")),
+                    Diagnostic::error(
+                        codes::ENTITY_MISMATCH,
+                        c.against.span,
+                        format!(
+                            "`{}` is an audience of {other}, not of {entity}",
+                            c.against.text
+                        ),
+                    )
+                    .with_span_label(format!("of {other}")),
                 );
             }
         }
     }
     for b in &c.by {
-        let Some(def) = cx.resolve(b, &[DefKind::Tag, DefKind::Aipl, DefKind::Rfm], "a tag or model") else { continue };
+        let Some(def) = cx.resolve(
+            b,
+            &[DefKind::Tag, DefKind::Aipl, DefKind::Rfm],
+            "a tag or model",
+        ) else {
+            continue;
+        };
         let kind = def.item.kind.clone();
         if let Some(of) = cx.entity_of(&kind) {
             if of != entity {
                 cx.report(
-                    Diagnostic::error(codes::ENTITY_MISMATCH, b.span, format!("`{}` is computed per {of}, not per {entity}", b.text))
-                        .with_span_label(format!("per {of}")),
+                    Diagnostic::error(
+                        codes::ENTITY_MISMATCH,
+                        b.span,
+                        format!("`{}` is computed per {of}, not per {entity}", b.text),
+                    )
+                    .with_span_label(format!("per {of}")),
                 );
             }
         }
@@ -235,15 +328,23 @@ pub(super) fn compare(cx: &mut Cx<'_>, c: &Compare) {
 }
 
 pub(super) fn route(cx: &mut Cx<'_>, r: &Route) {
-    let Some(entity) = audience_entity(cx, &r.audience) else { return };
+    let Some(entity) = audience_entity(cx, &r.audience) else {
+        return;
+    };
     for arm in &r.arms {
-        cx.expect_bool(&arm.condition, &Scope::Entity { entity: &entity }, "a route condition");
+        cx.expect_bool(
+            &arm.condition,
+            &Scope::Entity { entity: &entity },
+            "a route condition",
+        );
     }
 }
 
 pub(super) fn export(cx: &mut Cx<'_>, e: &Export) {
     location(cx, &e.location);
-    let Some(entity) = audience_entity(cx, &e.audience) else { return };
+    let Some(entity) = audience_entity(cx, &e.audience) else {
+        return;
+    };
     let identifiers = identifier_columns(cx, &entity);
     let scope = Scope::Entity { entity: &entity };
     let mut names: Vec<String> = Vec::new();
@@ -255,13 +356,22 @@ pub(super) fn export(cx: &mut Cx<'_>, e: &Export) {
         };
         match &out_name {
             Some(n) if names.contains(n) => cx.report(
-                Diagnostic::error(codes::DUPLICATE, col.span, format!("the column `{n}` is exported twice")).with_span_label("again"),
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    col.span,
+                    format!("the column `{n}` is exported twice"),
+                )
+                .with_span_label("again"),
             ),
             Some(n) => names.push(n.clone()),
             None => cx.report(
-                Diagnostic::error(codes::EXPORT_UNKNOWN_COLUMN, col.span, "an exported expression needs a column name")
-                    .with_span_label("unnamed")
-                    .with_help("add `as <name>`"),
+                Diagnostic::error(
+                    codes::EXPORT_UNKNOWN_COLUMN,
+                    col.span,
+                    "an exported expression needs a column name",
+                )
+                .with_span_label("unnamed")
+                .with_help("add `as <name>`"),
             ),
         }
         export_expr(cx, &col.expr, &identifiers, &scope, false);
@@ -270,13 +380,21 @@ pub(super) fn export(cx: &mut Cx<'_>, e: &Export) {
 
 /// Identifiers of an entity, with whether any linked column carrying them is `pii`.
 fn identifier_columns(cx: &mut Cx<'_>, entity: &str) -> Vec<(String, bool)> {
-    let Some(def) = cx.def(entity) else { return Vec::new() };
-    let ItemKind::OneId(o) = def.item.kind.clone() else { return Vec::new() };
+    let Some(def) = cx.def(entity) else {
+        return Vec::new();
+    };
+    let ItemKind::OneId(o) = def.item.kind.clone() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for id in &o.identifiers {
         let mut pii = false;
         for link in &o.links {
-            for f in link.fields.iter().filter(|f| f.identifier.text == id.name.text) {
+            for f in link
+                .fields
+                .iter()
+                .filter(|f| f.identifier.text == id.name.text)
+            {
                 if let Some(cols) = cx.table_columns(&link.source.text) {
                     pii |= cols.iter().any(|c| c.name == f.column().text && c.pii);
                 }
@@ -288,7 +406,13 @@ fn identifier_columns(cx: &mut Cx<'_>, entity: &str) -> Vec<(String, bool)> {
 }
 
 /// Types an exported expression; `hashed` is true inside sha256(…) / md5(…) / plain(…).
-fn export_expr(cx: &mut Cx<'_>, e: &Expr, identifiers: &[(String, bool)], scope: &Scope<'_>, hashed: bool) {
+fn export_expr(
+    cx: &mut Cx<'_>,
+    e: &Expr,
+    identifiers: &[(String, bool)],
+    scope: &Scope<'_>,
+    hashed: bool,
+) {
     match &e.kind {
         ExprKind::Name(n) if n.text == "oneid" => {}
         ExprKind::Name(n) if identifiers.iter().any(|(i, _)| *i == n.text) => {
@@ -322,7 +446,11 @@ pub(super) fn dashboard(cx: &mut Cx<'_>, d: &Dashboard) {
     for w in &d.widgets {
         match &w.kind {
             WidgetKind::Trend { model, by, .. } => {
-                if let Some(def) = cx.resolve(model, &[DefKind::Aipl, DefKind::Rfm, DefKind::Audience], "an AIPL model, RFM model or audience") {
+                if let Some(def) = cx.resolve(
+                    model,
+                    &[DefKind::Aipl, DefKind::Rfm, DefKind::Audience],
+                    "an AIPL model, RFM model or audience",
+                ) {
                     let kind = def.item.kind.clone();
                     if let Some(entity) = cx.entity_of(&kind) {
                         by_dimensions(cx, by, &entity);
@@ -335,22 +463,43 @@ pub(super) fn dashboard(cx: &mut Cx<'_>, d: &Dashboard) {
             WidgetKind::Contribution { dimension, target } => {
                 let ExprKind::Field(base, stage) = &target.kind else {
                     cx.report(
-                        Diagnostic::error(codes::TYPE_MISMATCH, target.span, "contribution is to a stage of an AIPL model")
-                            .with_span_label("not a stage")
-                            .with_help("write `contribution channel to brand.P`"),
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            target.span,
+                            "contribution is to a stage of an AIPL model",
+                        )
+                        .with_span_label("not a stage")
+                        .with_help("write `contribution channel to brand.P`"),
                     );
                     continue;
                 };
-                let ExprKind::Name(model) = &base.kind else { continue };
-                let Some(def) = cx.resolve(model, &[DefKind::Aipl], "an AIPL model") else { continue };
-                let ItemKind::Aipl(a) = def.item.kind.clone() else { continue };
+                let ExprKind::Name(model) = &base.kind else {
+                    continue;
+                };
+                let Some(def) = cx.resolve(model, &[DefKind::Aipl], "an AIPL model") else {
+                    continue;
+                };
+                let ItemKind::Aipl(a) = def.item.kind.clone() else {
+                    continue;
+                };
                 let ty = Ty::Stage(model.text.clone());
-                cx.expect_like(&ty, &Expr { kind: ExprKind::Name(stage.clone()), span: stage.span }, &Scope::Metrics);
+                cx.expect_like(
+                    &ty,
+                    &Expr {
+                        kind: ExprKind::Name(stage.clone()),
+                        span: stage.span,
+                    },
+                    &Scope::Metrics,
+                );
                 by_dimensions(cx, std::slice::from_ref(dimension), &a.entity.text);
             }
             WidgetKind::Kpi { metrics } => {
                 for m in metrics {
-                    cx.resolve(m, &[DefKind::Derived, DefKind::Composite], "a derived or composite metric");
+                    cx.resolve(
+                        m,
+                        &[DefKind::Derived, DefKind::Composite],
+                        "a derived or composite metric",
+                    );
                 }
             }
         }

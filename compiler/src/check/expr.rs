@@ -1,8 +1,8 @@
 //! Types and units of expressions, and the checks that come with them: type
 //! mismatches, incompatible units, sums of ratios, aggregates, stage names and tag values.
 
-use mj_lang::ast::*;
 use mj_lang::Diagnostic;
+use mj_lang::ast::*;
 
 use super::{Col, Cx, closest, suggest};
 use crate::codes;
@@ -48,8 +48,12 @@ impl Cx<'_> {
             ExprKind::Field(base, field) => self.field(base, field, scope),
             ExprKind::Index(_, _) => {
                 self.report(
-                    Diagnostic::error(codes::TYPE_MISMATCH, e.span, "`[period, modifiers]` qualifies atomic metrics only in `derived` items")
-                        .with_help("declare a derived metric and refer to it by name"),
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        e.span,
+                        "`[period, modifiers]` qualifies atomic metrics only in `derived` items",
+                    )
+                    .with_help("declare a derived metric and refer to it by name"),
                 );
                 Ty::Unknown
             }
@@ -97,8 +101,12 @@ impl Cx<'_> {
 
     pub fn mismatch(&mut self, span: Span, message: &str, found: &Ty) -> Ty {
         self.report(
-            Diagnostic::error(codes::TYPE_MISMATCH, span, format!("{message}, but this is {found}"))
-                .with_span_label(format!("{found}")),
+            Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                span,
+                format!("{message}, but this is {found}"),
+            )
+            .with_span_label(format!("{found}")),
         );
         Ty::Unknown
     }
@@ -108,7 +116,9 @@ impl Cx<'_> {
             None | Some(Ty::Null) | Some(Ty::Unknown) => *result = Some(t),
             Some(prev) => {
                 if !compatible(prev, &t) {
-                    let message = format!("every branch must give the same type; earlier branches give {prev}");
+                    let message = format!(
+                        "every branch must give the same type; earlier branches give {prev}"
+                    );
                     self.mismatch(span, &message, &t);
                 }
             }
@@ -120,23 +130,37 @@ impl Cx<'_> {
             Scope::Row { table, columns } => match columns.iter().find(|c| c.name == id.text) {
                 Some(c) => c.ty.clone(),
                 None => {
-                    let d = Diagnostic::error(codes::UNKNOWN_COLUMN, id.span, format!("`{table}` has no column `{}`", id.text))
-                        .with_span_label("unknown column");
+                    let d = Diagnostic::error(
+                        codes::UNKNOWN_COLUMN,
+                        id.span,
+                        format!("`{table}` has no column `{}`", id.text),
+                    )
+                    .with_span_label("unknown column");
                     let d = suggest(d, id, columns.iter().map(|c| c.name.as_str()));
                     self.report(d);
                     Ty::Unknown
                 }
             },
-            Scope::Metrics => match self.resolve(id, &[DefKind::Derived, DefKind::Composite], "a derived or composite metric") {
+            Scope::Metrics => match self.resolve(
+                id,
+                &[DefKind::Derived, DefKind::Composite],
+                "a derived or composite metric",
+            ) {
                 Some(_) => self.metric_type(&id.text),
                 None => Ty::Unknown,
             },
-            Scope::Rows => match self.resolve(id, &[DefKind::Fact, DefKind::Source], "a business process or source") {
+            Scope::Rows => match self.resolve(
+                id,
+                &[DefKind::Fact, DefKind::Source],
+                "a business process or source",
+            ) {
                 Some(_) => Ty::Table(id.text.clone()),
                 None => Ty::Unknown,
             },
             Scope::Entity { entity } => {
-                let Some(def) = self.resolve(id, ENTITY_KINDS, "a metric, tag, model, audience or table") else {
+                let Some(def) =
+                    self.resolve(id, ENTITY_KINDS, "a metric, tag, model, audience or table")
+                else {
                     return Ty::Unknown;
                 };
                 let (kind, item) = (def.kind, def.item.clone());
@@ -180,7 +204,12 @@ impl Cx<'_> {
             ItemKind::Derived(d) => match d.by.as_slice() {
                 [one] => Some(one.text.clone()),
                 [] => Some("the whole project".to_string()),
-                many => Some(many.iter().map(|i| i.text.as_str()).collect::<Vec<_>>().join(" and ")),
+                many => Some(
+                    many.iter()
+                        .map(|i| i.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                ),
             },
             ItemKind::Composite(c) => {
                 let mut found = None;
@@ -209,7 +238,9 @@ impl Cx<'_> {
         if self.stack.iter().any(|s| s == name) {
             return Ty::Unknown;
         }
-        let Some(def) = self.def(name) else { return Ty::Unknown };
+        let Some(def) = self.def(name) else {
+            return Ty::Unknown;
+        };
         let item = def.item.clone();
         self.stack.push(name.to_string());
         self.silent += 1;
@@ -226,8 +257,12 @@ impl Cx<'_> {
 
     /// The type of an atomic metric: its aggregate over its fact's column.
     pub fn atomic_type(&mut self, name: &str) -> Ty {
-        let Some(def) = self.def(name) else { return Ty::Unknown };
-        let ItemKind::Atomic(a) = &def.item.kind else { return Ty::Unknown };
+        let Some(def) = self.def(name) else {
+            return Ty::Unknown;
+        };
+        let ItemKind::Atomic(a) = &def.item.kind else {
+            return Ty::Unknown;
+        };
         let expr = a.expr.clone();
         self.silent += 1;
         let ty = self.infer(&expr, &Scope::Rows);
@@ -245,7 +280,12 @@ impl Cx<'_> {
         }
         self.stack.push(name);
         self.silent += 1;
-        let ty = self.infer(&t.expr, &Scope::Entity { entity: &t.entity.text });
+        let ty = self.infer(
+            &t.expr,
+            &Scope::Entity {
+                entity: &t.entity.text,
+            },
+        );
         self.silent -= 1;
         self.stack.pop();
         ty
@@ -257,10 +297,16 @@ impl Cx<'_> {
             Ty::Unknown => Ty::Unknown,
             Ty::Table(t) => {
                 let t = t.clone();
-                let Some(cols) = self.table_columns(&t) else { return Ty::Unknown };
+                let Some(cols) = self.table_columns(&t) else {
+                    return Ty::Unknown;
+                };
                 let Some(col) = cols.iter().find(|c| c.name == field.text) else {
-                    let d = Diagnostic::error(codes::UNKNOWN_COLUMN, field.span, format!("`{t}` has no column `{}`", field.text))
-                        .with_span_label("unknown column");
+                    let d = Diagnostic::error(
+                        codes::UNKNOWN_COLUMN,
+                        field.span,
+                        format!("`{t}` has no column `{}`", field.text),
+                    )
+                    .with_span_label("unknown column");
                     let d = suggest(d, field, cols.iter().map(|c| c.name.as_str()));
                     self.report(d);
                     return Ty::Unknown;
@@ -270,10 +316,15 @@ impl Cx<'_> {
                         Diagnostic::error(
                             codes::NEEDS_AGGREGATE,
                             base.span.to(field.span),
-                            format!("`{t}.{}` has one value per row, not one per entity", field.text),
+                            format!(
+                                "`{t}.{}` has one value per row, not one per entity",
+                                field.text
+                            ),
                         )
                         .with_span_label("a column")
-                        .with_help("wrap it in an aggregate: latest(…), first(…), top(…), sum(…), max(…)"),
+                        .with_help(
+                            "wrap it in an aggregate: latest(…), first(…), top(…), sum(…), max(…)",
+                        ),
                     );
                     return Ty::Unknown;
                 }
@@ -281,9 +332,17 @@ impl Cx<'_> {
             }
             Ty::Row(d) => {
                 let d = d.clone();
-                let Some(def) = self.def(&d) else { return Ty::Unknown };
-                let ItemKind::Dimension(dim) = def.item.kind.clone() else { return Ty::Unknown };
-                let allowed = dim.key.iter().chain(&dim.attributes).any(|a| a.text == field.text);
+                let Some(def) = self.def(&d) else {
+                    return Ty::Unknown;
+                };
+                let ItemKind::Dimension(dim) = def.item.kind.clone() else {
+                    return Ty::Unknown;
+                };
+                let allowed = dim
+                    .key
+                    .iter()
+                    .chain(&dim.attributes)
+                    .any(|a| a.text == field.text);
                 let cols = self.table_columns(&dim.source.text).unwrap_or_default();
                 match cols.iter().find(|c| c.name == field.text) {
                     Some(c) if allowed => c.ty.clone(),
@@ -294,7 +353,12 @@ impl Cx<'_> {
                             format!("dimension `{d}` has no key or attribute `{}`", field.text),
                         )
                         .with_span_label("unknown attribute");
-                        let names: Vec<&str> = dim.key.iter().chain(&dim.attributes).map(|a| a.text.as_str()).collect();
+                        let names: Vec<&str> = dim
+                            .key
+                            .iter()
+                            .chain(&dim.attributes)
+                            .map(|a| a.text.as_str())
+                            .collect();
                         let diag = suggest(diag, field, names.into_iter());
                         self.report(diag);
                         Ty::Unknown
@@ -308,7 +372,11 @@ impl Cx<'_> {
             }
             other => {
                 let other = other.clone();
-                self.mismatch(field.span.to(base.span), &format!("`.{}` needs a table or a dimension row", field.text), &other)
+                self.mismatch(
+                    field.span.to(base.span),
+                    &format!("`.{}` needs a table or a dimension row", field.text),
+                    &other,
+                )
             }
         }
     }
@@ -322,7 +390,9 @@ impl Cx<'_> {
             }
             return Ty::Unknown;
         };
-        let ItemKind::Function(func) = def.item.kind.clone() else { return Ty::Unknown };
+        let ItemKind::Function(func) = def.item.kind.clone() else {
+            return Ty::Unknown;
+        };
         let is_aggregate = func.flags.iter().any(|fl| fl.text == "aggregate");
         let mut bound: Vec<Option<(Ty, Span)>> = vec![None; func.params.len()];
         let mut positional = 0;
@@ -344,11 +414,14 @@ impl Cx<'_> {
                     if positional < func.params.len() {
                         bound[positional] = Some((t, value.span));
                     } else {
-                        self.report(Diagnostic::error(
-                            codes::BAD_ARGUMENTS,
-                            value.span,
-                            format!("`{}` takes {} argument(s)", f.text, func.params.len()),
-                        ).with_span_label("extra argument"));
+                        self.report(
+                            Diagnostic::error(
+                                codes::BAD_ARGUMENTS,
+                                value.span,
+                                format!("`{}` takes {} argument(s)", f.text, func.params.len()),
+                            )
+                            .with_span_label("extra argument"),
+                        );
                     }
                     positional += 1;
                 }
@@ -363,7 +436,11 @@ impl Cx<'_> {
                                 format!("`{}` has no parameter `{}`", f.text, n.name.text),
                             )
                             .with_span_label("unknown parameter");
-                            let d = suggest(d, &n.name, func.params.iter().map(|p| p.name.text.as_str()));
+                            let d = suggest(
+                                d,
+                                &n.name,
+                                func.params.iter().map(|p| p.name.text.as_str()),
+                            );
                             self.report(d);
                         }
                     }
@@ -377,13 +454,19 @@ impl Cx<'_> {
                         Diagnostic::error(
                             codes::BAD_ARGUMENTS,
                             e.span,
-                            format!("`{}` needs the argument `{}: {}`", f.text, param.name.text, param.ty.text),
+                            format!(
+                                "`{}` needs the argument `{}: {}`",
+                                f.text, param.name.text, param.ty.text
+                            ),
                         )
                         .with_span_label("missing argument"),
                     );
                 }
                 Some((t, span)) if !param_accepts(&param.ty.text, t) => {
-                    let message = format!("`{}` of `{}` must be {}", param.name.text, f.text, param.ty.text);
+                    let message = format!(
+                        "`{}` of `{}` must be {}",
+                        param.name.text, f.text, param.ty.text
+                    );
                     self.mismatch(*span, &message, t);
                 }
                 _ => {}
@@ -430,13 +513,22 @@ impl Cx<'_> {
     fn where_filter(&mut self, filter: &Expr, table: Option<&str>, aggregate_arg: bool) {
         let Some(table) = table.filter(|_| aggregate_arg) else {
             self.report(
-                Diagnostic::error(codes::TYPE_MISMATCH, filter.span, "`where` filters the table given to an aggregate")
-                    .with_help("write `exists(source where condition, window = 15d)`"),
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    filter.span,
+                    "`where` filters the table given to an aggregate",
+                )
+                .with_help("write `exists(source where condition, window = 15d)`"),
             );
             return;
         };
-        let Some(columns) = self.table_columns(table) else { return };
-        let scope = Scope::Row { table, columns: &columns };
+        let Some(columns) = self.table_columns(table) else {
+            return;
+        };
+        let scope = Scope::Row {
+            table,
+            columns: &columns,
+        };
         self.expect_bool(filter, &scope, "a `where` condition");
     }
 
@@ -453,10 +545,16 @@ impl Cx<'_> {
             }
             if !compatible(&lt, &rt) {
                 self.incompatible(e, op, &lt, &rt);
-            } else if matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
-                && matches!(lt, Ty::Bool | Ty::Stage(_) | Ty::Segment(_))
+            } else if matches!(
+                op,
+                BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+            ) && matches!(lt, Ty::Bool | Ty::Stage(_) | Ty::Segment(_))
             {
-                self.mismatch(l.span, &format!("`{}` needs ordered values", op.symbol()), &lt);
+                self.mismatch(
+                    l.span,
+                    &format!("`{}` needs ordered values", op.symbol()),
+                    &lt,
+                );
             }
             return Ty::Bool;
         }
@@ -508,7 +606,11 @@ impl Cx<'_> {
                     {
                         lt
                     }
-                    (Ty::Duration | Ty::Distance, Ty::Number(u)) if u.is_none() && matches!(op, BinaryOp::Mul | BinaryOp::Div) => lt,
+                    (Ty::Duration | Ty::Distance, Ty::Number(u))
+                        if u.is_none() && matches!(op, BinaryOp::Mul | BinaryOp::Div) =>
+                    {
+                        lt
+                    }
                     _ => {
                         self.incompatible(e, op, &lt, &rt);
                         Ty::Unknown
@@ -524,8 +626,15 @@ impl Cx<'_> {
             _ => (codes::TYPE_MISMATCH, "types"),
         };
         self.report(
-            Diagnostic::error(code, e.span, format!("`{}` between incompatible {what}: {lt} and {rt}", op.symbol()))
-                .with_span_label(format!("{lt} {} {rt}", op.symbol())),
+            Diagnostic::error(
+                code,
+                e.span,
+                format!(
+                    "`{}` between incompatible {what}: {lt} and {rt}",
+                    op.symbol()
+                ),
+            )
+            .with_span_label(format!("{lt} {} {rt}", op.symbol())),
         );
     }
 
@@ -540,9 +649,13 @@ impl Cx<'_> {
             (Ty::Stage(model), _) => {
                 let model = model.clone();
                 self.report(
-                    Diagnostic::error(codes::UNKNOWN_STAGE, e.span, format!("compare the AIPL model `{model}` with a stage name"))
-                        .with_span_label("not a stage name")
-                        .with_help("write `brand == I`, with one of the model's stages A, I, P, L"),
+                    Diagnostic::error(
+                        codes::UNKNOWN_STAGE,
+                        e.span,
+                        format!("compare the AIPL model `{model}` with a stage name"),
+                    )
+                    .with_span_label("not a stage name")
+                    .with_help("write `brand == I`, with one of the model's stages A, I, P, L"),
                 );
             }
             (Ty::Segment(model), ExprKind::Name(id)) => {
@@ -552,8 +665,12 @@ impl Cx<'_> {
             (Ty::Segment(model), _) => {
                 let model = model.clone();
                 self.report(
-                    Diagnostic::error(codes::RFM_INVALID, e.span, format!("compare the RFM model `{model}` with a segment code such as HHH"))
-                        .with_span_label("not a segment code"),
+                    Diagnostic::error(
+                        codes::RFM_INVALID,
+                        e.span,
+                        format!("compare the RFM model `{model}` with a segment code such as HHH"),
+                    )
+                    .with_span_label("not a segment code"),
                 );
             }
             (Ty::Enum(tag), ExprKind::Str(value)) => {
@@ -571,11 +688,17 @@ impl Cx<'_> {
 
     fn stage_name(&mut self, model: &str, id: &Ident) {
         let Some(def) = self.def(model) else { return };
-        let ItemKind::Aipl(a) = &def.item.kind else { return };
+        let ItemKind::Aipl(a) = &def.item.kind else {
+            return;
+        };
         let stages: Vec<String> = a.stages.iter().map(|s| s.name.text.clone()).collect();
         if !stages.contains(&id.text) {
-            let d = Diagnostic::error(codes::UNKNOWN_STAGE, id.span, format!("`{}` is not a stage of `{model}`", id.text))
-                .with_span_label(format!("stages: {}", stages.join(", ")));
+            let d = Diagnostic::error(
+                codes::UNKNOWN_STAGE,
+                id.span,
+                format!("`{}` is not a stage of `{model}`", id.text),
+            )
+            .with_span_label(format!("stages: {}", stages.join(", ")));
             let d = suggest(d, id, stages.iter().map(String::as_str));
             self.report(d);
         }
@@ -583,15 +706,24 @@ impl Cx<'_> {
 
     fn segment_code(&mut self, model: &str, id: &Ident) {
         let Some(def) = self.def(model) else { return };
-        let ItemKind::Rfm(r) = &def.item.kind else { return };
+        let ItemKind::Rfm(r) = &def.item.kind else {
+            return;
+        };
         let codes_: Vec<String> = if r.segments.is_empty() {
-            super::assets::DEFAULT_SEGMENTS.iter().map(|(c, _)| (*c).to_string()).collect()
+            super::assets::DEFAULT_SEGMENTS
+                .iter()
+                .map(|(c, _)| (*c).to_string())
+                .collect()
         } else {
             r.segments.iter().map(|s| s.code.text.clone()).collect()
         };
         if !codes_.contains(&id.text) {
-            let d = Diagnostic::error(codes::RFM_INVALID, id.span, format!("`{}` is not a segment of `{model}`", id.text))
-                .with_span_label("unknown segment");
+            let d = Diagnostic::error(
+                codes::RFM_INVALID,
+                id.span,
+                format!("`{}` is not a segment of `{model}`", id.text),
+            )
+            .with_span_label("unknown segment");
             let d = suggest(d, id, codes_.iter().map(String::as_str));
             self.report(d);
         }
@@ -599,17 +731,27 @@ impl Cx<'_> {
 
     pub fn tag_value(&mut self, tag: &str, value: &str, span: Span) {
         let Some(def) = self.def(tag) else { return };
-        let ItemKind::Tag(t) = &def.item.kind else { return };
+        let ItemKind::Tag(t) = &def.item.kind else {
+            return;
+        };
         if t.values.is_empty() || t.values.iter().any(|v| v.value == value) {
             return;
         }
         let values: Vec<&str> = t.values.iter().map(|v| v.value.as_str()).collect();
-        let mut d = Diagnostic::error(codes::UNKNOWN_TAG_VALUE, span, format!("\"{value}\" is not a value of the tag `{tag}`"))
-            .with_span_label(format!("values: {}", values.join(", ")));
+        let mut d = Diagnostic::error(
+            codes::UNKNOWN_TAG_VALUE,
+            span,
+            format!("\"{value}\" is not a value of the tag `{tag}`"),
+        )
+        .with_span_label(format!("values: {}", values.join(", ")));
         if let Some(best) = closest(value, values.iter().copied()) {
             d = d
                 .with_help(format!("did you mean \"{best}\"?"))
-                .with_replacement(format!("replace with \"{best}\""), span, mj_lang::format::quote(best));
+                .with_replacement(
+                    format!("replace with \"{best}\""),
+                    span,
+                    mj_lang::format::quote(best),
+                );
         }
         self.report(d);
     }

@@ -9,19 +9,32 @@ mod oneid;
 pub(crate) mod project;
 mod scan;
 
-use mj_lang::ast::*;
 use mj_lang::Diagnostic;
+use mj_lang::ast::*;
 
 use crate::codes;
 use crate::db::{Db, Project, SourceFile};
-use crate::queries::{lookup, names_by_kind, parse, Def, DefKind, Name};
-use crate::types::{column_type, Ty};
+use crate::queries::{Def, DefKind, Name, lookup, names_by_kind, parse};
+use crate::types::{Ty, column_type};
 
 pub(crate) use expr::Scope;
 
 /// Runs every per-item check on one file's items.
-pub fn check_items(db: &dyn Db, project: Project, file: SourceFile, module: &Module) -> Vec<Diagnostic> {
-    let mut cx = Cx { db, project, file, diags: Vec::new(), silent: 0, stack: Vec::new(), in_aggregate: false };
+pub fn check_items(
+    db: &dyn Db,
+    project: Project,
+    file: SourceFile,
+    module: &Module,
+) -> Vec<Diagnostic> {
+    let mut cx = Cx {
+        db,
+        project,
+        file,
+        diags: Vec::new(),
+        silent: 0,
+        stack: Vec::new(),
+        in_aggregate: false,
+    };
     for item in &module.items {
         match &item.kind {
             ItemKind::Glossary(g) => model::glossary(&mut cx, g),
@@ -96,7 +109,11 @@ impl<'db> Cx<'db> {
                 let d = Diagnostic::error(
                     codes::WRONG_KIND,
                     id.span,
-                    format!("`{}` is {}, but {what} is expected here", id.text, def.kind.describe()),
+                    format!(
+                        "`{}` is {}, but {what} is expected here",
+                        id.text,
+                        def.kind.describe()
+                    ),
                 )
                 .with_span_label(format!("expected {what}"));
                 let d = self.with_suggestion(d, id, kinds);
@@ -111,8 +128,12 @@ impl<'db> Cx<'db> {
     }
 
     pub fn unresolved(&mut self, id: &Ident, kinds: &[DefKind], what: &str) {
-        let d = Diagnostic::error(codes::UNRESOLVED, id.span, format!("cannot find {what} `{}`", id.text))
-            .with_span_label("not found");
+        let d = Diagnostic::error(
+            codes::UNRESOLVED,
+            id.span,
+            format!("cannot find {what} `{}`", id.text),
+        )
+        .with_span_label("not found");
         let d = self.with_suggestion(d, id, kinds);
         self.report(d);
     }
@@ -120,13 +141,20 @@ impl<'db> Cx<'db> {
     /// Adds "did you mean" with a fix when a name of the right kinds is close.
     pub fn with_suggestion(&self, d: Diagnostic, id: &Ident, kinds: &[DefKind]) -> Diagnostic {
         let names = names_by_kind(self.db, self.project);
-        let candidates = kinds.iter().filter_map(|k| names.get(k)).flatten().map(String::as_str);
+        let candidates = kinds
+            .iter()
+            .filter_map(|k| names.get(k))
+            .flatten()
+            .map(String::as_str);
         suggest(d, id, candidates)
     }
 
     /// The span of a definition's name, in whichever file it is.
     pub fn def_span(&self, def: &Def) -> Option<Span> {
-        let item = parse(self.db, def.file).module.items.get(def.ordinal as usize)?;
+        let item = parse(self.db, def.file)
+            .module
+            .items
+            .get(def.ordinal as usize)?;
         Some(item.kind.header().map_or(item.span, |h| h.name.span))
     }
 
@@ -138,19 +166,34 @@ impl<'db> Cx<'db> {
             ItemKind::Source(s) => Some(source_columns(s)),
             ItemKind::Fact(f) => {
                 let src = self.def(&f.source.text)?;
-                let ItemKind::Source(s) = &src.item.kind else { return None };
+                let ItemKind::Source(s) = &src.item.kind else {
+                    return None;
+                };
                 let mut cols = source_columns(s);
                 let base = cols.clone();
                 let scope_cols = base.clone();
                 for b in f.dims.iter().chain(&f.measures) {
                     let ty = match &b.value {
-                        None => base.iter().find(|c| c.name == b.name.text).map_or(Ty::Unknown, |c| c.ty.clone()),
-                        Some(Expr { kind: ExprKind::Name(col), .. }) => {
-                            base.iter().find(|c| c.name == col.text).map_or(Ty::Unknown, |c| c.ty.clone())
-                        }
+                        None => base
+                            .iter()
+                            .find(|c| c.name == b.name.text)
+                            .map_or(Ty::Unknown, |c| c.ty.clone()),
+                        Some(Expr {
+                            kind: ExprKind::Name(col),
+                            ..
+                        }) => base
+                            .iter()
+                            .find(|c| c.name == col.text)
+                            .map_or(Ty::Unknown, |c| c.ty.clone()),
                         Some(e) => {
                             self.silent += 1;
-                            let ty = self.infer(e, &Scope::Row { table: &s.header.name.text, columns: &scope_cols });
+                            let ty = self.infer(
+                                e,
+                                &Scope::Row {
+                                    table: &s.header.name.text,
+                                    columns: &scope_cols,
+                                },
+                            );
                             self.silent -= 1;
                             ty
                         }
@@ -158,7 +201,11 @@ impl<'db> Cx<'db> {
                     if let Some(c) = cols.iter_mut().find(|c| c.name == b.name.text) {
                         c.ty = ty;
                     } else {
-                        cols.push(Col { name: b.name.text.clone(), ty, pii: false });
+                        cols.push(Col {
+                            name: b.name.text.clone(),
+                            ty,
+                            pii: false,
+                        });
                     }
                 }
                 Some(cols)
@@ -172,7 +219,12 @@ pub(crate) fn source_columns(s: &Source) -> Vec<Col> {
     s.columns
         .iter()
         .map(|c| {
-            let unit = c.unit.as_ref().map(|u| (u.kind.text.as_str(), u.arg.as_ref().map(|a| a.text.as_str())));
+            let unit = c.unit.as_ref().map(|u| {
+                (
+                    u.kind.text.as_str(),
+                    u.arg.as_ref().map(|a| a.text.as_str()),
+                )
+            });
             Col {
                 name: c.name.text.clone(),
                 ty: column_type(&c.ty.name.text, unit).unwrap_or(Ty::Unknown),
@@ -183,7 +235,10 @@ pub(crate) fn source_columns(s: &Source) -> Vec<Col> {
 }
 
 /// The closest candidate within a small edit distance.
-pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .filter(|c| *c != name)
@@ -193,7 +248,11 @@ pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>)
         .map(|(_, c)| c)
 }
 
-pub(crate) fn suggest<'a>(d: Diagnostic, id: &Ident, candidates: impl Iterator<Item = &'a str>) -> Diagnostic {
+pub(crate) fn suggest<'a>(
+    d: Diagnostic,
+    id: &Ident,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Diagnostic {
     match closest(&id.text, candidates) {
         Some(best) => d
             .with_help(format!("did you mean `{best}`?"))

@@ -1,15 +1,27 @@
 //! Checks of the OneModel items: glossary, sources, dimensions, facts and metrics.
 
-use mj_lang::ast::*;
 use mj_lang::Diagnostic;
+use mj_lang::ast::*;
 
 use super::{Cx, Scope, source_columns, suggest};
 use crate::codes;
 use crate::queries::DefKind;
-use crate::types::{column_type, unit_kind, Ty, UNIT_KINDS};
+use crate::types::{Ty, UNIT_KINDS, column_type, unit_kind};
 
-const COLUMN_TYPES: &[&str] =
-    &["string", "text", "int", "bigint", "smallint", "float", "double", "decimal", "bool", "boolean", "date", "timestamp"];
+const COLUMN_TYPES: &[&str] = &[
+    "string",
+    "text",
+    "int",
+    "bigint",
+    "smallint",
+    "float",
+    "double",
+    "decimal",
+    "bool",
+    "boolean",
+    "date",
+    "timestamp",
+];
 
 pub(super) fn glossary(cx: &mut Cx<'_>, g: &Glossary) {
     for root in &g.roots {
@@ -18,9 +30,13 @@ pub(super) fn glossary(cx: &mut Cx<'_>, g: &Glossary) {
         }
         if root.name.text.contains('_') {
             cx.report(
-                Diagnostic::error(codes::UNKNOWN_ROOT, root.name.span, format!("the root `{}` contains `_`", root.name.text))
-                    .with_span_label("one word")
-                    .with_help("a root is one word; names are built by joining roots with `_`"),
+                Diagnostic::error(
+                    codes::UNKNOWN_ROOT,
+                    root.name.span,
+                    format!("the root `{}` contains `_`", root.name.text),
+                )
+                .with_span_label("one word")
+                .with_help("a root is one word; names are built by joining roots with `_`"),
             );
         }
     }
@@ -28,9 +44,13 @@ pub(super) fn glossary(cx: &mut Cx<'_>, g: &Glossary) {
 
 fn unit(cx: &mut Cx<'_>, u: &UnitSpec) {
     if unit_kind(&u.kind.text, u.arg.as_ref().map(|a| a.text.as_str())).is_none() {
-        let d = Diagnostic::error(codes::UNKNOWN_UNIT, u.kind.span, format!("unknown unit `{}`", u.kind.text))
-            .with_span_label("unknown unit")
-            .with_help(format!("units: {}", UNIT_KINDS.join(", ")));
+        let d = Diagnostic::error(
+            codes::UNKNOWN_UNIT,
+            u.kind.span,
+            format!("unknown unit `{}`", u.kind.text),
+        )
+        .with_span_label("unknown unit")
+        .with_help(format!("units: {}", UNIT_KINDS.join(", ")));
         let d = suggest(d, &u.kind, UNIT_KINDS.iter().copied());
         cx.report(d);
     }
@@ -42,16 +62,24 @@ pub(super) fn source(cx: &mut Cx<'_>, s: &Source) {
     for c in &s.columns {
         if seen.contains(&c.name.text.as_str()) {
             cx.report(
-                Diagnostic::error(codes::DUPLICATE, c.name.span, format!("the column `{}` is declared twice", c.name.text))
-                    .with_span_label("declared again"),
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    c.name.span,
+                    format!("the column `{}` is declared twice", c.name.text),
+                )
+                .with_span_label("declared again"),
             );
         }
         seen.push(&c.name.text);
         let ty = c.ty.name.text.as_str();
         if !COLUMN_TYPES.contains(&ty) {
-            let d = Diagnostic::error(codes::UNKNOWN_TYPE, c.ty.name.span, format!("unknown column type `{ty}`"))
-                .with_span_label("unknown type")
-                .with_help(format!("types: {}", COLUMN_TYPES.join(", ")));
+            let d = Diagnostic::error(
+                codes::UNKNOWN_TYPE,
+                c.ty.name.span,
+                format!("unknown column type `{ty}`"),
+            )
+            .with_span_label("unknown type")
+            .with_help(format!("types: {}", COLUMN_TYPES.join(", ")));
             let d = suggest(d, &c.ty.name, COLUMN_TYPES.iter().copied());
             cx.report(d);
             continue;
@@ -64,21 +92,36 @@ pub(super) fn source(cx: &mut Cx<'_>, s: &Source) {
             };
             if !ok {
                 cx.report(
-                    Diagnostic::error(codes::UNKNOWN_TYPE, c.ty.span, "`decimal` needs a precision of 1 to 38 and a scale no larger than it")
-                        .with_span_label("invalid precision or scale")
-                        .with_help("write `decimal(18,2)`"),
+                    Diagnostic::error(
+                        codes::UNKNOWN_TYPE,
+                        c.ty.span,
+                        "`decimal` needs a precision of 1 to 38 and a scale no larger than it",
+                    )
+                    .with_span_label("invalid precision or scale")
+                    .with_help("write `decimal(18,2)`"),
                 );
             }
         } else if !c.ty.params.is_empty() {
-            cx.report(Diagnostic::error(codes::UNKNOWN_TYPE, c.ty.span, format!("`{ty}` takes no parameters")).with_span_label("here"));
+            cx.report(
+                Diagnostic::error(
+                    codes::UNKNOWN_TYPE,
+                    c.ty.span,
+                    format!("`{ty}` takes no parameters"),
+                )
+                .with_span_label("here"),
+            );
         }
         if let Some(u) = &c.unit {
             unit(cx, u);
             let numeric = matches!(column_type(ty, None), Some(Ty::Number(_)));
             if !numeric {
                 cx.report(
-                    Diagnostic::error(codes::UNKNOWN_UNIT, u.span, format!("a `{ty}` column cannot carry a unit"))
-                        .with_span_label("only numbers have units"),
+                    Diagnostic::error(
+                        codes::UNKNOWN_UNIT,
+                        u.span,
+                        format!("a `{ty}` column cannot carry a unit"),
+                    )
+                    .with_span_label("only numbers have units"),
                 );
             }
         }
@@ -86,21 +129,42 @@ pub(super) fn source(cx: &mut Cx<'_>, s: &Source) {
 }
 
 pub(super) fn location(cx: &mut Cx<'_>, l: &Location) {
-    let Some(def) = cx.resolve(&l.format, &[DefKind::Function], "a data format (csv, parquet, ndjson)") else { return };
-    let ItemKind::Function(f) = &def.item.kind else { return };
+    let Some(def) = cx.resolve(
+        &l.format,
+        &[DefKind::Function],
+        "a data format (csv, parquet, ndjson)",
+    ) else {
+        return;
+    };
+    let ItemKind::Function(f) = &def.item.kind else {
+        return;
+    };
     if f.returns.text != "location" {
         cx.report(
-            Diagnostic::error(codes::TYPE_MISMATCH, l.format.span, format!("`{}` is not a data format", l.format.text))
-                .with_span_label("not a format")
-                .with_help("use csv(\"…\"), parquet(\"…\") or ndjson(\"…\")"),
+            Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                l.format.span,
+                format!("`{}` is not a data format", l.format.text),
+            )
+            .with_span_label("not a format")
+            .with_help("use csv(\"…\"), parquet(\"…\") or ndjson(\"…\")"),
         );
         return;
     }
     for o in &l.options {
         if !f.params.iter().skip(1).any(|p| p.name.text == o.name.text) {
-            let d = Diagnostic::error(codes::BAD_ARGUMENTS, o.name.span, format!("`{}` has no option `{}`", l.format.text, o.name.text))
-                .with_span_label("unknown option");
-            let names: Vec<&str> = f.params.iter().skip(1).map(|p| p.name.text.as_str()).collect();
+            let d = Diagnostic::error(
+                codes::BAD_ARGUMENTS,
+                o.name.span,
+                format!("`{}` has no option `{}`", l.format.text, o.name.text),
+            )
+            .with_span_label("unknown option");
+            let names: Vec<&str> = f
+                .params
+                .iter()
+                .skip(1)
+                .map(|p| p.name.text.as_str())
+                .collect();
             let d = suggest(d, &o.name, names.into_iter());
             cx.report(d);
         }
@@ -112,25 +176,37 @@ fn column_exists(cx: &mut Cx<'_>, table: &str, cols: &[super::Col], id: &Ident) 
     if let Some(c) = cols.iter().find(|c| c.name == id.text) {
         return Some(c.ty.clone());
     }
-    let d = Diagnostic::error(codes::UNKNOWN_COLUMN, id.span, format!("`{table}` has no column `{}`", id.text))
-        .with_span_label("unknown column");
+    let d = Diagnostic::error(
+        codes::UNKNOWN_COLUMN,
+        id.span,
+        format!("`{table}` has no column `{}`", id.text),
+    )
+    .with_span_label("unknown column");
     let d = suggest(d, id, cols.iter().map(|c| c.name.as_str()));
     cx.report(d);
     None
 }
 
 pub(super) fn dimension(cx: &mut Cx<'_>, d: &Dimension) {
-    let Some(def) = cx.resolve(&d.source, &[DefKind::Source], "a source") else { return };
-    let ItemKind::Source(s) = &def.item.kind else { return };
+    let Some(def) = cx.resolve(&d.source, &[DefKind::Source], "a source") else {
+        return;
+    };
+    let ItemKind::Source(s) = &def.item.kind else {
+        return;
+    };
     let cols = source_columns(s);
     match &d.key {
         Some(k) => {
             column_exists(cx, &d.source.text, &cols, k);
         }
         None => cx.report(
-            Diagnostic::error(codes::UNKNOWN_COLUMN, d.header.name.span, format!("the dimension `{}` has no `key`", d.header.name.text))
-                .with_span_label("no key")
-                .with_help("add `key <column>`: the column that identifies one row"),
+            Diagnostic::error(
+                codes::UNKNOWN_COLUMN,
+                d.header.name.span,
+                format!("the dimension `{}` has no `key`", d.header.name.text),
+            )
+            .with_span_label("no key")
+            .with_help("add `key <column>`: the column that identifies one row"),
         ),
     }
     for a in &d.attributes {
@@ -139,27 +215,46 @@ pub(super) fn dimension(cx: &mut Cx<'_>, d: &Dimension) {
 }
 
 pub(super) fn fact(cx: &mut Cx<'_>, f: &Fact) {
-    let Some(def) = cx.resolve(&f.source, &[DefKind::Source], "a source") else { return };
-    let ItemKind::Source(s) = &def.item.kind else { return };
+    let Some(def) = cx.resolve(&f.source, &[DefKind::Source], "a source") else {
+        return;
+    };
+    let ItemKind::Source(s) = &def.item.kind else {
+        return;
+    };
     let table = f.source.text.as_str();
     let cols = source_columns(s);
     if let Some(w) = &f.filter {
-        cx.expect_bool(w, &Scope::Row { table, columns: &cols }, "a `where` condition");
+        cx.expect_bool(
+            w,
+            &Scope::Row {
+                table,
+                columns: &cols,
+            },
+            "a `where` condition",
+        );
     }
     for g in &f.grain {
         column_exists(cx, table, &cols, g);
     }
     if f.grain.is_empty() {
         cx.report(
-            Diagnostic::error(codes::UNKNOWN_COLUMN, f.header.name.span, format!("the fact `{}` has no `grain`", f.header.name.text))
-                .with_span_label("no grain")
-                .with_help("add `grain <column>`: what one row of the business process is"),
+            Diagnostic::error(
+                codes::UNKNOWN_COLUMN,
+                f.header.name.span,
+                format!("the fact `{}` has no `grain`", f.header.name.text),
+            )
+            .with_span_label("no grain")
+            .with_help("add `grain <column>`: what one row of the business process is"),
         );
     }
     if let Some(t) = &f.time {
         if let Some(ty) = column_exists(cx, table, &cols, t) {
             if !matches!(ty, Ty::Timestamp | Ty::Date | Ty::Unknown) {
-                cx.mismatch(t.span, "the `time` of a fact must be a timestamp or a date", &ty);
+                cx.mismatch(
+                    t.span,
+                    "the `time` of a fact must be a timestamp or a date",
+                    &ty,
+                );
             }
         }
     }
@@ -171,34 +266,57 @@ pub(super) fn fact(cx: &mut Cx<'_>, f: &Fact) {
                         Diagnostic::error(
                             codes::NOT_LINKED,
                             e.span,
-                            format!("rows of `{}` get no `{}` id: the OneID does not link that source", f.source.text, e.text),
+                            format!(
+                                "rows of `{}` get no `{}` id: the OneID does not link that source",
+                                f.source.text, e.text
+                            ),
                         )
                         .with_span_label("not linked")
-                        .with_help(format!("add `link {} (…)` to `oneid {}`", f.source.text, e.text)),
+                        .with_help(format!(
+                            "add `link {} (…)` to `oneid {}`",
+                            f.source.text, e.text
+                        )),
                     );
                 }
             }
         }
     }
-    let scope = Scope::Row { table, columns: &cols };
+    let scope = Scope::Row {
+        table,
+        columns: &cols,
+    };
     for b in &f.dims {
         match &b.value {
             None => {
                 column_exists(cx, table, &cols, &b.name);
             }
-            Some(Expr { kind: ExprKind::Name(col), .. }) => {
+            Some(Expr {
+                kind: ExprKind::Name(col),
+                ..
+            }) => {
                 // `store = store_id`: the dimension `store`, joined on `store_id`.
                 if let Some(ty) = column_exists(cx, table, &cols, col) {
-                    if let Some(dim) = cx.def(&b.name.text).filter(|d| d.kind == DefKind::Dimension) {
+                    if let Some(dim) = cx
+                        .def(&b.name.text)
+                        .filter(|d| d.kind == DefKind::Dimension)
+                    {
                         let dim = dim.clone();
                         if let ItemKind::Dimension(dd) = &dim.item.kind {
                             let key_ty = cx
                                 .table_columns(&dd.source.text)
-                                .and_then(|c| dd.key.as_ref().and_then(|k| c.into_iter().find(|x| x.name == k.text)))
+                                .and_then(|c| {
+                                    dd.key
+                                        .as_ref()
+                                        .and_then(|k| c.into_iter().find(|x| x.name == k.text))
+                                })
                                 .map(|c| c.ty);
                             if let Some(kt) = key_ty {
                                 if !super::expr::compatible(&kt, &ty) {
-                                    cx.mismatch(col.span, &format!("the key of `{}` is {kt}", b.name.text), &ty);
+                                    cx.mismatch(
+                                        col.span,
+                                        &format!("the key of `{}` is {kt}", b.name.text),
+                                        &ty,
+                                    );
                                 }
                             }
                         }
@@ -218,7 +336,11 @@ pub(super) fn fact(cx: &mut Cx<'_>, f: &Fact) {
         if let Some(ty) = ty {
             if !matches!(ty, Ty::Number(_) | Ty::Unknown) {
                 let span = b.value.as_ref().map_or(b.name.span, |e| e.span);
-                cx.mismatch(span, &format!("the measure `{}` must be a number", b.name.text), &ty);
+                cx.mismatch(
+                    span,
+                    &format!("the measure `{}` must be a number", b.name.text),
+                    &ty,
+                );
             }
         }
     }
@@ -232,7 +354,9 @@ pub(super) fn atomic(cx: &mut Cx<'_>, a: &Atomic) {
                 .is_some_and(|d| matches!(&d.item.kind, ItemKind::Function(func) if func.flags.iter().any(|x| x.text == "aggregate")));
             let over_fact = match args.first() {
                 Some(Arg::Positional { value, .. }) => match &value.kind {
-                    ExprKind::Field(base, _) => matches!(&base.kind, ExprKind::Name(n) if fact_name(cx, n)),
+                    ExprKind::Field(base, _) => {
+                        matches!(&base.kind, ExprKind::Name(n) if fact_name(cx, n))
+                    }
                     ExprKind::Name(n) => fact_name(cx, n),
                     _ => false,
                 },
@@ -245,9 +369,13 @@ pub(super) fn atomic(cx: &mut Cx<'_>, a: &Atomic) {
     let ty = cx.infer(&a.expr, &Scope::Rows);
     if !ok_shape && !ty.is_unknown() {
         cx.report(
-            Diagnostic::error(codes::TYPE_MISMATCH, a.expr.span, "an atomic metric is one aggregate over a business process")
-                .with_span_label("not an aggregate over a fact")
-                .with_help("write `sum(pay_order.amount)` or `count_distinct(pay_order.order_id)`"),
+            Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                a.expr.span,
+                "an atomic metric is one aggregate over a business process",
+            )
+            .with_span_label("not an aggregate over a fact")
+            .with_help("write `sum(pay_order.amount)` or `count_distinct(pay_order.order_id)`"),
         );
     }
 }
@@ -257,26 +385,46 @@ fn fact_name(cx: &Cx<'_>, n: &Ident) -> bool {
 }
 
 pub(super) fn modifier(cx: &mut Cx<'_>, m: &Modifier) {
-    if cx.resolve(&m.process, &[DefKind::Fact], "a business process (fact)").is_none() {
+    if cx
+        .resolve(&m.process, &[DefKind::Fact], "a business process (fact)")
+        .is_none()
+    {
         return;
     }
-    let Some(cols) = cx.table_columns(&m.process.text) else { return };
-    cx.expect_bool(&m.expr, &Scope::Row { table: &m.process.text, columns: &cols }, "a modifier");
+    let Some(cols) = cx.table_columns(&m.process.text) else {
+        return;
+    };
+    cx.expect_bool(
+        &m.expr,
+        &Scope::Row {
+            table: &m.process.text,
+            columns: &cols,
+        },
+        "a modifier",
+    );
 }
 
 pub(super) fn period(cx: &mut Cx<'_>, p: &Period) {
     if let PeriodSpec::Last { count: 0, .. } = p.spec {
         cx.report(
-            Diagnostic::error(codes::INVALID_PERIOD, p.spec_span, "a period of zero length selects nothing")
-                .with_span_label("empty period")
-                .with_help("write `last 1 days` or longer"),
+            Diagnostic::error(
+                codes::INVALID_PERIOD,
+                p.spec_span,
+                "a period of zero length selects nothing",
+            )
+            .with_span_label("empty period")
+            .with_help("write `last 1 days` or longer"),
         );
     }
 }
 
 pub(super) fn derived(cx: &mut Cx<'_>, d: &Derived) {
-    let Some(atomic) = cx.resolve(&d.atomic, &[DefKind::Atomic], "an atomic metric") else { return };
-    let ItemKind::Atomic(a) = &atomic.item.kind else { return };
+    let Some(atomic) = cx.resolve(&d.atomic, &[DefKind::Atomic], "an atomic metric") else {
+        return;
+    };
+    let ItemKind::Atomic(a) = &atomic.item.kind else {
+        return;
+    };
     // The business process of the atomic metric.
     let mut process = None;
     a.expr.walk(&mut |e| {
@@ -288,7 +436,13 @@ pub(super) fn derived(cx: &mut Cx<'_>, d: &Derived) {
     });
     let mut periods = Vec::new();
     for q in &d.qualifiers {
-        let Some(def) = cx.resolve(q, &[DefKind::Period, DefKind::Modifier], "a period or modifier") else { continue };
+        let Some(def) = cx.resolve(
+            q,
+            &[DefKind::Period, DefKind::Modifier],
+            "a period or modifier",
+        ) else {
+            continue;
+        };
         match &def.item.kind {
             ItemKind::Period(_) => periods.push(q),
             ItemKind::Modifier(m) => {
@@ -306,7 +460,10 @@ pub(super) fn derived(cx: &mut Cx<'_>, d: &Derived) {
                         ),
                     )
                     .with_span_label(format!("declared on `{}`", m.process.text))
-                    .with_help(format!("declare a modifier `on {}`", process.as_deref().unwrap_or("?")));
+                    .with_help(format!(
+                        "declare a modifier `on {}`",
+                        process.as_deref().unwrap_or("?")
+                    ));
                     if let Some(span) = cx.def_span(&def) {
                         diag = diag.with_label(span, "declared here");
                     }
@@ -319,19 +476,31 @@ pub(super) fn derived(cx: &mut Cx<'_>, d: &Derived) {
     match periods.as_slice() {
         [_] => {}
         [] => cx.report(
-            Diagnostic::error(codes::INVALID_PERIOD, d.atomic.span, format!("`{}` needs a period", d.header.name.text))
-                .with_span_label("no period in [ ]")
-                .with_help("add one, such as `[30d]`, `[td]` or `[mtd]`"),
+            Diagnostic::error(
+                codes::INVALID_PERIOD,
+                d.atomic.span,
+                format!("`{}` needs a period", d.header.name.text),
+            )
+            .with_span_label("no period in [ ]")
+            .with_help("add one, such as `[30d]`, `[td]` or `[mtd]`"),
         ),
         [_, second, ..] => cx.report(
-            Diagnostic::error(codes::INVALID_PERIOD, second.span, "a derived metric has exactly one period")
-                .with_span_label("second period"),
+            Diagnostic::error(
+                codes::INVALID_PERIOD,
+                second.span,
+                "a derived metric has exactly one period",
+            )
+            .with_span_label("second period"),
         ),
     }
     // Granularity: dimensions or the entity that the process carries.
     let Some(process) = process else { return };
-    let Some(fact_def) = cx.def(&process) else { return };
-    let ItemKind::Fact(f) = &fact_def.item.kind else { return };
+    let Some(fact_def) = cx.def(&process) else {
+        return;
+    };
+    let ItemKind::Fact(f) = &fact_def.item.kind else {
+        return;
+    };
     let mut valid: Vec<String> = f.dims.iter().map(|b| b.name.text.clone()).collect();
     valid.extend(f.entity.iter().map(|e| e.text.clone()));
     for g in &d.by {
@@ -362,7 +531,14 @@ pub(super) fn composite(cx: &mut Cx<'_>, c: &Composite) {
 pub(super) fn check(cx: &mut Cx<'_>, c: &Check) {
     match &c.rule {
         CheckRule::Unique { process, column } => {
-            if cx.resolve(process, &[DefKind::Fact, DefKind::Source], "a business process or source").is_some() {
+            if cx
+                .resolve(
+                    process,
+                    &[DefKind::Fact, DefKind::Source],
+                    "a business process or source",
+                )
+                .is_some()
+            {
                 if let Some(cols) = cx.table_columns(&process.text) {
                     column_exists(cx, &process.text, &cols, column);
                 }
@@ -383,12 +559,37 @@ pub(super) fn check(cx: &mut Cx<'_>, c: &Check) {
 
 pub(super) fn function(cx: &mut Cx<'_>, f: &Function) {
     const TYPES: &[&str] = &[
-        "any", "number", "string", "bool", "date", "timestamp", "duration", "distance", "angle", "location",
-        "dimension", "row", "count", "capture", "layout", "output", "T",
+        "any",
+        "number",
+        "string",
+        "bool",
+        "date",
+        "timestamp",
+        "duration",
+        "distance",
+        "angle",
+        "location",
+        "dimension",
+        "row",
+        "count",
+        "capture",
+        "layout",
+        "output",
+        "T",
     ];
-    for ty in f.params.iter().map(|p| &p.ty).chain(std::iter::once(&f.returns)) {
+    for ty in f
+        .params
+        .iter()
+        .map(|p| &p.ty)
+        .chain(std::iter::once(&f.returns))
+    {
         if !TYPES.contains(&ty.text.as_str()) {
-            let d = Diagnostic::error(codes::UNKNOWN_TYPE, ty.span, format!("unknown type `{}`", ty.text)).with_span_label("unknown type");
+            let d = Diagnostic::error(
+                codes::UNKNOWN_TYPE,
+                ty.span,
+                format!("unknown type `{}`", ty.text),
+            )
+            .with_span_label("unknown type");
             let d = suggest(d, ty, TYPES.iter().copied());
             cx.report(d);
         }

@@ -2,22 +2,28 @@
 //! composed by the project's rule (and read back into their parts), and units that
 //! agree with what the name's roots promise.
 
+use mj_lang::Diagnostic;
 use mj_lang::ast::*;
 use mj_lang::diagnostic::TextEdit;
-use mj_lang::Diagnostic;
 
 use super::{Cx, closest};
 use crate::codes;
-use crate::queries::{derived_pattern, names_by_kind, parse, project_index, roots, DefKind, STD_PATH};
+use crate::queries::{
+    DefKind, STD_PATH, derived_pattern, names_by_kind, parse, project_index, roots,
+};
 use crate::types::Ty;
 
 pub(super) fn naming_rules(cx: &mut Cx<'_>, n: &Naming) {
     for rule in &n.rules {
         if rule.kind.text != "derived" {
             cx.report(
-                Diagnostic::error(codes::INVALID_NAMING_RULE, rule.kind.span, format!("unknown naming rule `{}`", rule.kind.text))
-                    .with_span_label("unknown rule")
-                    .with_help("the naming block sets `derived = \"{modifiers}_{atomic}_{period}\"`"),
+                Diagnostic::error(
+                    codes::INVALID_NAMING_RULE,
+                    rule.kind.span,
+                    format!("unknown naming rule `{}`", rule.kind.text),
+                )
+                .with_span_label("unknown rule")
+                .with_help("the naming block sets `derived = \"{modifiers}_{atomic}_{period}\"`"),
             );
             continue;
         }
@@ -25,7 +31,9 @@ pub(super) fn naming_rules(cx: &mut Cx<'_>, n: &Naming) {
             cx.report(
                 Diagnostic::error(codes::INVALID_NAMING_RULE, rule.pattern.span, message)
                     .with_span_label("invalid pattern")
-                    .with_help("use the placeholders {modifiers}, {atomic} and {period} joined by `_`"),
+                    .with_help(
+                        "use the placeholders {modifiers}, {atomic} and {period} joined by `_`",
+                    ),
             );
         }
     }
@@ -35,7 +43,11 @@ pub(super) fn naming_rules(cx: &mut Cx<'_>, n: &Naming) {
 pub(super) fn item_name(cx: &mut Cx<'_>, kind: &ItemKind, header: &Header) {
     let needs_roots = matches!(
         kind,
-        ItemKind::Atomic(_) | ItemKind::Derived(_) | ItemKind::Composite(_) | ItemKind::Modifier(_) | ItemKind::Period(_)
+        ItemKind::Atomic(_)
+            | ItemKind::Derived(_)
+            | ItemKind::Composite(_)
+            | ItemKind::Modifier(_)
+            | ItemKind::Period(_)
     );
     if !needs_roots || cx.file.path(cx.db) == STD_PATH {
         return;
@@ -44,7 +56,12 @@ pub(super) fn item_name(cx: &mut Cx<'_>, kind: &ItemKind, header: &Header) {
     if let ItemKind::Derived(d) = kind {
         derived_name(cx, d);
     }
-    if all_known && matches!(kind, ItemKind::Atomic(_) | ItemKind::Derived(_) | ItemKind::Composite(_)) {
+    if all_known
+        && matches!(
+            kind,
+            ItemKind::Atomic(_) | ItemKind::Derived(_) | ItemKind::Composite(_)
+        )
+    {
         unit_promise(cx, kind, &header.name);
     }
 }
@@ -78,10 +95,14 @@ fn check_roots(cx: &mut Cx<'_>, name: &Ident) -> bool {
         }
         if let Some(best) = closest(part, roots.keys().map(String::as_str)) {
             d = d
-                .with_help(format!("did you mean the root `{best}`? Otherwise declare `{part}` in the glossary"))
+                .with_help(format!(
+                    "did you mean the root `{best}`? Otherwise declare `{part}` in the glossary"
+                ))
                 .with_replacement(format!("replace with `{best}`"), span, best);
         } else {
-            d = d.with_help(format!("declare it: `root {part} \"…\"` in the project's glossary"));
+            d = d.with_help(format!(
+                "declare it: `root {part} \"…\"` in the project's glossary"
+            ));
             if let Some(edit) = add_root_edit(cx, part) {
                 d = d.with_fix(format!("add `{part}` to the glossary"), vec![edit]);
             }
@@ -104,12 +125,26 @@ fn add_root_edit(cx: &Cx<'_>, root: &str) -> Option<TextEdit> {
         Some((file, ordinal)) => {
             let item = parse(cx.db, file).module.items.get(ordinal as usize)?;
             let close = item.span.end.saturating_sub(1);
-            let span = Span { file: file.id(cx.db), start: close, end: close };
-            Some(TextEdit { span, replacement: format!("  root {root} \"{root}\"\n") })
+            let span = Span {
+                file: file.id(cx.db),
+                start: close,
+                end: close,
+            };
+            Some(TextEdit {
+                span,
+                replacement: format!("  root {root} \"{root}\"\n"),
+            })
         }
         None => {
-            let span = Span { file: cx.file.id(cx.db), start: 0, end: 0 };
-            Some(TextEdit { span, replacement: format!("glossary {{\n  root {root} \"{root}\"\n}}\n\n") })
+            let span = Span {
+                file: cx.file.id(cx.db),
+                start: 0,
+                end: 0,
+            };
+            Some(TextEdit {
+                span,
+                replacement: format!("glossary {{\n  root {root} \"{root}\"\n}}\n\n"),
+            })
         }
     }
 }
@@ -117,9 +152,12 @@ fn add_root_edit(cx: &Cx<'_>, root: &str) -> Option<TextEdit> {
 /// A name whose roots carry a unit (`amt` is currency) must measure that unit.
 fn unit_promise(cx: &mut Cx<'_>, kind: &ItemKind, name: &Ident) {
     let roots = roots(cx.db, cx.project);
-    let Some((root, promised)) =
-        name.text.split('_').rev().find_map(|p| roots.get(p).and_then(|u| u.as_ref()).map(|u| (p.to_string(), u.clone())))
-    else {
+    let Some((root, promised)) = name.text.split('_').rev().find_map(|p| {
+        roots
+            .get(p)
+            .and_then(|u| u.as_ref())
+            .map(|u| (p.to_string(), u.clone()))
+    }) else {
         return;
     };
     let ty = match kind {
@@ -135,10 +173,15 @@ fn unit_promise(cx: &mut Cx<'_>, kind: &ItemKind, name: &Ident) {
             Diagnostic::error(
                 codes::UNIT_MISMATCH,
                 name.span,
-                format!("the root `{root}` promises {promised}, but `{}` measures {unit}", name.text),
+                format!(
+                    "the root `{root}` promises {promised}, but `{}` measures {unit}",
+                    name.text
+                ),
             )
             .with_span_label(format!("measures {unit}"))
-            .with_help(format!("rename it with a root that means {unit}, or change its definition")),
+            .with_help(format!(
+                "rename it with a root that means {unit}, or change its definition"
+            )),
         );
     }
 }
@@ -173,10 +216,18 @@ impl Pattern {
                 "{modifiers}" => Token::Modifiers,
                 "{atomic}" => Token::Atomic,
                 "{period}" => Token::Period,
-                lit if !lit.is_empty() && lit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) => {
+                lit if !lit.is_empty()
+                    && lit
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) =>
+                {
                     Token::Literal(lit.to_string())
                 }
-                other => return Err(format!("`{other}` is not a placeholder or a lowercase word")),
+                other => {
+                    return Err(format!(
+                        "`{other}` is not a placeholder or a lowercase word"
+                    ));
+                }
             });
         }
         for (needed, name) in [(Token::Atomic, "{atomic}"), (Token::Period, "{period}")] {
@@ -207,10 +258,24 @@ impl Pattern {
 
     /// Reads a name back into parts, given the names that exist. The first reading
     /// found wins (names made of roots rarely read two ways).
-    pub fn read(&self, name: &str, atomics: &[String], periods: &[String], modifiers: &[String]) -> Option<NameParts> {
+    pub fn read(
+        &self,
+        name: &str,
+        atomics: &[String],
+        periods: &[String],
+        modifiers: &[String],
+    ) -> Option<NameParts> {
         let words: Vec<&str> = name.split('_').collect();
-        let mut parts = NameParts { modifiers: Vec::new(), atomic: String::new(), period: String::new() };
-        if self.read_from(0, &words, atomics, periods, modifiers, &mut parts) { Some(parts) } else { None }
+        let mut parts = NameParts {
+            modifiers: Vec::new(),
+            atomic: String::new(),
+            period: String::new(),
+        };
+        if self.read_from(0, &words, atomics, periods, modifiers, &mut parts) {
+            Some(parts)
+        } else {
+            None
+        }
     }
 
     fn read_from(
@@ -222,7 +287,9 @@ impl Pattern {
         modifiers: &[String],
         parts: &mut NameParts,
     ) -> bool {
-        let Some(token) = self.tokens.get(t) else { return words.is_empty() };
+        let Some(token) = self.tokens.get(t) else {
+            return words.is_empty();
+        };
         let candidates: &[String] = match token {
             Token::Literal(l) => {
                 return words.first() == Some(&l.as_str())
@@ -269,7 +336,9 @@ fn strip_words<'a, 'w>(words: &'a [&'w str], name: &str) -> Option<&'a [&'w str]
 }
 
 fn derived_name(cx: &mut Cx<'_>, d: &Derived) {
-    let Ok(pattern) = Pattern::parse(derived_pattern(cx.db, cx.project)) else { return };
+    let Ok(pattern) = Pattern::parse(derived_pattern(cx.db, cx.project)) else {
+        return;
+    };
     let mut period = None;
     let mut modifiers = Vec::new();
     for q in &d.qualifiers {
@@ -281,7 +350,11 @@ fn derived_name(cx: &mut Cx<'_>, d: &Derived) {
         }
     }
     let Some(period) = period else { return };
-    let defined = NameParts { modifiers, atomic: d.atomic.text.clone(), period };
+    let defined = NameParts {
+        modifiers,
+        atomic: d.atomic.text.clone(),
+        period,
+    };
     let expected = pattern.compose(&defined);
     let name = &d.header.name;
     if name.text == expected {
@@ -289,7 +362,12 @@ fn derived_name(cx: &mut Cx<'_>, d: &Derived) {
     }
     let names = names_by_kind(cx.db, cx.project);
     let get = |k| names.get(&k).cloned().unwrap_or_default();
-    let read = pattern.read(&name.text, &get(DefKind::Atomic), &get(DefKind::Period), &get(DefKind::Modifier));
+    let read = pattern.read(
+        &name.text,
+        &get(DefKind::Atomic),
+        &get(DefKind::Period),
+        &get(DefKind::Modifier),
+    );
     let mut differences = Vec::new();
     match &read {
         Some(parts) => {
@@ -302,16 +380,34 @@ fn derived_name(cx: &mut Cx<'_>, d: &Derived) {
                 return;
             }
             if parts.atomic != defined.atomic {
-                differences.push(format!("the name says atomic `{}`, the definition uses `{}`", parts.atomic, defined.atomic));
+                differences.push(format!(
+                    "the name says atomic `{}`, the definition uses `{}`",
+                    parts.atomic, defined.atomic
+                ));
             }
             if parts.period != defined.period {
-                differences.push(format!("the name says period `{}`, the definition uses `{}`", parts.period, defined.period));
+                differences.push(format!(
+                    "the name says period `{}`, the definition uses `{}`",
+                    parts.period, defined.period
+                ));
             }
-            for m in parts.modifiers.iter().filter(|m| !defined.modifiers.contains(m)) {
-                differences.push(format!("the name says modifier `{m}`, which the definition does not use"));
+            for m in parts
+                .modifiers
+                .iter()
+                .filter(|m| !defined.modifiers.contains(m))
+            {
+                differences.push(format!(
+                    "the name says modifier `{m}`, which the definition does not use"
+                ));
             }
-            for m in defined.modifiers.iter().filter(|m| !parts.modifiers.contains(m)) {
-                differences.push(format!("the definition uses modifier `{m}`, which the name does not say"));
+            for m in defined
+                .modifiers
+                .iter()
+                .filter(|m| !parts.modifiers.contains(m))
+            {
+                differences.push(format!(
+                    "the definition uses modifier `{m}`, which the name does not say"
+                ));
             }
         }
         None => differences.push(format!(
@@ -324,14 +420,21 @@ fn derived_name(cx: &mut Cx<'_>, d: &Derived) {
         Diagnostic::error(
             codes::DERIVED_NAME_MISMATCH,
             name.span,
-            format!("the derived metric `{}` should be named `{expected}`", name.text),
+            format!(
+                "the derived metric `{}` should be named `{expected}`",
+                name.text
+            ),
         )
         .with_span_label(differences.join("; "))
         .with_help(format!(
             "the naming rule {} composes `{expected}` from this definition",
             derived_pattern(cx.db, cx.project)
         ))
-        .with_replacement(format!("rename to `{expected}`"), name.span, expected.clone()),
+        .with_replacement(
+            format!("rename to `{expected}`"),
+            name.span,
+            expected.clone(),
+        ),
     );
 }
 
@@ -342,14 +445,29 @@ mod tests {
     #[test]
     fn compose_and_read_back() {
         let p = Pattern::parse("{modifiers}_{atomic}_{period}").unwrap();
-        let parts = NameParts { modifiers: vec!["online".into()], atomic: "pay_amt".into(), period: "30d".into() };
+        let parts = NameParts {
+            modifiers: vec!["online".into()],
+            atomic: "pay_amt".into(),
+            period: "30d".into(),
+        };
         assert_eq!(p.compose(&parts), "online_pay_amt_30d");
-        let none = NameParts { modifiers: vec![], ..parts.clone() };
+        let none = NameParts {
+            modifiers: vec![],
+            ..parts.clone()
+        };
         assert_eq!(p.compose(&none), "pay_amt_30d");
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let read = p.read("online_sofa_pay_amt_30d", &s(&["pay_amt", "pay"]), &s(&["30d"]), &s(&["online", "sofa"]));
+        let read = p.read(
+            "online_sofa_pay_amt_30d",
+            &s(&["pay_amt", "pay"]),
+            &s(&["30d"]),
+            &s(&["online", "sofa"]),
+        );
         assert_eq!(read.unwrap().modifiers, s(&["online", "sofa"]));
-        assert!(p.read("pay_amt_31d", &s(&["pay_amt"]), &s(&["30d"]), &[]).is_none());
+        assert!(
+            p.read("pay_amt_31d", &s(&["pay_amt"]), &s(&["30d"]), &[])
+                .is_none()
+        );
         assert!(Pattern::parse("{atomic}_{atomic}_{period}").is_err());
         assert!(Pattern::parse("{modifiers}_{atomic}").is_err());
     }

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use mj_lang::ast::*;
 use mj_lang::Diagnostic;
+use mj_lang::ast::*;
 
 use crate::codes;
 use crate::db::{Db, Project};
@@ -23,7 +23,10 @@ pub fn check(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     for &file in project.files(db) {
         for item in &parse(db, file).module.items {
             if let Some(h) = item.kind.header() {
-                named.push(Named { name: &h.name, item });
+                named.push(Named {
+                    name: &h.name,
+                    item,
+                });
             }
             match &item.kind {
                 ItemKind::Glossary(g) => roots.extend(&g.roots),
@@ -38,15 +41,24 @@ pub fn check(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     diags
 }
 
-fn duplicates(named: &[Named<'_>], roots: &[&Root], namings: &[&Item], diags: &mut Vec<Diagnostic>) {
+fn duplicates(
+    named: &[Named<'_>],
+    roots: &[&Root],
+    namings: &[&Item],
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut first: HashMap<&str, &Ident> = HashMap::new();
     for n in named {
         match first.get(n.name.text.as_str()) {
             Some(prev) => diags.push(
-                Diagnostic::error(codes::DUPLICATE, n.name.span, format!("`{}` is defined more than once", n.name.text))
-                    .with_span_label("defined again")
-                    .with_label(prev.span, "first defined here")
-                    .with_help("one name has one meaning in the whole project: rename one of them"),
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    n.name.span,
+                    format!("`{}` is defined more than once", n.name.text),
+                )
+                .with_span_label("defined again")
+                .with_label(prev.span, "first defined here")
+                .with_help("one name has one meaning in the whole project: rename one of them"),
             ),
             None => {
                 first.insert(&n.name.text, n.name);
@@ -57,9 +69,16 @@ fn duplicates(named: &[Named<'_>], roots: &[&Root], namings: &[&Item], diags: &m
     for r in roots {
         match first_root.get(r.name.text.as_str()) {
             Some(prev) => diags.push(
-                Diagnostic::error(codes::DUPLICATE, r.name.span, format!("the root `{}` is declared more than once", r.name.text))
-                    .with_span_label("declared again")
-                    .with_label(prev.span, "first declared here (the standard library's roots are in every project)"),
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    r.name.span,
+                    format!("the root `{}` is declared more than once", r.name.text),
+                )
+                .with_span_label("declared again")
+                .with_label(
+                    prev.span,
+                    "first declared here (the standard library's roots are in every project)",
+                ),
             ),
             None => {
                 first_root.insert(&r.name.text, &r.name);
@@ -68,9 +87,13 @@ fn duplicates(named: &[Named<'_>], roots: &[&Root], namings: &[&Item], diags: &m
     }
     for extra in namings.iter().skip(1) {
         diags.push(
-            Diagnostic::error(codes::DUPLICATE, extra.span, "the project has more than one `naming` block")
-                .with_span_label("second naming block")
-                .with_label(namings[0].span, "first naming block"),
+            Diagnostic::error(
+                codes::DUPLICATE,
+                extra.span,
+                "the project has more than one `naming` block",
+            )
+            .with_span_label("second naming block")
+            .with_label(namings[0].span, "first naming block"),
         );
     }
 }
@@ -107,7 +130,11 @@ fn references(item: &Item) -> Vec<&Ident> {
 }
 
 fn cycles(named: &[Named<'_>], diags: &mut Vec<Diagnostic>) {
-    let index: HashMap<&str, usize> = named.iter().enumerate().map(|(i, n)| (n.name.text.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = named
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name.text.as_str(), i))
+        .collect();
     let edges: Vec<Vec<(usize, &Ident)>> = named
         .iter()
         .map(|n| {
@@ -123,23 +150,35 @@ fn cycles(named: &[Named<'_>], diags: &mut Vec<Diagnostic>) {
     let mut reported: Vec<Vec<usize>> = Vec::new();
     for start in 0..named.len() {
         if colour[start] == 0 {
-            visit(start, &edges, &mut colour, &mut path, &mut |cycle: Vec<usize>, via: &Ident| {
-                let mut key = cycle.clone();
-                key.sort_unstable();
-                if reported.contains(&key) {
-                    return;
-                }
-                reported.push(key);
-                let chain: Vec<&str> =
-                    cycle.iter().chain(cycle.first()).map(|&i| named[i].name.text.as_str()).collect();
-                let mut d = Diagnostic::error(codes::CYCLE, via.span, format!("reference cycle: {}", chain.join(" → ")))
+            visit(
+                start,
+                &edges,
+                &mut colour,
+                &mut path,
+                &mut |cycle: Vec<usize>, via: &Ident| {
+                    let mut key = cycle.clone();
+                    key.sort_unstable();
+                    if reported.contains(&key) {
+                        return;
+                    }
+                    reported.push(key);
+                    let chain: Vec<&str> = cycle
+                        .iter()
+                        .chain(cycle.first())
+                        .map(|&i| named[i].name.text.as_str())
+                        .collect();
+                    let mut d = Diagnostic::error(codes::CYCLE, via.span, format!("reference cycle: {}", chain.join(" → ")))
                     .with_span_label("closes the cycle")
                     .with_help("a metric, tag or audience cannot depend on itself: break one of these references");
-                for &i in &cycle {
-                    d = d.with_label(named[i].name.span, format!("`{}` is part of the cycle", named[i].name.text));
-                }
-                diags.push(d);
-            });
+                    for &i in &cycle {
+                        d = d.with_label(
+                            named[i].name.span,
+                            format!("`{}` is part of the cycle", named[i].name.text),
+                        );
+                    }
+                    diags.push(d);
+                },
+            );
         }
     }
 }
@@ -175,7 +214,12 @@ pub(crate) fn normalize(e: &Expr) -> String {
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Null => "null".into(),
-        ExprKind::Quantity(q) => format!("{}{}{}", if q.negative { "-" } else { "" }, q.value, q.unit.suffix()),
+        ExprKind::Quantity(q) => format!(
+            "{}{}{}",
+            if q.negative { "-" } else { "" },
+            q.value,
+            q.unit.suffix()
+        ),
         ExprKind::Name(n) => n.text.clone(),
         ExprKind::Field(b, f) => format!("{}.{}", normalize(b), f.text),
         ExprKind::Index(b, q) => {
@@ -187,15 +231,26 @@ pub(crate) fn normalize(e: &Expr) -> String {
             let parts: Vec<String> = args
                 .iter()
                 .map(|a| match a {
-                    Arg::Positional { value, filter: Some(w) } => format!("{} where {}", normalize(value), normalize(w)),
-                    Arg::Positional { value, filter: None } => normalize(value),
+                    Arg::Positional {
+                        value,
+                        filter: Some(w),
+                    } => format!("{} where {}", normalize(value), normalize(w)),
+                    Arg::Positional {
+                        value,
+                        filter: None,
+                    } => normalize(value),
                     Arg::Named(n) => format!("{}={}", n.name.text, normalize(&n.value)),
                 })
                 .collect();
             format!("{}({})", f.text, parts.join(","))
         }
         ExprKind::Unary(op, x) => format!("({op:?} {})", normalize(x)),
-        ExprKind::Binary(op, _, _) if matches!(op, BinaryOp::And | BinaryOp::Or | BinaryOp::Add | BinaryOp::Mul) => {
+        ExprKind::Binary(op, _, _)
+            if matches!(
+                op,
+                BinaryOp::And | BinaryOp::Or | BinaryOp::Add | BinaryOp::Mul
+            ) =>
+        {
             let mut parts = Vec::new();
             flatten(e, *op, &mut parts);
             let mut texts: Vec<String> = parts.into_iter().map(normalize).collect();
@@ -216,7 +271,11 @@ pub(crate) fn normalize(e: &Expr) -> String {
             };
             format!("({} {} {})", normalize(l), op.symbol(), normalize(r))
         }
-        ExprKind::In { expr, list, negated } => {
+        ExprKind::In {
+            expr,
+            list,
+            negated,
+        } => {
             let mut items: Vec<String> = list.iter().map(normalize).collect();
             items.sort();
             items.dedup();
@@ -226,10 +285,18 @@ pub(crate) fn normalize(e: &Expr) -> String {
                 pair.sort();
                 return format!("({} == {})", pair[0], pair[1]);
             }
-            format!("({} {}in ({}))", normalize(expr), if *negated { "not " } else { "" }, items.join(","))
+            format!(
+                "({} {}in ({}))",
+                normalize(expr),
+                if *negated { "not " } else { "" },
+                items.join(",")
+            )
         }
         ExprKind::Case { arms, otherwise } => {
-            let arms: Vec<String> = arms.iter().map(|a| format!("{} => {}", normalize(&a.condition), normalize(&a.value))).collect();
+            let arms: Vec<String> = arms
+                .iter()
+                .map(|a| format!("{} => {}", normalize(&a.condition), normalize(&a.value)))
+                .collect();
             let o = otherwise.as_ref().map(|o| normalize(o)).unwrap_or_default();
             format!("case{{{};else {o}}}", arms.join(";"))
         }
@@ -259,7 +326,12 @@ fn meaning(item: &Item) -> Option<String> {
             let mut by: Vec<&str> = d.by.iter().map(|i| i.text.as_str()).collect();
             by.sort_unstable();
             by.dedup();
-            format!("derived {}[{}] by {}", d.atomic.text, q.join(","), by.join(","))
+            format!(
+                "derived {}[{}] by {}",
+                d.atomic.text,
+                q.join(","),
+                by.join(",")
+            )
         }
         ItemKind::Composite(c) => format!("composite {}", normalize(&c.expr)),
         ItemKind::Tag(t) => format!("tag on {} {}", t.entity.text, normalize(&t.expr)),
@@ -283,23 +355,34 @@ fn meanings(named: &[Named<'_>], roots: &[&Root], diags: &mut Vec<Diagnostic>) {
                     )
                     .with_span_label("same definition")
                     .with_label(prev.name.span, "defined first here")
-                    .with_help(format!("use `{}` instead of defining it again", prev.name.text)),
+                    .with_help(format!(
+                        "use `{}` instead of defining it again",
+                        prev.name.text
+                    )),
                 );
             }
         } else {
             seen.insert(m.clone(), n);
         }
-        let Some(d) = n.item.kind.header().and_then(|h| h.display.as_ref()) else { continue };
+        let Some(d) = n.item.kind.header().and_then(|h| h.display.as_ref()) else {
+            continue;
+        };
         let key = (n.item.kind.keyword(), d.value.as_str());
         match display.get(&key) {
             Some((prev, prev_meaning)) if *prev_meaning != m => diags.push(
                 Diagnostic::error(
                     codes::DISPLAY_NAME_CLASH,
                     d.span,
-                    format!("\"{}\" names both `{}` and `{}`, which mean different things", d.value, prev.name.text, n.name.text),
+                    format!(
+                        "\"{}\" names both `{}` and `{}`, which mean different things",
+                        d.value, prev.name.text, n.name.text
+                    ),
                 )
                 .with_span_label("same display name")
-                .with_label(prev.name.span, format!("`{}` is also called \"{}\"", prev.name.text, d.value))
+                .with_label(
+                    prev.name.span,
+                    format!("`{}` is also called \"{}\"", prev.name.text, d.value),
+                )
                 .with_help("give each meaning its own display name"),
             ),
             Some(_) => {}
@@ -316,7 +399,10 @@ fn meanings(named: &[Named<'_>], roots: &[&Root], diags: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     codes::DUPLICATE_MEANING,
                     r.name.span,
-                    format!("the roots `{}` and `{}` both mean \"{}\"", prev.name.text, r.name.text, d.value),
+                    format!(
+                        "the roots `{}` and `{}` both mean \"{}\"",
+                        prev.name.text, r.name.text, d.value
+                    ),
                 )
                 .with_span_label("same meaning")
                 .with_label(prev.name.span, "declared first here")

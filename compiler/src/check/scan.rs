@@ -1,7 +1,7 @@
 //! Scan jobs: inputs, steps, hotspots and outputs.
 
-use mj_lang::ast::*;
 use mj_lang::Diagnostic;
+use mj_lang::ast::*;
 
 use super::{Cx, Scope, suggest};
 use crate::codes;
@@ -14,22 +14,42 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
     let scope = Scope::Metrics;
     if s.captures.is_empty() {
         cx.report(
-            Diagnostic::error(codes::SCAN_INVALID_STEP, s.header.name.span, format!("the scan `{}` captures nothing", s.header.name.text))
-                .with_span_label("no capture")
-                .with_help("add `capture panoramas(\"…\") annotations(\"…\")` or `capture pointcloud(\"…\")`"),
+            Diagnostic::error(
+                codes::SCAN_INVALID_STEP,
+                s.header.name.span,
+                format!("the scan `{}` captures nothing", s.header.name.text),
+            )
+            .with_span_label("no capture")
+            .with_help(
+                "add `capture panoramas(\"…\") annotations(\"…\")` or `capture pointcloud(\"…\")`",
+            ),
         );
     }
     for c in &s.captures {
         let t = call_type(cx, c, &scope);
         if !matches!(t, Ty::Capture | Ty::Unknown) {
-            cx.mismatch(c.span, "a capture is panoramas(…), annotations(…) or pointcloud(…)", &t);
+            cx.mismatch(
+                c.span,
+                "a capture is panoramas(…), annotations(…) or pointcloud(…)",
+                &t,
+            );
         }
     }
     if let Some(h) = &s.camera_height {
         match metres(h) {
             Some(m) if m > 0.3 && m <= 3.0 => {}
-            Some(m) => range(cx, h.span, format!("a camera height of {m} m is outside 0.3–3 m"), "tripods stand 1.2–1.8 m high"),
-            None => range(cx, h.span, "the camera height must be a length such as `1.6m`".into(), "write `camera_height 1.6m`"),
+            Some(m) => range(
+                cx,
+                h.span,
+                format!("a camera height of {m} m is outside 0.3–3 m"),
+                "tripods stand 1.2–1.8 m high",
+            ),
+            None => range(
+                cx,
+                h.span,
+                "the camera height must be a length such as `1.6m`".into(),
+                "write `camera_height 1.6m`",
+            ),
         }
     }
     for step in &s.steps {
@@ -69,25 +89,38 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
             }
             ScanStep::Texture(n, span) => {
                 if !(256..=8192).contains(n) || !n.is_power_of_two() {
-                    range(cx, *span, format!("a texture size of {n} is not a power of two from 256 to 8192"), "use 1024, 2048 or 4096");
+                    range(
+                        cx,
+                        *span,
+                        format!("a texture size of {n} is not a power of two from 256 to 8192"),
+                        "use 1024, 2048 or 4096",
+                    );
                 }
             }
         }
     }
     for h in &s.hotspots {
         if !HOTSPOT_KINDS.contains(&h.kind.text.as_str()) {
-            let d = Diagnostic::error(codes::SCAN_INVALID_STEP, h.kind.span, format!("unknown hotspot kind `{}`", h.kind.text))
-                .with_span_label("unknown kind")
-                .with_help(format!("kinds: {}", HOTSPOT_KINDS.join(", ")));
+            let d = Diagnostic::error(
+                codes::SCAN_INVALID_STEP,
+                h.kind.span,
+                format!("unknown hotspot kind `{}`", h.kind.text),
+            )
+            .with_span_label("unknown kind")
+            .with_help(format!("kinds: {}", HOTSPOT_KINDS.join(", ")));
             let d = suggest(d, &h.kind, HOTSPOT_KINDS.iter().copied());
             cx.report(d);
         }
     }
     if s.outputs.is_empty() {
         cx.report(
-            Diagnostic::error(codes::SCAN_UNKNOWN_OUTPUT, s.header.name.span, format!("the scan `{}` writes nothing", s.header.name.text))
-                .with_span_label("no output")
-                .with_help("add `output glb(\"…\"), floorplan(\"…\"), tour(\"…\")`"),
+            Diagnostic::error(
+                codes::SCAN_UNKNOWN_OUTPUT,
+                s.header.name.span,
+                format!("the scan `{}` writes nothing", s.header.name.text),
+            )
+            .with_span_label("no output")
+            .with_help("add `output glb(\"…\"), floorplan(\"…\"), tour(\"…\")`"),
         );
     }
     for o in &s.outputs {
@@ -104,7 +137,11 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
                 .with_span_label("not an output kind")
                 .with_help("outputs: glb(\"…\"), obj(\"…\"), floorplan(\"…\"), tour(\"…\"), summary(\"…\")");
             let d = match &o.kind {
-                ExprKind::Call(f, _) => suggest(d, f, ["glb", "obj", "floorplan", "tour", "summary"].into_iter()),
+                ExprKind::Call(f, _) => suggest(
+                    d,
+                    f,
+                    ["glb", "obj", "floorplan", "tour", "summary"].into_iter(),
+                ),
                 _ => d,
             };
             cx.report(d);
@@ -116,7 +153,10 @@ fn call_type(cx: &mut Cx<'_>, e: &Expr, scope: &Scope<'_>) -> Ty {
     match &e.kind {
         ExprKind::Name(n) => {
             // `layout free` without parentheses.
-            let call = Expr { kind: ExprKind::Call(n.clone(), Vec::new()), span: e.span };
+            let call = Expr {
+                kind: ExprKind::Call(n.clone(), Vec::new()),
+                span: e.span,
+            };
             cx.infer(&call, scope)
         }
         _ => cx.infer(e, scope),
@@ -124,7 +164,11 @@ fn call_type(cx: &mut Cx<'_>, e: &Expr, scope: &Scope<'_>) -> Ty {
 }
 
 fn range(cx: &mut Cx<'_>, span: Span, message: String, help: &str) {
-    cx.report(Diagnostic::error(codes::SCAN_OUT_OF_RANGE, span, message).with_span_label("out of range").with_help(help));
+    cx.report(
+        Diagnostic::error(codes::SCAN_OUT_OF_RANGE, span, message)
+            .with_span_label("out of range")
+            .with_help(help),
+    );
 }
 
 fn metres(e: &Expr) -> Option<f64> {

@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "mj", version, about = "Compiler and runtime for .mj consumer-data models")]
+#[command(
+    name = "mj",
+    version,
+    about = "Compiler and runtime for .mj consumer-data models"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +80,11 @@ fn check(paths: &[PathBuf], format: Format) -> Result<ExitCode, String> {
             );
         }
     }
-    Ok(if diags.iter().any(|d| d.is_error()) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if diags.iter().any(|d| d.is_error()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn fmt(paths: &[PathBuf], check_only: bool) -> Result<ExitCode, String> {
@@ -87,7 +95,10 @@ fn fmt(paths: &[PathBuf], check_only: bool) -> Result<ExitCode, String> {
         let parsed = mj_lang::parse(mj_lang::ast::FileId(i as u32), &f.text);
         if !parsed.errors.is_empty() {
             broken += 1;
-            eprintln!("{}: cannot format a file with syntax errors (run `mj check`)", f.display);
+            eprintln!(
+                "{}: cannot format a file with syntax errors (run `mj check`)",
+                f.display
+            );
             continue;
         }
         let formatted = mj_lang::format(&parsed.module, &f.text);
@@ -97,10 +108,14 @@ fn fmt(paths: &[PathBuf], check_only: bool) -> Result<ExitCode, String> {
         // Formatting must change layout only: same tree, same comments.
         let again = mj_lang::parse(mj_lang::ast::FileId(i as u32), &formatted);
         let same = again.errors.is_empty()
-            && mj_lang::format::structure(&again.module) == mj_lang::format::structure(&parsed.module)
+            && mj_lang::format::structure(&again.module)
+                == mj_lang::format::structure(&parsed.module)
             && again.module.comments.len() == parsed.module.comments.len();
         if !same {
-            return Err(format!("{}: formatting would change the meaning of the file; it was left as it is (please report this)", f.display));
+            return Err(format!(
+                "{}: formatting would change the meaning of the file; it was left as it is (please report this)",
+                f.display
+            ));
         }
         unformatted += 1;
         if check_only {
@@ -113,5 +128,9 @@ fn fmt(paths: &[PathBuf], check_only: bool) -> Result<ExitCode, String> {
     if broken > 0 {
         return Ok(ExitCode::from(1));
     }
-    Ok(if check_only && unformatted > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if check_only && unformatted > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -24,7 +24,10 @@ impl Texts {
     }
 
     fn get(&self, id: FileId) -> Option<(&str, &str)> {
-        self.files.iter().find(|f| f.0 == id).map(|f| (f.1.as_str(), f.2.as_str()))
+        self.files
+            .iter()
+            .find(|f| f.0 == id)
+            .map(|f| (f.1.as_str(), f.2.as_str()))
     }
 }
 
@@ -77,7 +80,9 @@ impl miette::Diagnostic for Report {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
@@ -92,15 +97,27 @@ fn span(d: mj_lang::ast::Span) -> SourceSpan {
 }
 
 pub fn human(out: &mut dyn Write, diags: &[Diagnostic], texts: &Texts) {
-    let theme = if std::io::stderr().is_terminal() { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if std::io::stderr().is_terminal() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(110);
     for d in diags {
-        let Some((path, text)) = texts.get(d.span.file) else { continue };
-        let mut labels = vec![LabeledSpan::new_primary_with_span(d.span_label.clone(), span(d.span))];
+        let Some((path, text)) = texts.get(d.span.file) else {
+            continue;
+        };
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            d.span_label.clone(),
+            span(d.span),
+        )];
         let mut notes = Vec::new();
         for l in &d.labels {
             if l.span.file == d.span.file {
-                labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), span(l.span)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(l.message.clone()),
+                    span(l.span),
+                ));
             } else if let Some((other, other_text)) = texts.get(l.span.file) {
                 let (line, col) = line_col(other_text, l.span.start as usize);
                 notes.push(format!("{}: {other}:{line}:{col}", l.message));

@@ -1,0 +1,89 @@
+//! Editing one file re-runs only what depends on it: shown by counting the salsa
+//! queries that execute after each edit.
+
+use mj_compiler::{Database, all_diagnostics};
+use salsa::Setter;
+
+const METRICS: &str = "glossary {\n  root sofa \"沙发\"\n}\n\n\
+    source pos_order from csv(\"o.csv\") {\n  order_id string not null\n  amount decimal(18,2) unit currency(CNY)\n  category string\n}\n\n\
+    fact pay_order from pos_order {\n  grain order_id\n  dims { category }\n  measures { amount }\n}\n\n\
+    atomic pay_amt \"支付金额\" = sum(pay_order.amount)\n\
+    atomic pay_ord_cnt \"支付订单数\" = count_distinct(pay_order.order_id)\n\
+    modifier sofa on pay_order = category == \"sofa\"\n";
+
+const DERIVED: &str = "derived pay_amt_30d \"最近30天支付金额\" = pay_amt[30d] by category\n";
+
+fn count(log: &[String], query: &str) -> usize {
+    log.iter()
+        .filter(|l| l.starts_with(&format!("{query}(")))
+        .count()
+}
+
+#[test]
+fn edits_rerun_only_what_depends_on_them() {
+    let mut db = Database::default();
+    let project = mj_compiler::load(
+        &db,
+        &[
+            ("metrics.mj".into(), METRICS.into()),
+            ("derived.mj".into(), DERIVED.into()),
+        ],
+    );
+    assert!(
+        all_diagnostics(&db, project).is_empty(),
+        "{:?}",
+        all_diagnostics(&db, project)
+    );
+    db.enable_logging();
+    let metrics = project.files(&db)[1];
+
+    // 1. Whitespace and a comment in metrics.mj: only that file is parsed again, its
+    //    items compare equal, and no check re-runs except its own.
+    metrics
+        .set_text(&mut db)
+        .to(format!("// metrics\n\n{METRICS}"));
+    let _ = all_diagnostics(&db, project);
+    let log = db.take_log();
+    assert_eq!(count(&log, "parse"), 1, "{log:#?}");
+    assert_eq!(count(&log, "file_items"), 1, "{log:#?}");
+    assert_eq!(count(&log, "project_index"), 0, "{log:#?}");
+    assert_eq!(
+        count(&log, "check_file"),
+        1,
+        "only metrics.mj is checked again: {log:#?}"
+    );
+
+    // 2. A change to an item that derived.mj does not use (the order-count metric):
+    //    derived.mj's check does not run again.
+    let edited = METRICS.replace(
+        "count_distinct(pay_order.order_id)",
+        "count(pay_order.order_id)",
+    );
+    metrics.set_text(&mut db).to(edited.clone());
+    let _ = all_diagnostics(&db, project);
+    let log = db.take_log();
+    assert_eq!(count(&log, "parse"), 1, "{log:#?}");
+    assert_eq!(
+        count(&log, "check_file"),
+        1,
+        "derived.mj does not use pay_ord_cnt: {log:#?}"
+    );
+    assert!(
+        count(&log, "lookup") >= 1,
+        "lookups are re-validated: {log:#?}"
+    );
+
+    // 3. A change to the atomic metric that derived.mj uses: its check re-runs, and
+    //    sees the new meaning (a sum of a column without a unit is not an amount).
+    let edited = edited.replace("sum(pay_order.amount)", "count(pay_order.amount)");
+    metrics.set_text(&mut db).to(edited);
+    let diags = all_diagnostics(&db, project);
+    let log = db.take_log();
+    assert_eq!(count(&log, "check_file"), 2, "{log:#?}");
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == mj_compiler::codes::UNIT_MISMATCH),
+        "{diags:#?}"
+    );
+}
