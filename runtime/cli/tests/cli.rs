@@ -26,19 +26,45 @@ fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
 #[test]
 fn check_of_the_example_is_clean() {
     let out = mj().arg("check").arg(example()).output().expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = mj().args(["check", "--format", "json"]).arg(example()).output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = mj()
+        .args(["check", "--format", "json"])
+        .arg(example())
+        .output()
+        .expect("runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
 }
 
 #[test]
 fn json_diagnostics_follow_the_contract() {
-    let dir = scratch("json", &[("a.mj", "atomic pay_amt = sum(pay_ordr.amount)\n")]);
-    let out = mj().args(["check", "--format", "json"]).arg(&dir).output().expect("runs");
+    let dir = scratch(
+        "json",
+        &[("a.mj", "atomic pay_amt = sum(pay_ordr.amount)\n")],
+    );
+    let out = mj()
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let first = &v.as_array().expect("an array")[0];
-    for key in ["code", "severity", "message", "file", "line", "column", "end_line", "end_column", "help"] {
+    for key in [
+        "code",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "help",
+    ] {
         assert!(first.get(key).is_some(), "missing {key} in {first}");
     }
     assert_eq!(first["code"], "mj::resolve::unresolved_name");
@@ -58,13 +84,23 @@ fn warnings_exit_zero_and_usage_errors_exit_two() {
             "source s from csv(\"s.csv\") {\n  id string\n}\n\noneid person {\n  identifier id\n  identifier email\n\n  link s (id)\n}\n",
         )],
     );
-    let out = mj().args(["check", "--format", "json"]).arg(&dir).output().expect("runs");
+    let out = mj()
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v[0]["severity"], "warning", "{v}");
     assert_eq!(out.status.code(), Some(0));
-    let out = mj().args(["check", "/no/such/folder"]).output().expect("runs");
+    let out = mj()
+        .args(["check", "/no/such/folder"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    let out = mj().args(["check", "--format", "xml"]).output().expect("runs");
+    let out = mj()
+        .args(["check", "--format", "xml"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -74,21 +110,44 @@ fn human_output_has_no_colour_when_not_a_terminal() {
     let out = mj().arg("check").arg(&dir).output().expect("runs");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("mj::glossary::unknown_root"), "{err}");
-    assert!(!err.contains('\u{1b}'), "escape codes in piped output: {err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "escape codes in piped output: {err}"
+    );
 }
 
 #[test]
 fn fmt_check_and_write() {
     let dir = scratch("fmt", &[("a.mj", "period  30d=last 30 days // keep me\n")]);
-    let out = mj().args(["fmt", "--check"]).arg(&dir).output().expect("runs");
+    let out = mj()
+        .args(["fmt", "--check"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let out = mj().arg("fmt").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(dir.join("a.mj")).expect("read"), "period 30d = last 30 days // keep me\n");
-    let out = mj().args(["fmt", "--check"]).arg(&dir).output().expect("runs");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.mj")).expect("read"),
+        "period 30d = last 30 days // keep me\n"
+    );
+    let out = mj()
+        .args(["fmt", "--check"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0));
-    let out = mj().args(["fmt", "--check"]).arg(example()).output().expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = mj()
+        .args(["fmt", "--check"])
+        .arg(example())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -97,5 +156,8 @@ fn fmt_leaves_files_with_syntax_errors_alone() {
     let dir = scratch("fmtbad", &[("a.mj", text)]);
     let out = mj().arg("fmt").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(dir.join("a.mj")).expect("read"), text);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.mj")).expect("read"),
+        text
+    );
 }
