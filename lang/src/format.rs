@@ -192,7 +192,7 @@ impl Printer<'_> {
             if let Some(n) = self
                 .comments
                 .get(self.next)
-                .map(|n| n.span.start)
+                .map(|n| n.span.start.min(pos))
                 .or(Some(pos))
             {
                 if n != u32::MAX && n > c.span.end && self.blank_between(c.span.end, n) {
@@ -283,12 +283,25 @@ impl Printer<'_> {
             ItemKind::Glossary(g) => {
                 self.open("glossary");
                 let width = g.roots.iter().map(|r| r.name.text.len()).max().unwrap_or(0);
+                let dw = g
+                    .roots
+                    .iter()
+                    .filter_map(|r| r.display.as_ref())
+                    .map(|d| self::width(&quote(&d.value)))
+                    .max();
                 let mut prev = None;
                 for r in &g.roots {
                     let mut s = format!("root {:width$}", r.name.text);
                     if let Some(d) = &r.display {
                         s.push(' ');
-                        s.push_str(&quote(&d.value));
+                        let q = quote(&d.value);
+                        let pad = if r.unit.is_some() {
+                            dw.unwrap_or(0).saturating_sub(self::width(&q))
+                        } else {
+                            0
+                        };
+                        s.push_str(&q);
+                        s.push_str(&" ".repeat(pad));
                     }
                     if let Some(u) = &r.unit {
                         s.push_str(" unit ");
