@@ -37,7 +37,7 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
     }
     if let Some(h) = &s.camera_height {
         match metres(h) {
-            Some(m) if m > 0.3 && m <= 3.0 => {}
+            Some(m) if (0.3..=3.0).contains(&m) => {}
             Some(m) => range(
                 cx,
                 h.span,
