@@ -79,6 +79,17 @@ impl Unit {
         self
     }
 
+    /// Whether a name whose root promises `kind` may measure this unit. The promise is
+    /// about what is measured, not what it is divided by: `amt` (currency) fits an
+    /// amount per order (currency/count) as well as an amount.
+    pub fn keeps_promise(&self, kind: &str) -> bool {
+        match kind {
+            "currency" => self.currency == 1 && self.count <= 0,
+            "count" => self.currency <= 0 && self.count == 1,
+            other => self.kind_name() == Some(other),
+        }
+    }
+
     /// The kind a glossary root names (`currency`, `count`, `ratio`).
     pub fn kind_name(&self) -> Option<&'static str> {
         match (self.currency, self.count, self.ratio) {

@@ -850,6 +850,16 @@ pub const NEG_PRECEDENCE: u8 = 8;
 impl Expr {
     /// Calls `f` on this expression and every expression inside it, outermost first.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        self.walk_inner(true, f)
+    }
+
+    /// Like [`Expr::walk`], but skips the `where` filters of call arguments, whose
+    /// names are columns of the aggregated rows rather than project items.
+    pub fn walk_outside_filters<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        self.walk_inner(false, f)
+    }
+
+    fn walk_inner<'a>(&'a self, filters: bool, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
         match &self.kind {
             ExprKind::Number(_)
@@ -859,38 +869,38 @@ impl Expr {
             | ExprKind::Quantity(_)
             | ExprKind::Name(_) => {}
             ExprKind::Field(base, _) | ExprKind::Index(base, _) | ExprKind::Unary(_, base) => {
-                base.walk(f)
+                base.walk_inner(filters, f)
             }
             ExprKind::Call(_, args) => {
                 for arg in args {
                     match arg {
                         Arg::Positional { value, filter } => {
-                            value.walk(f);
-                            if let Some(filter) = filter {
-                                filter.walk(f);
+                            value.walk_inner(filters, f);
+                            if let Some(filter) = filter.as_ref().filter(|_| filters) {
+                                filter.walk_inner(filters, f);
                             }
                         }
-                        Arg::Named(named) => named.value.walk(f),
+                        Arg::Named(named) => named.value.walk_inner(filters, f),
                     }
                 }
             }
             ExprKind::Binary(_, lhs, rhs) => {
-                lhs.walk(f);
-                rhs.walk(f);
+                lhs.walk_inner(filters, f);
+                rhs.walk_inner(filters, f);
             }
             ExprKind::In { expr, list, .. } => {
-                expr.walk(f);
+                expr.walk_inner(filters, f);
                 for e in list {
-                    e.walk(f);
+                    e.walk_inner(filters, f);
                 }
             }
             ExprKind::Case { arms, otherwise } => {
                 for arm in arms {
-                    arm.condition.walk(f);
-                    arm.value.walk(f);
+                    arm.condition.walk_inner(filters, f);
+                    arm.value.walk_inner(filters, f);
                 }
                 if let Some(e) = otherwise {
-                    e.walk(f);
+                    e.walk_inner(filters, f);
                 }
             }
         }

@@ -40,6 +40,118 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
         items: Vec::new(),
         comments: scan_comments(file, text),
     };
+    // An item whose brackets are still open when the next item starts at the
+    // beginning of a line is cut there: its brackets are reported as unclosed and
+    // closed for the parser, so the next item is read as itself, not as the
+    // unfinished item's continuation.
+    let mut from = 0;
+    for segment in segments(text) {
+        for &(open, at) in segment.open.iter().rev() {
+            let close = closer(open);
+            lower.errors.borrow_mut().push(
+                Diagnostic::error(
+                    SYNTAX_CODE,
+                    Span::new(file, at, at + 1),
+                    format!("this `{open}` is never closed"),
+                )
+                .with_span_label(format!("needs a `{close}`"))
+                .with_help(format!(
+                    "add `{close}` before the next item (line {})",
+                    crate::diagnostic::line_col(text, segment.end).0
+                )),
+            );
+        }
+        if from == 0 && segment.end == text.len() && segment.open.is_empty() {
+            parse_segment(&lower, &mut module, text, text.len());
+        } else {
+            // Same byte positions as the file: blanks before, closers after.
+            let mut padded = " ".repeat(from);
+            padded.push_str(&text[from..segment.end]);
+            padded.extend(segment.open.iter().rev().map(|&(open, _)| closer(open)));
+            parse_segment(&lower, &mut module, &padded, segment.end);
+        }
+        from = segment.end;
+    }
+    Parsed {
+        module,
+        errors: lower.errors.into_inner(),
+    }
+}
+
+fn closer(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
+}
+
+/// A run of items ending where the next item starts (or at the end of the file),
+/// with the brackets still open at its end and where they were opened.
+struct Segment {
+    end: usize,
+    open: Vec<(char, usize)>,
+}
+
+/// Cuts the text before every line that starts (in column 0) with an item keyword
+/// while brackets are open; the formatter puts every item there.
+fn segments(text: &str) -> Vec<Segment> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut open: Vec<(char, usize)> = Vec::new();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(text.len(), |n| i + n);
+                continue;
+            }
+            b'(' | b'[' | b'{' => open.push((b as char, i)),
+            b')' | b']' | b'}' => {
+                // A stray closer is the grammar's to report; keep the stack sane.
+                if let Some(pos) = open.iter().rposition(|&(o, _)| closer(o) == b as char) {
+                    open.truncate(pos);
+                }
+            }
+            b'\n' if !open.is_empty() && starts_item(&text[i + 1..]) => {
+                out.push(Segment {
+                    end: i + 1,
+                    open: std::mem::take(&mut open),
+                });
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(Segment {
+        end: text.len(),
+        open,
+    });
+    out
+}
+
+fn starts_item(line: &str) -> bool {
+    ITEM_KEYWORDS.iter().any(|k| {
+        line.strip_prefix(k)
+            .is_some_and(|rest| rest.starts_with([' ', '\t']))
+    })
+}
+
+/// Parses `text` (the file, or a padded part of it) and lowers items that start
+/// before `end`.
+fn parse_segment(lower: &Lower, module: &mut Module, text: &str, end: usize) {
     // Deeply nested input could exhaust pest's call stack; pest reports that as an
     // error rather than overflowing, and so do we.
     match MjParser::parse(Rule::file, text) {
@@ -55,7 +167,8 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                         // item's own error and drop the half-read item.
                         let start = pair.as_span().start();
                         let glued = module.items.last().filter(|item| {
-                            !text[item.span.end as usize..start].contains('\n')
+                            (item.span.end as usize) <= start
+                                && !text[item.span.end as usize..start].contains('\n')
                                 && !ITEM_KEYWORDS.iter().any(|k| pair.as_str().starts_with(k))
                         });
                         if let Some(prev) = glued {
@@ -68,7 +181,9 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                     }
                     Rule::EOI => {}
                     _ => {
-                        if let Some(item) = lower.item(pair) {
+                        if let Some(mut item) = lower.item(pair) {
+                            // The closers added for an unclosed item are not in the file.
+                            item.span.end = item.span.end.min(end as u32);
                             module.items.push(item);
                         }
                     }
@@ -79,10 +194,6 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
             let (start, message) = pest_error(&err, text);
             lower.error(start, start, message);
         }
-    }
-    Parsed {
-        module,
-        errors: lower.errors.into_inner(),
     }
 }
 
@@ -190,7 +301,8 @@ impl Lower {
                     s.end(),
                     format!("the number `{}` is too large", pair.as_str()),
                 );
-                0
+                // Already reported; a value no range check rejects avoids a second message.
+                u64::MAX
             }
         }
     }
@@ -240,7 +352,28 @@ impl Lower {
     }
 
     /// Parses `chunk` again with `rule` and reports what pest expected where it stopped.
+    /// Reports a bracket that `chunk` leaves open: the likeliest cause of a broken
+    /// statement, and a clearer message than what the grammar expected at its end.
+    fn unclosed(&self, chunk: &str, offset: usize) -> bool {
+        let Some(&(open, at)) = segments(chunk).last().and_then(|s| s.open.first()) else {
+            return false;
+        };
+        let close = closer(open);
+        self.errors.borrow_mut().push(
+            Diagnostic::error(
+                SYNTAX_CODE,
+                Span::new(self.file, offset + at, offset + at + 1),
+                format!("this `{open}` is never closed"),
+            )
+            .with_span_label(format!("needs a `{close}`")),
+        );
+        true
+    }
+
     fn reparse(&self, rule: Rule, chunk: &str, offset: usize) {
+        if self.unclosed(chunk, offset) {
+            return;
+        }
         match MjParser::parse(rule, chunk) {
             Err(err) => {
                 let (pos, message) = pest_error(&err, chunk);
@@ -268,6 +401,9 @@ impl Lower {
     fn bad_stmt(&self, pair: &Pair<'_, Rule>, rules: StmtRules, what: &str) {
         let chunk = pair.as_str();
         let start = pair.as_span().start();
+        if self.unclosed(chunk, start) {
+            return;
+        }
         let word: String = chunk
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -1460,7 +1596,10 @@ fn pest_error(err: &pest::error::Error<Rule>, text: &str) -> (usize, String) {
             wanted.sort_unstable();
             wanted.dedup();
             if wanted.is_empty() {
-                format!("unexpected {found}")
+                match found.strip_prefix("the ") {
+                    Some(end) => format!("unexpected {end}"),
+                    None => format!("unexpected {found}"),
+                }
             } else {
                 format!("expected {}, found {found}", join_or(&wanted))
             }
@@ -1564,8 +1703,21 @@ mod tests {
         let errs = errors(text);
         assert_eq!(errs.len(), 3, "{errs:#?}");
         let module = parse(FileId(0), text).module;
-        // The source and the modifier survive their neighbours' errors.
-        assert_eq!(module.items.len(), 2);
+        // The source and the modifier survive their neighbours' errors, and the
+        // atomic metric is read as if its bracket were closed.
+        assert_eq!(module.items.len(), 3);
+        assert!(errs[0].contains("never closed"), "{errs:#?}");
+    }
+
+    #[test]
+    fn an_unclosed_block_does_not_swallow_the_next_item() {
+        let text =
+            "source s from csv(\"a.csv\") {\n  id string\n\nfact f from s {\n  grain id\n}\n";
+        let parsed = parse(FileId(0), text);
+        let errs: Vec<_> = parsed.errors.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(errs, ["this `{` is never closed"]);
+        assert_eq!(parsed.module.items.len(), 2);
+        assert_eq!(parsed.errors[0].span.start, 27);
     }
 
     #[test]

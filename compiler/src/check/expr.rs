@@ -104,7 +104,7 @@ impl Cx<'_> {
             Diagnostic::error(
                 codes::TYPE_MISMATCH,
                 span,
-                format!("{message}, but this is {found}"),
+                format!("{message}, but this is {} {found}", article(found)),
             )
             .with_span_label(format!("{found}")),
         );
@@ -477,7 +477,11 @@ impl Cx<'_> {
             if let Some((Ty::Number(u), span)) = &first {
                 if u.ratio || u.currency < 0 || u.count < 0 {
                     self.report(
-                        Diagnostic::error(codes::NON_ADDITIVE_SUM, *span, format!("cannot add up a ratio ({u})"))
+                        Diagnostic::error(codes::NON_ADDITIVE_SUM, *span, if u.ratio && u.currency == 0 && u.count == 0 {
+                            "cannot add up a ratio".to_string()
+                        } else {
+                            format!("cannot add up a ratio: the unit is {u}")
+                        })
                             .with_span_label("not additive")
                             .with_help("sum the numerator and the denominator separately and divide them in a composite metric"),
                     );
@@ -534,27 +538,42 @@ impl Cx<'_> {
 
     fn binary(&mut self, e: &Expr, op: BinaryOp, l: &Expr, r: &Expr, scope: &Scope<'_>) -> Ty {
         if op.is_comparison() {
-            let lt = self.infer(l, scope);
-            if matches!(lt, Ty::Stage(_) | Ty::Segment(_) | Ty::Enum(_)) {
-                self.expect_like(&lt, r, scope);
-                return Ty::Bool;
-            }
-            let rt = self.infer(r, scope);
+            let ordering = matches!(
+                op,
+                BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+            );
+            // A stage name, segment code or tag value may stand on either side
+            // (`brand == I`, `I == brand`); it is read against the other side's type.
+            let value_like = matches!(l.kind, ExprKind::Name(_) | ExprKind::Str(_)) && {
+                self.silent += 1;
+                let lt = self.infer(l, scope);
+                self.silent -= 1;
+                matches!(lt, Ty::Unknown | Ty::String)
+            };
+            let (lt, rt) = if value_like {
+                let rt = self.infer(r, scope);
+                if matches!(rt, Ty::Stage(_) | Ty::Segment(_) | Ty::Enum(_)) {
+                    self.expect_like(&rt, l, scope);
+                    self.unordered(r, op, ordering, &rt);
+                    return Ty::Bool;
+                }
+                (self.infer(l, scope), rt)
+            } else {
+                let lt = self.infer(l, scope);
+                if matches!(lt, Ty::Stage(_) | Ty::Segment(_) | Ty::Enum(_)) {
+                    self.expect_like(&lt, r, scope);
+                    self.unordered(l, op, ordering, &lt);
+                    return Ty::Bool;
+                }
+                (lt, self.infer(r, scope))
+            };
             if lt.is_unknown() || rt.is_unknown() || lt == Ty::Null || rt == Ty::Null {
                 return Ty::Bool;
             }
             if !compatible(&lt, &rt) {
                 self.incompatible(e, op, &lt, &rt);
-            } else if matches!(
-                op,
-                BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
-            ) && matches!(lt, Ty::Bool | Ty::Stage(_) | Ty::Segment(_))
-            {
-                self.mismatch(
-                    l.span,
-                    &format!("`{}` needs ordered values", op.symbol()),
-                    &lt,
-                );
+            } else {
+                self.unordered(l, op, ordering, &lt);
             }
             return Ty::Bool;
         }
@@ -617,6 +636,18 @@ impl Cx<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// `<`, `<=`, `>`, `>=` need ordered values. AIPL stages are ordered A < I < P < L;
+    /// conditions, RFM segments and tag values are not.
+    fn unordered(&mut self, x: &Expr, op: BinaryOp, ordering: bool, t: &Ty) {
+        if ordering && matches!(t, Ty::Bool | Ty::Segment(_) | Ty::Enum(_)) {
+            self.mismatch(
+                x.span,
+                &format!("`{}` needs ordered values", op.symbol()),
+                t,
+            );
         }
     }
 
@@ -811,5 +842,13 @@ fn param_accepts(param: &str, t: &Ty) -> bool {
         "location" => matches!(t, Ty::Row(_) | Ty::Location),
         "dimension" => matches!(t, Ty::Dimension(_)),
         _ => true,
+    }
+}
+
+/// "a" or "an" before a type's name, for messages.
+fn article(t: &Ty) -> &'static str {
+    match t.to_string().chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u' | 'A' | 'R') => "an",
+        _ => "a",
     }
 }

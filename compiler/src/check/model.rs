@@ -418,7 +418,38 @@ pub(super) fn period(cx: &mut Cx<'_>, p: &Period) {
     }
 }
 
+/// Reports an entry written twice in a list (`pay_amt[30d, online, online]`,
+/// `by city, city`); the fix deletes the repeat and its comma.
+fn repeated(cx: &mut Cx<'_>, list: &[Ident], what: &str) {
+    for (i, id) in list.iter().enumerate() {
+        if let Some(first) = list[..i].iter().find(|p| p.text == id.text) {
+            let span = Span {
+                start: list[i - 1].span.end,
+                ..id.span
+            };
+            cx.report(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    id.span,
+                    format!("the {what} `{}` is written twice", id.text),
+                )
+                .with_span_label("again")
+                .with_label(first.span, "first here")
+                .with_fix(
+                    format!("remove the second `{}`", id.text),
+                    vec![mj_lang::diagnostic::TextEdit {
+                        span,
+                        replacement: String::new(),
+                    }],
+                ),
+            );
+        }
+    }
+}
+
 pub(super) fn derived(cx: &mut Cx<'_>, d: &Derived) {
+    repeated(cx, &d.qualifiers, "period or modifier");
+    repeated(cx, &d.by, "granularity");
     let Some(atomic) = cx.resolve(&d.atomic, &[DefKind::Atomic], "an atomic metric") else {
         return;
     };
@@ -426,14 +457,21 @@ pub(super) fn derived(cx: &mut Cx<'_>, d: &Derived) {
         return;
     };
     // The business process of the atomic metric.
-    let mut process = None;
-    a.expr.walk(&mut |e| {
-        if let (None, ExprKind::Field(base, _)) = (&process, &e.kind) {
+    // It is the first fact the expression names: `pay_order.amount` or a whole
+    // `count(pay_order)`.
+    let mut named = Vec::new();
+    a.expr.walk_outside_filters(&mut |e| match &e.kind {
+        ExprKind::Field(base, _) => {
             if let ExprKind::Name(n) = &base.kind {
-                process = Some(n.text.clone());
+                named.push(n.text.clone());
             }
         }
+        ExprKind::Name(n) => named.push(n.text.clone()),
+        _ => {}
     });
+    let process = named
+        .into_iter()
+        .find(|n| cx.def(n).is_some_and(|def| def.kind == DefKind::Fact));
     let mut periods = Vec::new();
     for q in &d.qualifiers {
         let Some(def) = cx.resolve(

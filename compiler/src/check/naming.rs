@@ -168,7 +168,7 @@ fn unit_promise(cx: &mut Cx<'_>, kind: &ItemKind, name: &Ident) {
     if unit.is_none() {
         return;
     }
-    if unit.kind_name() != Some(promised.as_str()) {
+    if !unit.keeps_promise(&promised) {
         cx.report(
             Diagnostic::error(
                 codes::UNIT_MISMATCH,
@@ -179,9 +179,14 @@ fn unit_promise(cx: &mut Cx<'_>, kind: &ItemKind, name: &Ident) {
                 ),
             )
             .with_span_label(format!("measures {unit}"))
-            .with_help(format!(
-                "rename it with a root that means {unit}, or change its definition"
-            )),
+            .with_help(match unit.kind_name() {
+                Some(kind) => format!(
+                    "rename it with a root declared `unit {kind}`, or change its definition"
+                ),
+                None => format!(
+                    "rename it with a root whose unit matches what it measures ({unit}), or change its definition"
+                ),
+            }),
         );
     }
 }
@@ -343,6 +348,9 @@ fn derived_name(cx: &mut Cx<'_>, d: &Derived) {
     let mut modifiers = Vec::new();
     for q in &d.qualifiers {
         match cx.def(&q.text).map(|def| def.kind) {
+            // Two periods are an error of their own; a repeat is reported once.
+            Some(DefKind::Period) if period.is_some() => return,
+            Some(DefKind::Modifier) if modifiers.contains(&q.text) => {}
             Some(DefKind::Period) => period = Some(q.text.clone()),
             Some(DefKind::Modifier) => modifiers.push(q.text.clone()),
             // Unresolved qualifiers are reported by the derived-metric check.

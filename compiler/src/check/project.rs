@@ -120,7 +120,7 @@ fn references(item: &Item) -> Vec<&Ident> {
         _ => {}
     }
     for e in exprs {
-        e.walk(&mut |x| {
+        e.walk_outside_filters(&mut |x| {
             if let ExprKind::Name(n) = &x.kind {
                 out.push(n);
             }

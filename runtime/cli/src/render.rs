@@ -2,7 +2,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use mj_compiler::{Database, Project};
 use mj_lang::ast::FileId;
 use mj_lang::diagnostic::line_col;
@@ -61,7 +64,7 @@ struct Report {
     severity: miette::Severity,
     help: Option<String>,
     labels: Vec<LabeledSpan>,
-    source: NamedSource<String>,
+    source: CharColumns,
 }
 
 impl std::fmt::Display for Report {
@@ -89,6 +92,39 @@ impl miette::Diagnostic for Report {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.clone().into_iter()))
+    }
+}
+
+/// A named source whose columns count characters, as the JSON output and editors do;
+/// miette's own count is in bytes, which is wrong after any CJK text on the line.
+#[derive(Debug)]
+struct CharColumns {
+    name: String,
+    text: String,
+}
+
+impl SourceCode for CharColumns {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.as_str().read_span(span, before, after)?;
+        let column = if before == 0 {
+            // Only spans read without context carry a column.
+            line_col(&self.text, span.offset()).1 - 1
+        } else {
+            inner.column()
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
     }
 }
 
@@ -141,7 +177,10 @@ pub fn human(out: &mut dyn Write, diags: &[Diagnostic], texts: &Texts) {
             },
             help,
             labels,
-            source: NamedSource::new(path, text.to_string()),
+            source: CharColumns {
+                name: path.to_string(),
+                text: text.to_string(),
+            },
         };
         let mut s = String::new();
         if handler.render_report(&mut s, &report).is_ok() {

@@ -117,6 +117,27 @@ fn human_output_has_no_colour_when_not_a_terminal() {
 }
 
 #[test]
+fn human_and_json_columns_agree_after_chinese_text() {
+    let dir = scratch(
+        "cjk",
+        &[(
+            "a.mj",
+            "atomic pay_amt \"支付金额\" = sum(pay_ordr.amount)\n",
+        )],
+    );
+    let out = mj()
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v[0]["column"], 29, "columns count characters: {v}");
+    let out = mj().arg("check").arg(&dir).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a.mj:1:29]"), "{err}");
+}
+
+#[test]
 fn fmt_check_and_write() {
     let dir = scratch("fmt", &[("a.mj", "period  30d=last 30 days // keep me\n")]);
     let out = mj()
