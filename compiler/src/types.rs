@@ -263,6 +263,13 @@ pub enum UnitKind {
 pub const UNIT_KINDS: &[&str] = &["currency", "count", "ratio", "km", "m", "days", "hours"];
 
 pub fn unit_kind(kind: &str, code: Option<&str>) -> Option<UnitKind> {
+    // Only currencies take an argument: an ISO 4217 code such as CNY.
+    let iso = |c: &str| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase());
+    match (kind, code) {
+        ("currency", Some(c)) if !iso(c) => return None,
+        ("currency", _) | (_, None) => {}
+        _ => return None,
+    }
     Some(match kind {
         "currency" => UnitKind::Number(Unit::currency(code.map(str::to_string))),
         "count" => UnitKind::Number(Unit::count()),

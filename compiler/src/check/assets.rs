@@ -374,7 +374,14 @@ pub(super) fn export(cx: &mut Cx<'_>, e: &Export) {
                 .with_help("add `as <name>`"),
             ),
         }
-        export_expr(cx, &col.expr, &identifiers, &scope, false);
+        export_expr(
+            cx,
+            &col.expr,
+            &identifiers,
+            &scope,
+            false,
+            out_name.as_deref(),
+        );
     }
 }
 
@@ -412,6 +419,7 @@ fn export_expr(
     identifiers: &[(String, bool)],
     scope: &Scope<'_>,
     hashed: bool,
+    column: Option<&str>,
 ) {
     match &e.kind {
         ExprKind::Name(n) if n.text == "oneid" => {}
@@ -429,7 +437,7 @@ fn export_expr(
         ExprKind::Call(f, args) if matches!(f.text.as_str(), "sha256" | "md5" | "plain") => {
             for a in args {
                 if let Arg::Positional { value, .. } = a {
-                    export_expr(cx, value, identifiers, scope, true);
+                    export_expr(cx, value, identifiers, scope, true, column);
                 }
             }
         }
@@ -437,9 +445,74 @@ fn export_expr(
             let t = cx.infer(e, scope);
             if !t.is_value() {
                 cx.mismatch(e.span, "an exported column must be a value", &t);
+            } else if !hashed {
+                if let Some(source) = pii_inside(cx, e, &mut Vec::new()) {
+                    let what =
+                        column.map_or("this column".to_string(), |c| format!("the column `{c}`"));
+                    cx.report(
+                        Diagnostic::error(
+                            codes::PII_IN_CLEAR,
+                            e.span,
+                            format!("{what} is computed from the personal information `{source}` and would be exported in clear"),
+                        )
+                        .with_span_label(format!("carries `{source}`"))
+                        .with_help("hash it with sha256(…) or md5(…), or write plain(…) to export it in clear on purpose")
+                        .with_fix("hash it with sha256", wrap(e.span, "sha256(", ")")),
+                    );
+                }
             }
         }
     }
+}
+
+/// The first `pii` column an expression reads, directly (`latest(crm_member.phone)`)
+/// or through the tags it uses; `seen` guards against cycles (reported elsewhere).
+fn pii_inside(cx: &mut Cx<'_>, e: &Expr, seen: &mut Vec<String>) -> Option<String> {
+    let mut refs: Vec<(Option<String>, String)> = Vec::new();
+    e.walk_outside_filters(&mut |x| match &x.kind {
+        ExprKind::Field(base, col) => {
+            if let ExprKind::Name(table) = &base.kind {
+                refs.push((Some(table.text.clone()), col.text.clone()));
+            }
+        }
+        ExprKind::Name(n) => refs.push((None, n.text.clone())),
+        _ => {}
+    });
+    for (table, name) in refs {
+        match table {
+            Some(table) => {
+                let cols = cx.table_columns(&table).unwrap_or_default();
+                if cols.iter().any(|c| c.name == name && c.pii) {
+                    return Some(format!("{table}.{name}"));
+                }
+            }
+            None if !seen.contains(&name) => {
+                seen.push(name.clone());
+                let Some(def) = cx.def(&name) else { continue };
+                if let ItemKind::Tag(t) = &def.item.kind {
+                    let expr = t.expr.clone();
+                    if let Some(found) = pii_inside(cx, &expr, seen) {
+                        return Some(found);
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+    None
+}
+
+/// Edits that put `before` and `after` around a span.
+fn wrap(span: Span, before: &str, after: &str) -> Vec<mj_lang::diagnostic::TextEdit> {
+    let at = |pos: u32, text: &str| mj_lang::diagnostic::TextEdit {
+        span: Span {
+            start: pos,
+            end: pos,
+            ..span
+        },
+        replacement: text.to_string(),
+    };
+    vec![at(span.start, before), at(span.end, after)]
 }
 
 pub(super) fn dashboard(cx: &mut Cx<'_>, d: &Dashboard) {

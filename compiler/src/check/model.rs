@@ -43,6 +43,25 @@ pub(super) fn glossary(cx: &mut Cx<'_>, g: &Glossary) {
 }
 
 fn unit(cx: &mut Cx<'_>, u: &UnitSpec) {
+    if let (Some(arg), true) = (&u.arg, UNIT_KINDS.contains(&u.kind.text.as_str())) {
+        if unit_kind(&u.kind.text, Some(&arg.text)).is_none() {
+            let help = if u.kind.text == "currency" {
+                "a currency is named by its ISO 4217 code, such as currency(CNY)".to_string()
+            } else {
+                format!("`{}` takes no argument", u.kind.text)
+            };
+            cx.report(
+                Diagnostic::error(
+                    codes::UNKNOWN_UNIT,
+                    arg.span,
+                    format!("`{}({})` is not a unit", u.kind.text, arg.text),
+                )
+                .with_span_label("not allowed here")
+                .with_help(help),
+            );
+        }
+        return;
+    }
     if unit_kind(&u.kind.text, u.arg.as_ref().map(|a| a.text.as_str())).is_none() {
         let d = Diagnostic::error(
             codes::UNKNOWN_UNIT,
@@ -563,6 +582,77 @@ pub(super) fn composite(cx: &mut Cx<'_>, c: &Composite) {
     cx.stack.pop();
     if !matches!(ty, Ty::Number(_) | Ty::Unknown) {
         cx.mismatch(c.expr.span, "a composite metric must be a number", &ty);
+    }
+    // All parts must be computed at one granularity: a ratio of a per-channel
+    // metric to a per-store one has no row to live on.
+    let mut first: Option<(&Ident, Vec<String>)> = None;
+    let mut names = Vec::new();
+    c.expr.walk(&mut |e| {
+        if let ExprKind::Name(n) = &e.kind {
+            names.push(n);
+        }
+    });
+    for n in names {
+        let Some(grain) = granularity(cx, &n.text, &mut Vec::new()) else {
+            continue;
+        };
+        match &first {
+            None => first = Some((n, grain)),
+            Some((other, g)) if *g != grain => {
+                let show = |g: &[String]| {
+                    if g.is_empty() {
+                        "in total".to_string()
+                    } else {
+                        format!("by {}", g.join(", "))
+                    }
+                };
+                cx.report(
+                    Diagnostic::error(
+                        codes::INVALID_GRANULARITY,
+                        n.span,
+                        format!(
+                            "`{}` is computed {}, but `{}` is computed {}",
+                            n.text,
+                            show(&grain),
+                            other.text,
+                            show(g)
+                        ),
+                    )
+                    .with_span_label(show(&grain))
+                    .with_label(other.span, show(g))
+                    .with_help("a composite metric combines metrics of one granularity: give them the same `by`"),
+                );
+                break;
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// The granularity (`by` dimensions, sorted) of a derived or composite metric.
+fn granularity(cx: &Cx<'_>, name: &str, seen: &mut Vec<String>) -> Option<Vec<String>> {
+    if seen.iter().any(|s| s == name) {
+        return None;
+    }
+    seen.push(name.to_string());
+    let def = cx.def(name)?;
+    match &def.item.kind {
+        ItemKind::Derived(d) => {
+            let mut by: Vec<String> = d.by.iter().map(|b| b.text.clone()).collect();
+            by.sort();
+            by.dedup();
+            Some(by)
+        }
+        ItemKind::Composite(c) => {
+            let mut found = None;
+            c.expr.walk(&mut |e| {
+                if let (None, ExprKind::Name(n)) = (&found, &e.kind) {
+                    found = Some(n.text.clone());
+                }
+            });
+            granularity(cx, &found?, seen)
+        }
+        _ => None,
     }
 }
 
