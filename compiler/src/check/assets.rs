@@ -518,7 +518,8 @@ fn wrap(span: Span, before: &str, after: &str) -> Vec<mj_lang::diagnostic::TextE
 pub(super) fn dashboard(cx: &mut Cx<'_>, d: &Dashboard) {
     for w in &d.widgets {
         match &w.kind {
-            WidgetKind::Trend { model, by, .. } => {
+            WidgetKind::Trend { model, by, over } => {
+                duration(cx, over, "a trend covers a number of days (`over 30d`)");
                 if let Some(def) = cx.resolve(
                     model,
                     &[DefKind::Aipl, DefKind::Rfm, DefKind::Audience],
@@ -530,7 +531,14 @@ pub(super) fn dashboard(cx: &mut Cx<'_>, d: &Dashboard) {
                     }
                 }
             }
-            WidgetKind::Flow { model, .. } => {
+            WidgetKind::Flow { model, from, to } => {
+                for q in std::iter::once(from).chain(to) {
+                    duration(
+                        cx,
+                        q,
+                        "a flow compares business dates some days apart (`from 30d`)",
+                    );
+                }
                 cx.resolve(model, &[DefKind::Aipl], "an AIPL model");
             }
             WidgetKind::Contribution { dimension, target } => {
@@ -576,5 +584,20 @@ pub(super) fn dashboard(cx: &mut Cx<'_>, d: &Dashboard) {
                 }
             }
         }
+    }
+}
+
+/// A quantity that must be a whole number of days or weeks.
+fn duration(cx: &mut Cx<'_>, q: &Quantity, help: &str) {
+    if !matches!(q.unit, QuantityUnit::Days | QuantityUnit::Weeks) {
+        cx.report(
+            Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                q.span,
+                format!("expected days, but this is {}{}", q.value, q.unit.suffix()),
+            )
+            .with_span_label("not a number of days")
+            .with_help(help),
+        );
     }
 }

@@ -407,6 +407,9 @@ impl Cx<'_> {
                     self.in_aggregate = saved;
                     if aggregate_arg {
                         first_table = table_of(value, &t);
+                        if let (Scope::Entity { entity }, Some(table)) = (scope, &first_table) {
+                            self.linked(entity, table, value.span);
+                        }
                     }
                     if let Some(filter) = filter {
                         self.where_filter(filter, first_table.as_deref(), aggregate_arg);
@@ -428,7 +431,20 @@ impl Cx<'_> {
                 Arg::Named(n) => {
                     let t = self.infer(&n.value, scope);
                     match func.params.iter().position(|p| p.name.text == n.name.text) {
-                        Some(i) => bound[i] = Some((t, n.value.span)),
+                        Some(i) => {
+                            if let Some((_, earlier)) = &bound[i] {
+                                self.report(
+                                    Diagnostic::error(
+                                        codes::BAD_ARGUMENTS,
+                                        n.name.span,
+                                        format!("`{}` is given twice to `{}`", n.name.text, f.text),
+                                    )
+                                    .with_span_label("given again")
+                                    .with_label(*earlier, "given here"),
+                                );
+                            }
+                            bound[i] = Some((t, n.value.span));
+                        }
                         None => {
                             let d = Diagnostic::error(
                                 codes::BAD_ARGUMENTS,
@@ -636,6 +652,38 @@ impl Cx<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// An aggregate per entity reads rows that carry the entity's id: a source the
+    /// OneID links, or a fact declared with that `entity` (or over a linked source).
+    fn linked(&mut self, entity: &str, table: &str, span: Span) {
+        let Some(ItemKind::OneId(o)) = self.def(entity).map(|d| &d.item.kind) else {
+            return;
+        };
+        let links: Vec<String> = o.links.iter().map(|l| l.source.text.clone()).collect();
+        let ok = match self.def(table).map(|d| &d.item.kind) {
+            Some(ItemKind::Source(_)) => links.iter().any(|l| l == table),
+            Some(ItemKind::Fact(f)) => {
+                f.entity.as_ref().is_some_and(|e| e.text == entity)
+                    || links.contains(&f.source.text)
+            }
+            _ => true,
+        };
+        if !ok {
+            self.report(
+                Diagnostic::error(
+                    codes::NOT_LINKED,
+                    span,
+                    format!(
+                        "rows of `{table}` carry no `{entity}` id: the OneID does not link them"
+                    ),
+                )
+                .with_span_label("not linked")
+                .with_help(format!(
+                    "add `link {table} (…)` to `oneid {entity}`, or `entity {entity}` to the fact"
+                )),
+            );
         }
     }
 
