@@ -512,7 +512,8 @@ impl Lower {
                     for q in inner {
                         match q.as_rule() {
                             Rule::string => display = Some(self.string(q)),
-                            Rule::unit_spec => unit = Some(self.unit_spec(q)),
+                            Rule::unit_clause => unit = Some(self.unit_clause(q)),
+                            Rule::dangling_unit => self.dangling_unit(&q),
                             _ => {}
                         }
                     }
@@ -528,6 +529,24 @@ impl Lower {
             }
         }
         Glossary { roots }
+    }
+
+    fn dangling_unit(&self, pair: &Pair<'_, Rule>) {
+        let s = pair.as_span();
+        self.errors.borrow_mut().push(
+            Diagnostic::error(
+                SYNTAX_CODE,
+                Span::new(self.file, s.start(), s.start() + 4),
+                "`unit` needs a unit on the same line".to_string(),
+            )
+            .with_span_label("no unit after this")
+            .with_help("write the unit after it, such as `unit currency(CNY)` or `unit count`, or remove `unit`"),
+        );
+    }
+
+    fn unit_clause(&self, pair: Pair<'_, Rule>) -> UnitSpec {
+        let spec = pair.into_inner().next().expect("grammar: unit_spec");
+        self.unit_spec(spec)
     }
 
     fn unit_spec(&self, pair: Pair<'_, Rule>) -> UnitSpec {
@@ -629,7 +648,8 @@ impl Lower {
                     };
                 }
                 Rule::pii => column.pii = true,
-                Rule::unit_spec => column.unit = Some(self.unit_spec(p)),
+                Rule::unit_clause => column.unit = Some(self.unit_clause(p)),
+                Rule::dangling_unit => self.dangling_unit(&p),
                 _ => {}
             }
         }
@@ -1385,7 +1405,7 @@ impl Lower {
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
             Rule::null => ExprKind::Null,
             Rule::quantity => ExprKind::Quantity(self.quantity(pair, false)),
-            Rule::ident => ExprKind::Name(self.ident(pair)),
+            Rule::ident | Rule::digit_name => ExprKind::Name(self.ident(pair)),
             Rule::call => {
                 let mut inner = pair.into_inner();
                 let func = self.ident(inner.next().expect("grammar: callee"));
@@ -1628,7 +1648,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::expr | Rule::filtered_arg => "an expression",
         Rule::location => "a location such as `csv(\"path\")`",
         Rule::col_type => "a column type",
-        Rule::unit_spec => "a unit",
+        Rule::unit_spec | Rule::unit_clause => "a unit",
         Rule::period_spec | Rule::period_last | Rule::period_to_date => {
             "a period (`last N days`, `to_date`, `mtd`, `ytd`)"
         }
@@ -1718,6 +1738,26 @@ mod tests {
         assert_eq!(errs, ["this `{` is never closed"]);
         assert_eq!(parsed.module.items.len(), 2);
         assert_eq!(parsed.errors[0].span.start, 27);
+    }
+
+    #[test]
+    fn names_may_start_with_a_period() {
+        let parsed = parse(
+            FileId(0),
+            "composite 30d_aov = 30d_pay_amt / 30d_pay_cnt + 30d\n",
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let ItemKind::Composite(c) = &parsed.module.items[0].kind else {
+            panic!("a composite")
+        };
+        let ExprKind::Binary(BinaryOp::Add, lhs, rhs) = &c.expr.kind else {
+            panic!("a sum")
+        };
+        assert!(matches!(rhs.kind, ExprKind::Quantity(_)));
+        let ExprKind::Binary(BinaryOp::Div, a, _) = &lhs.kind else {
+            panic!("a ratio")
+        };
+        assert!(matches!(&a.kind, ExprKind::Name(n) if n.text == "30d_pay_amt"));
     }
 
     #[test]

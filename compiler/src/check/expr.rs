@@ -636,12 +636,14 @@ impl Cx<'_> {
                         BinaryOp::Mul => Ty::Number(a.mul(b)),
                         _ => Ty::Number(if b.is_none() { a.clone() } else { a.div(b) }),
                     },
-                    (Ty::Duration, Ty::Duration) | (Ty::Distance, Ty::Distance)
+                    (Ty::Duration, Ty::Duration)
+                    | (Ty::Distance, Ty::Distance)
+                    | (Ty::Angle, Ty::Angle)
                         if matches!(op, BinaryOp::Add | BinaryOp::Sub) =>
                     {
                         lt
                     }
-                    (Ty::Duration | Ty::Distance, Ty::Number(u))
+                    (Ty::Duration | Ty::Distance | Ty::Angle, Ty::Number(u))
                         if u.is_none() && matches!(op, BinaryOp::Mul | BinaryOp::Div) =>
                     {
                         lt
