@@ -495,20 +495,20 @@ impl Printer<'_> {
                 self.open(&format!("route {}", r.audience.text));
                 let conds: Vec<String> =
                     r.arms.iter().map(|a| self.expr(&a.condition, 0)).collect();
-                let width = conds
+                let widest = conds
                     .iter()
-                    .map(|c| c.chars().count())
+                    .map(|c| width(c))
                     .chain(r.otherwise.iter().map(|_| 4))
                     .max()
                     .unwrap_or(0);
                 let mut prev = None;
                 for (arm, cond) in r.arms.iter().zip(&conds) {
-                    let pad = width.saturating_sub(cond.chars().count());
+                    let pad = widest.saturating_sub(width(cond));
                     let s = format!("{cond}{} => {}", " ".repeat(pad), arm.channel.text);
                     self.stmt(arm.span, &mut prev, &s);
                 }
                 if let Some(o) = &r.otherwise {
-                    let s = format!("else{} => {}", " ".repeat(width.saturating_sub(4)), o.text);
+                    let s = format!("else{} => {}", " ".repeat(widest.saturating_sub(4)), o.text);
                     self.stmt(o.span, &mut prev, &s);
                 }
                 self.close(end);
@@ -810,8 +810,8 @@ impl Printer<'_> {
     fn expr_stmt(&mut self, head: &str, e: &Expr) {
         self.pad();
         let one_line = self.expr(e, 0);
-        let col = self.indent * INDENT.len() + head.chars().count();
-        if col + one_line.chars().count() <= WIDTH || one_line.contains('\n') {
+        let col = self.indent * INDENT.len() + width(head);
+        if col + width(&one_line) <= WIDTH || one_line.contains('\n') {
             self.out.push_str(head);
             self.out.push_str(&one_line);
             return;
@@ -830,7 +830,7 @@ impl Printer<'_> {
             _ => None,
         };
         match chain {
-            Some((op, parts)) if col + one_line.chars().count() > WIDTH => {
+            Some((op, parts)) if col + width(&one_line) > WIDTH => {
                 for (i, part) in parts.iter().enumerate() {
                     let t = self.expr(part, op.precedence() + 1);
                     if i > 0 {
@@ -934,9 +934,9 @@ impl Printer<'_> {
         let saved = std::mem::take(&mut self.out);
         self.indent += 1;
         let conds: Vec<String> = arms.iter().map(|a| self.expr(&a.condition, 0)).collect();
-        let width = conds
+        let widest = conds
             .iter()
-            .map(|c| c.chars().count())
+            .map(|c| width(c))
             .chain(otherwise.map(|_| 4))
             .max()
             .unwrap_or(0);
@@ -944,7 +944,7 @@ impl Printer<'_> {
         let mut prev = None;
         for (arm, cond) in arms.iter().zip(&conds) {
             let value = self.expr(&arm.value, 0);
-            let pad = width.saturating_sub(cond.chars().count());
+            let pad = widest.saturating_sub(width(cond));
             self.stmt(
                 arm.span,
                 &mut prev,
@@ -956,7 +956,7 @@ impl Printer<'_> {
             self.stmt(
                 o.span,
                 &mut prev,
-                &format!("else{} => {value}", " ".repeat(width.saturating_sub(4))),
+                &format!("else{} => {value}", " ".repeat(widest.saturating_sub(4))),
             );
         }
         self.indent -= 1;
