@@ -96,28 +96,11 @@ struct Segment {
 /// Cuts the text before every line that starts (in column 0) with an item keyword
 /// while brackets are open; the formatter puts every item there.
 fn segments(text: &str) -> Vec<Segment> {
-    let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut open: Vec<(char, usize)> = Vec::new();
-    let mut i = 0;
-    let mut in_string = false;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' | b'\n' => in_string = false,
-                _ => {}
-            }
-            i += 1;
-            continue;
-        }
+    lex(text, &mut |token| {
+        let Token::Code(i, b) = token else { return };
         match b {
-            b'"' => in_string = true,
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = text[i..].find('\n').map_or(text.len(), |n| i + n);
-                continue;
-            }
             b'(' | b'[' | b'{' => open.push((b as char, i)),
             b')' | b']' | b'}' => {
                 // A stray closer is the grammar's to report; keep the stack sane.
@@ -133,13 +116,50 @@ fn segments(text: &str) -> Vec<Segment> {
             }
             _ => {}
         }
-        i += 1;
-    }
+    });
     out.push(Segment {
         end: text.len(),
         open,
     });
     out
+}
+
+/// What [`lex`] sees: a byte of code outside strings and comments, or a comment.
+enum Token {
+    Code(usize, u8),
+    Comment(usize, usize),
+}
+
+/// Walks the text, skipping string literals and reporting `//` comments whole.
+fn lex(text: &str, f: &mut dyn FnMut(Token)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                b'\n' => {
+                    // An unterminated string ends with its line.
+                    in_string = false;
+                    f(Token::Code(i, b));
+                }
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+            f(Token::Comment(i, end));
+            i = end;
+            continue;
+        } else {
+            f(Token::Code(i, b));
+        }
+        i += 1;
+    }
 }
 
 fn starts_item(line: &str) -> bool {
@@ -200,31 +220,15 @@ fn parse_segment(lower: &Lower, module: &mut Module, text: &str, end: usize) {
 /// Collects `//` comments, skipping string literals.
 fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
     let mut comments = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let mut in_string = false;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' | b'\n' => in_string = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
-            let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
-            let body = text[i..end].trim_end();
+    lex(text, &mut |token| {
+        if let Token::Comment(start, end) = token {
+            let body = text[start..end].trim_end();
             comments.push(Comment {
                 text: body.to_string(),
-                span: Span::new(file, i, i + body.len()),
+                span: Span::new(file, start, start + body.len()),
             });
-            i = end;
-            continue;
         }
-        i += 1;
-    }
+    });
     comments
 }
 

@@ -23,6 +23,13 @@ fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
+fn check_json(dir: &Path) -> std::process::Output {
+    mj().args(["check", "--format", "json"])
+        .arg(dir)
+        .output()
+        .expect("runs")
+}
+
 #[test]
 fn check_of_the_example_is_clean() {
     let out = mj().arg("check").arg(example()).output().expect("runs");
@@ -46,11 +53,7 @@ fn json_diagnostics_follow_the_contract() {
         "json",
         &[("a.mj", "atomic pay_amt = sum(pay_ordr.amount)\n")],
     );
-    let out = mj()
-        .args(["check", "--format", "json"])
-        .arg(&dir)
-        .output()
-        .expect("runs");
+    let out = check_json(&dir);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let first = &v.as_array().expect("an array")[0];
@@ -84,11 +87,7 @@ fn warnings_exit_zero_and_usage_errors_exit_two() {
             "source s from csv(\"s.csv\") {\n  id string\n}\n\noneid person {\n  identifier id\n  identifier email\n\n  link s (id)\n}\n",
         )],
     );
-    let out = mj()
-        .args(["check", "--format", "json"])
-        .arg(&dir)
-        .output()
-        .expect("runs");
+    let out = check_json(&dir);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v[0]["severity"], "warning", "{v}");
     assert_eq!(out.status.code(), Some(0));
@@ -125,11 +124,7 @@ fn human_and_json_columns_agree_after_chinese_text() {
             "atomic pay_amt \"支付金额\" = sum(pay_ordr.amount)\n",
         )],
     );
-    let out = mj()
-        .args(["check", "--format", "json"])
-        .arg(&dir)
-        .output()
-        .expect("runs");
+    let out = check_json(&dir);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v[0]["column"], 29, "columns count characters: {v}");
     let out = mj().arg("check").arg(&dir).output().expect("runs");
