@@ -1,0 +1,907 @@
+//! Identity resolution: which records are the same person.
+//!
+//! Records come from the sources a `oneid` item links; each carries values of the
+//! declared identifiers. The engine normalizes the values, maps them to dense integer
+//! ids through 64-bit fingerprints (no string is hashed twice or kept in a map), and
+//! joins records into people with a union-find over records and values. The rules,
+//! in the order they apply:
+//!
+//! 1. **Junk.** A value in a `reject` list, or shared by more distinct records than
+//!    `reject frequent above N`, links nothing and is reported.
+//! 2. **Strong identifiers** (the default) join every record carrying the same value.
+//!    Identifiers with a capacity — `unique` (one value per person) or
+//!    `max_per_person N` — are cannot-link constraints: a join that would give one
+//!    person more values than that is refused and reported as a conflict. Identifiers
+//!    are applied capacity-constrained first (in declaration order), then the others
+//!    in declaration order, each over records in input order; the first join wins.
+//! 3. **Weak identifiers** (`weak`, a device) never join two records that have strong
+//!    identifiers. Records without any strong value are first grouped through their
+//!    weak values; such a group is attached to a person when all its weak values
+//!    point to exactly one person and that person stays within the identifier's
+//!    `max_per_person`; otherwise it stays a person of its own (a shared family iPad
+//!    attaches nobody).
+//! 4. **`max_component N`.** A person gathering more than `N` records is cut: the
+//!    value joining the most of its records is dropped (ties: the smallest
+//!    fingerprint) until every part is within `N`; each dropped value is reported.
+//!
+//! Records are deduplicated: two rows of one source with the same normalized
+//! identifier values are one record. Fingerprints are 64-bit ([`fingerprint`]);
+//! with 20 million distinct values the chance of any collision is about 1 in 100,000.
+
+pub mod normalize;
+pub mod stable;
+
+use rustc_hash::FxHashMap;
+
+pub use normalize::Normalizer;
+
+/// How one identifier links records.
+#[derive(Clone, Debug)]
+pub struct IdentifierRule {
+    pub name: String,
+    pub normalizer: Normalizer,
+    pub weak: bool,
+    /// `unique` is 1; `max_per_person N` is N.
+    pub capacity: Option<u32>,
+    /// `scoped by COLUMN`: the value means something only with the scope's value.
+    pub scoped: bool,
+}
+
+/// The rules of one `oneid` item.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    pub identifiers: Vec<IdentifierRule>,
+    /// (identifier index, raw value) pairs that never link; normalized like data.
+    pub rejects: Vec<(usize, String)>,
+    pub frequent_above: Option<u64>,
+    pub max_component: Option<u64>,
+}
+
+/// A stable 64-bit fingerprint of bytes. The function is part of mj's storage
+/// format (record keys and OneIDs persist between runs): never change it.
+pub fn fingerprint(seed: u64, bytes: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+    }
+    // murmur3's finalizer: every input bit reaches every output bit.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// What became of a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueState {
+    Usable,
+    /// In a `reject` list.
+    Rejected,
+    /// Shared by more distinct records than `reject frequent above`.
+    Frequent,
+    /// Dropped to cut a person larger than `max_component`.
+    Cut,
+}
+
+/// One distinct identifier value.
+#[derive(Clone, Debug)]
+pub struct Value {
+    pub identifier: u16,
+    pub fingerprint: u64,
+    /// Distinct records carrying it.
+    pub records: u32,
+    pub state: ValueState,
+    text: (u32, u32),
+}
+
+/// A join refused because a person would hold too many values of an identifier.
+#[derive(Clone, Debug)]
+pub struct Conflict {
+    /// The identifier whose capacity was exceeded.
+    pub identifier: u16,
+    /// The value whose join was refused, and the record carrying it.
+    pub value: u32,
+    pub record: u32,
+}
+
+/// Why a group of anonymous records was not attached to a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detached {
+    /// Its weak values point to more than one person.
+    Ambiguous,
+    /// The person already has `max_per_person` values of that identifier.
+    OverCapacity,
+}
+
+/// Builds the record set: normalizes, fingerprints and deduplicates.
+pub struct Builder {
+    rules: Rules,
+    reject_fps: Vec<u64>,
+    values: Vec<Value>,
+    value_index: FxHashMap<u64, u32>,
+    text: String,
+    record_fps: Vec<u64>,
+    record_source: Vec<u32>,
+    record_index: FxHashMap<u64, u32>,
+    starts: Vec<u32>,
+    links: Vec<u32>,
+    /// Rows given, including duplicates of an existing record.
+    pub rows: u64,
+    /// Values that normalized to nothing (a malformed phone, an empty e-mail).
+    pub unusable: u64,
+    scratch: Vec<u32>,
+    buf: String,
+}
+
+impl Builder {
+    pub fn new(rules: Rules) -> Builder {
+        let mut b = Builder {
+            reject_fps: Vec::new(),
+            values: Vec::new(),
+            value_index: FxHashMap::default(),
+            text: String::new(),
+            record_fps: Vec::new(),
+            record_source: Vec::new(),
+            record_index: FxHashMap::default(),
+            starts: vec![0],
+            links: Vec::new(),
+            rows: 0,
+            unusable: 0,
+            scratch: Vec::new(),
+            buf: String::new(),
+            rules,
+        };
+        for (ident, raw) in b.rules.rejects.clone() {
+            if let Some(v) = b.rules.identifiers[ident].normalizer.apply(&raw) {
+                b.reject_fps.push(fingerprint(ident as u64, v.as_bytes()));
+            }
+        }
+        b
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Adds one row of `source`: (identifier index, raw value, scope value) triples.
+    /// Returns the record it belongs to (an earlier one when the row repeats one).
+    pub fn add(&mut self, source: u32, fields: &[(usize, &str, Option<&str>)]) -> u32 {
+        self.rows += 1;
+        self.scratch.clear();
+        for &(ident, raw, scope) in fields {
+            let rule = &self.rules.identifiers[ident];
+            let Some(norm) = rule.normalizer.apply(raw) else {
+                if !raw.trim().is_empty() {
+                    self.unusable += 1;
+                }
+                continue;
+            };
+            let value: &str = if rule.scoped {
+                let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) else {
+                    self.unusable += 1;
+                    continue;
+                };
+                self.buf.clear();
+                self.buf.push_str(scope);
+                self.buf.push('/');
+                self.buf.push_str(&norm);
+                &self.buf
+            } else {
+                &norm
+            };
+            let fp = fingerprint(ident as u64, value.as_bytes());
+            let id = match self.value_index.get(&fp) {
+                Some(&id) => id,
+                None => {
+                    let id = self.values.len() as u32;
+                    let start = self.text.len() as u32;
+                    self.text.push_str(value);
+                    self.values.push(Value {
+                        identifier: ident as u16,
+                        fingerprint: fp,
+                        records: 0,
+                        state: ValueState::Usable,
+                        text: (start, value.len() as u32),
+                    });
+                    self.value_index.insert(fp, id);
+                    id
+                }
+            };
+            self.scratch.push(id);
+        }
+        self.scratch.sort_unstable();
+        self.scratch.dedup();
+        // The record's identity: its source and the fingerprints of its values.
+        let mut key = Vec::with_capacity(8 * (self.scratch.len() + 1));
+        key.extend_from_slice(&u64::from(source).to_le_bytes());
+        let mut fps: Vec<u64> = self
+            .scratch
+            .iter()
+            .map(|&v| self.values[v as usize].fingerprint)
+            .collect();
+        fps.sort_unstable();
+        for fp in fps {
+            key.extend_from_slice(&fp.to_le_bytes());
+        }
+        let rfp = fingerprint(0x7265_636f_7264, &key);
+        if let Some(&r) = self.record_index.get(&rfp) {
+            return r;
+        }
+        let r = self.record_fps.len() as u32;
+        self.record_fps.push(rfp);
+        self.record_source.push(source);
+        self.record_index.insert(rfp, r);
+        for &v in &self.scratch {
+            self.values[v as usize].records += 1;
+        }
+        self.links.extend_from_slice(&self.scratch);
+        self.starts.push(self.links.len() as u32);
+        r
+    }
+
+    /// Joins the records into people.
+    pub fn resolve(self) -> Resolution {
+        Resolver::new(self).run()
+    }
+}
+
+/// Union-find over records (ids `0..R`) and values (`R..R+V`), with path halving
+/// and union by size.
+struct Uf {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl Uf {
+    fn new(n: usize) -> Uf {
+        Uf {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = self.parent[x as usize];
+        }
+        x
+    }
+
+    /// Joins two roots; returns the new root.
+    fn link(&mut self, a: u32, b: u32) -> u32 {
+        let (big, small) = if self.size[a as usize] >= self.size[b as usize] {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        self.parent[small as usize] = big;
+        self.size[big as usize] += self.size[small as usize];
+        big
+    }
+}
+
+struct Resolver {
+    b: Builder,
+    uf: Uf,
+    /// Values of capacity-constrained identifiers held by each root.
+    held: FxHashMap<u32, Vec<u32>>,
+    conflicts: Vec<Conflict>,
+    detached: Vec<(u32, Detached)>,
+    /// Anonymous-group joins: (record of the group, person root's record, via value).
+    attached: Vec<(u32, u32, u32)>,
+}
+
+impl Resolver {
+    fn new(b: Builder) -> Resolver {
+        let n = b.record_fps.len() + b.values.len();
+        Resolver {
+            uf: Uf::new(n),
+            held: FxHashMap::default(),
+            conflicts: Vec::new(),
+            detached: Vec::new(),
+            attached: Vec::new(),
+            b,
+        }
+    }
+
+    fn record_values(&self, r: u32) -> &[u32] {
+        let s = self.b.starts[r as usize] as usize;
+        let e = self.b.starts[r as usize + 1] as usize;
+        &self.b.links[s..e]
+    }
+
+    fn run(mut self) -> Resolution {
+        let r_count = self.b.record_fps.len() as u32;
+        // 1. Junk.
+        let frequent = self.b.rules.frequent_above;
+        for v in &mut self.b.values {
+            if self.b.reject_fps.contains(&v.fingerprint) {
+                v.state = ValueState::Rejected;
+            } else if frequent.is_some_and(|n| u64::from(v.records) > n) {
+                v.state = ValueState::Frequent;
+            }
+        }
+        // 2. Strong identifiers, capacity-constrained first.
+        let rules = self.b.rules.identifiers.clone();
+        let mut order: Vec<usize> = (0..rules.len()).filter(|&i| !rules[i].weak).collect();
+        order.sort_by_key(|&i| (rules[i].capacity.is_none(), i));
+        for &k in &order {
+            for r in 0..r_count {
+                let n = self.record_values(r).len();
+                for j in 0..n {
+                    let v = self.record_values(r)[j];
+                    let value = &self.b.values[v as usize];
+                    if value.identifier as usize != k || value.state != ValueState::Usable {
+                        continue;
+                    }
+                    self.join_checked(r, r_count + v, k, v);
+                }
+            }
+        }
+        // 3. Weak identifiers.
+        self.weak(r_count);
+        // 4. Components, then cuts.
+        let mut comp: Vec<u32> = (0..r_count).map(|r| self.uf.find(r)).collect();
+        if let Some(max) = self.b.rules.max_component {
+            self.cut(&mut comp, max, r_count);
+        }
+        // Dense component numbers in order of first record.
+        let mut dense = FxHashMap::default();
+        let mut record_component = Vec::with_capacity(comp.len());
+        for &c in &comp {
+            let next = dense.len() as u32;
+            record_component.push(*dense.entry(c).or_insert(next));
+        }
+        let components = dense.len() as u32;
+        // A value belongs to the person of the records it joined.
+        let mut value_component: Vec<Option<u32>> = vec![None; self.b.values.len()];
+        for r in 0..r_count {
+            let root = self.uf.find(r);
+            let n = self.record_values(r).len();
+            for j in 0..n {
+                let v = self.record_values(r)[j];
+                if self.b.values[v as usize].state == ValueState::Usable
+                    && self.uf.find(r_count + v) == root
+                {
+                    value_component[v as usize] = Some(record_component[r as usize]);
+                }
+            }
+        }
+        Resolution {
+            rules: self.b.rules,
+            values: self.b.values,
+            text: self.b.text,
+            record_fps: self.b.record_fps,
+            record_source: self.b.record_source,
+            starts: self.b.starts,
+            links: self.b.links,
+            record_component,
+            value_component,
+            components,
+            conflicts: self.conflicts,
+            detached: self.detached,
+            attached: self.attached,
+            rows: self.b.rows,
+            unusable: self.b.unusable,
+        }
+    }
+
+    /// Joins record `r` with value node `node` unless a capacity forbids it.
+    fn join_checked(&mut self, r: u32, node: u32, k: usize, v: u32) {
+        let a = self.uf.find(r);
+        let b = self.uf.find(node);
+        if a == b {
+            return;
+        }
+        let rules = &self.b.rules.identifiers;
+        let held_a = self.held.get(&a).cloned().unwrap_or_default();
+        let mut held_b = self.held.get(&b).cloned().unwrap_or_default();
+        if rules[k].capacity.is_some() && !held_b.contains(&v) {
+            held_b.push(v);
+        }
+        let mut merged = held_a;
+        for x in held_b {
+            if !merged.contains(&x) {
+                merged.push(x);
+            }
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            let Some(cap) = rule.capacity else { continue };
+            if rule.weak {
+                continue;
+            }
+            let n = merged
+                .iter()
+                .filter(|&&x| self.b.values[x as usize].identifier as usize == i)
+                .count();
+            if n > cap as usize {
+                self.conflicts.push(Conflict {
+                    identifier: i as u16,
+                    value: v,
+                    record: r,
+                });
+                return;
+            }
+        }
+        self.held.remove(&a);
+        self.held.remove(&b);
+        let root = self.uf.link(a, b);
+        if !merged.is_empty() {
+            self.held.insert(root, merged);
+        }
+    }
+
+    fn weak(&mut self, r_count: u32) {
+        let rules = self.b.rules.identifiers.clone();
+        let is_weak = |v: &Value| rules[v.identifier as usize].weak;
+        let anonymous: Vec<bool> = (0..r_count)
+            .map(|r| {
+                !self.record_values(r).iter().any(|&v| {
+                    let v = &self.b.values[v as usize];
+                    !is_weak(v) && v.state == ValueState::Usable
+                })
+            })
+            .collect();
+        // People reached by each weak value, and each person's weak values.
+        const NONE: u32 = u32::MAX;
+        const MANY: u32 = u32::MAX - 1;
+        let mut reach = vec![NONE; self.b.values.len()];
+        let mut person_values: Vec<(u32, u32)> = Vec::new();
+        // A record of each person, to stand for it in the evidence.
+        let mut representative: FxHashMap<u32, u32> = FxHashMap::default();
+        for r in 0..r_count {
+            if anonymous[r as usize] {
+                continue;
+            }
+            let root = self.uf.find(r);
+            representative.entry(root).or_insert(r);
+            let n = self.record_values(r).len();
+            for j in 0..n {
+                let v = self.record_values(r)[j];
+                let value = &self.b.values[v as usize];
+                if !is_weak(value) || value.state != ValueState::Usable {
+                    continue;
+                }
+                person_values.push((root, v));
+                let slot = &mut reach[v as usize];
+                *slot = match *slot {
+                    NONE => root,
+                    x if x == root => root,
+                    _ => MANY,
+                };
+            }
+        }
+        person_values.sort_unstable();
+        person_values.dedup();
+        let mut per_person: FxHashMap<(u32, u16), u32> = FxHashMap::default();
+        for &(root, v) in &person_values {
+            *per_person
+                .entry((root, self.b.values[v as usize].identifier))
+                .or_default() += 1;
+        }
+        // Group anonymous records through their weak values.
+        for r in 0..r_count {
+            if !anonymous[r as usize] {
+                continue;
+            }
+            let n = self.record_values(r).len();
+            for j in 0..n {
+                let v = self.record_values(r)[j];
+                let value = &self.b.values[v as usize];
+                if is_weak(value) && value.state == ValueState::Usable {
+                    let a = self.uf.find(r);
+                    let b = self.uf.find(r_count + v);
+                    if a != b {
+                        self.uf.link(a, b);
+                    }
+                }
+            }
+        }
+        // Decide each group: (group root) -> (person root or MANY, first value, record).
+        let mut groups: FxHashMap<u32, (u32, u32, u32)> = FxHashMap::default();
+        let mut group_values: FxHashMap<(u32, u16), Vec<u32>> = FxHashMap::default();
+        let mut group_order = Vec::new();
+        for r in 0..r_count {
+            if !anonymous[r as usize] {
+                continue;
+            }
+            let g = self.uf.find(r);
+            let n = self.record_values(r).len();
+            for j in 0..n {
+                let v = self.record_values(r)[j];
+                let value = &self.b.values[v as usize];
+                if !is_weak(value) || value.state != ValueState::Usable {
+                    continue;
+                }
+                let vals = group_values.entry((g, value.identifier)).or_default();
+                if !vals.contains(&v) {
+                    vals.push(v);
+                }
+                let target = reach[v as usize];
+                if target == NONE {
+                    continue;
+                }
+                match groups.get_mut(&g) {
+                    None => {
+                        group_order.push(g);
+                        groups.insert(g, (target, v, r));
+                    }
+                    Some(entry) if entry.0 != target => entry.0 = MANY,
+                    Some(_) => {}
+                }
+            }
+        }
+        for g in group_order {
+            let (target, v, r) = groups[&g];
+            if target == MANY {
+                self.detached.push((r, Detached::Ambiguous));
+                continue;
+            }
+            let over = rules.iter().enumerate().any(|(i, rule)| {
+                let Some(cap) = rule.capacity.filter(|_| rule.weak) else {
+                    return false;
+                };
+                let have = per_person.get(&(target, i as u16)).copied().unwrap_or(0);
+                let add = group_values
+                    .get(&(g, i as u16))
+                    .map_or(0, |vals| {
+                        vals.iter()
+                            .filter(|&&x| !person_values.binary_search(&(target, x)).is_ok())
+                            .count()
+                    });
+                have > cap || have as usize + add > cap as usize
+            });
+            if over {
+                self.detached.push((r, Detached::OverCapacity));
+                continue;
+            }
+            let a = self.uf.find(g);
+            let b = self.uf.find(target);
+            if a != b {
+                self.uf.link(a, b);
+                self.attached.push((r, representative[&target], v));
+            }
+        }
+    }
+
+    /// Splits components larger than `max` by dropping their most shared values.
+    fn cut(&mut self, comp: &mut [u32], max: u64, r_count: u32) {
+        let mut members: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        for (r, &c) in comp.iter().enumerate() {
+            members.entry(c).or_default().push(r as u32);
+        }
+        let mut big: Vec<(u32, Vec<u32>)> = members
+            .into_iter()
+            .filter(|(_, m)| m.len() as u64 > max)
+            .collect();
+        big.sort_by_key(|(_, m)| m[0]);
+        for (_, records) in big {
+            // The values that joined these records, and which records carry each.
+            let mut carriers: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+            let root = comp[records[0] as usize];
+            for &r in &records {
+                let n = self.record_values(r).len();
+                for j in 0..n {
+                    let v = self.record_values(r)[j];
+                    if self.b.values[v as usize].state == ValueState::Usable
+                        && self.uf.find(r_count + v) == root
+                    {
+                        carriers.entry(v).or_default().push(r);
+                    }
+                }
+            }
+            // A weak value that attached a group also joins the person it attached to.
+            for &(gr, target, v) in &self.attached {
+                if records.binary_search(&gr).is_ok() {
+                    carriers.entry(v).or_default().push(target);
+                }
+            }
+            loop {
+                let parts = split(&records, &carriers);
+                let Some(too_big) = parts.iter().find(|p| p.len() as u64 > max) else {
+                    for part in parts {
+                        let label = part[0];
+                        for r in part {
+                            comp[r as usize] = label;
+                        }
+                    }
+                    break;
+                };
+                // Drop the value with the most carriers inside the oversized part.
+                let drop = carriers
+                    .iter()
+                    .filter(|(_, rs)| rs.iter().any(|r| too_big.binary_search(r).is_ok()))
+                    .max_by_key(|(v, rs)| {
+                        (
+                            rs.len(),
+                            std::cmp::Reverse(self.b.values[**v as usize].fingerprint),
+                        )
+                    })
+                    .map(|(v, _)| *v);
+                let Some(v) = drop else { break };
+                carriers.remove(&v);
+                self.b.values[v as usize].state = ValueState::Cut;
+            }
+        }
+    }
+}
+
+/// Connected parts of `records` (sorted) joined by the carriers of each value.
+fn split(records: &[u32], carriers: &FxHashMap<u32, Vec<u32>>) -> Vec<Vec<u32>> {
+    let pos = |r: u32| records.binary_search(&r).ok();
+    let mut uf = Uf::new(records.len());
+    let mut keys: Vec<&u32> = carriers.keys().collect();
+    keys.sort_unstable();
+    for v in keys {
+        let rs = &carriers[v];
+        let Some(first) = rs.iter().find_map(|&r| pos(r)) else {
+            continue;
+        };
+        for &r in rs {
+            if let Some(p) = pos(r) {
+                let a = uf.find(first as u32);
+                let b = uf.find(p as u32);
+                if a != b {
+                    uf.link(a, b);
+                }
+            }
+        }
+    }
+    let mut parts: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for (i, &r) in records.iter().enumerate() {
+        parts.entry(uf.find(i as u32)).or_default().push(r);
+    }
+    let mut out: Vec<Vec<u32>> = parts.into_values().collect();
+    out.sort_by_key(|p| p[0]);
+    out
+}
+
+/// The people found, with what the rules did on the way.
+#[derive(Debug)]
+pub struct Resolution {
+    pub rules: Rules,
+    pub values: Vec<Value>,
+    text: String,
+    /// Per record: its fingerprint (stable between runs) and source.
+    pub record_fps: Vec<u64>,
+    pub record_source: Vec<u32>,
+    starts: Vec<u32>,
+    links: Vec<u32>,
+    /// Per record: its person, numbered densely in order of first record.
+    pub record_component: Vec<u32>,
+    value_component: Vec<Option<u32>>,
+    pub components: u32,
+    pub conflicts: Vec<Conflict>,
+    pub detached: Vec<(u32, Detached)>,
+    pub attached: Vec<(u32, u32, u32)>,
+    pub rows: u64,
+    pub unusable: u64,
+}
+
+/// One hop of evidence: a record carries a value that another record carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub from: u32,
+    pub identifier: String,
+    pub value: String,
+    pub rule: &'static str,
+    pub to: u32,
+}
+
+/// Why two records are, or are not, one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Explanation {
+    Same(Vec<Hop>),
+    Apart(Vec<String>),
+}
+
+impl Resolution {
+    pub fn value_text(&self, v: u32) -> &str {
+        let (s, l) = self.values[v as usize].text;
+        &self.text[s as usize..(s + l) as usize]
+    }
+
+    pub fn record_values(&self, r: u32) -> &[u32] {
+        let s = self.starts[r as usize] as usize;
+        let e = self.starts[r as usize + 1] as usize;
+        &self.links[s..e]
+    }
+
+    pub fn records(&self) -> usize {
+        self.record_fps.len()
+    }
+
+    /// Distinct records per person.
+    pub fn component_sizes(&self) -> Vec<u32> {
+        let mut sizes = vec![0; self.components as usize];
+        for &c in &self.record_component {
+            sizes[c as usize] += 1;
+        }
+        sizes
+    }
+
+    fn rule_of(&self, v: u32) -> &'static str {
+        let rule = &self.rules.identifiers[self.values[v as usize].identifier as usize];
+        match (rule.weak, rule.capacity) {
+            (true, _) => "weak: attaches records without strong identifiers",
+            (false, Some(1)) => "strong, unique",
+            (false, Some(_)) => "strong, max_per_person",
+            (false, None) => "strong",
+        }
+    }
+
+    /// The shortest chain of evidence between two records, or the guards that keep
+    /// them apart.
+    pub fn explain(&self, a: u32, b: u32) -> Explanation {
+        let r_count = self.records() as u32;
+        if self.record_component[a as usize] == self.record_component[b as usize] {
+            // Breadth-first search over record → value → record within the person.
+            let comp = self.record_component[a as usize];
+            let mut carriers: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+            for r in 0..r_count {
+                if self.record_component[r as usize] == comp {
+                    for &v in self.record_values(r) {
+                        if self.values[v as usize].state == ValueState::Usable
+                            && self.value_component[v as usize] == Some(comp)
+                        {
+                            carriers.entry(v).or_default().push(r);
+                        }
+                    }
+                }
+            }
+            for &(g, target, v) in &self.attached {
+                if self.record_component[g as usize] == comp {
+                    carriers.entry(v).or_default().push(target);
+                }
+            }
+            let mut by_record: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+            for (&v, rs) in &carriers {
+                for &r in rs {
+                    by_record.entry(r).or_default().push(v);
+                }
+            }
+            for vs in by_record.values_mut() {
+                vs.sort_unstable();
+            }
+            let mut prev: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
+            let mut queue = std::collections::VecDeque::from([a]);
+            prev.insert(a, (a, u32::MAX));
+            while let Some(r) = queue.pop_front() {
+                if r == b {
+                    break;
+                }
+                for &v in by_record.get(&r).map_or(&[][..], |x| &x[..]) {
+                    let mut next = carriers[&v].clone();
+                    next.sort_unstable();
+                    for n in next {
+                        if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(n) {
+                            e.insert((r, v));
+                            queue.push_back(n);
+                        }
+                    }
+                }
+            }
+            let mut hops = Vec::new();
+            let mut at = b;
+            while at != a {
+                let Some(&(from, v)) = prev.get(&at) else {
+                    break;
+                };
+                hops.push(Hop {
+                    from,
+                    identifier: self.rules.identifiers[self.values[v as usize].identifier as usize]
+                        .name
+                        .clone(),
+                    value: self.value_text(v).to_string(),
+                    rule: self.rule_of(v),
+                    to: at,
+                });
+                at = from;
+            }
+            hops.reverse();
+            return Explanation::Same(hops);
+        }
+        // Apart: what the two people share, and which guard stopped it.
+        let (ca, cb) = (
+            self.record_component[a as usize],
+            self.record_component[b as usize],
+        );
+        let mut side: FxHashMap<u32, u8> = FxHashMap::default();
+        for r in 0..r_count {
+            let c = self.record_component[r as usize];
+            let bit = if c == ca {
+                1
+            } else if c == cb {
+                2
+            } else {
+                continue;
+            };
+            for &v in self.record_values(r) {
+                *side.entry(v).or_default() |= bit;
+            }
+        }
+        let mut shared: Vec<u32> = side
+            .into_iter()
+            .filter(|&(_, s)| s == 3)
+            .map(|(v, _)| v)
+            .collect();
+        shared.sort_unstable();
+        let mut reasons = Vec::new();
+        for v in shared {
+            let value = &self.values[v as usize];
+            let rule = &self.rules.identifiers[value.identifier as usize];
+            let what = format!("{} {:?}", rule.name, self.value_text(v));
+            let reason = match value.state {
+                ValueState::Rejected => format!("{what} is in the `reject` list"),
+                ValueState::Frequent => format!(
+                    "{what} is shared by {} records, more than `reject frequent above {}`",
+                    value.records,
+                    self.rules.frequent_above.unwrap_or(0)
+                ),
+                ValueState::Cut => format!(
+                    "{what} was dropped to keep a person within `max_component {}`",
+                    self.rules.max_component.unwrap_or(0)
+                ),
+                ValueState::Usable if rule.weak => {
+                    let why = self
+                        .detached
+                        .iter()
+                        .find(|(r, _)| {
+                            let c = self.record_component[*r as usize];
+                            c == ca || c == cb
+                        })
+                        .map(|(_, d)| *d);
+                    match why {
+                        Some(Detached::OverCapacity) => format!(
+                            "{what} is weak, and the person already has `max_per_person {}` of them",
+                            rule.capacity.unwrap_or(0)
+                        ),
+                        _ => format!(
+                            "{what} is weak: it never joins two records that both have strong identifiers, and it is shared by more than one person"
+                        ),
+                    }
+                }
+                ValueState::Usable => {
+                    let conflict = self.conflicts.iter().find(|c| c.value == v);
+                    match conflict {
+                        Some(c) => {
+                            let guard = &self.rules.identifiers[c.identifier as usize];
+                            match guard.capacity {
+                                Some(1) => format!(
+                                    "joining through {what} would give one person two values of the unique identifier `{}`",
+                                    guard.name
+                                ),
+                                n => format!(
+                                    "joining through {what} would give one person more than `max_per_person {}` values of `{}`",
+                                    n.unwrap_or(0),
+                                    guard.name
+                                ),
+                            }
+                        }
+                        None => format!("{what} is shared but did not join them"),
+                    }
+                }
+            };
+            reasons.push(reason);
+        }
+        if reasons.is_empty() {
+            reasons.push("they share no identifier value".to_string());
+        }
+        Explanation::Apart(reasons)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,164 @@
+//! Identifier normalizers: raw text in, the canonical value or `None` (unusable) out.
+//!
+//! | normalizer   | keeps | gives |
+//! |--------------|-------|-------|
+//! | `phone_cn`   | a mainland mobile number written with `+86`, `0086`, `86`, spaces, dashes, dots or brackets | the 11 digits, `1[3-9]xxxxxxxxx` |
+//! | `email`      | `local@domain.tld` with surrounding spaces and any case | lowercase, trimmed |
+//! | `trim`       | any text | the text without surrounding whitespace |
+//! | `trim_lower` | any text | trimmed and lowercase |
+//! | (none)       | any text | trimmed, as `trim` |
+//!
+//! Every normalizer turns empty text into `None`, so blanks never link records.
+
+use std::borrow::Cow;
+
+/// A normalizer of the standard library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalizer {
+    PhoneCn,
+    Email,
+    Trim,
+    TrimLower,
+}
+
+impl Normalizer {
+    /// The normalizer a spec names (`normalize phone_cn`); `None` for an unknown name.
+    pub fn by_name(name: &str) -> Option<Normalizer> {
+        Some(match name {
+            "phone_cn" => Normalizer::PhoneCn,
+            "email" => Normalizer::Email,
+            "trim" => Normalizer::Trim,
+            "trim_lower" => Normalizer::TrimLower,
+            _ => return None,
+        })
+    }
+
+    pub fn apply<'a>(self, raw: &'a str) -> Option<Cow<'a, str>> {
+        match self {
+            Normalizer::PhoneCn => phone_cn(raw).map(Cow::Owned),
+            Normalizer::Email => email(raw),
+            Normalizer::Trim => non_empty(raw.trim()).map(Cow::Borrowed),
+            Normalizer::TrimLower => {
+                let t = non_empty(raw.trim())?;
+                Some(if t.chars().any(char::is_uppercase) {
+                    Cow::Owned(t.to_lowercase())
+                } else {
+                    Cow::Borrowed(t)
+                })
+            }
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// A mainland China mobile number: 11 digits starting with 13–19, after removing the
+/// country code (`+86`, `0086`, `86`) and separators. Anything else (landlines,
+/// letters, too few digits) is `None`.
+pub fn phone_cn(raw: &str) -> Option<String> {
+    let mut digits = String::with_capacity(16);
+    for c in raw.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            // Full-width digits, as typed on some Chinese keyboards.
+            '０'..='９' => digits.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
+            ' ' | '-' | '.' | '(' | ')' | '+' | '\u{3000}' | '\t' => {}
+            _ => return None,
+        }
+    }
+    // An international prefix other than China's is another country's number.
+    let international = raw.trim_start().starts_with('+') || digits.starts_with("00");
+    if international && !(digits.starts_with("86") || digits.starts_with("0086")) {
+        return None;
+    }
+    let national = if digits.len() == 15 && digits.starts_with("0086") {
+        &digits[4..]
+    } else if digits.len() == 13 && digits.starts_with("86") {
+        &digits[2..]
+    } else {
+        &digits[..]
+    };
+    let b = national.as_bytes();
+    (b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])).then(|| national.to_string())
+}
+
+/// An e-mail address, trimmed and lowercased; `None` unless it has one `@` with text
+/// before it and a dotted domain after it.
+pub fn email(raw: &str) -> Option<Cow<'_, str>> {
+    let t = raw.trim();
+    let (local, domain) = t.split_once('@')?;
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || t.contains(char::is_whitespace)
+    {
+        return None;
+    }
+    Some(if t.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(t.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(t)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_written_every_way_agree() {
+        for raw in [
+            "13812345678",
+            "+86 138 1234 5678",
+            "+86-138-1234-5678",
+            "0086 13812345678",
+            "86 13812345678",
+            "138-1234-5678",
+            " (138) 1234.5678 ",
+            "１３８１２３４５６７８",
+        ] {
+            assert_eq!(phone_cn(raw).as_deref(), Some("13812345678"), "{raw}");
+        }
+    }
+
+    #[test]
+    fn phones_that_are_not_mobiles_are_unusable() {
+        for raw in [
+            "",
+            "   ",
+            "1381234567",
+            "138123456789",
+            "12812345678",
+            "021-6123-4567",
+            "1381234567x",
+            "+1 415 555 0100",
+        ] {
+            assert_eq!(phone_cn(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn emails_lose_case_and_spaces() {
+        assert_eq!(
+            email("  Li.Wei@Example.COM ").as_deref(),
+            Some("li.wei@example.com")
+        );
+        assert_eq!(email("a@b.cn").as_deref(), Some("a@b.cn"));
+        for bad in ["", "li.wei", "@example.com", "a@b", "a@@b.cn", "a b@c.cn", "a@.cn"] {
+            assert_eq!(email(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn trim_and_lower() {
+        assert_eq!(Normalizer::Trim.apply("  ab ").as_deref(), Some("ab"));
+        assert_eq!(Normalizer::Trim.apply("   "), None);
+        assert_eq!(Normalizer::TrimLower.apply(" AbC ").as_deref(), Some("abc"));
+        assert_eq!(Normalizer::by_name("phone_cn"), Some(Normalizer::PhoneCn));
+        assert_eq!(Normalizer::by_name("nope"), None);
+    }
+}

@@ -1,0 +1,310 @@
+use super::*;
+use crate::stable::{Previous, assign};
+
+const PHONE: usize = 0;
+const EMAIL: usize = 1;
+const MEMBER: usize = 2;
+const OPENID: usize = 3;
+const DEVICE: usize = 4;
+
+fn ident(name: &str, normalizer: Normalizer) -> IdentifierRule {
+    IdentifierRule {
+        name: name.into(),
+        normalizer,
+        weak: false,
+        capacity: None,
+        scoped: false,
+    }
+}
+
+/// The example's rules: phone, email, member_id (unique), openid (scoped), device (weak, 2).
+fn rules() -> Rules {
+    let mut member = ident("member_id", Normalizer::Trim);
+    member.capacity = Some(1);
+    let mut openid = ident("openid", Normalizer::Trim);
+    openid.scoped = true;
+    let mut device = ident("device_id", Normalizer::Trim);
+    device.weak = true;
+    device.capacity = Some(2);
+    Rules {
+        identifiers: vec![
+            ident("phone", Normalizer::PhoneCn),
+            ident("email", Normalizer::Email),
+            member,
+            openid,
+            device,
+        ],
+        rejects: vec![(PHONE, "13800000000".into())],
+        frequent_above: Some(3),
+        max_component: None,
+    }
+}
+
+fn same(res: &Resolution, a: u32, b: u32) -> bool {
+    res.record_component[a as usize] == res.record_component[b as usize]
+}
+
+#[test]
+fn phones_written_differently_join() {
+    let mut b = Builder::new(rules());
+    let crm = b.add(0, &[(PHONE, "+86 138-1234-5678", None), (MEMBER, "M1", None)]);
+    let pos = b.add(1, &[(PHONE, "13812345678", None)]);
+    let res = b.resolve();
+    assert!(same(&res, crm, pos));
+    assert_eq!(res.components, 1);
+}
+
+#[test]
+fn repeated_rows_are_one_record() {
+    let mut b = Builder::new(rules());
+    let r1 = b.add(1, &[(PHONE, "13812345678", None)]);
+    let r2 = b.add(1, &[(PHONE, "138 1234 5678", None)]);
+    let other_source = b.add(2, &[(PHONE, "13812345678", None)]);
+    assert_eq!(r1, r2);
+    assert_ne!(r1, other_source);
+    assert_eq!(b.rows, 3);
+}
+
+#[test]
+fn rejected_and_frequent_values_link_nothing() {
+    let mut b = Builder::new(rules());
+    let a = b.add(0, &[(PHONE, "13800000000", None), (MEMBER, "A", None)]);
+    let c = b.add(0, &[(PHONE, "138 0000 0000", None), (MEMBER, "C", None)]);
+    // One e-mail on four distinct records: above `frequent_above 3`.
+    let shared: Vec<u32> = (0..4)
+        .map(|i| {
+            b.add(
+                1,
+                &[
+                    (EMAIL, " Shop@Example.com", None),
+                    (PHONE, &format!("1390000000{i}"), None),
+                ],
+            )
+        })
+        .collect();
+    let res = b.resolve();
+    assert!(!same(&res, a, c));
+    assert!(!same(&res, shared[0], shared[1]));
+    let states: Vec<ValueState> = res.values.iter().map(|v| v.state).collect();
+    assert!(states.contains(&ValueState::Rejected));
+    assert!(states.contains(&ValueState::Frequent));
+    match res.explain(a, c) {
+        Explanation::Apart(why) => assert!(why[0].contains("reject"), "{why:?}"),
+        other => panic!("{other:?}"),
+    }
+    match res.explain(shared[0], shared[3]) {
+        Explanation::Apart(why) => assert!(why[0].contains("shared by 4 records"), "{why:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unique_identifiers_never_share_a_person() {
+    let mut b = Builder::new(rules());
+    // Two members share a phone (a couple): the phone may not merge them.
+    let m1 = b.add(0, &[(MEMBER, "M1", None), (PHONE, "13812345678", None)]);
+    let m2 = b.add(0, &[(MEMBER, "M2", None), (PHONE, "13812345678", None)]);
+    // An order with only the phone joins the first member (first join wins).
+    let order = b.add(1, &[(PHONE, "13812345678", None)]);
+    let res = b.resolve();
+    assert!(!same(&res, m1, m2));
+    assert!(same(&res, m1, order));
+    assert_eq!(res.conflicts.len(), 1);
+    match res.explain(m1, m2) {
+        Explanation::Apart(why) => {
+            assert!(why.iter().any(|w| w.contains("unique identifier `member_id`")), "{why:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn scoped_values_need_their_scope() {
+    let mut b = Builder::new(rules());
+    let a = b.add(2, &[(OPENID, "o-1", Some("wx-app")), (PHONE, "13812345678", None)]);
+    let same_app = b.add(2, &[(OPENID, "o-1", Some("wx-app"))]);
+    let other_app = b.add(2, &[(OPENID, "o-1", Some("mini-app"))]);
+    let no_scope = b.add(2, &[(OPENID, "o-1", None)]);
+    let res = b.resolve();
+    assert!(same(&res, a, same_app));
+    assert!(!same(&res, a, other_app));
+    assert!(!same(&res, a, no_scope));
+}
+
+#[test]
+fn weak_identifiers_attach_but_never_merge() {
+    let mut b = Builder::new(rules());
+    let alice = b.add(0, &[(MEMBER, "A", None), (DEVICE, "ipad", None), (DEVICE, "phone-a", None)]);
+    let bob = b.add(0, &[(MEMBER, "B", None), (DEVICE, "ipad", None)]);
+    // Media touches with only a device.
+    let on_alices_phone = b.add(3, &[(DEVICE, "phone-a", None)]);
+    let on_the_family_ipad = b.add(3, &[(DEVICE, "ipad", None)]);
+    let unknown = b.add(3, &[(DEVICE, "tv-1", None)]);
+    let unknown_again = b.add(4, &[(DEVICE, "tv-1", None)]);
+    let res = b.resolve();
+    assert!(!same(&res, alice, bob), "a shared device merges nobody");
+    assert!(same(&res, alice, on_alices_phone));
+    assert!(!same(&res, alice, on_the_family_ipad));
+    assert!(!same(&res, bob, on_the_family_ipad));
+    assert!(same(&res, unknown, unknown_again), "anonymous records group by device");
+    match res.explain(alice, on_alices_phone) {
+        Explanation::Same(hops) => {
+            assert_eq!(hops.len(), 1);
+            assert_eq!(hops[0].identifier, "device_id");
+            assert!(hops[0].rule.starts_with("weak"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn weak_max_per_person() {
+    let mut b = Builder::new(rules());
+    // This person already has two devices (the limit); a third does not attach.
+    let p = b.add(0, &[(MEMBER, "A", None), (DEVICE, "d1", None), (DEVICE, "d2", None)]);
+    let touch = b.add(3, &[(DEVICE, "d1", None), (DEVICE, "d3", None)]);
+    let ok = b.add(3, &[(DEVICE, "d2", None)]);
+    let res = b.resolve();
+    assert!(!same(&res, p, touch));
+    assert!(same(&res, p, ok));
+    assert!(res.detached.iter().any(|(_, d)| *d == Detached::OverCapacity));
+}
+
+#[test]
+fn max_component_cuts_at_the_most_shared_value() {
+    let mut r = rules();
+    r.frequent_above = None;
+    r.max_component = Some(3);
+    let mut b = Builder::new(r);
+    // Two people of two records each, joined by one store e-mail on all four.
+    let a1 = b.add(0, &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)]);
+    let a2 = b.add(1, &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)]);
+    let b1 = b.add(0, &[(PHONE, "13900000002", None), (EMAIL, "store@x.cn", None)]);
+    let b2 = b.add(1, &[(PHONE, "13900000002", None)]);
+    let res = b.resolve();
+    assert!(same(&res, a1, a2));
+    assert!(same(&res, b1, b2));
+    assert!(!same(&res, a1, b1));
+    let cut: Vec<&str> = (0..res.values.len() as u32)
+        .filter(|&v| res.values[v as usize].state == ValueState::Cut)
+        .map(|v| res.value_text(v))
+        .collect();
+    assert_eq!(cut, ["store@x.cn"]);
+    assert!(res.component_sizes().iter().all(|&s| s <= 3));
+}
+
+#[test]
+fn explain_gives_the_shortest_chain() {
+    let mut b = Builder::new(rules());
+    let crm = b.add(0, &[(MEMBER, "M1", None), (PHONE, "13812345678", None), (EMAIL, "a@b.cn", None)]);
+    let pos = b.add(1, &[(PHONE, "13812345678", None)]);
+    let app = b.add(2, &[(EMAIL, "A@B.CN ", None), (MEMBER, "M1", None)]);
+    let far = b.add(3, &[(EMAIL, "a@b.cn", None)]);
+    let res = b.resolve();
+    match res.explain(pos, far) {
+        Explanation::Same(hops) => {
+            let path: Vec<(u32, &str, u32)> =
+                hops.iter().map(|h| (h.from, h.identifier.as_str(), h.to)).collect();
+            assert_eq!(path, [(pos, "phone", crm), (crm, "email", far)]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(res.explain(app, crm), Explanation::Same(h) if h.len() == 1));
+}
+
+#[test]
+fn same_input_same_ids_and_stable_across_runs() {
+    let build = |extra: bool| {
+        let mut b = Builder::new(rules());
+        b.add(0, &[(MEMBER, "M1", None), (PHONE, "13812345678", None)]);
+        b.add(0, &[(MEMBER, "M2", None), (PHONE, "13912345678", None)]);
+        b.add(1, &[(PHONE, "13912345678", None)]);
+        if extra {
+            // Day 2: a new person, and an order that joins M1 and M2's phones? No:
+            // M1 and M2 are unique, so the order joins the first.
+            b.add(0, &[(MEMBER, "M3", None), (PHONE, "13700000000", None)]);
+        }
+        b.resolve()
+    };
+    let day1 = build(false);
+    let a = assign("consumer", "2025-01-01", &day1, &Previous::default());
+    let again = assign("consumer", "2025-01-01", &build(false), &Previous::default());
+    assert_eq!(a.ids, again.ids, "same input, same ids");
+    assert!(a.changes.iter().all(|c| c.kind == "new"));
+    // Day 2 keeps every id of day 1 and adds one.
+    let prev = previous(&day1, &a);
+    let day2 = build(true);
+    let b = assign("consumer", "2025-01-02", &day2, &prev);
+    for r in 0..day1.records() {
+        let fp = day1.record_fps[r];
+        let r2 = day2.record_fps.iter().position(|&f| f == fp).expect("same record");
+        assert_eq!(
+            a.ids[day1.record_component[r] as usize],
+            b.ids[day2.record_component[r2] as usize]
+        );
+    }
+    assert_eq!(b.changes.iter().filter(|c| c.kind == "new").count(), 1);
+}
+
+fn previous(res: &Resolution, a: &stable::Assignment) -> Previous {
+    let mut p = Previous::default();
+    for r in 0..res.records() {
+        p.records.insert(
+            res.record_fps[r],
+            a.ids[res.record_component[r] as usize].clone(),
+        );
+    }
+    for (id, d, active) in &a.registry {
+        p.registry.insert(id.clone(), (d.clone(), *active));
+    }
+    p
+}
+
+#[test]
+fn merges_keep_the_oldest_id_and_splits_get_new_ones() {
+    let mut r = rules();
+    r.frequent_above = None;
+    // Day 1: two people.
+    let mut b = Builder::new(r.clone());
+    b.add(0, &[(PHONE, "13800000001", None)]);
+    b.add(1, &[(EMAIL, "x@y.cn", None)]);
+    let day1 = b.resolve();
+    let a1 = assign("consumer", "2025-01-01", &day1, &Previous::default());
+    let p1 = previous(&day1, &a1);
+    // Day 2: a record carrying both joins them.
+    let mut b = Builder::new(r.clone());
+    b.add(0, &[(PHONE, "13800000001", None)]);
+    b.add(1, &[(EMAIL, "x@y.cn", None)]);
+    b.add(2, &[(PHONE, "13800000001", None), (EMAIL, "x@y.cn", None)]);
+    let day2 = b.resolve();
+    assert_eq!(day2.components, 1);
+    let a2 = assign("consumer", "2025-01-02", &day2, &p1);
+    let merges: Vec<_> = a2.changes.iter().filter(|c| c.kind == "merge").collect();
+    assert_eq!(merges.len(), 1);
+    let mut day1_ids = a1.ids.clone();
+    day1_ids.sort();
+    assert_eq!(a2.ids[0], day1_ids[0], "same creation date: the smaller id survives");
+    assert_eq!(merges[0].other.as_deref(), Some(day1_ids[1].as_str()));
+    // Day 3: the joining record is gone again: one keeps the id, the other splits off.
+    let p2 = previous(&day2, &a2);
+    let mut b = Builder::new(r);
+    b.add(0, &[(PHONE, "13800000001", None)]);
+    b.add(1, &[(EMAIL, "x@y.cn", None)]);
+    let day3 = b.resolve();
+    let a3 = assign("consumer", "2025-01-03", &day3, &p2);
+    assert!(a3.ids.contains(&a2.ids[0]));
+    let split: Vec<_> = a3.changes.iter().filter(|c| c.kind == "split").collect();
+    assert_eq!(split.len(), 1);
+    assert_eq!(split[0].other.as_deref(), Some(a2.ids[0].as_str()));
+    assert!(!day1_ids.contains(&split[0].oneid), "retired ids are never reused");
+}
+
+#[test]
+fn fingerprints_are_fixed() {
+    // Part of the storage format: these values may never change.
+    assert_eq!(fingerprint(0, b""), 0);
+    assert_eq!(fingerprint(0, b"13812345678"), fingerprint(0, b"13812345678"));
+    assert_ne!(fingerprint(0, b"13812345678"), fingerprint(1, b"13812345678"));
+    assert_ne!(fingerprint(0, b"ab"), fingerprint(0, b"ba"));
+    assert_eq!(fingerprint(7, b"mj"), 150250230470323780);
+}
