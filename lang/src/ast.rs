@@ -436,13 +436,20 @@ pub struct Link {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct LinkField {
     pub identifier: Ident,
-    /// The source column when it is named differently from the identifier.
-    pub column: Option<Ident>,
+    /// The source columns when they are named differently from the identifier: one
+    /// (`phone = mobile`), or several whose values together make a compound value
+    /// (`name_dob = (given_name, surname, date_of_birth)`).
+    pub columns: Vec<Ident>,
 }
 
 impl LinkField {
-    pub fn column(&self) -> &Ident {
-        self.column.as_ref().unwrap_or(&self.identifier)
+    /// The columns the identifier's value is read from.
+    pub fn parts(&self) -> &[Ident] {
+        if self.columns.is_empty() {
+            std::slice::from_ref(&self.identifier)
+        } else {
+            &self.columns
+        }
     }
 }
 

@@ -674,16 +674,23 @@ impl Printer<'_> {
             let fields: Vec<String> = l
                 .fields
                 .iter()
-                .map(|f| match &f.column {
-                    Some(c) => format!("{} = {}", f.identifier.text, c.text),
-                    None => f.identifier.text.clone(),
+                .map(|f| match &f.columns[..] {
+                    [] => f.identifier.text.clone(),
+                    [c] => format!("{} = {}", f.identifier.text, c.text),
+                    parts => format!("{} = ({})", f.identifier.text, idents(parts)),
                 })
                 .collect();
-            self.stmt(
-                l.span,
-                &mut prev,
-                &format!("link {:width$} ({})", l.source.text, fields.join(", ")),
-            );
+            let one_line = format!("link {:width$} ({})", l.source.text, fields.join(", "));
+            let text = if width_of_line(self.indent, &one_line) <= WIDTH {
+                one_line
+            } else {
+                // One field a line, indented one level deeper than `link`.
+                let inner = INDENT.repeat(self.indent + 1);
+                let outer = INDENT.repeat(self.indent);
+                let body: Vec<String> = fields.iter().map(|f| format!("{inner}{f}")).collect();
+                format!("link {} (\n{}\n{outer})", l.source.text, body.join(",\n"))
+            };
+            self.stmt(l.span, &mut prev, &text);
         }
         for r in &o.rejects {
             let vs: Vec<String> = r.values.iter().map(|v| quote(&v.value)).collect();
@@ -990,6 +997,10 @@ fn header(h: &Header) -> String {
         Some(d) => format!("{} {}", h.name.text, quote(&d.value)),
         None => h.name.text.clone(),
     }
+}
+
+fn width_of_line(indent: usize, s: &str) -> usize {
+    indent * INDENT.len() + width(s)
 }
 
 fn idents(list: &[Ident]) -> String {

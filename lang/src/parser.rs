@@ -871,7 +871,7 @@ impl Lower {
                             let identifier = self.ident(r.next().expect("grammar: link field"));
                             LinkField {
                                 identifier,
-                                column: r.next().map(|x| self.ident(x)),
+                                columns: r.map(|x| self.ident(x)).collect(),
                             }
                         })
                         .collect();

@@ -82,3 +82,89 @@ pub fn check_rendered(files: &[(String, String)]) -> (Vec<Diagnostic>, String) {
     }
     (diags, out)
 }
+
+/// A project folder lowered to its job graph; panics on errors.
+pub fn graph(dir: &Path) -> mj_compiler::lower::JobGraph {
+    let files = mj_files(dir, dir);
+    let db = Database::default();
+    let project = mj_compiler::load(&db, &files);
+    let errors: Vec<_> = mj_compiler::all_diagnostics(&db, project)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    mj_compiler::lower::lower(&db, project)
+}
+
+/// Runs a graph for a date; returns the manifest and whether it succeeded.
+pub fn run(
+    graph: &mj_compiler::lower::JobGraph,
+    data: &Path,
+    out: &Path,
+    date: &str,
+) -> (mj_runtime::Manifest, Result<(), mj_runtime::RunError>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let opts = mj_runtime::RunOptions {
+        date: date.to_string(),
+        data: data.to_path_buf(),
+        out: out.to_path_buf(),
+        project: "test".to_string(),
+    };
+    rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
+}
+
+/// A fresh scratch folder under the system's temp folder.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mj-suite-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    dir
+}
+
+/// Every row of a partition's Parquet files.
+pub fn partition(dir: &Path) -> Vec<arrow::array::RecordBatch> {
+    mj_runtime::write::read_partition(dir).expect("readable partition")
+}
+
+/// Pairwise precision, recall and F1 of a clustering against the truth, both given
+/// as (item, cluster) pairs over the same items.
+pub fn pairwise(pred: &[(String, String)], truth: &[(String, String)]) -> (f64, f64, f64) {
+    use std::collections::HashMap;
+    let truth_of: HashMap<&str, &str> = truth
+        .iter()
+        .map(|(i, c)| (i.as_str(), c.as_str()))
+        .collect();
+    // Pairs counted through cluster sizes: within predicted clusters, within truth
+    // clusters, and within their intersections.
+    let mut pred_sizes: HashMap<&str, u64> = HashMap::new();
+    let mut truth_sizes: HashMap<&str, u64> = HashMap::new();
+    let mut both: HashMap<(&str, &str), u64> = HashMap::new();
+    for (item, p) in pred {
+        let Some(t) = truth_of.get(item.as_str()) else {
+            continue;
+        };
+        *pred_sizes.entry(p).or_default() += 1;
+        *truth_sizes.entry(t).or_default() += 1;
+        *both.entry((p, t)).or_default() += 1;
+    }
+    let pairs = |n: &u64| n * n.saturating_sub(1) / 2;
+    let predicted: u64 = pred_sizes.values().map(pairs).sum();
+    let actual: u64 = truth_sizes.values().map(pairs).sum();
+    let correct: u64 = both.values().map(pairs).sum();
+    let precision = if predicted == 0 {
+        1.0
+    } else {
+        correct as f64 / predicted as f64
+    };
+    let recall = if actual == 0 {
+        1.0
+    } else {
+        correct as f64 / actual as f64
+    };
+    let f1 = 2.0 * precision * recall / (precision + recall).max(f64::MIN_POSITIVE);
+    (precision, recall, f1)
+}

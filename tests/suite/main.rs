@@ -1,5 +1,5 @@
-//! The test suite of the language front end: data-driven diagnostics, formatter round
-//! trips, incremental recomputation and robustness.
+//! The test suite: data-driven diagnostics, formatter round trips, incremental
+//! recomputation, robustness, and runs of the runtime end to end.
 
 mod common;
 mod diagnostics;
@@ -7,3 +7,4 @@ mod docs;
 mod format;
 mod incremental;
 mod robustness;
+mod runtime;

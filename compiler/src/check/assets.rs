@@ -403,7 +403,9 @@ fn identifier_columns(cx: &mut Cx<'_>, entity: &str) -> Vec<(String, bool)> {
                 .filter(|f| f.identifier.text == id.name.text)
             {
                 if let Some(cols) = cx.table_columns(&link.source.text) {
-                    pii |= cols.iter().any(|c| c.name == f.column().text && c.pii);
+                    pii |= cols
+                        .iter()
+                        .any(|c| c.pii && f.parts().iter().any(|p| p.text == c.name));
                 }
             }
         }

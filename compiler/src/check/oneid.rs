@@ -71,20 +71,21 @@ pub(super) fn oneid(cx: &mut Cx<'_>, o: &OneId) {
                 let d = suggest(d, &f.identifier, declared.iter().copied());
                 cx.report(d);
             }
-            let col = f.column();
-            if !cols.iter().any(|c| c.name == col.text) {
-                let d = Diagnostic::error(
-                    codes::MISSING_COLUMN,
-                    col.span,
-                    format!("`{}` has no column `{}`", link.source.text, col.text),
-                )
-                .with_span_label("no such column")
-                .with_help(format!(
-                    "name the column: `{} = <column>`",
-                    f.identifier.text
-                ));
-                let d = suggest(d, col, cols.iter().map(|c| c.name.as_str()));
-                cx.report(d);
+            for col in f.parts() {
+                if !cols.iter().any(|c| c.name == col.text) {
+                    let d = Diagnostic::error(
+                        codes::MISSING_COLUMN,
+                        col.span,
+                        format!("`{}` has no column `{}`", link.source.text, col.text),
+                    )
+                    .with_span_label("no such column")
+                    .with_help(format!(
+                        "name the column: `{} = <column>`",
+                        f.identifier.text
+                    ));
+                    let d = suggest(d, col, cols.iter().map(|c| c.name.as_str()));
+                    cx.report(d);
+                }
             }
             // An identifier scoped by a column needs that column wherever it is linked.
             let scope = o

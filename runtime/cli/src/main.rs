@@ -2,6 +2,7 @@
 
 mod project;
 mod render;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,67 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Build every table of a project for one business date.
+    Run {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The business date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Where to write (default: `[run] out` of mj.toml, or `out` in the project).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where source locations are resolved (default: `[data] root`, or the project).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Write deterministic synthetic source data for the example project.
+    Gen {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        consumers: u64,
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The last day of the data.
+        #[arg(long, default_value = "2025-06-30")]
+        end: String,
+        /// Where to write; the files land at the locations the sources declare.
+        #[arg(long)]
+        out: PathBuf,
+        /// adcodes.csv with real places (default: shared/data/cn_adcodes beside the project).
+        #[arg(long)]
+        places: Option<PathBuf>,
+    },
+    /// Identity resolution tools.
+    Oneid {
+        #[command(subcommand)]
+        command: OneidCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OneidCommand {
+    /// The chain of evidence that joined two records, or what keeps them apart.
+    Explain {
+        /// The project folder.
+        path: PathBuf,
+        #[arg(long)]
+        date: String,
+        /// The OneID entity (default: the project's only one).
+        #[arg(long)]
+        entity: Option<String>,
+        /// Where source locations are resolved.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A record as SOURCE:KEY, e.g. crm_member:M00000001.
+        a: String,
+        b: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -50,6 +112,32 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { paths, format } => check(&paths, format),
         Command::Fmt { paths, check } => fmt(&paths, check),
+        Command::Run {
+            path,
+            date,
+            out,
+            data,
+        } => run::run(&path, &date, out, data),
+        Command::Gen {
+            path,
+            consumers,
+            days,
+            seed,
+            end,
+            out,
+            places,
+        } => run::generate(&path, consumers, days, seed, &end, &out, places),
+        Command::Oneid {
+            command:
+                OneidCommand::Explain {
+                    path,
+                    date,
+                    entity,
+                    data,
+                    a,
+                    b,
+                },
+        } => run::explain(&path, &date, entity.as_deref(), &a, &b, data),
     };
     match result {
         Ok(code) => code,

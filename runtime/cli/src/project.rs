@@ -87,3 +87,63 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// What `mj.toml` says, with paths resolved against the project folder.
+pub struct Config {
+    pub name: String,
+    /// Where source locations are resolved (`[data] root`, default: the project folder).
+    pub data: PathBuf,
+    /// Where `mj run` writes (`[run] out`, default: `out` in the project folder).
+    pub out: PathBuf,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Toml {
+    #[serde(default)]
+    project: TomlProject,
+    #[serde(default)]
+    data: TomlData,
+    #[serde(default)]
+    run: TomlRun,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TomlProject {
+    name: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TomlData {
+    root: Option<PathBuf>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TomlRun {
+    out: Option<PathBuf>,
+}
+
+/// Reads `mj.toml` of a project folder (a missing file means the defaults).
+pub fn config(path: &Path) -> Result<Config, String> {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let file = dir.join("mj.toml");
+    let toml: Toml = match std::fs::read_to_string(&file) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?,
+        Err(_) => Toml::default(),
+    };
+    let name = toml.project.name.unwrap_or_else(|| {
+        dir.canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_string()))
+            .unwrap_or_else(|| "project".to_string())
+    });
+    Ok(Config {
+        name,
+        data: dir.join(toml.data.root.unwrap_or_else(|| PathBuf::from("."))),
+        out: dir.join(toml.run.out.unwrap_or_else(|| PathBuf::from("out"))),
+    })
+}

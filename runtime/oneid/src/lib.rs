@@ -554,13 +554,11 @@ impl Resolver {
                     return false;
                 };
                 let have = per_person.get(&(target, i as u16)).copied().unwrap_or(0);
-                let add = group_values
-                    .get(&(g, i as u16))
-                    .map_or(0, |vals| {
-                        vals.iter()
-                            .filter(|&&x| !person_values.binary_search(&(target, x)).is_ok())
-                            .count()
-                    });
+                let add = group_values.get(&(g, i as u16)).map_or(0, |vals| {
+                    vals.iter()
+                        .filter(|&&x| !person_values.binary_search(&(target, x)).is_ok())
+                        .count()
+                });
                 have > cap || have as usize + add > cap as usize
             });
             if over {
@@ -721,6 +719,30 @@ impl Resolution {
 
     pub fn records(&self) -> usize {
         self.record_fps.len()
+    }
+
+    /// The joins the rules made, as edges between nodes (records `0..R`, values
+    /// `R..R+V`): their connected components are exactly the people found. A
+    /// distributed components algorithm given these edges must agree.
+    pub fn joins(&self) -> Vec<(u64, u64)> {
+        let r_count = self.records() as u64;
+        let mut out = Vec::new();
+        for r in 0..self.records() as u32 {
+            let c = self.record_component[r as usize];
+            for &v in self.record_values(r) {
+                if self.values[v as usize].state == ValueState::Usable
+                    && self.value_component[v as usize] == Some(c)
+                {
+                    out.push((u64::from(r), r_count + u64::from(v)));
+                }
+            }
+        }
+        for &(g, target, _) in &self.attached {
+            if self.record_component[g as usize] == self.record_component[target as usize] {
+                out.push((u64::from(g), u64::from(target)));
+            }
+        }
+        out
     }
 
     /// Distinct records per person.

@@ -148,7 +148,15 @@ mod tests {
             Some("li.wei@example.com")
         );
         assert_eq!(email("a@b.cn").as_deref(), Some("a@b.cn"));
-        for bad in ["", "li.wei", "@example.com", "a@b", "a@@b.cn", "a b@c.cn", "a@.cn"] {
+        for bad in [
+            "",
+            "li.wei",
+            "@example.com",
+            "a@b",
+            "a@@b.cn",
+            "a b@c.cn",
+            "a@.cn",
+        ] {
             assert_eq!(email(bad), None, "{bad}");
         }
     }

@@ -47,7 +47,10 @@ fn same(res: &Resolution, a: u32, b: u32) -> bool {
 #[test]
 fn phones_written_differently_join() {
     let mut b = Builder::new(rules());
-    let crm = b.add(0, &[(PHONE, "+86 138-1234-5678", None), (MEMBER, "M1", None)]);
+    let crm = b.add(
+        0,
+        &[(PHONE, "+86 138-1234-5678", None), (MEMBER, "M1", None)],
+    );
     let pos = b.add(1, &[(PHONE, "13812345678", None)]);
     let res = b.resolve();
     assert!(same(&res, crm, pos));
@@ -112,7 +115,11 @@ fn unique_identifiers_never_share_a_person() {
     assert_eq!(res.conflicts.len(), 1);
     match res.explain(m1, m2) {
         Explanation::Apart(why) => {
-            assert!(why.iter().any(|w| w.contains("unique identifier `member_id`")), "{why:?}")
+            assert!(
+                why.iter()
+                    .any(|w| w.contains("unique identifier `member_id`")),
+                "{why:?}"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -121,7 +128,13 @@ fn unique_identifiers_never_share_a_person() {
 #[test]
 fn scoped_values_need_their_scope() {
     let mut b = Builder::new(rules());
-    let a = b.add(2, &[(OPENID, "o-1", Some("wx-app")), (PHONE, "13812345678", None)]);
+    let a = b.add(
+        2,
+        &[
+            (OPENID, "o-1", Some("wx-app")),
+            (PHONE, "13812345678", None),
+        ],
+    );
     let same_app = b.add(2, &[(OPENID, "o-1", Some("wx-app"))]);
     let other_app = b.add(2, &[(OPENID, "o-1", Some("mini-app"))]);
     let no_scope = b.add(2, &[(OPENID, "o-1", None)]);
@@ -134,7 +147,14 @@ fn scoped_values_need_their_scope() {
 #[test]
 fn weak_identifiers_attach_but_never_merge() {
     let mut b = Builder::new(rules());
-    let alice = b.add(0, &[(MEMBER, "A", None), (DEVICE, "ipad", None), (DEVICE, "phone-a", None)]);
+    let alice = b.add(
+        0,
+        &[
+            (MEMBER, "A", None),
+            (DEVICE, "ipad", None),
+            (DEVICE, "phone-a", None),
+        ],
+    );
     let bob = b.add(0, &[(MEMBER, "B", None), (DEVICE, "ipad", None)]);
     // Media touches with only a device.
     let on_alices_phone = b.add(3, &[(DEVICE, "phone-a", None)]);
@@ -146,7 +166,10 @@ fn weak_identifiers_attach_but_never_merge() {
     assert!(same(&res, alice, on_alices_phone));
     assert!(!same(&res, alice, on_the_family_ipad));
     assert!(!same(&res, bob, on_the_family_ipad));
-    assert!(same(&res, unknown, unknown_again), "anonymous records group by device");
+    assert!(
+        same(&res, unknown, unknown_again),
+        "anonymous records group by device"
+    );
     match res.explain(alice, on_alices_phone) {
         Explanation::Same(hops) => {
             assert_eq!(hops.len(), 1);
@@ -161,13 +184,24 @@ fn weak_identifiers_attach_but_never_merge() {
 fn weak_max_per_person() {
     let mut b = Builder::new(rules());
     // This person already has two devices (the limit); a third does not attach.
-    let p = b.add(0, &[(MEMBER, "A", None), (DEVICE, "d1", None), (DEVICE, "d2", None)]);
+    let p = b.add(
+        0,
+        &[
+            (MEMBER, "A", None),
+            (DEVICE, "d1", None),
+            (DEVICE, "d2", None),
+        ],
+    );
     let touch = b.add(3, &[(DEVICE, "d1", None), (DEVICE, "d3", None)]);
     let ok = b.add(3, &[(DEVICE, "d2", None)]);
     let res = b.resolve();
     assert!(!same(&res, p, touch));
     assert!(same(&res, p, ok));
-    assert!(res.detached.iter().any(|(_, d)| *d == Detached::OverCapacity));
+    assert!(
+        res.detached
+            .iter()
+            .any(|(_, d)| *d == Detached::OverCapacity)
+    );
 }
 
 #[test]
@@ -177,9 +211,18 @@ fn max_component_cuts_at_the_most_shared_value() {
     r.max_component = Some(3);
     let mut b = Builder::new(r);
     // Two people of two records each, joined by one store e-mail on all four.
-    let a1 = b.add(0, &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)]);
-    let a2 = b.add(1, &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)]);
-    let b1 = b.add(0, &[(PHONE, "13900000002", None), (EMAIL, "store@x.cn", None)]);
+    let a1 = b.add(
+        0,
+        &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)],
+    );
+    let a2 = b.add(
+        1,
+        &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)],
+    );
+    let b1 = b.add(
+        0,
+        &[(PHONE, "13900000002", None), (EMAIL, "store@x.cn", None)],
+    );
     let b2 = b.add(1, &[(PHONE, "13900000002", None)]);
     let res = b.resolve();
     assert!(same(&res, a1, a2));
@@ -196,15 +239,24 @@ fn max_component_cuts_at_the_most_shared_value() {
 #[test]
 fn explain_gives_the_shortest_chain() {
     let mut b = Builder::new(rules());
-    let crm = b.add(0, &[(MEMBER, "M1", None), (PHONE, "13812345678", None), (EMAIL, "a@b.cn", None)]);
+    let crm = b.add(
+        0,
+        &[
+            (MEMBER, "M1", None),
+            (PHONE, "13812345678", None),
+            (EMAIL, "a@b.cn", None),
+        ],
+    );
     let pos = b.add(1, &[(PHONE, "13812345678", None)]);
     let app = b.add(2, &[(EMAIL, "A@B.CN ", None), (MEMBER, "M1", None)]);
     let far = b.add(3, &[(EMAIL, "a@b.cn", None)]);
     let res = b.resolve();
     match res.explain(pos, far) {
         Explanation::Same(hops) => {
-            let path: Vec<(u32, &str, u32)> =
-                hops.iter().map(|h| (h.from, h.identifier.as_str(), h.to)).collect();
+            let path: Vec<(u32, &str, u32)> = hops
+                .iter()
+                .map(|h| (h.from, h.identifier.as_str(), h.to))
+                .collect();
             assert_eq!(path, [(pos, "phone", crm), (crm, "email", far)]);
         }
         other => panic!("{other:?}"),
@@ -228,7 +280,12 @@ fn same_input_same_ids_and_stable_across_runs() {
     };
     let day1 = build(false);
     let a = assign("consumer", "2025-01-01", &day1, &Previous::default());
-    let again = assign("consumer", "2025-01-01", &build(false), &Previous::default());
+    let again = assign(
+        "consumer",
+        "2025-01-01",
+        &build(false),
+        &Previous::default(),
+    );
     assert_eq!(a.ids, again.ids, "same input, same ids");
     assert!(a.changes.iter().all(|c| c.kind == "new"));
     // Day 2 keeps every id of day 1 and adds one.
@@ -237,7 +294,11 @@ fn same_input_same_ids_and_stable_across_runs() {
     let b = assign("consumer", "2025-01-02", &day2, &prev);
     for r in 0..day1.records() {
         let fp = day1.record_fps[r];
-        let r2 = day2.record_fps.iter().position(|&f| f == fp).expect("same record");
+        let r2 = day2
+            .record_fps
+            .iter()
+            .position(|&f| f == fp)
+            .expect("same record");
         assert_eq!(
             a.ids[day1.record_component[r] as usize],
             b.ids[day2.record_component[r2] as usize]
@@ -283,7 +344,10 @@ fn merges_keep_the_oldest_id_and_splits_get_new_ones() {
     assert_eq!(merges.len(), 1);
     let mut day1_ids = a1.ids.clone();
     day1_ids.sort();
-    assert_eq!(a2.ids[0], day1_ids[0], "same creation date: the smaller id survives");
+    assert_eq!(
+        a2.ids[0], day1_ids[0],
+        "same creation date: the smaller id survives"
+    );
     assert_eq!(merges[0].other.as_deref(), Some(day1_ids[1].as_str()));
     // Day 3: the joining record is gone again: one keeps the id, the other splits off.
     let p2 = previous(&day2, &a2);
@@ -296,15 +360,24 @@ fn merges_keep_the_oldest_id_and_splits_get_new_ones() {
     let split: Vec<_> = a3.changes.iter().filter(|c| c.kind == "split").collect();
     assert_eq!(split.len(), 1);
     assert_eq!(split[0].other.as_deref(), Some(a2.ids[0].as_str()));
-    assert!(!day1_ids.contains(&split[0].oneid), "retired ids are never reused");
+    assert!(
+        !day1_ids.contains(&split[0].oneid),
+        "retired ids are never reused"
+    );
 }
 
 #[test]
 fn fingerprints_are_fixed() {
     // Part of the storage format: these values may never change.
     assert_eq!(fingerprint(0, b""), 0);
-    assert_eq!(fingerprint(0, b"13812345678"), fingerprint(0, b"13812345678"));
-    assert_ne!(fingerprint(0, b"13812345678"), fingerprint(1, b"13812345678"));
+    assert_eq!(
+        fingerprint(0, b"13812345678"),
+        fingerprint(0, b"13812345678")
+    );
+    assert_ne!(
+        fingerprint(0, b"13812345678"),
+        fingerprint(1, b"13812345678")
+    );
     assert_ne!(fingerprint(0, b"ab"), fingerprint(0, b"ba"));
     assert_eq!(fingerprint(7, b"mj"), 150250230470323780);
 }

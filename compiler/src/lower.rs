@@ -1,0 +1,264 @@
+//! Lowering: a checked project becomes a job graph, one node per table to build,
+//! each with the nodes it depends on. The runtime executes the graph; later stages
+//! (facts, metrics, tags, AIPL…) add node kinds here, never special cases there.
+//!
+//! Lowering assumes a project without errors (`mj run` checks first) and does no IO.
+
+use serde::Serialize;
+
+use mj_lang::ast::{ItemKind, Nullability, OneId, Source, Strength};
+
+use crate::db::{Db, Project};
+use crate::queries::file_items;
+
+/// The tables of a run and their dependencies, in a topological order.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct JobGraph {
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Node {
+    /// `<layer>.<table>`: `ods.pos_order`, `oneid.consumer`.
+    pub id: String,
+    pub kind: NodeKind,
+    /// Indexes of the nodes this one reads.
+    pub deps: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NodeKind {
+    Source(SourceJob),
+    OneId(OneIdJob),
+}
+
+/// Reads one declared source with its declared schema; bad rows go to rejects.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SourceJob {
+    pub name: String,
+    pub format: Format,
+    /// The location as declared, relative to the data root; may hold globs.
+    pub path: String,
+    pub header: bool,
+    pub delimiter: u8,
+    pub columns: Vec<ColumnJob>,
+    /// The column that names a row in rejects, OneID output and evidence: the first
+    /// column declared `not null`.
+    pub key: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    Parquet,
+    Ndjson,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ColumnJob {
+    pub name: String,
+    pub ty: ColType,
+    pub not_null: bool,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ColType {
+    String,
+    Int,
+    BigInt,
+    SmallInt,
+    Float,
+    Double,
+    Decimal(u8, i8),
+    Bool,
+    Date,
+    Timestamp,
+}
+
+impl ColType {
+    pub fn of(name: &str, params: &[u32]) -> Option<ColType> {
+        Some(match name {
+            "string" | "text" => ColType::String,
+            "int" => ColType::Int,
+            "bigint" => ColType::BigInt,
+            "smallint" => ColType::SmallInt,
+            "float" => ColType::Float,
+            "double" => ColType::Double,
+            "decimal" => ColType::Decimal(
+                params.first().map_or(38, |&p| p.min(38) as u8),
+                params.get(1).map_or(10, |&s| s.min(38) as i8),
+            ),
+            "bool" | "boolean" => ColType::Bool,
+            "date" => ColType::Date,
+            "timestamp" => ColType::Timestamp,
+            _ => return None,
+        })
+    }
+}
+
+/// Resolves one OneID entity from the sources it links.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct OneIdJob {
+    pub name: String,
+    pub identifiers: Vec<IdentifierJob>,
+    pub links: Vec<LinkJob>,
+    /// (identifier index, value) never used for linking.
+    pub rejects: Vec<(usize, String)>,
+    pub frequent_above: Option<u64>,
+    pub max_component: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct IdentifierJob {
+    pub name: String,
+    pub normalize: Option<String>,
+    pub weak: bool,
+    pub unique: bool,
+    pub max_per_person: Option<u64>,
+    pub scoped_by: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LinkJob {
+    pub source: String,
+    /// The source's key column (see [`SourceJob::key`]).
+    pub key: Option<String>,
+    /// (identifier index, columns): one column, or the parts of a compound value.
+    pub fields: Vec<(usize, Vec<String>)>,
+}
+
+/// The job graph of a project.
+pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
+    let mut sources: Vec<&Source> = Vec::new();
+    let mut oneids: Vec<&OneId> = Vec::new();
+    for &file in project.files(db) {
+        for item in file_items(db, file).iter() {
+            match &item.kind {
+                ItemKind::Source(s) => sources.push(s),
+                ItemKind::OneId(o) => oneids.push(o),
+                _ => {}
+            }
+        }
+    }
+    let mut nodes = Vec::new();
+    for s in &sources {
+        nodes.push(Node {
+            id: format!("ods.{}", s.header.name.text),
+            kind: NodeKind::Source(source_job(s)),
+            deps: Vec::new(),
+        });
+    }
+    for o in oneids {
+        let job = oneid_job(o, &sources);
+        let deps = job
+            .links
+            .iter()
+            .filter_map(|l| {
+                nodes
+                    .iter()
+                    .position(|n| n.id == format!("ods.{}", l.source))
+            })
+            .collect();
+        nodes.push(Node {
+            id: format!("oneid.{}", o.header.name.text),
+            kind: NodeKind::OneId(job),
+            deps,
+        });
+    }
+    JobGraph { nodes }
+}
+
+fn source_job(s: &Source) -> SourceJob {
+    let format = match s.location.format.text.as_str() {
+        "parquet" => Format::Parquet,
+        "ndjson" => Format::Ndjson,
+        _ => Format::Csv,
+    };
+    let mut header = true;
+    let mut delimiter = b',';
+    for opt in &s.location.options {
+        match (opt.name.text.as_str(), &opt.value.kind) {
+            ("header", mj_lang::ast::ExprKind::Bool(b)) => header = *b,
+            ("delimiter", mj_lang::ast::ExprKind::Str(d)) => {
+                delimiter = d.bytes().next().unwrap_or(b',')
+            }
+            _ => {}
+        }
+    }
+    let columns: Vec<ColumnJob> = s
+        .columns
+        .iter()
+        .map(|c| ColumnJob {
+            name: c.name.text.clone(),
+            ty: ColType::of(&c.ty.name.text, &c.ty.params).unwrap_or(ColType::String),
+            not_null: c.nullability == Nullability::NotNull,
+        })
+        .collect();
+    let key = columns.iter().find(|c| c.not_null).map(|c| c.name.clone());
+    SourceJob {
+        name: s.header.name.text.clone(),
+        format,
+        path: s.location.path.value.clone(),
+        header,
+        delimiter,
+        columns,
+        key,
+    }
+}
+
+fn oneid_job(o: &OneId, sources: &[&Source]) -> OneIdJob {
+    let identifiers: Vec<IdentifierJob> = o
+        .identifiers
+        .iter()
+        .map(|i| IdentifierJob {
+            name: i.name.text.clone(),
+            normalize: i.normalize.as_ref().map(|n| n.text.clone()),
+            weak: i.strength == Some(Strength::Weak),
+            unique: i.unique,
+            max_per_person: i.max_per_person.as_ref().map(|g| g.value),
+            scoped_by: i.scoped_by.as_ref().map(|s| s.text.clone()),
+        })
+        .collect();
+    let index = |name: &str| identifiers.iter().position(|i| i.name == name);
+    let links = o
+        .links
+        .iter()
+        .map(|l| LinkJob {
+            source: l.source.text.clone(),
+            key: sources
+                .iter()
+                .find(|s| s.header.name.text == l.source.text)
+                .and_then(|s| source_job(s).key),
+            fields: l
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    Some((
+                        index(&f.identifier.text)?,
+                        f.parts().iter().map(|p| p.text.clone()).collect(),
+                    ))
+                })
+                .collect(),
+        })
+        .collect();
+    let rejects = o
+        .rejects
+        .iter()
+        .filter_map(|r| {
+            let i = index(&r.identifier.text)?;
+            Some(r.values.iter().map(move |v| (i, v.value.clone())))
+        })
+        .flatten()
+        .collect();
+    OneIdJob {
+        name: o.header.name.text.clone(),
+        identifiers,
+        links,
+        rejects,
+        frequent_above: o.reject_frequent.as_ref().map(|g| g.value),
+        max_component: o.max_component.as_ref().map(|g| g.value),
+    }
+}

@@ -1,0 +1,296 @@
+//! `mj run`, `mj gen` and `mj oneid explain`: the commands that touch data.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use mj_runtime::{Event, RunOptions};
+
+use crate::project;
+
+/// A project that checks clean, lowered to its job graph.
+pub struct Loaded {
+    pub config: project::Config,
+    pub graph: mj_compiler::lower::JobGraph,
+}
+
+pub fn load(path: &Path) -> Result<Loaded, String> {
+    let files = project::load(&[path.to_path_buf()])?;
+    let config = project::config(path)?;
+    let db = mj_compiler::Database::default();
+    let project = mj_compiler::load(&db, &files.inputs());
+    let diags = mj_compiler::all_diagnostics(&db, project);
+    if diags.iter().any(|d| d.is_error()) {
+        let texts = crate::render::Texts::new(&db, project);
+        crate::render::human(&mut std::io::stderr().lock(), &diags, &texts);
+        return Err("the project has errors; fix them first (`mj check`)".to_string());
+    }
+    Ok(Loaded {
+        config,
+        graph: mj_compiler::lower::lower(&db, project),
+    })
+}
+
+pub fn date(text: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| format!("`{text}` is not a date (YYYY-MM-DD)"))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+pub fn run(
+    path: &Path,
+    date_text: &str,
+    out: Option<PathBuf>,
+    data: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let date = date(date_text)?;
+    let loaded = load(path)?;
+    let data = data.unwrap_or_else(|| loaded.config.data.clone());
+    let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let opts = RunOptions {
+        date,
+        data,
+        out,
+        project: loaded.config.name.clone(),
+    };
+    let total = loaded.graph.nodes.len();
+    let progress = Progress::new(total);
+    let rt = runtime()?;
+    let (manifest, result) = rt.block_on(mj_runtime::run(&loaded.graph, &opts, &|e| {
+        progress.event(e)
+    }));
+    progress.finish();
+    let manifest_path = opts
+        .out
+        .join("_runs")
+        .join(format!("{}.json", manifest.run_id));
+    match result {
+        Ok(()) => {
+            for t in &manifest.tables {
+                eprintln!("  {:<32} {:>10} rows  {}", t.table, t.rows, t.path);
+            }
+            eprintln!(
+                "ok: {} table(s) for {} in {:.1} s; manifest {}",
+                manifest.tables.len(),
+                manifest.date,
+                manifest.seconds,
+                manifest_path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!(
+                "failed: earlier outputs are unchanged; manifest {}",
+                manifest_path.display()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Progress: bars on a terminal, one line per event otherwise.
+struct Progress {
+    bars: Option<(MultiProgress, Mutex<Vec<(String, ProgressBar)>>)>,
+    total: usize,
+    done: Mutex<usize>,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let bars = std::io::stderr()
+            .is_terminal()
+            .then(|| (MultiProgress::new(), Mutex::new(Vec::new())));
+        Progress {
+            bars,
+            total,
+            done: Mutex::new(0),
+        }
+    }
+
+    fn event(&self, e: Event) {
+        match (&self.bars, e) {
+            (Some((multi, bars)), Event::Started { node }) => {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("template"));
+                bar.set_message(node.clone());
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bars.lock().expect("lock").push((node, bar));
+            }
+            (
+                Some((_, bars)),
+                Event::Finished {
+                    node,
+                    summary,
+                    seconds,
+                },
+            ) => {
+                if let Some((_, bar)) = bars.lock().expect("lock").iter().find(|(n, _)| *n == node)
+                {
+                    bar.finish_with_message(format!("✓ {node}: {summary} ({seconds:.1} s)"));
+                }
+            }
+            (Some((_, bars)), Event::Failed { node, error }) => {
+                if let Some((_, bar)) = bars.lock().expect("lock").iter().find(|(n, _)| *n == node)
+                {
+                    bar.abandon_with_message(format!("✗ {node}: {error}"));
+                }
+            }
+            (None, Event::Started { .. }) => {}
+            (
+                None,
+                Event::Finished {
+                    node,
+                    summary,
+                    seconds,
+                },
+            ) => {
+                let mut done = self.done.lock().expect("lock");
+                *done += 1;
+                eprintln!(
+                    "[{}/{}] {node}: {summary} ({seconds:.1} s)",
+                    *done, self.total
+                );
+            }
+            (None, Event::Failed { node, error }) => eprintln!("failed {node}: {error}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some((multi, _)) = &self.bars {
+            let _ = multi.clear();
+        }
+    }
+}
+
+pub fn generate(
+    path: &Path,
+    consumers: u64,
+    days: u32,
+    seed: u64,
+    end: &str,
+    out: &Path,
+    places: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let end = chrono::NaiveDate::parse_from_str(end, "%Y-%m-%d")
+        .map_err(|_| format!("`{end}` is not a date (YYYY-MM-DD)"))?;
+    let loaded = load(path)?;
+    // The generator writes the example's sources: the spec must declare them alike.
+    for (name, location, columns) in mj_gen::layout() {
+        let found = loaded.graph.nodes.iter().find_map(|n| match &n.kind {
+            mj_compiler::lower::NodeKind::Source(s) if s.name == name => Some(s),
+            _ => None,
+        });
+        let Some(s) = found else {
+            return Err(format!(
+                "the project declares no source `{name}`, which `mj gen` writes"
+            ));
+        };
+        let declared: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
+        if s.path != location || declared != columns {
+            return Err(format!(
+                "source `{name}` is declared at {:?} with columns ({}); `mj gen` writes {location:?} with ({})",
+                s.path,
+                declared.join(", "),
+                columns.join(", ")
+            ));
+        }
+    }
+    let places = match places {
+        Some(p) => p,
+        None => find_places(path).ok_or(
+            "cannot find shared/data/cn_adcodes/adcodes.csv beside the project or its parents; pass --places FILE",
+        )?,
+    };
+    let cfg = mj_gen::GenConfig {
+        consumers,
+        days,
+        seed,
+        end,
+        places,
+    };
+    let started = std::time::Instant::now();
+    let summary = mj_gen::generate(&cfg, out).map_err(|e| e.to_string())?;
+    for (file, rows) in &summary.files {
+        eprintln!("  {file:<40} {rows:>10} rows");
+    }
+    eprintln!(
+        "ok: {} persons, {} files in {:.1} s under {}",
+        summary.persons,
+        summary.files.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `../shared/data/cn_adcodes/adcodes.csv` from the project folder or any parent.
+fn find_places(path: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(path).ok()?;
+    for dir in start.ancestors() {
+        for candidate in [
+            dir.join("shared/data/cn_adcodes/adcodes.csv"),
+            dir.join("../shared/data/cn_adcodes/adcodes.csv"),
+        ] {
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+pub fn explain(
+    path: &Path,
+    date_text: &str,
+    entity: Option<&str>,
+    a: &str,
+    b: &str,
+    data: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let _date = date(date_text)?;
+    let loaded = load(path)?;
+    let data = data.unwrap_or_else(|| loaded.config.data.clone());
+    let rt = runtime()?;
+    let (job, resolved) = rt
+        .block_on(mj_runtime::resolve_entity(&loaded.graph, entity, &data))
+        .map_err(|e| e.to_string())?;
+    let find = |name: &str| {
+        resolved.find(name).ok_or(format!(
+            "no record `{name}` in `{}` (write SOURCE:KEY, e.g. crm_member:M00000001)",
+            job.name
+        ))
+    };
+    let (ra, rb) = (find(a)?, find(b)?);
+    match resolved.resolution.explain(ra, rb) {
+        mj_oneid::Explanation::Same(hops) => {
+            println!("{a} and {b} are one {} ({} hop(s)):", job.name, hops.len());
+            for h in hops {
+                println!(
+                    "  {} --{} {:?} [{}]--> {}",
+                    resolved.record_name(h.from),
+                    h.identifier,
+                    h.value,
+                    h.rule,
+                    resolved.record_name(h.to)
+                );
+            }
+        }
+        mj_oneid::Explanation::Apart(reasons) => {
+            println!("{a} and {b} are different {}s:", job.name);
+            for r in reasons {
+                println!("  - {r}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

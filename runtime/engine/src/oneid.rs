@@ -1,0 +1,394 @@
+//! The OneID node: rows of the linked sources → records → people → stable ids.
+//!
+//! Output tables (each partitioned by business date):
+//! - `oneid/<entity>`: one row per source row — `source`, `record_id` (the source's
+//!   key column), `record_fp` (the record's fingerprint, stable between runs),
+//!   `oneid`; sorted by source and record id;
+//! - `oneid/<entity>_changes`: the run's `new`, `merge` and `split` ids;
+//! - `oneid/<entity>_registry`: every id ever issued, its creation date, whether active.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, UInt32Array, UInt64Array,
+};
+use arrow::compute::{CastOptions, cast_with_options};
+use arrow::datatypes::{DataType, Field, Schema};
+use mj_compiler::lower::OneIdJob;
+use mj_oneid::stable::{Assignment, Previous, assign};
+use mj_oneid::{Builder, IdentifierRule, Normalizer, Resolution, Rules, ValueState};
+use serde::Serialize;
+
+use crate::RunError;
+use crate::source::SourceData;
+
+/// Rows of each linked source, in link order.
+pub struct Input<'a> {
+    pub source: &'a str,
+    pub data: &'a SourceData,
+}
+
+/// A resolved entity, with the row → record mapping needed to write and explain it.
+pub struct Resolved {
+    pub resolution: Resolution,
+    /// Per link: (source, record id per row, record per row).
+    pub rows: Vec<(String, Vec<Option<String>>, Vec<u32>)>,
+}
+
+impl Resolved {
+    /// The first row of a record, as `source:record_id`.
+    pub fn record_name(&self, record: u32) -> String {
+        for (source, ids, records) in &self.rows {
+            if let Some(i) = records.iter().position(|&r| r == record) {
+                return format!("{source}:{}", ids[i].as_deref().unwrap_or("?"));
+            }
+        }
+        format!("record {record}")
+    }
+
+    /// The record of `source:record_id`.
+    pub fn find(&self, name: &str) -> Option<u32> {
+        let (source, id) = name.split_once(':')?;
+        self.rows
+            .iter()
+            .filter(|(s, _, _)| s == source)
+            .find_map(|(_, ids, records)| {
+                ids.iter()
+                    .position(|x| x.as_deref() == Some(id))
+                    .map(|i| records[i])
+            })
+    }
+}
+
+pub fn rules(job: &OneIdJob) -> Rules {
+    Rules {
+        identifiers: job
+            .identifiers
+            .iter()
+            .map(|i| IdentifierRule {
+                name: i.name.clone(),
+                normalizer: i
+                    .normalize
+                    .as_deref()
+                    .and_then(Normalizer::by_name)
+                    .unwrap_or(Normalizer::Trim),
+                weak: i.weak,
+                capacity: if i.unique {
+                    Some(1)
+                } else {
+                    i.max_per_person.map(|n| n.min(u64::from(u32::MAX)) as u32)
+                },
+                scoped: i.scoped_by.is_some(),
+            })
+            .collect(),
+        rejects: job.rejects.clone(),
+        frequent_above: job.frequent_above,
+        max_component: job.max_component,
+    }
+}
+
+fn text_column(data: &SourceData, name: &str) -> Option<Vec<Option<String>>> {
+    let idx = data.schema.index_of(name).ok()?;
+    let mut out = Vec::with_capacity(data.rows() as usize);
+    let options = CastOptions::default();
+    for b in &data.batches {
+        let col = cast_with_options(b.column(idx), &DataType::Utf8, &options).ok()?;
+        let col = col.as_string::<i32>();
+        for i in 0..col.len() {
+            out.push(col.is_valid(i).then(|| col.value(i).to_string()));
+        }
+    }
+    Some(out)
+}
+
+/// One column's values, or a compound value: the parts trimmed and joined with `|`,
+/// missing when any part is missing.
+fn compound(mut parts: Vec<Vec<Option<String>>>) -> Vec<Option<String>> {
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let n = parts.first().map_or(0, Vec::len);
+    (0..n)
+        .map(|i| {
+            let mut out = String::new();
+            for (k, p) in parts.iter().enumerate() {
+                let v = p[i].as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+                if k > 0 {
+                    out.push('|');
+                }
+                out.push_str(v);
+            }
+            Some(out)
+        })
+        .collect()
+}
+
+/// Feeds the rows of every linked source into the engine and resolves them.
+pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
+    let mut builder = Builder::new(rules(job));
+    let mut rows = Vec::new();
+    for (li, link) in job.links.iter().enumerate() {
+        let Some(input) = inputs.iter().find(|i| i.source == link.source) else {
+            continue;
+        };
+        let n = input.data.rows() as usize;
+        let ids = match &link.key {
+            Some(k) => text_column(input.data, k).unwrap_or_else(|| vec![None; n]),
+            None => (0..n).map(|i| Some(format!("row{}", i + 1))).collect(),
+        };
+        let mut columns = Vec::new();
+        for (ident, parts) in &link.fields {
+            let mut part_values = Vec::new();
+            for column in parts {
+                part_values.push(text_column(input.data, column).ok_or_else(|| {
+                    RunError::node(
+                        &format!("oneid.{}", job.name),
+                        format!("`{}` has no column `{column}`", link.source),
+                    )
+                })?);
+            }
+            let values = compound(part_values);
+            let scope = match &job.identifiers[*ident].scoped_by {
+                Some(s) => Some(text_column(input.data, s).ok_or_else(|| {
+                    RunError::node(
+                        &format!("oneid.{}", job.name),
+                        format!("`{}` has no column `{s}`", link.source),
+                    )
+                })?),
+                None => None,
+            };
+            columns.push((*ident, values, scope));
+        }
+        // Rows in the order of their record id, so the result does not depend on the
+        // order files or batches were read in.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
+        let mut records = vec![0u32; n];
+        let mut fields = Vec::new();
+        for &row in &order {
+            fields.clear();
+            for (ident, values, scope) in &columns {
+                if let Some(v) = &values[row] {
+                    let s = scope.as_ref().and_then(|s| s[row].as_deref());
+                    fields.push((*ident, v.as_str(), s));
+                }
+            }
+            records[row] = builder.add(li as u32, &fields);
+        }
+        rows.push((link.source.clone(), ids, records));
+    }
+    Ok(Resolved {
+        resolution: builder.resolve(),
+        rows,
+    })
+}
+
+/// What the node did, for the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct OneIdReport {
+    pub rows: u64,
+    pub records: u64,
+    pub persons: u64,
+    pub largest_person: u32,
+    pub unusable_values: u64,
+    pub rejected_values: Vec<String>,
+    pub frequent_values: Vec<String>,
+    pub cut_values: Vec<String>,
+    pub conflicts: u64,
+    pub conflict_examples: Vec<String>,
+    pub detached_groups: u64,
+    pub new_ids: u64,
+    pub merged_ids: u64,
+    pub split_ids: u64,
+}
+
+const EXAMPLES: usize = 10;
+
+pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
+    let res = &r.resolution;
+    let values = |state: ValueState| -> Vec<String> {
+        let mut v: Vec<(u32, String)> = (0..res.values.len() as u32)
+            .filter(|&v| res.values[v as usize].state == state)
+            .map(|v| {
+                let value = &res.values[v as usize];
+                (
+                    value.records,
+                    format!(
+                        "{} {:?} ({} records)",
+                        res.rules.identifiers[value.identifier as usize].name,
+                        res.value_text(v),
+                        value.records
+                    ),
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        v.into_iter().map(|(_, s)| s).collect()
+    };
+    let conflict_examples = res
+        .conflicts
+        .iter()
+        .take(EXAMPLES)
+        .map(|c| {
+            format!(
+                "{} kept apart: joining through {} {:?} would give one person two `{}` values",
+                r.record_name(c.record),
+                res.rules.identifiers[res.values[c.value as usize].identifier as usize].name,
+                res.value_text(c.value),
+                res.rules.identifiers[c.identifier as usize].name
+            )
+        })
+        .collect();
+    let count = |k: &str| a.changes.iter().filter(|c| c.kind == k).count() as u64;
+    OneIdReport {
+        rows: res.rows,
+        records: res.records() as u64,
+        persons: u64::from(res.components),
+        largest_person: res.component_sizes().into_iter().max().unwrap_or(0),
+        unusable_values: res.unusable,
+        rejected_values: values(ValueState::Rejected),
+        frequent_values: values(ValueState::Frequent)
+            .into_iter()
+            .take(EXAMPLES)
+            .collect(),
+        cut_values: values(ValueState::Cut).into_iter().take(EXAMPLES).collect(),
+        conflicts: res.conflicts.len() as u64,
+        conflict_examples,
+        detached_groups: res.detached.len() as u64,
+        new_ids: count("new"),
+        merged_ids: count("merge"),
+        split_ids: count("split"),
+    }
+}
+
+/// Stable ids against the previous run's state.
+pub fn ids(job: &OneIdJob, date: &str, r: &Resolved, prev: &Previous) -> Assignment {
+    assign(&job.name, date, &r.resolution, prev)
+}
+
+/// The three output tables: mapping, changes, registry.
+pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError> {
+    let res = &r.resolution;
+    let mut rows: Vec<(&str, Option<&str>, u32)> = Vec::new();
+    for (source, ids, records) in &r.rows {
+        for (id, &rec) in ids.iter().zip(records) {
+            rows.push((source.as_str(), id.as_deref(), rec));
+        }
+    }
+    let link_order = |s: &str| r.rows.iter().position(|(x, _, _)| x == s);
+    rows.sort_by(|x, y| (link_order(x.0), x.1).cmp(&(link_order(y.0), y.1)));
+    let err = |e: arrow::error::ArrowError| RunError::node("oneid", e.to_string());
+    let mapping = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("source", DataType::Utf8, false),
+            Field::new("record_id", DataType::Utf8, true),
+            Field::new("record_fp", DataType::UInt64, false),
+            Field::new("oneid", DataType::Utf8, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.1))),
+            Arc::new(UInt64Array::from_iter_values(
+                rows.iter().map(|r| res.record_fps[r.2 as usize]),
+            )),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| {
+                a.ids[res.record_component[r.2 as usize] as usize].as_str()
+            }))),
+        ],
+    )
+    .map_err(err)?;
+    let changes = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("kind", DataType::Utf8, false),
+            Field::new("oneid", DataType::Utf8, false),
+            Field::new("other", DataType::Utf8, true),
+            Field::new("records", DataType::UInt32, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                a.changes.iter().map(|c| c.kind),
+            )) as ArrayRef,
+            Arc::new(StringArray::from_iter_values(
+                a.changes.iter().map(|c| c.oneid.as_str()),
+            )),
+            Arc::new(StringArray::from_iter(
+                a.changes.iter().map(|c| c.other.as_deref()),
+            )),
+            Arc::new(UInt32Array::from_iter_values(
+                a.changes.iter().map(|c| c.records),
+            )),
+        ],
+    )
+    .map_err(err)?;
+    let registry = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("oneid", DataType::Utf8, false),
+            Field::new("created", DataType::Utf8, false),
+            Field::new("active", DataType::Boolean, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                a.registry.iter().map(|r| r.0.as_str()),
+            )) as ArrayRef,
+            Arc::new(StringArray::from_iter_values(
+                a.registry.iter().map(|r| r.1.as_str()),
+            )),
+            Arc::new(BooleanArray::from_iter(
+                a.registry.iter().map(|r| Some(r.2)),
+            )),
+        ],
+    )
+    .map_err(err)?;
+    Ok([mapping, changes, registry])
+}
+
+/// The state the latest earlier run left (`dt` before `date`), if any.
+pub fn previous(out: &Path, entity: &str, date: &str) -> Result<Previous, RunError> {
+    let mut prev = Previous::default();
+    let dir = out.join("oneid").join(entity);
+    let Some(dt) = latest_before(&dir, date) else {
+        return Ok(prev);
+    };
+    for batch in crate::write::read_partition(&dir.join(format!("dt={dt}")))? {
+        let fps = batch
+            .column(2)
+            .as_primitive::<arrow::datatypes::UInt64Type>();
+        let ids = batch.column(3).as_string::<i32>();
+        for i in 0..batch.num_rows() {
+            prev.records.insert(fps.value(i), ids.value(i).to_string());
+        }
+    }
+    let reg = out
+        .join("oneid")
+        .join(format!("{entity}_registry"))
+        .join(format!("dt={dt}"));
+    for batch in crate::write::read_partition(&reg)? {
+        let ids = batch.column(0).as_string::<i32>();
+        let created = batch.column(1).as_string::<i32>();
+        let active = batch.column(2).as_boolean();
+        for i in 0..batch.num_rows() {
+            prev.registry.insert(
+                ids.value(i).to_string(),
+                (created.value(i).to_string(), active.value(i)),
+            );
+        }
+    }
+    Ok(prev)
+}
+
+fn latest_before(dir: &Path, date: &str) -> Option<String> {
+    let mut dates: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_prefix("dt=")
+                .map(str::to_string)
+        })
+        .filter(|d| d.as_str() < date)
+        .collect();
+    dates.sort();
+    dates.pop()
+}

@@ -1,0 +1,425 @@
+//! Reading declared sources: every row is either accepted with the declared types or
+//! kept in the rejects with its reason; a file that cannot be read at all is an error
+//! naming the source and the file.
+//!
+//! Parquet files are read through DataFusion. CSV and NDJSON files are read as text
+//! by mj's own readers, so that one malformed row (a wrong field count, a broken JSON
+//! line) is a reject rather than a failed file. Every value is then cast to its
+//! declared type with Arrow's casts; a value that does not cast is a reject, as is a
+//! null in a `not null` column.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, StringBuilder};
+use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use mj_compiler::lower::{ColType, Format, SourceJob};
+
+use crate::RunError;
+
+/// What reading a source gave.
+#[derive(Debug, Clone)]
+pub struct SourceData {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// Raw columns (text) + `_file` + `_reason`.
+    pub rejects: Vec<RecordBatch>,
+    pub files: Vec<FileStats>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileStats {
+    pub path: String,
+    pub bytes: u64,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+}
+
+impl SourceData {
+    pub fn rows(&self) -> u64 {
+        self.batches.iter().map(|b| b.num_rows() as u64).sum()
+    }
+}
+
+pub fn arrow_type(t: ColType) -> DataType {
+    match t {
+        ColType::String => DataType::Utf8,
+        ColType::Int => DataType::Int32,
+        ColType::BigInt => DataType::Int64,
+        ColType::SmallInt => DataType::Int16,
+        ColType::Float => DataType::Float32,
+        ColType::Double => DataType::Float64,
+        ColType::Decimal(p, s) => DataType::Decimal128(p, s),
+        ColType::Bool => DataType::Boolean,
+        ColType::Date => DataType::Date32,
+        ColType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+    }
+}
+
+fn type_name(t: ColType) -> String {
+    match t {
+        ColType::Decimal(p, s) => format!("decimal({p},{s})"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// The declared schema.
+pub fn schema(job: &SourceJob) -> SchemaRef {
+    Arc::new(Schema::new(
+        job.columns
+            .iter()
+            .map(|c| Field::new(&c.name, arrow_type(c.ty), !c.not_null))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// The schema of rejects: every declared column as text, then where and why.
+pub fn reject_schema(job: &SourceJob) -> SchemaRef {
+    let mut fields: Vec<Field> = job
+        .columns
+        .iter()
+        .map(|c| Field::new(&c.name, DataType::Utf8, true))
+        .collect();
+    fields.push(Field::new("_file", DataType::Utf8, false));
+    fields.push(Field::new("_reason", DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// The files a location names, sorted; an error when there are none.
+pub fn files(job: &SourceJob, root: &Path) -> Result<Vec<PathBuf>, RunError> {
+    let pattern = root.join(&job.path);
+    let text = pattern.to_string_lossy().to_string();
+    let mut out: Vec<PathBuf> = match glob::glob(&text) {
+        Ok(paths) => paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect(),
+        Err(e) => {
+            return Err(RunError::source(
+                &job.name,
+                &text,
+                format!("the location is not a valid pattern: {e}"),
+            ));
+        }
+    };
+    out.sort();
+    if out.is_empty() {
+        return Err(RunError::source(
+            &job.name,
+            &text,
+            "no file matches this location".to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+pub async fn read(
+    ctx: &SessionContext,
+    job: &SourceJob,
+    root: &Path,
+) -> Result<SourceData, RunError> {
+    let mut data = SourceData {
+        schema: schema(job),
+        batches: Vec::new(),
+        rejects: Vec::new(),
+        files: Vec::new(),
+    };
+    for file in files(job, root)? {
+        let shown = file.to_string_lossy().to_string();
+        let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        let raw: Vec<RawBatch> = match job.format {
+            Format::Csv => vec![read_csv(job, &file)?],
+            Format::Ndjson => vec![read_ndjson(job, &file)?],
+            Format::Parquet => read_parquet(ctx, job, &file).await?,
+        };
+        let mut stats = FileStats {
+            path: shown.clone(),
+            bytes,
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+        };
+        for r in raw {
+            let (ok, bad) = type_rows(job, &data.schema, r, &shown)?;
+            stats.rows_read += (ok.num_rows() + bad.num_rows()) as u64;
+            stats.rows_accepted += ok.num_rows() as u64;
+            stats.rows_rejected += bad.num_rows() as u64;
+            if ok.num_rows() > 0 {
+                data.batches.push(ok);
+            }
+            if bad.num_rows() > 0 {
+                data.rejects.push(bad);
+            }
+        }
+        data.files.push(stats);
+    }
+    Ok(data)
+}
+
+/// Columns as read, before typing, with the reasons already known per row (a
+/// malformed line) and the number of rows.
+struct RawBatch {
+    columns: Vec<ArrayRef>,
+    early: Vec<Option<String>>,
+}
+
+fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
+    let shown = file.to_string_lossy();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(job.header)
+        .delimiter(job.delimiter)
+        .flexible(true)
+        .from_path(file)
+        .map_err(|e| RunError::source(&job.name, &shown, format!("cannot open: {e}")))?;
+    let n = job.columns.len();
+    // Columns by the header's names, in any order; missing or unknown names are errors.
+    let order: Vec<usize> = if job.header {
+        let header = reader
+            .headers()
+            .map_err(|e| {
+                RunError::source(&job.name, &shown, format!("cannot read the header: {e}"))
+            })?
+            .clone();
+        let names: Vec<&str> = header.iter().map(str::trim).collect();
+        let missing: Vec<&str> = job
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|c| !names.contains(c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(RunError::source(
+                &job.name,
+                &shown,
+                format!(
+                    "the file's header lacks declared column(s) {}; it has: {}",
+                    missing.join(", "),
+                    names.join(", ")
+                ),
+            ));
+        }
+        job.columns
+            .iter()
+            .map(|c| names.iter().position(|h| *h == c.name).unwrap_or(0))
+            .collect()
+    } else {
+        (0..n).collect()
+    };
+    let width = if job.header {
+        reader.headers().map(|h| h.len()).unwrap_or(n)
+    } else {
+        n
+    };
+    let mut builders: Vec<StringBuilder> = (0..n).map(|_| StringBuilder::new()).collect();
+    let mut early = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                if record.len() != width {
+                    for b in &mut builders {
+                        b.append_null();
+                    }
+                    early.push(Some(format!(
+                        "line {line}: {} field(s), expected {width}",
+                        record.len()
+                    )));
+                    continue;
+                }
+                for (b, &i) in builders.iter_mut().zip(&order) {
+                    match record.get(i) {
+                        Some("") | None => b.append_null(),
+                        Some(v) => b.append_value(v),
+                    }
+                }
+                early.push(None);
+            }
+            Err(e) => {
+                // Invalid UTF-8 and the like: keep the row as a reject.
+                for b in &mut builders {
+                    b.append_null();
+                }
+                early.push(Some(format!("unreadable row: {e}")));
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    return Err(RunError::source(
+                        &job.name,
+                        &shown,
+                        format!("cannot read: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(RawBatch {
+        columns: builders
+            .into_iter()
+            .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+            .collect(),
+        early,
+    })
+}
+
+fn read_ndjson(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
+    let shown = file.to_string_lossy();
+    let text = std::fs::read(file)
+        .map_err(|e| RunError::source(&job.name, &shown, format!("cannot open: {e}")))?;
+    let n = job.columns.len();
+    let mut builders: Vec<StringBuilder> = (0..n).map(|_| StringBuilder::new()).collect();
+    let mut early = Vec::new();
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
+            Ok(obj) => {
+                for (b, c) in builders.iter_mut().zip(&job.columns) {
+                    match obj.get(&c.name) {
+                        None | Some(serde_json::Value::Null) => b.append_null(),
+                        Some(serde_json::Value::String(s)) if s.is_empty() => b.append_null(),
+                        Some(serde_json::Value::String(s)) => b.append_value(s),
+                        Some(other) => b.append_value(other.to_string()),
+                    }
+                }
+                early.push(None);
+            }
+            Err(e) => {
+                for b in &mut builders {
+                    b.append_null();
+                }
+                early.push(Some(format!("line {}: not a JSON object ({e})", i + 1)));
+            }
+        }
+    }
+    Ok(RawBatch {
+        columns: builders
+            .into_iter()
+            .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+            .collect(),
+        early,
+    })
+}
+
+async fn read_parquet(
+    ctx: &SessionContext,
+    job: &SourceJob,
+    file: &Path,
+) -> Result<Vec<RawBatch>, RunError> {
+    let shown = file.to_string_lossy().to_string();
+    let err = |e: datafusion::error::DataFusionError| {
+        RunError::source(&job.name, &shown, format!("cannot read: {e}"))
+    };
+    let df = ctx
+        .read_parquet(shown.as_str(), ParquetReadOptions::default())
+        .await
+        .map_err(err)?;
+    let file_schema = df.schema().as_arrow().clone();
+    let mut idx = Vec::new();
+    for c in &job.columns {
+        match file_schema.index_of(&c.name) {
+            Ok(i) => idx.push(i),
+            Err(_) => {
+                let has: Vec<String> = file_schema
+                    .fields()
+                    .iter()
+                    .map(|f| format!("{} {}", f.name(), f.data_type()))
+                    .collect();
+                return Err(RunError::source(
+                    &job.name,
+                    &shown,
+                    format!(
+                        "the file has no column `{}`; it has: {}",
+                        c.name,
+                        has.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    let batches = df.collect().await.map_err(err)?;
+    Ok(batches
+        .into_iter()
+        .map(|b| RawBatch {
+            columns: idx.iter().map(|&i| b.column(i).clone()).collect(),
+            early: vec![None; b.num_rows()],
+        })
+        .collect())
+}
+
+/// Casts raw columns to the declared types; returns (accepted, rejected) rows.
+fn type_rows(
+    job: &SourceJob,
+    schema: &SchemaRef,
+    raw: RawBatch,
+    file: &str,
+) -> Result<(RecordBatch, RecordBatch), RunError> {
+    let rows = raw.early.len();
+    let mut reasons = raw.early;
+    let options = CastOptions {
+        safe: true,
+        ..Default::default()
+    };
+    let mut typed = Vec::with_capacity(job.columns.len());
+    for (c, col) in job.columns.iter().zip(&raw.columns) {
+        let to = arrow_type(c.ty);
+        let out = cast_with_options(col, &to, &options)
+            .map_err(|e| RunError::source(&job.name, file, format!("column `{}`: {e}", c.name)))?;
+        for (i, reason) in reasons.iter_mut().enumerate() {
+            if reason.is_some() {
+                continue;
+            }
+            if col.is_valid(i) && out.is_null(i) {
+                let shown = arrow::util::display::array_value_to_string(col, i).unwrap_or_default();
+                *reason = Some(format!(
+                    "{}: cannot read {:?} as {}",
+                    c.name,
+                    shown,
+                    type_name(c.ty)
+                ));
+            } else if c.not_null && out.is_null(i) {
+                *reason = Some(format!("{}: null in a `not null` column", c.name));
+            }
+        }
+        typed.push(out);
+    }
+    let keep: BooleanArray = reasons.iter().map(|r| Some(r.is_none())).collect();
+    // Nullable while rejected rows are still in; the accepted rows fit the declared
+    // schema.
+    let loose = Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
+    let all = RecordBatch::try_new(loose, typed)
+        .map_err(|e| RunError::source(&job.name, file, e.to_string()))?;
+    let ok = filter_record_batch(&all, &keep)
+        .and_then(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .map_err(|e| RunError::source(&job.name, file, e.to_string()))?;
+    // Rejects keep the values as they were read.
+    let drop: BooleanArray = reasons.iter().map(|r| Some(r.is_some())).collect();
+    let mut cols: Vec<ArrayRef> = Vec::new();
+    for col in &raw.columns {
+        let text = cast_with_options(col, &DataType::Utf8, &options)
+            .map_err(|e| RunError::source(&job.name, file, e.to_string()))?;
+        cols.push(text);
+    }
+    cols.push(Arc::new(StringArray::from(vec![file; rows])));
+    cols.push(Arc::new(StringArray::from(
+        reasons
+            .iter()
+            .map(|r| r.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+    )));
+    let raw_all = RecordBatch::try_new(reject_schema(job), cols)
+        .map_err(|e| RunError::source(&job.name, file, e.to_string()))?;
+    let bad = filter_record_batch(&raw_all, &drop)
+        .map_err(|e| RunError::source(&job.name, file, e.to_string()))?;
+    Ok((ok, bad))
+}

@@ -1,0 +1,133 @@
+//! Partitions appear whole or not at all.
+//!
+//! A run writes every partition under `OUT/.staging/<run_id>/` first. Only when every
+//! node has succeeded are the partitions moved into place, one rename each (the old
+//! partition is moved aside first and removed after). A failed or killed run leaves
+//! the earlier partitions as they were; its staging folder is removed or, if the
+//! process was killed, swept by the next run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::properties::WriterProperties;
+
+use crate::RunError;
+
+/// The partitions of one run, staged until [`Staging::commit`].
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    /// Partition paths relative to OUT, in the order written.
+    partitions: Vec<PathBuf>,
+}
+
+impl Staging {
+    pub fn new(out: &Path, run_id: &str) -> Result<Staging, RunError> {
+        let root = out.join(".staging");
+        // Leftovers of runs that were killed.
+        if let Ok(entries) = fs::read_dir(&root) {
+            for e in entries.flatten() {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+        let dir = root.join(run_id);
+        fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            partitions: Vec::new(),
+        })
+    }
+
+    /// Writes one partition (`relative` = `<layer>/<table>/dt=D`) as one Parquet file.
+    pub fn write(
+        &mut self,
+        relative: &Path,
+        schema: SchemaRef,
+        batches: &[RecordBatch],
+    ) -> Result<PathBuf, RunError> {
+        let dir = self.dir.join(relative);
+        fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
+        let path = dir.join("part-00000.parquet");
+        write_parquet(&path, schema, batches)?;
+        self.partitions.push(relative.to_path_buf());
+        Ok(self.out.join(relative))
+    }
+
+    /// Moves every staged partition into place.
+    pub fn commit(self) -> Result<(), RunError> {
+        let aside = self.dir.join(".replaced");
+        for (i, rel) in self.partitions.iter().enumerate() {
+            let target = self.out.join(rel);
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(|e| RunError::io(parent, e))?;
+            }
+            if target.exists() {
+                let old = aside.join(i.to_string());
+                fs::create_dir_all(&aside).map_err(|e| RunError::io(&aside, e))?;
+                fs::rename(&target, &old).map_err(|e| RunError::io(&target, e))?;
+            }
+            let staged = self.dir.join(rel);
+            fs::rename(&staged, &target).map_err(|e| RunError::io(&target, e))?;
+        }
+        fs::remove_dir_all(&self.dir).map_err(|e| RunError::io(&self.dir, e))?;
+        Ok(())
+    }
+
+    /// Drops everything staged.
+    pub fn abandon(self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Writes batches as one Parquet file. The writer's output depends only on the data,
+/// so the same rows give the same bytes.
+pub fn write_parquet(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(), RunError> {
+    let file = fs::File::create(path).map_err(|e| RunError::io(path, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props))
+        .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
+    for b in batches {
+        writer
+            .write(b)
+            .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
+    }
+    writer
+        .close()
+        .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
+    Ok(())
+}
+
+/// Reads every Parquet file of a partition folder.
+pub fn read_partition(dir: &Path) -> Result<Vec<RecordBatch>, RunError> {
+    let mut files: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let file = fs::File::open(&f).map_err(|e| RunError::io(&f, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| RunError::io(&f, std::io::Error::other(e)))?;
+        for batch in reader {
+            out.push(batch.map_err(|e| RunError::io(&f, std::io::Error::other(e)))?);
+        }
+    }
+    Ok(out)
+}

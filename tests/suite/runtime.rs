@@ -1,0 +1,434 @@
+//! `mj run` end to end: sources and rejects, atomic partitions, manifests, and OneID
+//! against ground truth (Febrl and generated data).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+
+use crate::common::{graph, pairwise, partition, repo, run, scratch};
+
+/// (source:record_id, oneid) for every row of an entity's mapping.
+fn mapping(out: &Path, entity: &str, date: &str) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    for b in partition(&out.join(format!("oneid/{entity}/dt={date}"))) {
+        let source = b.column(0).as_string::<i32>();
+        let id = b.column(1).as_string::<i32>();
+        let oneid = b.column(3).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            rows.push((
+                format!("{}:{}", source.value(i), id.value(i)),
+                oneid.value(i).to_string(),
+            ));
+        }
+    }
+    rows
+}
+
+#[test]
+fn febrl_pairwise_f1_beats_exact_rules_on_every_dataset() {
+    let dir = repo().join("examples/febrl");
+    let g = graph(&dir);
+    let out = scratch("febrl");
+    let data = repo().join("../shared/data/febrl");
+    let (manifest, result) = run(&g, &data, &out, "2025-01-01");
+    result.expect("the Febrl project runs");
+    for n in 1..=3 {
+        let pred = mapping(&out, &format!("person{n}"), "2025-01-01");
+        // Ground truth: rec-<k>-org and rec-<k>-dup-<i> are one person.
+        let truth: Vec<(String, String)> = pred
+            .iter()
+            .map(|(item, _)| {
+                let rec = item.split_once(':').expect("source:id").1;
+                (
+                    item.clone(),
+                    rec.split('-').nth(1).expect("rec-<k>-…").to_string(),
+                )
+            })
+            .collect();
+        let (p, r, f1) = pairwise(&pred, &truth);
+        eprintln!("febrl dataset{n}: precision {p:.4} recall {r:.4} F1 {f1:.4}");
+        assert!(
+            f1 >= 0.98,
+            "dataset{n}: F1 {f1:.4} (precision {p:.4}, recall {r:.4})"
+        );
+        assert!(manifest.oneid.contains_key(&format!("person{n}")));
+    }
+}
+
+const BAD_SPEC: &str = r#"
+source member from csv("member.csv", header = true) {
+  member_id string not null
+  phone     string?
+  joined_at timestamp
+  points    int
+}
+
+source event from ndjson("events/*.jsonl") {
+  event_id string not null
+  member_id string?
+  ts        timestamp not null
+}
+
+source orders from parquet("orders.parquet") {
+  order_id  string not null
+  member_id string?
+  phone     string?
+  amount    decimal(18,2)
+}
+
+oneid person {
+  identifier member_id strong unique
+  identifier phone     normalize phone_cn
+
+  link member (member_id, phone)
+  link event  (member_id)
+  link orders (member_id, phone)
+}
+"#;
+
+fn write_bad_project(dir: &Path) {
+    std::fs::write(dir.join("project.mj"), BAD_SPEC).expect("spec");
+    std::fs::write(
+        dir.join("member.csv"),
+        "member_id,phone,joined_at,points\n\
+         M1,+86 138 1234 5678,2024-01-01 10:00:00,5\n\
+         M2,13912345678,yesterday,3\n\
+         ,13700000000,2024-02-01 09:00:00,1\n\
+         M4,13600000000,2024-03-01 09:00:00,many\n\
+         M5,13500000000\n\
+         M6,138-1234-5678,2024-04-01 00:00:00,\n",
+    )
+    .expect("csv");
+    std::fs::create_dir_all(dir.join("events")).expect("events");
+    std::fs::write(
+        dir.join("events/a.jsonl"),
+        "{\"event_id\": \"E1\", \"member_id\": \"M1\", \"ts\": \"2024-05-01 10:00:00\"}\n\
+         {\"event_id\": \"E2\", \"member_id\": \"M6\", \"ts\": \"2024-05-01T11:00:00\"}\n\
+         not json at all\n\
+         {\"event_id\": \"E4\", \"ts\": null}\n",
+    )
+    .expect("jsonl");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("order_id", DataType::Utf8, true),
+        Field::new("member_id", DataType::Utf8, true),
+        Field::new("phone", DataType::Utf8, true),
+        Field::new("amount", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![
+                Some("O1"),
+                None,
+                Some("O3"),
+                Some("O4"),
+            ])),
+            Arc::new(StringArray::from(vec![
+                Some("M1"),
+                Some("M2"),
+                Some("M9"),
+                None,
+            ])),
+            Arc::new(StringArray::from(vec![
+                None,
+                None,
+                None,
+                Some("+86-138-1234-5678"),
+            ])),
+            Arc::new(StringArray::from(vec![
+                Some("12.50"),
+                Some("3"),
+                Some("abc"),
+                Some("7.00"),
+            ])),
+        ],
+    )
+    .expect("batch");
+    mj_runtime::write::write_parquet(&dir.join("orders.parquet"), schema, &[batch])
+        .expect("parquet");
+}
+
+#[test]
+fn bad_rows_are_kept_with_their_reason_and_counts_add_up() {
+    let dir = scratch("rejects");
+    write_bad_project(&dir);
+    let out = dir.join("out");
+    let (manifest, result) = run(&graph(&dir), &dir, &out, "2025-01-01");
+    result.expect("a run with bad rows succeeds");
+    for input in &manifest.inputs {
+        assert_eq!(
+            input.rows_read,
+            input.rows_accepted + input.rows_rejected,
+            "{input:?}"
+        );
+    }
+    let counts: Vec<(&str, u64, u64)> = manifest
+        .inputs
+        .iter()
+        .map(|i| (i.source.as_str(), i.rows_accepted, i.rows_rejected))
+        .collect();
+    assert_eq!(
+        counts,
+        [("event", 2, 2), ("member", 2, 4), ("orders", 2, 2)],
+        "{manifest:#?}"
+    );
+    let rejects = partition(&out.join("rejects/member/dt=2025-01-01"));
+    let reasons: Vec<String> = rejects
+        .iter()
+        .flat_map(|b| {
+            let r = b.column(b.num_columns() - 1).as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| r.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "joined_at: cannot read \"yesterday\" as timestamp",
+            "member_id: null in a `not null` column",
+            "points: cannot read \"many\" as int",
+            "line 6: 2 field(s), expected 4",
+        ]
+    );
+    let event_reasons = &manifest
+        .inputs
+        .iter()
+        .find(|i| i.source == "event")
+        .expect("event")
+        .reject_examples;
+    assert!(
+        event_reasons[0].starts_with("line 3: not a JSON object"),
+        "{event_reasons:?}"
+    );
+    assert_eq!(event_reasons[1], "ts: null in a `not null` column");
+    // The phone written two ways joins the walk-in order O4 to M1; M6 shares the
+    // phone but is another member (`unique`), so stays apart.
+    let ids = mapping(&out, "person", "2025-01-01");
+    let of = |k: &str| ids.iter().find(|(i, _)| i == k).map(|(_, o)| o.clone());
+    assert_eq!(of("member:M1"), of("orders:O4"));
+    assert_eq!(of("member:M1"), of("event:E1"));
+    assert_eq!(of("member:M1"), of("orders:O1"));
+    assert_ne!(of("member:M1"), of("member:M6"));
+    assert_eq!(manifest.oneid["person"].conflicts, 1);
+}
+
+#[test]
+fn missing_files_and_wrong_headers_name_the_source_and_file() {
+    let dir = scratch("errors");
+    write_bad_project(&dir);
+    std::fs::remove_file(dir.join("orders.parquet")).expect("rm");
+    let (_, result) = run(&graph(&dir), &dir, &dir.join("out"), "2025-01-01");
+    let e = result.expect_err("a missing file fails the run").message;
+    assert!(
+        e.contains("source `orders`") && e.contains("orders.parquet"),
+        "{e}"
+    );
+    assert!(e.contains("no file matches"), "{e}");
+
+    let dir = scratch("header");
+    write_bad_project(&dir);
+    std::fs::write(
+        dir.join("member.csv"),
+        "id,phone,joined_at,points\nM1,1,2024-01-01,1\n",
+    )
+    .expect("csv");
+    let (_, result) = run(&graph(&dir), &dir, &dir.join("out"), "2025-01-01");
+    let e = result.expect_err("a wrong header fails the run").message;
+    assert!(
+        e.contains("source `member`") && e.contains("member.csv"),
+        "{e}"
+    );
+    assert!(e.contains("lacks declared column(s) member_id"), "{e}");
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let name = p.strip_prefix(dir).expect("inside").display().to_string();
+            if name.starts_with("_runs") || name.starts_with(".staging") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((name, std::fs::read(&p).expect("file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn reruns_give_the_same_files_and_failures_leave_them_intact() {
+    let dir = scratch("atomic");
+    write_bad_project(&dir);
+    let out = dir.join("out");
+    let g = graph(&dir);
+    run(&g, &dir, &out, "2025-01-01").1.expect("first run");
+    let first = snapshot(&out);
+    assert!(
+        first.len() >= 5,
+        "{:?}",
+        first.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    run(&g, &dir, &out, "2025-01-01").1.expect("second run");
+    assert_eq!(snapshot(&out), first, "same date twice, same bytes");
+    // A run that fails half-way (an unreadable source) changes nothing.
+    std::fs::write(dir.join("events/b.jsonl"), "{}\n").expect("ok file");
+    std::fs::write(dir.join("orders.parquet"), b"not parquet").expect("broken");
+    let (manifest, result) = run(&g, &dir, &out, "2025-01-01");
+    assert!(result.is_err());
+    assert_eq!(manifest.status, "failed");
+    assert_eq!(snapshot(&out), first, "earlier partitions intact");
+    let runs = std::fs::read_dir(out.join("_runs"))
+        .expect("manifests")
+        .count();
+    assert_eq!(runs, 3, "every run leaves its manifest");
+}
+
+#[test]
+fn ids_stay_the_same_on_the_next_day() {
+    let dir = scratch("stable");
+    write_bad_project(&dir);
+    let out = dir.join("out");
+    let g = graph(&dir);
+    run(&g, &dir, &out, "2025-01-01").1.expect("day 1");
+    run(&g, &dir, &out, "2025-01-02").1.expect("day 2");
+    assert_eq!(
+        mapping(&out, "person", "2025-01-01"),
+        mapping(&out, "person", "2025-01-02")
+    );
+    let changes = partition(&out.join("oneid/person_changes/dt=2025-01-02"));
+    assert_eq!(changes.iter().map(RecordBatch::num_rows).sum::<usize>(), 0);
+    // A new record joining two people on day 3 merges them into the older id.
+    std::fs::write(
+        dir.join("events/c.jsonl"),
+        "{\"event_id\": \"E9\", \"member_id\": \"M9\", \"ts\": \"2024-06-01 10:00:00\"}\n",
+    )
+    .expect("jsonl");
+    run(&g, &dir, &out, "2025-01-03").1.expect("day 3");
+    let day3 = mapping(&out, "person", "2025-01-03");
+    let day1 = mapping(&out, "person", "2025-01-01");
+    for (item, id) in &day1 {
+        let now = day3.iter().find(|(i, _)| i == item).map(|(_, o)| o);
+        assert_eq!(now, Some(id), "{item} keeps its id");
+    }
+    let changes = partition(&out.join("oneid/person_changes/dt=2025-01-03"));
+    let kinds: Vec<String> = changes
+        .iter()
+        .flat_map(|b| {
+            let k = b.column(0).as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| k.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        kinds.is_empty() || kinds.iter().all(|k| k == "new"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn explain_names_each_hop_of_the_evidence() {
+    let dir = scratch("explain");
+    write_bad_project(&dir);
+    let g = graph(&dir);
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let (_, resolved) = rt
+        .block_on(mj_runtime::resolve_entity(&g, Some("person"), &dir))
+        .expect("resolves");
+    let a = resolved.find("orders:O4").expect("O4");
+    let b = resolved.find("event:E1").expect("E1");
+    match resolved.resolution.explain(a, b) {
+        mj_oneid::Explanation::Same(hops) => {
+            let shown: Vec<String> = hops
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} -{}-> {}",
+                        resolved.record_name(h.from),
+                        h.identifier,
+                        resolved.record_name(h.to)
+                    )
+                })
+                .collect();
+            assert_eq!(
+                shown,
+                [
+                    "orders:O4 -phone-> member:M1",
+                    "member:M1 -member_id-> event:E1"
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let m1 = resolved.find("member:M1").expect("M1");
+    let m6 = resolved.find("member:M6").expect("M6");
+    match resolved.resolution.explain(m1, m6) {
+        mj_oneid::Explanation::Apart(why) => assert!(
+            why.iter()
+                .any(|w| w.contains("unique identifier `member_id`")),
+            "{why:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn sql_components_agree_with_union_find() {
+    let dir = scratch("star");
+    write_bad_project(&dir);
+    let g = graph(&dir);
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let (_, resolved) = rt
+        .block_on(mj_runtime::resolve_entity(&g, Some("person"), &dir))
+        .expect("resolves");
+    check_star(&resolved.resolution, &rt);
+    // And on Febrl dataset 3: thousands of records, components of many sizes.
+    let febrl = graph(&repo().join("examples/febrl"));
+    let (_, resolved) = rt
+        .block_on(mj_runtime::resolve_entity(
+            &febrl,
+            Some("person3"),
+            &repo().join("../shared/data/febrl"),
+        ))
+        .expect("resolves");
+    check_star(&resolved.resolution, &rt);
+}
+
+fn check_star(res: &mj_oneid::Resolution, rt: &tokio::runtime::Runtime) {
+    let joins = res.joins();
+    let ctx = mj_runtime::session();
+    let (labels, rounds) = rt
+        .block_on(mj_runtime::components::star_components(&ctx, &joins))
+        .expect("components");
+    let label: std::collections::HashMap<u64, u64> = labels.into_iter().collect();
+    // Records without any join are their own component in both.
+    let of = |r: usize| label.get(&(r as u64)).copied().unwrap_or(r as u64);
+    let pred: Vec<(String, String)> = (0..res.records())
+        .map(|r| (r.to_string(), of(r).to_string()))
+        .collect();
+    let truth: Vec<(String, String)> = (0..res.records())
+        .map(|r| (r.to_string(), res.record_component[r].to_string()))
+        .collect();
+    let (p, r, _) = pairwise(&pred, &truth);
+    assert_eq!((p, r), (1.0, 1.0), "same partition ({rounds} rounds)");
+    let sizes = |v: &[(String, String)]| {
+        let mut m = std::collections::BTreeMap::new();
+        for (_, c) in v {
+            *m.entry(c.clone()).or_insert(0) += 1;
+        }
+        let mut s: Vec<u32> = m.into_values().collect();
+        s.sort();
+        s
+    };
+    assert_eq!(sizes(&pred), sizes(&truth));
+}
