@@ -174,7 +174,7 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                     fields.push((*ident, v.as_str(), s));
                 }
             }
-            records[row] = builder.add(li as u32, &fields);
+            records[row] = builder.add(li as u32, ids[row].as_deref().unwrap_or(""), &fields);
         }
         rows.push((link.source.clone(), ids, records));
     }

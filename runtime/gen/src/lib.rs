@@ -42,7 +42,7 @@
 //! only). Homes are at a store's place 85% of the time, otherwise anywhere, weighted
 //! toward districts of large cities. Per year (volumes scale with `days / 365`) a
 //! person averages about 2 orders (most have none), 8 app events and 10 media
-//! touches; anonymous devices add about 30% more media rows.
+//! touches; devices that are nobody's make up about 30% of the media rows.
 //!
 //! The identifiers are written as real systems write them: phones as
 //! `13812345678`, `+86 138 1234 5678`, `+86-138-1234-5678`, `138-1234-5678`,

@@ -173,9 +173,16 @@ impl Builder {
         &self.rules
     }
 
-    /// Adds one row of `source`: (identifier index, raw value, scope value) triples.
-    /// Returns the record it belongs to (an earlier one when the row repeats one).
-    pub fn add(&mut self, source: u32, fields: &[(usize, &str, Option<&str>)]) -> u32 {
+    /// Adds one row of `source`: (identifier index, raw value, scope value) triples,
+    /// and the row's key (used only when the row has no usable value: such a row
+    /// links nothing and is a person of its own). Returns the record it belongs to (an
+    /// earlier one when the row repeats one).
+    pub fn add(
+        &mut self,
+        source: u32,
+        row_key: &str,
+        fields: &[(usize, &str, Option<&str>)],
+    ) -> u32 {
         self.rows += 1;
         self.scratch.clear();
         for &(ident, raw, scope) in fields {
@@ -232,6 +239,11 @@ impl Builder {
         fps.sort_unstable();
         for fp in fps {
             key.extend_from_slice(&fp.to_le_bytes());
+        }
+        if self.scratch.is_empty() {
+            // Nothing to link by: the row stands alone, named by its key.
+            key.push(0xff);
+            key.extend_from_slice(row_key.as_bytes());
         }
         let rfp = fingerprint(0x7265_636f_7264, &key);
         if let Some(&r) = self.record_index.get(&rfp) {

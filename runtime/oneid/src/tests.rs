@@ -49,9 +49,10 @@ fn phones_written_differently_join() {
     let mut b = Builder::new(rules());
     let crm = b.add(
         0,
+        "k101",
         &[(PHONE, "+86 138-1234-5678", None), (MEMBER, "M1", None)],
     );
-    let pos = b.add(1, &[(PHONE, "13812345678", None)]);
+    let pos = b.add(1, "k1", &[(PHONE, "13812345678", None)]);
     let res = b.resolve();
     assert!(same(&res, crm, pos));
     assert_eq!(res.components, 1);
@@ -60,9 +61,9 @@ fn phones_written_differently_join() {
 #[test]
 fn repeated_rows_are_one_record() {
     let mut b = Builder::new(rules());
-    let r1 = b.add(1, &[(PHONE, "13812345678", None)]);
-    let r2 = b.add(1, &[(PHONE, "138 1234 5678", None)]);
-    let other_source = b.add(2, &[(PHONE, "13812345678", None)]);
+    let r1 = b.add(1, "k2", &[(PHONE, "13812345678", None)]);
+    let r2 = b.add(1, "k3", &[(PHONE, "138 1234 5678", None)]);
+    let other_source = b.add(2, "k4", &[(PHONE, "13812345678", None)]);
     assert_eq!(r1, r2);
     assert_ne!(r1, other_source);
     assert_eq!(b.rows, 3);
@@ -71,13 +72,22 @@ fn repeated_rows_are_one_record() {
 #[test]
 fn rejected_and_frequent_values_link_nothing() {
     let mut b = Builder::new(rules());
-    let a = b.add(0, &[(PHONE, "13800000000", None), (MEMBER, "A", None)]);
-    let c = b.add(0, &[(PHONE, "138 0000 0000", None), (MEMBER, "C", None)]);
+    let a = b.add(
+        0,
+        "k5",
+        &[(PHONE, "13800000000", None), (MEMBER, "A", None)],
+    );
+    let c = b.add(
+        0,
+        "k6",
+        &[(PHONE, "138 0000 0000", None), (MEMBER, "C", None)],
+    );
     // One e-mail on four distinct records: above `frequent_above 3`.
     let shared: Vec<u32> = (0..4)
         .map(|i| {
             b.add(
                 1,
+                "k102",
                 &[
                     (EMAIL, " Shop@Example.com", None),
                     (PHONE, &format!("1390000000{i}"), None),
@@ -105,10 +115,18 @@ fn rejected_and_frequent_values_link_nothing() {
 fn unique_identifiers_never_share_a_person() {
     let mut b = Builder::new(rules());
     // Two members share a phone (a couple): the phone may not merge them.
-    let m1 = b.add(0, &[(MEMBER, "M1", None), (PHONE, "13812345678", None)]);
-    let m2 = b.add(0, &[(MEMBER, "M2", None), (PHONE, "13812345678", None)]);
+    let m1 = b.add(
+        0,
+        "k7",
+        &[(MEMBER, "M1", None), (PHONE, "13812345678", None)],
+    );
+    let m2 = b.add(
+        0,
+        "k8",
+        &[(MEMBER, "M2", None), (PHONE, "13812345678", None)],
+    );
     // An order with only the phone joins the first member (first join wins).
-    let order = b.add(1, &[(PHONE, "13812345678", None)]);
+    let order = b.add(1, "k9", &[(PHONE, "13812345678", None)]);
     let res = b.resolve();
     assert!(!same(&res, m1, m2));
     assert!(same(&res, m1, order));
@@ -130,14 +148,15 @@ fn scoped_values_need_their_scope() {
     let mut b = Builder::new(rules());
     let a = b.add(
         2,
+        "k103",
         &[
             (OPENID, "o-1", Some("wx-app")),
             (PHONE, "13812345678", None),
         ],
     );
-    let same_app = b.add(2, &[(OPENID, "o-1", Some("wx-app"))]);
-    let other_app = b.add(2, &[(OPENID, "o-1", Some("mini-app"))]);
-    let no_scope = b.add(2, &[(OPENID, "o-1", None)]);
+    let same_app = b.add(2, "k10", &[(OPENID, "o-1", Some("wx-app"))]);
+    let other_app = b.add(2, "k11", &[(OPENID, "o-1", Some("mini-app"))]);
+    let no_scope = b.add(2, "k12", &[(OPENID, "o-1", None)]);
     let res = b.resolve();
     assert!(same(&res, a, same_app));
     assert!(!same(&res, a, other_app));
@@ -149,18 +168,19 @@ fn weak_identifiers_attach_but_never_merge() {
     let mut b = Builder::new(rules());
     let alice = b.add(
         0,
+        "k104",
         &[
             (MEMBER, "A", None),
             (DEVICE, "ipad", None),
             (DEVICE, "phone-a", None),
         ],
     );
-    let bob = b.add(0, &[(MEMBER, "B", None), (DEVICE, "ipad", None)]);
+    let bob = b.add(0, "k13", &[(MEMBER, "B", None), (DEVICE, "ipad", None)]);
     // Media touches with only a device.
-    let on_alices_phone = b.add(3, &[(DEVICE, "phone-a", None)]);
-    let on_the_family_ipad = b.add(3, &[(DEVICE, "ipad", None)]);
-    let unknown = b.add(3, &[(DEVICE, "tv-1", None)]);
-    let unknown_again = b.add(4, &[(DEVICE, "tv-1", None)]);
+    let on_alices_phone = b.add(3, "k14", &[(DEVICE, "phone-a", None)]);
+    let on_the_family_ipad = b.add(3, "k15", &[(DEVICE, "ipad", None)]);
+    let unknown = b.add(3, "k16", &[(DEVICE, "tv-1", None)]);
+    let unknown_again = b.add(4, "k17", &[(DEVICE, "tv-1", None)]);
     let res = b.resolve();
     assert!(!same(&res, alice, bob), "a shared device merges nobody");
     assert!(same(&res, alice, on_alices_phone));
@@ -186,14 +206,15 @@ fn weak_max_per_person() {
     // This person already has two devices (the limit); a third does not attach.
     let p = b.add(
         0,
+        "k105",
         &[
             (MEMBER, "A", None),
             (DEVICE, "d1", None),
             (DEVICE, "d2", None),
         ],
     );
-    let touch = b.add(3, &[(DEVICE, "d1", None), (DEVICE, "d3", None)]);
-    let ok = b.add(3, &[(DEVICE, "d2", None)]);
+    let touch = b.add(3, "k18", &[(DEVICE, "d1", None), (DEVICE, "d3", None)]);
+    let ok = b.add(3, "k19", &[(DEVICE, "d2", None)]);
     let res = b.resolve();
     assert!(!same(&res, p, touch));
     assert!(same(&res, p, ok));
@@ -213,17 +234,20 @@ fn max_component_cuts_at_the_most_shared_value() {
     // Two people of two records each, joined by one store e-mail on all four.
     let a1 = b.add(
         0,
+        "k106",
         &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)],
     );
     let a2 = b.add(
         1,
+        "k107",
         &[(PHONE, "13900000001", None), (EMAIL, "store@x.cn", None)],
     );
     let b1 = b.add(
         0,
+        "k108",
         &[(PHONE, "13900000002", None), (EMAIL, "store@x.cn", None)],
     );
-    let b2 = b.add(1, &[(PHONE, "13900000002", None)]);
+    let b2 = b.add(1, "k20", &[(PHONE, "13900000002", None)]);
     let res = b.resolve();
     assert!(same(&res, a1, a2));
     assert!(same(&res, b1, b2));
@@ -241,15 +265,16 @@ fn explain_gives_the_shortest_chain() {
     let mut b = Builder::new(rules());
     let crm = b.add(
         0,
+        "k109",
         &[
             (MEMBER, "M1", None),
             (PHONE, "13812345678", None),
             (EMAIL, "a@b.cn", None),
         ],
     );
-    let pos = b.add(1, &[(PHONE, "13812345678", None)]);
-    let app = b.add(2, &[(EMAIL, "A@B.CN ", None), (MEMBER, "M1", None)]);
-    let far = b.add(3, &[(EMAIL, "a@b.cn", None)]);
+    let pos = b.add(1, "k21", &[(PHONE, "13812345678", None)]);
+    let app = b.add(2, "k22", &[(EMAIL, "A@B.CN ", None), (MEMBER, "M1", None)]);
+    let far = b.add(3, "k23", &[(EMAIL, "a@b.cn", None)]);
     let res = b.resolve();
     match res.explain(pos, far) {
         Explanation::Same(hops) => {
@@ -268,13 +293,25 @@ fn explain_gives_the_shortest_chain() {
 fn same_input_same_ids_and_stable_across_runs() {
     let build = |extra: bool| {
         let mut b = Builder::new(rules());
-        b.add(0, &[(MEMBER, "M1", None), (PHONE, "13812345678", None)]);
-        b.add(0, &[(MEMBER, "M2", None), (PHONE, "13912345678", None)]);
-        b.add(1, &[(PHONE, "13912345678", None)]);
+        b.add(
+            0,
+            "k24",
+            &[(MEMBER, "M1", None), (PHONE, "13812345678", None)],
+        );
+        b.add(
+            0,
+            "k25",
+            &[(MEMBER, "M2", None), (PHONE, "13912345678", None)],
+        );
+        b.add(1, "k26", &[(PHONE, "13912345678", None)]);
         if extra {
             // Day 2: a new person, and an order that joins M1 and M2's phones? No:
             // M1 and M2 are unique, so the order joins the first.
-            b.add(0, &[(MEMBER, "M3", None), (PHONE, "13700000000", None)]);
+            b.add(
+                0,
+                "k27",
+                &[(MEMBER, "M3", None), (PHONE, "13700000000", None)],
+            );
         }
         b.resolve()
     };
@@ -327,16 +364,20 @@ fn merges_keep_the_oldest_id_and_splits_get_new_ones() {
     r.frequent_above = None;
     // Day 1: two people.
     let mut b = Builder::new(r.clone());
-    b.add(0, &[(PHONE, "13800000001", None)]);
-    b.add(1, &[(EMAIL, "x@y.cn", None)]);
+    b.add(0, "k28", &[(PHONE, "13800000001", None)]);
+    b.add(1, "k29", &[(EMAIL, "x@y.cn", None)]);
     let day1 = b.resolve();
     let a1 = assign("consumer", "2025-01-01", &day1, &Previous::default());
     let p1 = previous(&day1, &a1);
     // Day 2: a record carrying both joins them.
     let mut b = Builder::new(r.clone());
-    b.add(0, &[(PHONE, "13800000001", None)]);
-    b.add(1, &[(EMAIL, "x@y.cn", None)]);
-    b.add(2, &[(PHONE, "13800000001", None), (EMAIL, "x@y.cn", None)]);
+    b.add(0, "k30", &[(PHONE, "13800000001", None)]);
+    b.add(1, "k31", &[(EMAIL, "x@y.cn", None)]);
+    b.add(
+        2,
+        "k32",
+        &[(PHONE, "13800000001", None), (EMAIL, "x@y.cn", None)],
+    );
     let day2 = b.resolve();
     assert_eq!(day2.components, 1);
     let a2 = assign("consumer", "2025-01-02", &day2, &p1);
@@ -352,8 +393,8 @@ fn merges_keep_the_oldest_id_and_splits_get_new_ones() {
     // Day 3: the joining record is gone again: one keeps the id, the other splits off.
     let p2 = previous(&day2, &a2);
     let mut b = Builder::new(r);
-    b.add(0, &[(PHONE, "13800000001", None)]);
-    b.add(1, &[(EMAIL, "x@y.cn", None)]);
+    b.add(0, "k33", &[(PHONE, "13800000001", None)]);
+    b.add(1, "k34", &[(EMAIL, "x@y.cn", None)]);
     let day3 = b.resolve();
     let a3 = assign("consumer", "2025-01-03", &day3, &p2);
     assert!(a3.ids.contains(&a2.ids[0]));
@@ -380,4 +421,16 @@ fn fingerprints_are_fixed() {
     );
     assert_ne!(fingerprint(0, b"ab"), fingerprint(0, b"ba"));
     assert_eq!(fingerprint(7, b"mj"), 150250230470323780);
+}
+
+#[test]
+fn rows_without_identifiers_stand_alone() {
+    let mut b = Builder::new(rules());
+    let a = b.add(1, "O1", &[(PHONE, "00000000000", None)]);
+    let c = b.add(1, "O2", &[]);
+    let again = b.add(1, "O1", &[]);
+    let res = b.resolve();
+    assert_ne!(a, c);
+    assert_eq!(a, again, "the same row key is the same record");
+    assert!(!same(&res, a, c));
 }
