@@ -141,6 +141,9 @@ pub struct Builder {
     pub unusable: u64,
     scratch: Vec<u32>,
     buf: String,
+    norm_buf: String,
+    key_buf: Vec<u8>,
+    fps_buf: Vec<u64>,
 }
 
 impl Builder {
@@ -159,6 +162,9 @@ impl Builder {
             unusable: 0,
             scratch: Vec::new(),
             buf: String::new(),
+            norm_buf: String::new(),
+            key_buf: Vec::new(),
+            fps_buf: Vec::new(),
             rules,
         };
         for (ident, raw) in b.rules.rejects.clone() {
@@ -187,12 +193,15 @@ impl Builder {
         self.scratch.clear();
         for &(ident, raw, scope) in fields {
             let rule = &self.rules.identifiers[ident];
-            let Some(norm) = rule.normalizer.apply(raw) else {
+            let mut norm_buf = std::mem::take(&mut self.norm_buf);
+            if !rule.normalizer.apply_into(raw, &mut norm_buf) {
                 if !raw.trim().is_empty() {
                     self.unusable += 1;
                 }
+                self.norm_buf = norm_buf;
                 continue;
-            };
+            }
+            let norm: &str = &norm_buf;
             let value: &str = if rule.scoped {
                 let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) else {
                     self.unusable += 1;
@@ -201,12 +210,13 @@ impl Builder {
                 self.buf.clear();
                 self.buf.push_str(scope);
                 self.buf.push('/');
-                self.buf.push_str(&norm);
+                self.buf.push_str(norm);
                 &self.buf
             } else {
-                &norm
+                norm
             };
             let fp = fingerprint(ident as u64, value.as_bytes());
+            let value_len = value.len();
             let id = match self.value_index.get(&fp) {
                 Some(&id) => id,
                 None => {
@@ -224,28 +234,35 @@ impl Builder {
                     id
                 }
             };
+            let _ = value_len;
             self.scratch.push(id);
+            self.norm_buf = norm_buf;
         }
         self.scratch.sort_unstable();
         self.scratch.dedup();
         // The record's identity: its source and the fingerprints of its values.
-        let mut key = Vec::with_capacity(8 * (self.scratch.len() + 1));
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
         key.extend_from_slice(&u64::from(source).to_le_bytes());
-        let mut fps: Vec<u64> = self
-            .scratch
-            .iter()
-            .map(|&v| self.values[v as usize].fingerprint)
-            .collect();
+        let mut fps = std::mem::take(&mut self.fps_buf);
+        fps.clear();
+        fps.extend(
+            self.scratch
+                .iter()
+                .map(|&v| self.values[v as usize].fingerprint),
+        );
         fps.sort_unstable();
-        for fp in fps {
+        for fp in &fps {
             key.extend_from_slice(&fp.to_le_bytes());
         }
+        self.fps_buf = fps;
         if self.scratch.is_empty() {
             // Nothing to link by: the row stands alone, named by its key.
             key.push(0xff);
             key.extend_from_slice(row_key.as_bytes());
         }
         let rfp = fingerprint(0x7265_636f_7264, &key);
+        self.key_buf = key;
         if let Some(&r) = self.record_index.get(&rfp) {
             return r;
         }
@@ -308,7 +325,7 @@ struct Resolver {
     b: Builder,
     uf: Uf,
     /// Values of capacity-constrained identifiers held by each root.
-    held: FxHashMap<u32, Vec<u32>>,
+    held: Vec<Vec<u32>>,
     conflicts: Vec<Conflict>,
     detached: Vec<(u32, Detached)>,
     /// Anonymous-group joins: (record of the group, person root's record, via value).
@@ -320,7 +337,7 @@ impl Resolver {
         let n = b.record_fps.len() + b.values.len();
         Resolver {
             uf: Uf::new(n),
-            held: FxHashMap::default(),
+            held: vec![Vec::new(); n],
             conflicts: Vec::new(),
             detached: Vec::new(),
             attached: Vec::new(),
@@ -370,13 +387,17 @@ impl Resolver {
             self.cut(&mut comp, max, r_count);
         }
         // Dense component numbers in order of first record.
-        let mut dense = FxHashMap::default();
+        let mut dense = vec![u32::MAX; self.uf.parent.len()];
+        let mut components = 0u32;
         let mut record_component = Vec::with_capacity(comp.len());
         for &c in &comp {
-            let next = dense.len() as u32;
-            record_component.push(*dense.entry(c).or_insert(next));
+            let slot = &mut dense[c as usize];
+            if *slot == u32::MAX {
+                *slot = components;
+                components += 1;
+            }
+            record_component.push(*slot);
         }
-        let components = dense.len() as u32;
         // A value belongs to the person of the records it joined.
         let mut value_component: Vec<Option<u32>> = vec![None; self.b.values.len()];
         for r in 0..r_count {
@@ -418,41 +439,40 @@ impl Resolver {
             return;
         }
         let rules = &self.b.rules.identifiers;
-        let held_a = self.held.get(&a).cloned().unwrap_or_default();
-        let mut held_b = self.held.get(&b).cloned().unwrap_or_default();
-        if rules[k].capacity.is_some() && !held_b.contains(&v) {
-            held_b.push(v);
-        }
-        let mut merged = held_a;
-        for x in held_b {
+        let mut merged = std::mem::take(&mut self.held[a as usize]);
+        let held_b = std::mem::take(&mut self.held[b as usize]);
+        let before = merged.len();
+        for &x in held_b
+            .iter()
+            .chain(std::iter::once(&v).filter(|_| rules[k].capacity.is_some()))
+        {
             if !merged.contains(&x) {
                 merged.push(x);
             }
         }
-        for (i, rule) in rules.iter().enumerate() {
-            let Some(cap) = rule.capacity else { continue };
-            if rule.weak {
-                continue;
-            }
+        // Only identifiers that gained a value can exceed their capacity.
+        let over = merged[before..].iter().find_map(|&x| {
+            let i = self.b.values[x as usize].identifier as usize;
+            let cap = rules[i].capacity?;
             let n = merged
                 .iter()
-                .filter(|&&x| self.b.values[x as usize].identifier as usize == i)
+                .filter(|&&y| self.b.values[y as usize].identifier as usize == i)
                 .count();
-            if n > cap as usize {
-                self.conflicts.push(Conflict {
-                    identifier: i as u16,
-                    value: v,
-                    record: r,
-                });
-                return;
-            }
+            (n > cap as usize).then_some(i)
+        });
+        if let Some(i) = over {
+            merged.truncate(before);
+            self.held[a as usize] = merged;
+            self.held[b as usize] = held_b;
+            self.conflicts.push(Conflict {
+                identifier: i as u16,
+                value: v,
+                record: r,
+            });
+            return;
         }
-        self.held.remove(&a);
-        self.held.remove(&b);
         let root = self.uf.link(a, b);
-        if !merged.is_empty() {
-            self.held.insert(root, merged);
-        }
+        self.held[root as usize] = merged;
     }
 
     fn weak(&mut self, r_count: u32) {
@@ -568,7 +588,7 @@ impl Resolver {
                 let have = per_person.get(&(target, i as u16)).copied().unwrap_or(0);
                 let add = group_values.get(&(g, i as u16)).map_or(0, |vals| {
                     vals.iter()
-                        .filter(|&&x| !person_values.binary_search(&(target, x)).is_ok())
+                        .filter(|&&x| person_values.binary_search(&(target, x)).is_err())
                         .count()
                 });
                 have > cap || have as usize + add > cap as usize

@@ -33,6 +33,21 @@ impl Normalizer {
         })
     }
 
+    /// Normalizes into `out` (cleared first); false when the value is unusable.
+    pub fn apply_into(self, raw: &str, out: &mut String) -> bool {
+        out.clear();
+        match self {
+            Normalizer::PhoneCn => phone_into(raw, out),
+            _ => match self.apply(raw) {
+                Some(v) => {
+                    out.push_str(&v);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
     pub fn apply<'a>(self, raw: &'a str) -> Option<Cow<'a, str>> {
         match self {
             Normalizer::PhoneCn => phone_cn(raw).map(Cow::Owned),
@@ -58,30 +73,36 @@ fn non_empty(s: &str) -> Option<&str> {
 /// country code (`+86`, `0086`, `86`) and separators. Anything else (landlines,
 /// letters, too few digits) is `None`.
 pub fn phone_cn(raw: &str) -> Option<String> {
-    let mut digits = String::with_capacity(16);
+    let mut out = String::new();
+    phone_into(raw, &mut out).then_some(out)
+}
+
+fn phone_into(raw: &str, digits: &mut String) -> bool {
+    digits.clear();
     for c in raw.chars() {
         match c {
             '0'..='9' => digits.push(c),
             // Full-width digits, as typed on some Chinese keyboards.
             '０'..='９' => digits.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
             ' ' | '-' | '.' | '(' | ')' | '+' | '\u{3000}' | '\t' => {}
-            _ => return None,
+            _ => return false,
         }
     }
     // An international prefix other than China's is another country's number.
     let international = raw.trim_start().starts_with('+') || digits.starts_with("00");
     if international && !(digits.starts_with("86") || digits.starts_with("0086")) {
-        return None;
+        return false;
     }
-    let national = if digits.len() == 15 && digits.starts_with("0086") {
-        &digits[4..]
+    let skip = if digits.len() == 15 && digits.starts_with("0086") {
+        4
     } else if digits.len() == 13 && digits.starts_with("86") {
-        &digits[2..]
+        2
     } else {
-        &digits[..]
+        0
     };
-    let b = national.as_bytes();
-    (b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])).then(|| national.to_string())
+    digits.drain(..skip);
+    let b = digits.as_bytes();
+    b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])
 }
 
 /// An e-mail address, trimmed and lowercased; `None` unless it has one `@` with text

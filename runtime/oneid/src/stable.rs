@@ -53,54 +53,75 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
     let n = res.components as usize;
     let mut first_fp = vec![u64::MAX; n];
     let mut size = vec![0u32; n];
-    // (previous id, person) → records held.
-    let mut held: FxHashMap<(&str, u32), u32> = FxHashMap::default();
+    // Previous ids, interned; (person, previous id) for every record that had one.
+    let mut interned: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut names: Vec<&str> = Vec::new();
+    let mut held: Vec<(u32, u32)> = Vec::new();
     for (r, &c) in res.record_component.iter().enumerate() {
         let fp = res.record_fps[r];
         first_fp[c as usize] = first_fp[c as usize].min(fp);
         size[c as usize] += 1;
         if let Some(id) = prev.records.get(&fp) {
-            *held.entry((id.as_str(), c)).or_default() += 1;
+            let next = names.len() as u32;
+            let k = *interned.entry(id.as_str()).or_insert_with(|| {
+                names.push(id.as_str());
+                next
+            });
+            held.push((c, k));
         }
     }
-    // Owner of each previous id.
-    let mut owner: FxHashMap<&str, (u32, u64, u32)> = FxHashMap::default();
-    let mut held_sorted: Vec<_> = held.iter().collect();
-    held_sorted.sort_unstable();
-    for (&(id, c), &count) in held_sorted {
-        let better = |(_, ofp, ocount): (u32, u64, u32)| {
-            count > ocount || (count == ocount && first_fp[c as usize] < ofp)
-        };
-        match owner.get(id) {
-            Some(&o) if !better(o) => {}
-            _ => {
-                owner.insert(id, (c, first_fp[c as usize], count));
+    held.sort_unstable();
+    // (person, id, records held), one entry per pair.
+    let mut counts: Vec<(u32, u32, u32)> = Vec::new();
+    for &(c, k) in &held {
+        match counts.last_mut() {
+            Some(last) if last.0 == c && last.1 == k => last.2 += 1,
+            _ => counts.push((c, k, 1)),
+        }
+    }
+    // Owner of each previous id: most records, then the smallest first fingerprint.
+    let mut owner: Vec<Option<(u32, u32)>> = vec![None; names.len()];
+    for &(c, k, count) in &counts {
+        let better = match owner[k as usize] {
+            None => true,
+            Some((oc, ocount)) => {
+                count > ocount || (count == ocount && first_fp[c as usize] < first_fp[oc as usize])
             }
+        };
+        if better {
+            owner[k as usize] = Some((c, count));
         }
     }
-    let mut owned: Vec<Vec<&str>> = vec![Vec::new(); n];
-    for (&id, &(c, _, _)) in &owner {
-        owned[c as usize].push(id);
+    let mut owned: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (k, o) in owner.iter().enumerate() {
+        if let Some((c, _)) = o {
+            owned[*c as usize].push(k as u32);
+        }
     }
     let created = |id: &str| {
         prev.registry
             .get(id)
             .map_or(date.to_string(), |(d, _)| d.clone())
     };
-    let mut issued: FxHashSet<String> = prev.registry.keys().cloned().collect();
-    let mut registry: FxHashMap<String, (String, bool)> = prev.registry.clone();
+    // The registry: earlier ids (updated below) and the ids drawn now.
+    let mut registry: FxHashMap<String, (String, bool)> = FxHashMap::default();
+    let mut fresh: Vec<(String, bool)> = Vec::new();
+    let mut drawn: FxHashSet<u64> = FxHashSet::default();
     let mut ids = vec![String::new(); n];
-    let mut changes = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
     // Persons in order of their first record, so new ids are drawn deterministically.
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_unstable_by_key(|&c| first_fp[c as usize]);
+    let mut key = Vec::with_capacity(entity.len() + 8);
     for c in order {
         let mine = &mut owned[c as usize];
-        mine.sort_unstable_by_key(|id| (created(id), id.to_string()));
+        mine.sort_unstable_by_key(|&k| (created(names[k as usize]), names[k as usize]));
         if let Some((&keep, retired)) = mine.split_first() {
+            let keep = names[keep as usize];
             ids[c as usize] = keep.to_string();
             registry.insert(keep.to_string(), (created(keep), true));
             for &old in retired {
+                let old = names[old as usize];
                 registry.insert(old.to_string(), (created(old), false));
                 changes.push(Change {
                     kind: "merge",
@@ -113,44 +134,65 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         }
         let mut salt = 0u64;
         let id = loop {
-            let mut key = entity.as_bytes().to_vec();
+            key.clear();
+            key.extend_from_slice(entity.as_bytes());
             key.extend_from_slice(&first_fp[c as usize].to_le_bytes());
-            let id = format!("C{:016x}", fingerprint(salt, &key));
-            if !issued.contains(&id) {
-                break id;
+            let h = fingerprint(salt, &key);
+            if !drawn.contains(&h) {
+                let id = format!("C{h:016x}");
+                if !prev.registry.contains_key(&id) {
+                    drawn.insert(h);
+                    break id;
+                }
             }
             salt += 1;
         };
-        issued.insert(id.clone());
-        registry.insert(id.clone(), (date.to_string(), true));
-        // Split from the id its records had, if any.
-        let mut from: Vec<&str> = held
-            .keys()
-            .filter(|(_, hc)| *hc == c)
-            .map(|(id, _)| *id)
-            .collect();
-        from.sort_unstable();
+        fresh.push((id.clone(), true));
+        // Split from the (smallest) id its records had, if any.
+        let from = counts
+            .binary_search_by_key(&(c, 0), |&(pc, k, _)| (pc, k))
+            .unwrap_or_else(|i| i);
+        let other = counts[from..]
+            .iter()
+            .take_while(|x| x.0 == c)
+            .map(|x| names[x.1 as usize])
+            .min();
         changes.push(Change {
-            kind: if from.is_empty() { "new" } else { "split" },
+            kind: if other.is_none() { "new" } else { "split" },
             oneid: id.clone(),
-            other: from.first().map(|s| s.to_string()),
+            other: other.map(str::to_string),
             records: size[c as usize],
         });
         ids[c as usize] = id;
     }
-    // Ids whose every record is gone are retired too.
-    let kept: FxHashSet<&str> = ids.iter().map(String::as_str).collect();
-    for (id, entry) in registry.iter_mut() {
-        if entry.1 && !kept.contains(id.as_str()) {
-            entry.1 = false;
+    // Earlier ids no person kept are retired (their records are gone or merged).
+    let mut out: Vec<(String, String, bool)> =
+        Vec::with_capacity(prev.registry.len() + fresh.len());
+    for (id, (d, active)) in &prev.registry {
+        match registry.remove(id) {
+            Some((d, a)) => out.push((id.clone(), d, a)),
+            None => {
+                let _ = active;
+                out.push((id.clone(), d.clone(), false))
+            }
         }
     }
-    let mut registry: Vec<(String, String, bool)> = registry
-        .into_iter()
-        .map(|(id, (d, active))| (id, d, active))
-        .collect();
-    registry.sort_unstable();
-    changes.sort_by(|a, b| (a.kind, &a.oneid, &a.other).cmp(&(b.kind, &b.oneid, &b.other)));
+    out.extend(fresh.into_iter().map(|(id, a)| (id, date.to_string(), a)));
+    // Ids are `C` + 16 hex digits: their numeric order is their text order.
+    let num = |id: &str| {
+        id.get(1..)
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .unwrap_or(u64::MAX)
+    };
+    let mut keyed: Vec<(u64, (String, String, bool))> =
+        out.into_iter().map(|r| (num(&r.0), r)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.0.cmp(&b.1.0)));
+    let registry = keyed.into_iter().map(|(_, r)| r).collect();
+    let mut keyed: Vec<(u64, Change)> = changes.into_iter().map(|c| (num(&c.oneid), c)).collect();
+    keyed.sort_unstable_by(|a, b| {
+        (a.1.kind, a.0, &a.1.oneid, &a.1.other).cmp(&(b.1.kind, b.0, &b.1.oneid, &b.1.other))
+    });
+    let changes = keyed.into_iter().map(|(_, c)| c).collect();
     Assignment {
         ids,
         changes,

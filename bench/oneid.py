@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""OneID throughput beside a SQL connected-components pass, measured in the same run.
+
+    python3 bench/oneid.py [RECORDS]        (default 10,000,000; needs `pip install duckdb`)
+
+1. Builds and runs `bench_oneid` (release): RECORDS synthetic records, about two
+   identifier values each. Timed: normalization, fingerprint -> dense id mapping,
+   union-find with the guards, stable-id assignment. It writes the joins it made
+   (record -> value edges) to a CSV.
+2. Loads those edges into DuckDB (not timed) and times large-star / small-star
+   rounds until they converge: the same components, computed in SQL.
+3. Prints a table and writes bench/results/oneid.json.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import duckdb
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+records = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+edges_csv = os.path.join(tempfile.gettempdir(), f"mj-oneid-edges-{records}.csv")
+
+subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-oneid", "--example", "bench_oneid"],
+               cwd=ROOT, check=True)
+exe = os.path.join(ROOT, "target", "release", "examples", "bench_oneid")
+runs = []
+for i in range(3):
+    out = subprocess.run([exe, str(records)] + ([edges_csv] if i == 0 else []),
+                         check=True, capture_output=True, text=True).stdout
+    runs.append(json.loads(out))
+mj = sorted(runs, key=lambda r: r["seconds"])[1]  # the median of three
+
+con = duckdb.connect()
+con.execute(f"CREATE TABLE e0 AS SELECT u::UBIGINT AS u, v::UBIGINT AS v FROM read_csv('{edges_csv}')")
+edges = con.execute("SELECT count(*) FROM e0").fetchone()[0]
+
+LARGE = """CREATE OR REPLACE TABLE e AS
+WITH d AS (SELECT u, v FROM cur UNION SELECT v AS u, u AS v FROM cur),
+     m AS (SELECT u, LEAST(u, MIN(v)) AS m FROM d GROUP BY u)
+SELECT DISTINCT d.v AS u, m.m AS v FROM d JOIN m ON d.u = m.u WHERE d.v > d.u"""
+SMALL = """CREATE OR REPLACE TABLE e AS
+WITH d AS (SELECT GREATEST(u, v) AS u, LEAST(u, v) AS v FROM cur WHERE u <> v),
+     m AS (SELECT u, LEAST(u, MIN(v)) AS m FROM d GROUP BY u)
+SELECT DISTINCT d.v AS u, m.m AS v FROM d JOIN m ON d.u = m.u WHERE d.v <> m.m
+UNION SELECT u, m AS v FROM m WHERE u <> m"""
+
+def sql_pass():
+    con.execute("CREATE OR REPLACE TABLE cur AS SELECT * FROM e0")
+    rounds = 0
+    started = time.perf_counter()
+    while True:
+        rounds += 1
+        before = con.execute("SELECT count(*), sum(hash(u, v)) FROM cur").fetchone()
+        con.execute(LARGE)
+        con.execute("CREATE OR REPLACE TABLE cur AS SELECT * FROM e")
+        con.execute(SMALL)
+        con.execute("CREATE OR REPLACE TABLE cur AS SELECT * FROM e")
+        after = con.execute("SELECT count(*), sum(hash(u, v)) FROM cur").fetchone()
+        if before == after or rounds > 64:
+            break
+    seconds = time.perf_counter() - started
+    comps = con.execute("""SELECT count(DISTINCT l) FROM (
+        SELECT LEAST(u, MIN(v)) AS l FROM (SELECT u, v FROM cur UNION SELECT v, u FROM cur) GROUP BY u)""").fetchone()[0]
+    return seconds, rounds, comps
+
+sql_runs = [sql_pass() for _ in range(3)]
+sql_seconds, rounds, comps = sorted(sql_runs)[1]
+os.remove(edges_csv)
+
+result = {
+    "records": records,
+    "links": mj["links"],
+    "mj_seconds": mj["seconds"],
+    "mj_links_per_second": mj["links_per_second"],
+    "mj_peak_rss_mb": mj["peak_rss_mb"],
+    "mj_phases": {k: mj[k] for k in ("seconds_map", "seconds_union_find", "seconds_ids")},
+    "sql_edges": edges,
+    "sql_seconds": sql_seconds,
+    "sql_rounds": rounds,
+    "sql_links_per_second": mj["links"] / sql_seconds,
+    "ratio": sql_seconds / mj["seconds"],
+    "duckdb": duckdb.__version__,
+    "multi_record_components_sql": comps,
+}
+os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+with open(os.path.join(ROOT, "bench", "results", "oneid.json"), "w") as f:
+    json.dump(result, f, indent=2)
+print(f"{'':28}{'mj OneID':>14}{'DuckDB SQL CC':>16}")
+print(f"{'records / links':28}{records:>14,}{mj['links']:>16,}")
+print(f"{'seconds (median of 3)':28}{mj['seconds']:>14.2f}{sql_seconds:>16.2f}")
+print(f"{'links per second':28}{mj['links_per_second']:>14,.0f}{result['sql_links_per_second']:>16,.0f}")
+print(f"{'peak memory (MB)':28}{mj['peak_rss_mb']:>14,.0f}{'':>16}")
+print(f"ratio (SQL time / mj time): {result['ratio']:.1f}x; SQL rounds: {rounds}")
