@@ -16,7 +16,7 @@ use arrow::array::{
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Field, Schema};
 use mj_compiler::lower::OneIdJob;
-use mj_oneid::stable::{Assignment, Previous, assign};
+use mj_oneid::stable::{Assignment, Previous, assign, date_text, parse, render};
 use mj_oneid::{Builder, IdentifierRule, Normalizer, Resolution, Rules, ValueState};
 use serde::Serialize;
 
@@ -293,7 +293,7 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
                 rows.iter().map(|r| res.record_fps[r.2 as usize]),
             )),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| {
-                a.ids[res.record_component[r.2 as usize] as usize].as_str()
+                render(a.ids[res.record_component[r.2 as usize] as usize])
             }))),
         ],
     )
@@ -310,10 +310,10 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
                 a.changes.iter().map(|c| c.kind),
             )) as ArrayRef,
             Arc::new(StringArray::from_iter_values(
-                a.changes.iter().map(|c| c.oneid.as_str()),
+                a.changes.iter().map(|c| render(c.oneid)),
             )),
             Arc::new(StringArray::from_iter(
-                a.changes.iter().map(|c| c.other.as_deref()),
+                a.changes.iter().map(|c| c.other.map(render)),
             )),
             Arc::new(UInt32Array::from_iter_values(
                 a.changes.iter().map(|c| c.records),
@@ -329,10 +329,10 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
         ])),
         vec![
             Arc::new(StringArray::from_iter_values(
-                a.registry.iter().map(|r| r.0.as_str()),
+                a.registry.iter().map(|r| render(r.0)),
             )) as ArrayRef,
             Arc::new(StringArray::from_iter_values(
-                a.registry.iter().map(|r| r.1.as_str()),
+                a.registry.iter().map(|r| date_text(r.1)),
             )),
             Arc::new(BooleanArray::from_iter(
                 a.registry.iter().map(|r| Some(r.2)),
@@ -356,7 +356,7 @@ pub fn previous(out: &Path, entity: &str, date: &str) -> Result<Previous, RunErr
             .as_primitive::<arrow::datatypes::UInt64Type>();
         let ids = batch.column(3).as_string::<i32>();
         for i in 0..batch.num_rows() {
-            prev.records.insert(fps.value(i), ids.value(i).to_string());
+            prev.records.insert(fps.value(i), oneid_of(ids.value(i))?);
         }
     }
     let reg = out
@@ -369,12 +369,21 @@ pub fn previous(out: &Path, entity: &str, date: &str) -> Result<Previous, RunErr
         let active = batch.column(2).as_boolean();
         for i in 0..batch.num_rows() {
             prev.registry.insert(
-                ids.value(i).to_string(),
-                (created.value(i).to_string(), active.value(i)),
+                oneid_of(ids.value(i))?,
+                (mj_oneid::stable::day(created.value(i)), active.value(i)),
             );
         }
     }
     Ok(prev)
+}
+
+fn oneid_of(text: &str) -> Result<u64, RunError> {
+    parse(text).ok_or_else(|| {
+        RunError::node(
+            "oneid",
+            format!("the previous run's OneID {text:?} is not `C` + 16 hex digits"),
+        )
+    })
 }
 
 fn latest_before(dir: &Path, date: &str) -> Option<String> {

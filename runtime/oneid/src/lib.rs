@@ -477,12 +477,14 @@ impl Resolver {
 
     fn weak(&mut self, r_count: u32) {
         let rules = self.b.rules.identifiers.clone();
-        let is_weak = |v: &Value| rules[v.identifier as usize].weak;
+        let nodes = self.uf.parent.len();
+        let usable_weak =
+            |v: &Value| rules[v.identifier as usize].weak && v.state == ValueState::Usable;
         let anonymous: Vec<bool> = (0..r_count)
             .map(|r| {
                 !self.record_values(r).iter().any(|&v| {
                     let v = &self.b.values[v as usize];
-                    !is_weak(v) && v.state == ValueState::Usable
+                    !rules[v.identifier as usize].weak && v.state == ValueState::Usable
                 })
             })
             .collect();
@@ -492,18 +494,19 @@ impl Resolver {
         let mut reach = vec![NONE; self.b.values.len()];
         let mut person_values: Vec<(u32, u32)> = Vec::new();
         // A record of each person, to stand for it in the evidence.
-        let mut representative: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut representative = vec![NONE; nodes];
         for r in 0..r_count {
             if anonymous[r as usize] {
                 continue;
             }
             let root = self.uf.find(r);
-            representative.entry(root).or_insert(r);
+            if representative[root as usize] == NONE {
+                representative[root as usize] = r;
+            }
             let n = self.record_values(r).len();
             for j in 0..n {
                 let v = self.record_values(r)[j];
-                let value = &self.b.values[v as usize];
-                if !is_weak(value) || value.state != ValueState::Usable {
+                if !usable_weak(&self.b.values[v as usize]) {
                     continue;
                 }
                 person_values.push((root, v));
@@ -515,13 +518,23 @@ impl Resolver {
                 };
             }
         }
-        person_values.sort_unstable();
-        person_values.dedup();
-        let mut per_person: FxHashMap<(u32, u16), u32> = FxHashMap::default();
-        for &(root, v) in &person_values {
-            *per_person
-                .entry((root, self.b.values[v as usize].identifier))
-                .or_default() += 1;
+        let capped: Vec<usize> = (0..rules.len())
+            .filter(|&i| rules[i].weak && rules[i].capacity.is_some())
+            .collect();
+        // Distinct weak values per person, for the capped identifiers.
+        let mut per_person: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
+        if !capped.is_empty() {
+            person_values.sort_unstable();
+            person_values.dedup();
+            for &i in &capped {
+                per_person[i] = vec![0; nodes];
+            }
+            for &(root, v) in &person_values {
+                let i = self.b.values[v as usize].identifier as usize;
+                if let Some(counts) = per_person.get_mut(i).filter(|c| !c.is_empty()) {
+                    counts[root as usize] += 1;
+                }
+            }
         }
         // Group anonymous records through their weak values.
         for r in 0..r_count {
@@ -531,8 +544,7 @@ impl Resolver {
             let n = self.record_values(r).len();
             for j in 0..n {
                 let v = self.record_values(r)[j];
-                let value = &self.b.values[v as usize];
-                if is_weak(value) && value.state == ValueState::Usable {
+                if usable_weak(&self.b.values[v as usize]) {
                     let a = self.uf.find(r);
                     let b = self.uf.find(r_count + v);
                     if a != b {
@@ -541,10 +553,10 @@ impl Resolver {
                 }
             }
         }
-        // Decide each group: (group root) -> (person root or MANY, first value, record).
-        let mut groups: FxHashMap<u32, (u32, u32, u32)> = FxHashMap::default();
-        let mut group_values: FxHashMap<(u32, u16), Vec<u32>> = FxHashMap::default();
+        // Decide each group: (person root or MANY, first value, record), by group root.
+        let mut groups: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); nodes];
         let mut group_order = Vec::new();
+        let mut group_values: Vec<(u32, u32)> = Vec::new();
         for r in 0..r_count {
             if !anonymous[r as usize] {
                 continue;
@@ -553,45 +565,46 @@ impl Resolver {
             let n = self.record_values(r).len();
             for j in 0..n {
                 let v = self.record_values(r)[j];
-                let value = &self.b.values[v as usize];
-                if !is_weak(value) || value.state != ValueState::Usable {
+                if !usable_weak(&self.b.values[v as usize]) {
                     continue;
                 }
-                let vals = group_values.entry((g, value.identifier)).or_default();
-                if !vals.contains(&v) {
-                    vals.push(v);
+                if !capped.is_empty() {
+                    group_values.push((g, v));
                 }
                 let target = reach[v as usize];
                 if target == NONE {
                     continue;
                 }
-                match groups.get_mut(&g) {
-                    None => {
-                        group_order.push(g);
-                        groups.insert(g, (target, v, r));
-                    }
-                    Some(entry) if entry.0 != target => entry.0 = MANY,
-                    Some(_) => {}
+                let entry = &mut groups[g as usize];
+                if entry.0 == NONE {
+                    group_order.push(g);
+                    *entry = (target, v, r);
+                } else if entry.0 != target {
+                    entry.0 = MANY;
                 }
             }
         }
+        group_values.sort_unstable();
+        group_values.dedup();
         for g in group_order {
-            let (target, v, r) = groups[&g];
+            let (target, v, r) = groups[g as usize];
             if target == MANY {
                 self.detached.push((r, Detached::Ambiguous));
                 continue;
             }
-            let over = rules.iter().enumerate().any(|(i, rule)| {
-                let Some(cap) = rule.capacity.filter(|_| rule.weak) else {
-                    return false;
-                };
-                let have = per_person.get(&(target, i as u16)).copied().unwrap_or(0);
-                let add = group_values.get(&(g, i as u16)).map_or(0, |vals| {
-                    vals.iter()
-                        .filter(|&&x| person_values.binary_search(&(target, x)).is_err())
-                        .count()
-                });
-                have > cap || have as usize + add > cap as usize
+            let over = capped.iter().any(|&i| {
+                let cap = rules[i].capacity.unwrap_or(u32::MAX) as usize;
+                let have = per_person[i][target as usize] as usize;
+                let start = group_values.partition_point(|&(x, _)| x < g);
+                let add = group_values[start..]
+                    .iter()
+                    .take_while(|&&(x, _)| x == g)
+                    .filter(|&&(_, x)| {
+                        self.b.values[x as usize].identifier as usize == i
+                            && person_values.binary_search(&(target, x)).is_err()
+                    })
+                    .count();
+                have > cap || have + add > cap
             });
             if over {
                 self.detached.push((r, Detached::OverCapacity));
@@ -601,21 +614,25 @@ impl Resolver {
             let b = self.uf.find(target);
             if a != b {
                 self.uf.link(a, b);
-                self.attached.push((r, representative[&target], v));
+                self.attached.push((r, representative[target as usize], v));
             }
         }
     }
 
     /// Splits components larger than `max` by dropping their most shared values.
     fn cut(&mut self, comp: &mut [u32], max: u64, r_count: u32) {
+        // Sizes first: only oversized people collect their members.
+        let mut size = vec![0u32; self.uf.parent.len()];
+        for &c in comp.iter() {
+            size[c as usize] += 1;
+        }
         let mut members: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for (r, &c) in comp.iter().enumerate() {
-            members.entry(c).or_default().push(r as u32);
+            if u64::from(size[c as usize]) > max {
+                members.entry(c).or_default().push(r as u32);
+            }
         }
-        let mut big: Vec<(u32, Vec<u32>)> = members
-            .into_iter()
-            .filter(|(_, m)| m.len() as u64 > max)
-            .collect();
+        let mut big: Vec<(u32, Vec<u32>)> = members.into_iter().collect();
         big.sort_by_key(|(_, m)| m[0]);
         for (_, records) in big {
             // The values that joined these records, and which records carry each.

@@ -11,21 +11,54 @@
 //!   merged into it;
 //! - a person holding none gets a new id; when some of its records had an id that
 //!   another person kept, the new id is logged as split from that id;
-//! - a new id is `C` + 16 hex digits of a fingerprint of the entity and the person's
-//!   smallest record fingerprint, re-drawn if it was ever issued before, so the same
-//!   input gives the same ids and no id is ever reused.
+//! - a new id is a fingerprint of the entity and the person's smallest record
+//!   fingerprint, re-drawn if it was ever issued before, so the same input gives the
+//!   same ids and no id is ever reused.
+//!
+//! Ids are 64-bit numbers inside; their text form is `C` + 16 hex digits ([`render`]).
+//! Dates are `yyyymmdd` numbers ([`day`]).
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::{Resolution, fingerprint};
 
+/// The text form of an id: `C` + 16 lowercase hex digits.
+pub fn render(id: u64) -> String {
+    format!("C{id:016x}")
+}
+
+/// The id of a text form written by [`render`].
+pub fn parse(text: &str) -> Option<u64> {
+    let hex = text.strip_prefix('C')?;
+    (hex.len() == 16).then(|| u64::from_str_radix(hex, 16).ok())?
+}
+
+/// `YYYY-MM-DD` as a `yyyymmdd` number (0 for anything else).
+pub fn day(date: &str) -> u32 {
+    date.split('-')
+        .map(|p| p.parse::<u32>().ok())
+        .collect::<Option<Vec<u32>>>()
+        .filter(|p| p.len() == 3)
+        .map_or(0, |p| p[0] * 10_000 + p[1] * 100 + p[2])
+}
+
+/// A `yyyymmdd` number as `YYYY-MM-DD`.
+pub fn date_text(day: u32) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        day / 10_000,
+        day / 100 % 100,
+        day % 100
+    )
+}
+
 /// What the previous run left.
 #[derive(Clone, Debug, Default)]
 pub struct Previous {
     /// OneID of each record fingerprint.
-    pub records: FxHashMap<u64, String>,
-    /// Every id ever issued: (created date, still active).
-    pub registry: FxHashMap<String, (String, bool)>,
+    pub records: FxHashMap<u64, u64>,
+    /// Every id ever issued: (created day, still active).
+    pub registry: FxHashMap<u64, (u32, bool)>,
 }
 
 /// One line of the change log.
@@ -33,9 +66,9 @@ pub struct Previous {
 pub struct Change {
     /// `new`, `merge` or `split`.
     pub kind: &'static str,
-    pub oneid: String,
+    pub oneid: u64,
     /// For a merge: the retired id; for a split: the id it split from.
-    pub other: Option<String>,
+    pub other: Option<u64>,
     /// Records of the person in this run.
     pub records: u32,
 }
@@ -43,90 +76,79 @@ pub struct Change {
 #[derive(Clone, Debug)]
 pub struct Assignment {
     /// OneID per person (component) of the resolution.
-    pub ids: Vec<String>,
+    pub ids: Vec<u64>,
+    /// Sorted by kind, then id.
     pub changes: Vec<Change>,
-    /// The registry after this run, sorted by id.
-    pub registry: Vec<(String, String, bool)>,
+    /// The registry after this run: (id, created day, active), sorted by id.
+    pub registry: Vec<(u64, u32, bool)>,
 }
 
 pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> Assignment {
+    let today = day(date);
     let n = res.components as usize;
     let mut first_fp = vec![u64::MAX; n];
     let mut size = vec![0u32; n];
-    // Previous ids, interned; (person, previous id) for every record that had one.
-    let mut interned: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut names: Vec<&str> = Vec::new();
-    let mut held: Vec<(u32, u32)> = Vec::new();
+    // (person, previous id) for every record that had one.
+    let mut held: Vec<(u32, u64)> = Vec::new();
     for (r, &c) in res.record_component.iter().enumerate() {
         let fp = res.record_fps[r];
         first_fp[c as usize] = first_fp[c as usize].min(fp);
         size[c as usize] += 1;
-        if let Some(id) = prev.records.get(&fp) {
-            let next = names.len() as u32;
-            let k = *interned.entry(id.as_str()).or_insert_with(|| {
-                names.push(id.as_str());
-                next
-            });
-            held.push((c, k));
+        if let Some(&id) = prev.records.get(&fp) {
+            held.push((c, id));
         }
     }
     held.sort_unstable();
     // (person, id, records held), one entry per pair.
-    let mut counts: Vec<(u32, u32, u32)> = Vec::new();
-    for &(c, k) in &held {
+    let mut counts: Vec<(u32, u64, u32)> = Vec::new();
+    for &(c, id) in &held {
         match counts.last_mut() {
-            Some(last) if last.0 == c && last.1 == k => last.2 += 1,
-            _ => counts.push((c, k, 1)),
+            Some(last) if last.0 == c && last.1 == id => last.2 += 1,
+            _ => counts.push((c, id, 1)),
         }
     }
     // Owner of each previous id: most records, then the smallest first fingerprint.
-    let mut owner: Vec<Option<(u32, u32)>> = vec![None; names.len()];
-    for &(c, k, count) in &counts {
-        let better = match owner[k as usize] {
+    let mut owner: FxHashMap<u64, (u32, u32)> = FxHashMap::default();
+    for &(c, id, count) in &counts {
+        let better = match owner.get(&id) {
             None => true,
-            Some((oc, ocount)) => {
+            Some(&(oc, ocount)) => {
                 count > ocount || (count == ocount && first_fp[c as usize] < first_fp[oc as usize])
             }
         };
         if better {
-            owner[k as usize] = Some((c, count));
+            owner.insert(id, (c, count));
         }
     }
-    let mut owned: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (k, o) in owner.iter().enumerate() {
-        if let Some((c, _)) = o {
-            owned[*c as usize].push(k as u32);
-        }
-    }
-    let created = |id: &str| {
-        prev.registry
-            .get(id)
-            .map_or(date.to_string(), |(d, _)| d.clone())
-    };
-    // The registry: earlier ids (updated below) and the ids drawn now.
-    let mut registry: FxHashMap<String, (String, bool)> = FxHashMap::default();
-    let mut fresh: Vec<(String, bool)> = Vec::new();
+    let mut owned: Vec<(u32, u64)> = owner.iter().map(|(&id, &(c, _))| (c, id)).collect();
+    owned.sort_unstable();
+    let created = |id: u64| prev.registry.get(&id).map_or(today, |e| e.0);
+    let mut updated: FxHashMap<u64, bool> = FxHashMap::default();
+    let mut fresh: Vec<u64> = Vec::new();
     let mut drawn: FxHashSet<u64> = FxHashSet::default();
-    let mut ids = vec![String::new(); n];
+    let mut ids = vec![0u64; n];
     let mut changes: Vec<Change> = Vec::new();
     // Persons in order of their first record, so new ids are drawn deterministically.
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_unstable_by_key(|&c| first_fp[c as usize]);
     let mut key = Vec::with_capacity(entity.len() + 8);
     for c in order {
-        let mine = &mut owned[c as usize];
-        mine.sort_unstable_by_key(|&k| (created(names[k as usize]), names[k as usize]));
+        let start = owned.partition_point(|&(oc, _)| oc < c);
+        let mut mine: Vec<u64> = owned[start..]
+            .iter()
+            .take_while(|&&(oc, _)| oc == c)
+            .map(|&(_, id)| id)
+            .collect();
+        mine.sort_unstable_by_key(|&id| (created(id), id));
         if let Some((&keep, retired)) = mine.split_first() {
-            let keep = names[keep as usize];
-            ids[c as usize] = keep.to_string();
-            registry.insert(keep.to_string(), (created(keep), true));
+            ids[c as usize] = keep;
+            updated.insert(keep, true);
             for &old in retired {
-                let old = names[old as usize];
-                registry.insert(old.to_string(), (created(old), false));
+                updated.insert(old, false);
                 changes.push(Change {
                     kind: "merge",
-                    oneid: keep.to_string(),
-                    other: Some(old.to_string()),
+                    oneid: keep,
+                    other: Some(old),
                     records: size[c as usize],
                 });
             }
@@ -137,65 +159,56 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
             key.clear();
             key.extend_from_slice(entity.as_bytes());
             key.extend_from_slice(&first_fp[c as usize].to_le_bytes());
-            let h = fingerprint(salt, &key);
-            if !drawn.contains(&h) {
-                let id = format!("C{h:016x}");
-                if !prev.registry.contains_key(&id) {
-                    drawn.insert(h);
-                    break id;
-                }
+            let id = fingerprint(salt, &key);
+            if !prev.registry.contains_key(&id) && drawn.insert(id) {
+                break id;
             }
             salt += 1;
         };
-        fresh.push((id.clone(), true));
+        fresh.push(id);
         // Split from the (smallest) id its records had, if any.
-        let from = counts
-            .binary_search_by_key(&(c, 0), |&(pc, k, _)| (pc, k))
-            .unwrap_or_else(|i| i);
+        let from = counts.partition_point(|&(pc, _, _)| pc < c);
         let other = counts[from..]
             .iter()
             .take_while(|x| x.0 == c)
-            .map(|x| names[x.1 as usize])
+            .map(|x| x.1)
             .min();
         changes.push(Change {
             kind: if other.is_none() { "new" } else { "split" },
-            oneid: id.clone(),
-            other: other.map(str::to_string),
+            oneid: id,
+            other,
             records: size[c as usize],
         });
         ids[c as usize] = id;
     }
-    // Earlier ids no person kept are retired (their records are gone or merged).
-    let mut out: Vec<(String, String, bool)> =
-        Vec::with_capacity(prev.registry.len() + fresh.len());
-    for (id, (d, active)) in &prev.registry {
-        match registry.remove(id) {
-            Some((d, a)) => out.push((id.clone(), d, a)),
-            None => {
-                let _ = active;
-                out.push((id.clone(), d.clone(), false))
-            }
-        }
-    }
-    out.extend(fresh.into_iter().map(|(id, a)| (id, date.to_string(), a)));
-    // Ids are `C` + 16 hex digits: their numeric order is their text order.
-    let num = |id: &str| {
-        id.get(1..)
-            .and_then(|h| u64::from_str_radix(h, 16).ok())
-            .unwrap_or(u64::MAX)
-    };
-    let mut keyed: Vec<(u64, (String, String, bool))> =
-        out.into_iter().map(|r| (num(&r.0), r)).collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.0.cmp(&b.1.0)));
-    let registry = keyed.into_iter().map(|(_, r)| r).collect();
-    let mut keyed: Vec<(u64, Change)> = changes.into_iter().map(|c| (num(&c.oneid), c)).collect();
-    keyed.sort_unstable_by(|a, b| {
-        (a.1.kind, a.0, &a.1.oneid, &a.1.other).cmp(&(b.1.kind, b.0, &b.1.oneid, &b.1.other))
-    });
-    let changes = keyed.into_iter().map(|(_, c)| c).collect();
+    // Earlier ids that no person kept are retired (their records are gone or merged).
+    let mut registry: Vec<(u64, u32, bool)> = prev
+        .registry
+        .iter()
+        .map(|(&id, &(d, _))| (id, d, updated.get(&id).copied().unwrap_or(false)))
+        .collect();
+    registry.extend(fresh.into_iter().map(|id| (id, today, true)));
+    registry.sort_unstable();
+    changes.sort_unstable_by(|a, b| (a.kind, a.oneid, a.other).cmp(&(b.kind, b.oneid, b.other)));
     Assignment {
         ids,
         changes,
         registry,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms() {
+        assert_eq!(render(0xab), "C00000000000000ab");
+        assert_eq!(parse("C00000000000000ab"), Some(0xab));
+        assert_eq!(parse("Cab"), None);
+        assert_eq!(parse("X00000000000000ab"), None);
+        assert_eq!(day("2025-06-30"), 20250630);
+        assert_eq!(date_text(20250630), "2025-06-30");
+        assert_eq!(day("yesterday"), 0);
     }
 }
