@@ -177,3 +177,52 @@ fn fmt_leaves_files_with_syntax_errors_alone() {
         text
     );
 }
+
+#[test]
+fn run_exit_codes_and_messages() {
+    let dir = scratch(
+        "run",
+        &[(
+            "a.mj",
+            "source s from csv(\"s.csv\", header = true) {\n  id   string not null\n  seen timestamp\n}\n",
+        )],
+    );
+    // A missing file: exit 1, the source and the file named, a manifest left behind.
+    let out = mj()
+        .args(["run", "--date", "2025-01-01"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("source `s`") && err.contains("s.csv"), "{err}");
+    assert!(dir.join("out/_runs").read_dir().expect("manifests").count() == 1);
+    // With the file: exit 0, the reject kept, one line per node when not a terminal.
+    std::fs::write(
+        dir.join("s.csv"),
+        "id,seen\na,2025-01-01 10:00:00\nb,soon\n",
+    )
+    .expect("csv");
+    let out = mj()
+        .args(["run", "--date", "2025-01-01"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("[1/1] ods.s: 2 rows read, 1 accepted, 1 rejected"),
+        "{err}"
+    );
+    assert!(
+        dir.join("out/rejects/s/dt=2025-01-01/part-00000.parquet")
+            .is_file()
+    );
+    // A date that is not a date is a usage error.
+    let out = mj()
+        .args(["run", "--date", "2025-13-01"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
