@@ -127,6 +127,8 @@ fn compound(mut parts: Vec<Vec<Option<String>>>) -> Vec<Option<String>> {
 /// Feeds the rows of every linked source into the engine and resolves them.
 pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
     let mut builder = Builder::new(rules(job));
+    let total: u64 = inputs.iter().map(|i| i.data.rows()).sum();
+    builder.reserve(total as usize, 2);
     let mut rows = Vec::new();
     for (li, link) in job.links.iter().enumerate() {
         let Some(input) = inputs.iter().find(|i| i.source == link.source) else {
@@ -160,13 +162,11 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             };
             columns.push((*ident, values, scope));
         }
-        // Rows in the order of their record id, so the result does not depend on the
-        // order files or batches were read in.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
+        // The result does not depend on the order of rows: records are numbered by
+        // their fingerprints.
         let mut records = vec![0u32; n];
         let mut fields = Vec::new();
-        for &row in &order {
+        for (row, record) in records.iter_mut().enumerate() {
             fields.clear();
             for (ident, values, scope) in &columns {
                 if let Some(v) = &values[row] {
@@ -174,14 +174,18 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                     fields.push((*ident, v.as_str(), s));
                 }
             }
-            records[row] = builder.add(li as u32, ids[row].as_deref().unwrap_or(""), &fields);
+            *record = builder.add(li as u32, ids[row].as_deref().unwrap_or(""), &fields);
         }
         rows.push((link.source.clone(), ids, records));
     }
-    Ok(Resolved {
-        resolution: builder.resolve(),
-        rows,
-    })
+    let resolution = builder.resolve();
+    // Row numbers → records.
+    for (_, _, records) in &mut rows {
+        for r in records.iter_mut() {
+            *r = resolution.record_of(*r);
+        }
+    }
+    Ok(Resolved { resolution, rows })
 }
 
 /// What the node did, for the manifest.

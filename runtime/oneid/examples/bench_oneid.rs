@@ -110,6 +110,7 @@ fn main() {
     let links: usize = rows.iter().map(|r| r.1.len()).sum();
     let started = Instant::now();
     let mut builder = Builder::new(rules);
+    builder.reserve(rows.len(), 2);
     let mut fields: Vec<(usize, &str, Option<&str>)> = Vec::with_capacity(3);
     for (source, raw) in &rows {
         fields.clear();

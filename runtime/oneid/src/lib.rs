@@ -13,7 +13,8 @@
 //!    `max_per_person N` — are cannot-link constraints: a join that would give one
 //!    person more values than that is refused and reported as a conflict. Identifiers
 //!    are applied capacity-constrained first (in declaration order), then the others
-//!    in declaration order, each over records in input order; the first join wins.
+//!    in declaration order, each over records in order of their fingerprints (so the
+//!    result does not depend on the order rows arrive in); the first join wins.
 //! 3. **Weak identifiers** (`weak`, a device) never join two records that have strong
 //!    identifiers. Records without any strong value are first grouped through their
 //!    weak values; such a group is attached to a person when all its weak values
@@ -123,44 +124,59 @@ pub enum Detached {
     OverCapacity,
 }
 
-/// Builds the record set: normalizes, fingerprints and deduplicates.
+/// Collects rows: normalizes and fingerprints their values as they come. Mapping
+/// fingerprints to dense ids and deduplicating records happen once, in
+/// [`Builder::resolve`], by sorting (no hash map on the hot path).
 pub struct Builder {
     rules: Rules,
     reject_fps: Vec<u64>,
-    values: Vec<Value>,
-    value_index: FxHashMap<u64, u32>,
+    /// Per link (one usable value of one row): fingerprint, identifier, text.
+    link_fp: Vec<u64>,
+    link_ident: Vec<u16>,
+    link_text: Vec<(u32, u32)>,
     text: String,
-    record_fps: Vec<u64>,
-    record_source: Vec<u32>,
-    record_index: FxHashMap<u64, u32>,
-    starts: Vec<u32>,
-    links: Vec<u32>,
+    /// Per row: source, fingerprint (the record's identity), first link.
+    row_source: Vec<u32>,
+    row_fp: Vec<u64>,
+    row_start: Vec<u32>,
     /// Rows given, including duplicates of an existing record.
     pub rows: u64,
     /// Values that normalized to nothing (a malformed phone, an empty e-mail).
     pub unusable: u64,
-    scratch: Vec<u32>,
     buf: String,
     norm_buf: String,
     key_buf: Vec<u8>,
-    fps_buf: Vec<u64>,
+    fps_buf: Vec<(u64, u16, u32, u32)>,
+}
+
+/// The deduplicated records and distinct values the resolver works on.
+struct Records {
+    rules: Rules,
+    reject_fps: Vec<u64>,
+    values: Vec<Value>,
+    text: String,
+    record_fps: Vec<u64>,
+    record_source: Vec<u32>,
+    starts: Vec<u32>,
+    links: Vec<u32>,
+    row_record: Vec<u32>,
+    rows: u64,
+    unusable: u64,
 }
 
 impl Builder {
     pub fn new(rules: Rules) -> Builder {
         let mut b = Builder {
             reject_fps: Vec::new(),
-            values: Vec::new(),
-            value_index: FxHashMap::default(),
+            link_fp: Vec::new(),
+            link_ident: Vec::new(),
+            link_text: Vec::new(),
             text: String::new(),
-            record_fps: Vec::new(),
-            record_source: Vec::new(),
-            record_index: FxHashMap::default(),
-            starts: vec![0],
-            links: Vec::new(),
+            row_source: Vec::new(),
+            row_fp: Vec::new(),
+            row_start: vec![0],
             rows: 0,
             unusable: 0,
-            scratch: Vec::new(),
             buf: String::new(),
             norm_buf: String::new(),
             key_buf: Vec::new(),
@@ -175,112 +191,192 @@ impl Builder {
         b
     }
 
+    /// Room for about `rows` rows of `links` values each.
+    pub fn reserve(&mut self, rows: usize, links: usize) {
+        self.row_source.reserve(rows);
+        self.row_fp.reserve(rows);
+        self.row_start.reserve(rows);
+        self.link_fp.reserve(rows * links);
+        self.link_ident.reserve(rows * links);
+        self.link_text.reserve(rows * links);
+        self.text.reserve(rows * links * 12);
+    }
+
     pub fn rules(&self) -> &Rules {
         &self.rules
     }
 
     /// Adds one row of `source`: (identifier index, raw value, scope value) triples,
     /// and the row's key (used only when the row has no usable value: such a row
-    /// links nothing and is a person of its own). Returns the record it belongs to (an
-    /// earlier one when the row repeats one).
+    /// links nothing and is a person of its own). Returns the row's number; after
+    /// [`Builder::resolve`], [`Resolution::record_of`] gives its record (rows with the
+    /// same source and values are one record).
     pub fn add(
         &mut self,
         source: u32,
         row_key: &str,
         fields: &[(usize, &str, Option<&str>)],
     ) -> u32 {
+        let row = self.rows as u32;
         self.rows += 1;
-        self.scratch.clear();
+        let mut fps = std::mem::take(&mut self.fps_buf);
+        fps.clear();
         for &(ident, raw, scope) in fields {
             let rule = &self.rules.identifiers[ident];
-            let mut norm_buf = std::mem::take(&mut self.norm_buf);
-            if !rule.normalizer.apply_into(raw, &mut norm_buf) {
+            let mut norm = std::mem::take(&mut self.norm_buf);
+            if !rule.normalizer.apply_into(raw, &mut norm) {
                 if !raw.trim().is_empty() {
                     self.unusable += 1;
                 }
-                self.norm_buf = norm_buf;
+                self.norm_buf = norm;
                 continue;
             }
-            let norm: &str = &norm_buf;
-            let value: &str = if rule.scoped {
+            if rule.scoped {
                 let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) else {
                     self.unusable += 1;
+                    self.norm_buf = norm;
                     continue;
                 };
                 self.buf.clear();
                 self.buf.push_str(scope);
                 self.buf.push('/');
-                self.buf.push_str(norm);
-                &self.buf
-            } else {
-                norm
-            };
-            let fp = fingerprint(ident as u64, value.as_bytes());
-            let value_len = value.len();
-            let id = match self.value_index.get(&fp) {
-                Some(&id) => id,
-                None => {
-                    let id = self.values.len() as u32;
-                    let start = self.text.len() as u32;
-                    self.text.push_str(value);
-                    self.values.push(Value {
-                        identifier: ident as u16,
-                        fingerprint: fp,
-                        records: 0,
-                        state: ValueState::Usable,
-                        text: (start, value.len() as u32),
-                    });
-                    self.value_index.insert(fp, id);
-                    id
-                }
-            };
-            let _ = value_len;
-            self.scratch.push(id);
-            self.norm_buf = norm_buf;
+                self.buf.push_str(&norm);
+                std::mem::swap(&mut self.buf, &mut norm);
+            }
+            let fp = fingerprint(ident as u64, norm.as_bytes());
+            let start = self.text.len() as u32;
+            self.text.push_str(&norm);
+            fps.push((fp, ident as u16, start, norm.len() as u32));
+            self.norm_buf = norm;
         }
-        self.scratch.sort_unstable();
-        self.scratch.dedup();
+        fps.sort_unstable();
+        fps.dedup_by_key(|x| x.0);
         // The record's identity: its source and the fingerprints of its values.
         let mut key = std::mem::take(&mut self.key_buf);
         key.clear();
         key.extend_from_slice(&u64::from(source).to_le_bytes());
-        let mut fps = std::mem::take(&mut self.fps_buf);
-        fps.clear();
-        fps.extend(
-            self.scratch
-                .iter()
-                .map(|&v| self.values[v as usize].fingerprint),
-        );
-        fps.sort_unstable();
-        for fp in &fps {
+        for &(fp, ident, start, len) in &fps {
             key.extend_from_slice(&fp.to_le_bytes());
+            self.link_fp.push(fp);
+            self.link_ident.push(ident);
+            self.link_text.push((start, len));
         }
-        self.fps_buf = fps;
-        if self.scratch.is_empty() {
+        if fps.is_empty() {
             // Nothing to link by: the row stands alone, named by its key.
             key.push(0xff);
             key.extend_from_slice(row_key.as_bytes());
         }
-        let rfp = fingerprint(0x7265_636f_7264, &key);
+        self.row_fp.push(fingerprint(0x7265_636f_7264, &key));
+        self.row_source.push(source);
+        self.row_start.push(self.link_fp.len() as u32);
         self.key_buf = key;
-        if let Some(&r) = self.record_index.get(&rfp) {
-            return r;
-        }
-        let r = self.record_fps.len() as u32;
-        self.record_fps.push(rfp);
-        self.record_source.push(source);
-        self.record_index.insert(rfp, r);
-        for &v in &self.scratch {
-            self.values[v as usize].records += 1;
-        }
-        self.links.extend_from_slice(&self.scratch);
-        self.starts.push(self.links.len() as u32);
-        r
+        self.fps_buf = fps;
+        row
     }
 
     /// Joins the records into people.
     pub fn resolve(self) -> Resolution {
-        Resolver::new(self).run()
+        Resolver::new(self.index()).run()
+    }
+
+    /// Dense ids by sorting: values in order of fingerprint, records in order of
+    /// fingerprint; rows repeating a record share it.
+    fn index(self) -> Records {
+        let links = self.link_fp.len();
+        // Values.
+        let mut by_fp: Vec<(u64, u32)> = self
+            .link_fp
+            .iter()
+            .enumerate()
+            .map(|(i, &fp)| (fp, i as u32))
+            .collect();
+        radix_sort(&mut by_fp);
+        let mut link_value = vec![0u32; links];
+        let mut values: Vec<Value> = Vec::new();
+        for &(fp, link) in &by_fp {
+            if values.last().is_none_or(|v| v.fingerprint != fp) {
+                values.push(Value {
+                    identifier: self.link_ident[link as usize],
+                    fingerprint: fp,
+                    records: 0,
+                    state: ValueState::Usable,
+                    // The text of the value's first occurrence, in the rows' arena.
+                    text: self.link_text[link as usize],
+                });
+            }
+            link_value[link as usize] = values.len() as u32 - 1;
+        }
+        drop(by_fp);
+        // Records.
+        let rows = self.row_fp.len();
+        let mut by_fp: Vec<(u64, u32)> = self
+            .row_fp
+            .iter()
+            .enumerate()
+            .map(|(i, &fp)| (fp, i as u32))
+            .collect();
+        radix_sort(&mut by_fp);
+        let mut row_record = vec![0u32; rows];
+        let mut record_fps = Vec::new();
+        let mut record_source = Vec::new();
+        let mut starts = vec![0u32];
+        let mut record_links = Vec::with_capacity(links);
+        for &(fp, row) in &by_fp {
+            if record_fps.last() != Some(&fp) {
+                record_fps.push(fp);
+                record_source.push(self.row_source[row as usize]);
+                let (s, e) = (
+                    self.row_start[row as usize] as usize,
+                    self.row_start[row as usize + 1] as usize,
+                );
+                for &v in &link_value[s..e] {
+                    values[v as usize].records += 1;
+                    record_links.push(v);
+                }
+                starts.push(record_links.len() as u32);
+            }
+            row_record[row as usize] = record_fps.len() as u32 - 1;
+        }
+        Records {
+            rules: self.rules,
+            reject_fps: self.reject_fps,
+            values,
+            text: self.text,
+            record_fps,
+            record_source,
+            starts,
+            links: record_links,
+            row_record,
+            rows: self.rows,
+            unusable: self.unusable,
+        }
+    }
+}
+
+/// Sorts (key, payload) pairs by key, then payload: LSD radix sort on 11-bit digits
+/// of the key (payloads are already in increasing order, and the sort is stable).
+fn radix_sort(items: &mut Vec<(u64, u32)>) {
+    const BITS: u32 = 11;
+    const MASK: u64 = (1 << BITS) - 1;
+    let mut other = vec![(0u64, 0u32); items.len()];
+    for pass in 0..64_u32.div_ceil(BITS) {
+        let shift = pass * BITS;
+        let mut counts = vec![0usize; 1 << BITS];
+        for &(k, _) in items.iter() {
+            counts[((k >> shift) & MASK) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &item in items.iter() {
+            let d = ((item.0 >> shift) & MASK) as usize;
+            other[counts[d]] = item;
+            counts[d] += 1;
+        }
+        std::mem::swap(items, &mut other);
     }
 }
 
@@ -322,7 +418,7 @@ impl Uf {
 }
 
 struct Resolver {
-    b: Builder,
+    b: Records,
     uf: Uf,
     /// Values of capacity-constrained identifiers held by each root.
     held: Vec<Vec<u32>>,
@@ -333,7 +429,7 @@ struct Resolver {
 }
 
 impl Resolver {
-    fn new(b: Builder) -> Resolver {
+    fn new(b: Records) -> Resolver {
         let n = b.record_fps.len() + b.values.len();
         Resolver {
             uf: Uf::new(n),
@@ -428,6 +524,7 @@ impl Resolver {
             attached: self.attached,
             rows: self.b.rows,
             unusable: self.b.unusable,
+            row_record: self.b.row_record,
         }
     }
 
@@ -728,6 +825,8 @@ pub struct Resolution {
     links: Vec<u32>,
     /// Per record: its person, numbered densely in order of first record.
     pub record_component: Vec<u32>,
+    /// Per row given to [`Builder::add`]: its record.
+    pub row_record: Vec<u32>,
     value_component: Vec<Option<u32>>,
     pub components: u32,
     pub conflicts: Vec<Conflict>,
@@ -755,6 +854,11 @@ pub enum Explanation {
 }
 
 impl Resolution {
+    /// The record of a row (the number [`Builder::add`] returned).
+    pub fn record_of(&self, row: u32) -> u32 {
+        self.row_record[row as usize]
+    }
+
     pub fn value_text(&self, v: u32) -> &str {
         let (s, l) = self.values[v as usize].text;
         &self.text[s as usize..(s + l) as usize]
