@@ -226,3 +226,59 @@ fn run_exit_codes_and_messages() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn oneid_explain_prints_the_evidence() {
+    let dir = scratch(
+        "explain",
+        &[(
+            "a.mj",
+            "source crm from csv(\"crm.csv\", header = true) {\n  member_id string not null\n  phone     string?\n}\n\n\
+             source pos from csv(\"pos.csv\", header = true) {\n  order_id string not null\n  phone    string?\n}\n\n\
+             oneid person {\n  identifier member_id unique\n  identifier phone normalize phone_cn\n\n  link crm (member_id, phone)\n  link pos (phone)\n}\n",
+        )],
+    );
+    std::fs::write(
+        dir.join("crm.csv"),
+        "member_id,phone\nM1,13812345678\nM2,13812345678\n",
+    )
+    .expect("csv");
+    std::fs::write(
+        dir.join("pos.csv"),
+        "order_id,phone\nO1,+86 138 1234 5678\n",
+    )
+    .expect("csv");
+    let explain = |a: &str, b: &str| {
+        let out = mj()
+            .args(["oneid", "explain", "--date", "2025-01-01"])
+            .arg(&dir)
+            .args([a, b])
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, out, err) = explain("crm:M1", "crm:M2");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("are different persons"), "{out}");
+    assert!(out.contains("unique identifier `member_id`"), "{out}");
+    let (_, out, _) = explain("pos:O1", "crm:M1");
+    let (_, out2, _) = explain("pos:O1", "crm:M2");
+    // The order joined exactly one of the two members, through its phone.
+    let joined = [&out, &out2]
+        .iter()
+        .filter(|o| o.contains("are one person"))
+        .count();
+    assert_eq!(joined, 1, "{out}\n{out2}");
+    assert!(
+        out.contains("--phone \"13812345678\" [strong]")
+            || out2.contains("--phone \"13812345678\" [strong]"),
+        "{out}\n{out2}"
+    );
+    let (code, _, err) = explain("pos:O9", "crm:M1");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no record `pos:O9`"), "{err}");
+}
