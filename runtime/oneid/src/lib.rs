@@ -353,31 +353,36 @@ impl Builder {
     }
 }
 
-/// Sorts (key, payload) pairs by key, then payload: LSD radix sort on 11-bit digits
-/// of the key (payloads are already in increasing order, and the sort is stable).
+/// Sorts (key, payload) pairs by key, then payload. Keys are fingerprints, spread
+/// evenly: one pass scatters the pairs into buckets by their top bits, then each
+/// bucket (small enough for the cache) is sorted on its own.
 fn radix_sort(items: &mut Vec<(u64, u32)>) {
-    const BITS: u32 = 11;
-    const MASK: u64 = (1 << BITS) - 1;
-    let mut other = vec![(0u64, 0u32); items.len()];
-    for pass in 0..64_u32.div_ceil(BITS) {
-        let shift = pass * BITS;
-        let mut counts = vec![0usize; 1 << BITS];
-        for &(k, _) in items.iter() {
-            counts[((k >> shift) & MASK) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &item in items.iter() {
-            let d = ((item.0 >> shift) & MASK) as usize;
-            other[counts[d]] = item;
-            counts[d] += 1;
-        }
-        std::mem::swap(items, &mut other);
+    let n = items.len();
+    if n < 1 << 16 {
+        items.sort_unstable();
+        return;
     }
+    // About 4,096 pairs a bucket.
+    let bits = (usize::BITS - (n >> 12).leading_zeros()).clamp(1, 20);
+    let shift = 64 - bits;
+    let mut counts = vec![0usize; (1 << bits) + 1];
+    for &(k, _) in items.iter() {
+        counts[(k >> shift) as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let starts = counts.clone();
+    let mut out = vec![(0u64, 0u32); n];
+    for &item in items.iter() {
+        let d = (item.0 >> shift) as usize;
+        out[counts[d]] = item;
+        counts[d] += 1;
+    }
+    for w in starts.windows(2) {
+        out[w[0]..w[1]].sort_unstable();
+    }
+    *items = out;
 }
 
 /// Union-find over records (ids `0..R`) and values (`R..R+V`), with path halving
@@ -420,8 +425,11 @@ impl Uf {
 struct Resolver {
     b: Records,
     uf: Uf,
-    /// Values of capacity-constrained identifiers held by each root.
-    held: Vec<Vec<u32>>,
+    /// For each `unique` strong identifier: the one value each root holds (NONE if
+    /// none yet), by node.
+    slots: Vec<(usize, Vec<u32>)>,
+    /// Values of strong identifiers with `max_per_person` above one, by root (sparse).
+    held: FxHashMap<u32, Vec<u32>>,
     conflicts: Vec<Conflict>,
     detached: Vec<(u32, Detached)>,
     /// Anonymous-group joins: (record of the group, person root's record, via value).
@@ -430,10 +438,24 @@ struct Resolver {
 
 impl Resolver {
     fn new(b: Records) -> Resolver {
-        let n = b.record_fps.len() + b.values.len();
+        let r_count = b.record_fps.len();
+        let n = r_count + b.values.len();
+        let mut slots = Vec::new();
+        for (i, rule) in b.rules.identifiers.iter().enumerate() {
+            if !rule.weak && rule.capacity == Some(1) {
+                let mut slot = vec![u32::MAX; n];
+                for (v, value) in b.values.iter().enumerate() {
+                    if value.identifier as usize == i {
+                        slot[r_count + v] = v as u32;
+                    }
+                }
+                slots.push((i, slot));
+            }
+        }
         Resolver {
             uf: Uf::new(n),
-            held: vec![Vec::new(); n],
+            slots,
+            held: FxHashMap::default(),
             conflicts: Vec::new(),
             detached: Vec::new(),
             attached: Vec::new(),
@@ -462,16 +484,32 @@ impl Resolver {
         let rules = self.b.rules.identifiers.clone();
         let mut order: Vec<usize> = (0..rules.len()).filter(|&i| !rules[i].weak).collect();
         order.sort_by_key(|&i| (rules[i].capacity.is_none(), i));
+        // Each link's identifier, or NONE for junk: read once, in link order.
+        const JUNK: u16 = u16::MAX;
+        let kinds: Vec<u16> = self
+            .b
+            .links
+            .iter()
+            .map(|&v| {
+                let value = &self.b.values[v as usize];
+                if value.state == ValueState::Usable {
+                    value.identifier
+                } else {
+                    JUNK
+                }
+            })
+            .collect();
         for &k in &order {
             for r in 0..r_count {
-                let n = self.record_values(r).len();
-                for j in 0..n {
-                    let v = self.record_values(r)[j];
-                    let value = &self.b.values[v as usize];
-                    if value.identifier as usize != k || value.state != ValueState::Usable {
-                        continue;
+                let (s, e) = (
+                    self.b.starts[r as usize] as usize,
+                    self.b.starts[r as usize + 1] as usize,
+                );
+                for j in s..e {
+                    if kinds[j] == k as u16 {
+                        let v = self.b.links[j];
+                        self.join_checked(r, r_count + v, k, v);
                     }
-                    self.join_checked(r, r_count + v, k, v);
                 }
             }
         }
@@ -494,15 +532,24 @@ impl Resolver {
             }
             record_component.push(*slot);
         }
-        // A value belongs to the person of the records it joined.
+        // A value belongs to the person of the records it joined. Flatten the forest
+        // first, so each node's root is one read away.
+        for x in 0..self.uf.parent.len() as u32 {
+            let root = self.uf.find(x);
+            self.uf.parent[x as usize] = root;
+        }
         let mut value_component: Vec<Option<u32>> = vec![None; self.b.values.len()];
         for r in 0..r_count {
-            let root = self.uf.find(r);
-            let n = self.record_values(r).len();
-            for j in 0..n {
-                let v = self.record_values(r)[j];
-                if self.b.values[v as usize].state == ValueState::Usable
-                    && self.uf.find(r_count + v) == root
+            let root = self.uf.parent[r as usize];
+            let (s, e) = (
+                self.b.starts[r as usize] as usize,
+                self.b.starts[r as usize + 1] as usize,
+            );
+            for j in s..e {
+                let v = self.b.links[j];
+                if kinds[j] != JUNK
+                    && self.b.values[v as usize].state == ValueState::Usable
+                    && self.uf.parent[(r_count + v) as usize] == root
                 {
                     value_component[v as usize] = Some(record_component[r as usize]);
                 }
@@ -535,14 +582,32 @@ impl Resolver {
         if a == b {
             return;
         }
+        // `unique` identifiers: at most one value per person.
+        for (i, slot) in &self.slots {
+            let (x, y) = (slot[a as usize], slot[b as usize]);
+            if x != u32::MAX && y != u32::MAX && x != y {
+                self.conflicts.push(Conflict {
+                    identifier: *i as u16,
+                    value: v,
+                    record: r,
+                });
+                return;
+            }
+        }
         let rules = &self.b.rules.identifiers;
-        let mut merged = std::mem::take(&mut self.held[a as usize]);
-        let held_b = std::mem::take(&mut self.held[b as usize]);
+        let many = |k: usize| !rules[k].weak && rules[k].capacity.is_some_and(|c| c > 1);
+        if !rules.iter().enumerate().any(|(i, _)| many(i)) {
+            let root = self.uf.link(a, b);
+            for (_, slot) in &mut self.slots {
+                let keep = slot[a as usize].min(slot[b as usize]);
+                slot[root as usize] = keep;
+            }
+            return;
+        }
+        let mut merged = self.held.remove(&a).unwrap_or_default();
+        let held_b = self.held.remove(&b).unwrap_or_default();
         let before = merged.len();
-        for &x in held_b
-            .iter()
-            .chain(std::iter::once(&v).filter(|_| rules[k].capacity.is_some()))
-        {
+        for &x in held_b.iter().chain(std::iter::once(&v).filter(|_| many(k))) {
             if !merged.contains(&x) {
                 merged.push(x);
             }
@@ -559,8 +624,12 @@ impl Resolver {
         });
         if let Some(i) = over {
             merged.truncate(before);
-            self.held[a as usize] = merged;
-            self.held[b as usize] = held_b;
+            if !merged.is_empty() {
+                self.held.insert(a, merged);
+            }
+            if !held_b.is_empty() {
+                self.held.insert(b, held_b);
+            }
             self.conflicts.push(Conflict {
                 identifier: i as u16,
                 value: v,
@@ -569,7 +638,13 @@ impl Resolver {
             return;
         }
         let root = self.uf.link(a, b);
-        self.held[root as usize] = merged;
+        for (_, slot) in &mut self.slots {
+            let keep = slot[a as usize].min(slot[b as usize]);
+            slot[root as usize] = keep;
+        }
+        if !merged.is_empty() {
+            self.held.insert(root, merged);
+        }
     }
 
     fn weak(&mut self, r_count: u32) {

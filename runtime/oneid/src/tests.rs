@@ -452,3 +452,30 @@ fn rows_without_identifiers_stand_alone() {
     );
     assert!(!same(&res, a, c));
 }
+
+#[test]
+fn strong_max_per_person_refuses_a_third_value() {
+    let mut r = rules();
+    r.identifiers[EMAIL].capacity = Some(2);
+    let mut b = Builder::new(r);
+    // One phone carries three e-mails; the person may hold two of them.
+    let rows: Vec<u32> = ["a@x.cn", "b@x.cn", "c@x.cn"]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            b.add(
+                0,
+                &format!("r{i}"),
+                &[(PHONE, "13900000009", None), (EMAIL, e, None)],
+            )
+        })
+        .collect();
+    let res = b.resolve();
+    let together = rows
+        .iter()
+        .filter(|&&x| same(&res, x, rows[0]) || same(&res, x, rows[1]))
+        .count();
+    assert_eq!(res.conflicts.len(), 1, "{:?}", res.conflicts);
+    assert_eq!(res.components, 2);
+    assert_eq!(together, 3);
+}
