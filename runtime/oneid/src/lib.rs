@@ -505,8 +505,8 @@ impl Resolver {
                     self.b.starts[r as usize] as usize,
                     self.b.starts[r as usize + 1] as usize,
                 );
-                for j in s..e {
-                    if kinds[j] == k as u16 {
+                for (j, &kind) in kinds.iter().enumerate().take(e).skip(s) {
+                    if kind == k as u16 {
                         let v = self.b.links[j];
                         self.join_checked(r, r_count + v, k, v);
                     }
@@ -545,9 +545,8 @@ impl Resolver {
                 self.b.starts[r as usize] as usize,
                 self.b.starts[r as usize + 1] as usize,
             );
-            for j in s..e {
-                let v = self.b.links[j];
-                if kinds[j] != JUNK
+            for (&kind, &v) in kinds[s..e].iter().zip(&self.b.links[s..e]) {
+                if kind != JUNK
                     && self.b.values[v as usize].state == ValueState::Usable
                     && self.uf.parent[(r_count + v) as usize] == root
                 {
