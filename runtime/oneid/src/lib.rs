@@ -283,39 +283,45 @@ impl Builder {
     /// fingerprint; rows repeating a record share it.
     fn index(self) -> Records {
         let links = self.link_fp.len();
-        // Values.
-        let mut by_fp: Vec<(u64, u32)> = self
-            .link_fp
-            .iter()
-            .enumerate()
-            .map(|(i, &fp)| (fp, i as u32))
-            .collect();
-        radix_sort(&mut by_fp);
-        let mut link_value = vec![0u32; links];
-        let mut values: Vec<Value> = Vec::new();
-        for &(fp, link) in &by_fp {
-            if values.last().is_none_or(|v| v.fingerprint != fp) {
-                values.push(Value {
-                    identifier: self.link_ident[link as usize],
-                    fingerprint: fp,
-                    records: 0,
-                    state: ValueState::Usable,
-                    // The text of the value's first occurrence, in the rows' arena.
-                    text: self.link_text[link as usize],
-                });
-            }
-            link_value[link as usize] = values.len() as u32 - 1;
-        }
-        drop(by_fp);
-        // Records.
         let rows = self.row_fp.len();
-        let mut by_fp: Vec<(u64, u32)> = self
-            .row_fp
-            .iter()
-            .enumerate()
-            .map(|(i, &fp)| (fp, i as u32))
-            .collect();
-        radix_sort(&mut by_fp);
+        // Values and rows are sorted at the same time, one on each core.
+        let ((values, link_value), by_fp) = std::thread::scope(|scope| {
+            let rows_sorted = scope.spawn(|| {
+                let mut by_fp: Vec<(u64, u32)> = self
+                    .row_fp
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &fp)| (fp, i as u32))
+                    .collect();
+                radix_sort(&mut by_fp);
+                by_fp
+            });
+            let mut by_fp: Vec<(u64, u32)> = self
+                .link_fp
+                .iter()
+                .enumerate()
+                .map(|(i, &fp)| (fp, i as u32))
+                .collect();
+            radix_sort(&mut by_fp);
+            let mut link_value = vec![0u32; links];
+            let mut values: Vec<Value> = Vec::new();
+            for &(fp, link) in &by_fp {
+                if values.last().is_none_or(|v| v.fingerprint != fp) {
+                    values.push(Value {
+                        identifier: self.link_ident[link as usize],
+                        fingerprint: fp,
+                        records: 0,
+                        state: ValueState::Usable,
+                        // The text of the value's first occurrence, in the rows' arena.
+                        text: self.link_text[link as usize],
+                    });
+                }
+                link_value[link as usize] = values.len() as u32 - 1;
+            }
+            let sorted = rows_sorted.join().expect("the row sort does not panic");
+            ((values, link_value), sorted)
+        });
+        let mut values = values;
         let mut row_record = vec![0u32; rows];
         let mut record_fps = Vec::new();
         let mut record_source = Vec::new();
@@ -356,7 +362,7 @@ impl Builder {
 /// Sorts (key, payload) pairs by key, then payload. Keys are fingerprints, spread
 /// evenly: one pass scatters the pairs into buckets by their top bits, then each
 /// bucket (small enough for the cache) is sorted on its own.
-fn radix_sort(items: &mut Vec<(u64, u32)>) {
+pub(crate) fn radix_sort(items: &mut Vec<(u64, u32)>) {
     let n = items.len();
     if n < 1 << 16 {
         items.sort_unstable();
@@ -383,6 +389,35 @@ fn radix_sort(items: &mut Vec<(u64, u32)>) {
         out[w[0]..w[1]].sort_unstable();
     }
     *items = out;
+}
+
+/// Sorts fingerprints (bucketed by their top bits, then each bucket on its own).
+pub(crate) fn radix_sort_u64(items: &mut [u64]) {
+    let n = items.len();
+    if n < 1 << 16 {
+        items.sort_unstable();
+        return;
+    }
+    let bits = (usize::BITS - (n >> 12).leading_zeros()).clamp(1, 20);
+    let shift = 64 - bits;
+    let mut counts = vec![0usize; (1 << bits) + 1];
+    for &k in items.iter() {
+        counts[(k >> shift) as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let starts = counts.clone();
+    let mut out = vec![0u64; n];
+    for &k in items.iter() {
+        let d = (k >> shift) as usize;
+        out[counts[d]] = k;
+        counts[d] += 1;
+    }
+    for w in starts.windows(2) {
+        out[w[0]..w[1]].sort_unstable();
+    }
+    items.copy_from_slice(&out);
 }
 
 /// Union-find over records (ids `0..R`) and values (`R..R+V`), with path halving

@@ -20,7 +20,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::{Resolution, fingerprint};
+use crate::{Resolution, fingerprint, radix_sort, radix_sort_u64};
 
 /// The text form of an id: `C` + 16 lowercase hex digits.
 pub fn render(id: u64) -> String {
@@ -124,13 +124,14 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
     owned.sort_unstable();
     let created = |id: u64| prev.registry.get(&id).map_or(today, |e| e.0);
     let mut updated: FxHashMap<u64, bool> = FxHashMap::default();
-    let mut fresh: Vec<u64> = Vec::new();
+    let mut fresh: Vec<(u64, u32)> = Vec::new();
     let mut drawn: FxHashSet<u64> = FxHashSet::default();
     let mut ids = vec![0u64; n];
     let mut changes: Vec<Change> = Vec::new();
     // Persons in order of their first record, so new ids are drawn deterministically.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by_key(|&c| first_fp[c as usize]);
+    let mut by_first: Vec<(u64, u32)> = (0..n as u32).map(|c| (first_fp[c as usize], c)).collect();
+    radix_sort(&mut by_first);
+    let order = by_first.into_iter().map(|(_, c)| c);
     let mut key = Vec::with_capacity(entity.len() + 8);
     for c in order {
         let start = owned.partition_point(|&(oc, _)| oc < c);
@@ -154,18 +155,48 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
             }
             continue;
         }
-        let mut salt = 0u64;
-        let id = loop {
-            key.clear();
-            key.extend_from_slice(entity.as_bytes());
-            key.extend_from_slice(&first_fp[c as usize].to_le_bytes());
-            let id = fingerprint(salt, &key);
-            if !prev.registry.contains_key(&id) && drawn.insert(id) {
-                break id;
-            }
-            salt += 1;
-        };
-        fresh.push(id);
+        // A new id: drawn below, once every person's first draw is known.
+        key.clear();
+        key.extend_from_slice(entity.as_bytes());
+        key.extend_from_slice(&first_fp[c as usize].to_le_bytes());
+        fresh.push((fingerprint(0, &key), c));
+    }
+    // First draws that collide with an earlier id, or with another person's draw, are
+    // drawn again (salt 1, 2, …), persons in order of their first record.
+    let mut taken: Vec<u64> = fresh.iter().map(|&(id, _)| id).collect();
+    radix_sort_u64(&mut taken);
+    let duplicated: FxHashSet<u64> = taken
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    let mut redraw: Vec<usize> = Vec::new();
+    let mut first_seen: FxHashSet<u64> = FxHashSet::default();
+    for (i, &(id, _)) in fresh.iter().enumerate() {
+        let again = !prev.registry.is_empty() && prev.registry.contains_key(&id);
+        if again || (!duplicated.is_empty() && duplicated.contains(&id) && !first_seen.insert(id)) {
+            redraw.push(i);
+        }
+    }
+    if !redraw.is_empty() {
+        drawn.extend(taken.iter().copied());
+        for i in redraw {
+            let c = fresh[i].1;
+            let mut salt = 1u64;
+            let id = loop {
+                key.clear();
+                key.extend_from_slice(entity.as_bytes());
+                key.extend_from_slice(&first_fp[c as usize].to_le_bytes());
+                let id = fingerprint(salt, &key);
+                if !prev.registry.contains_key(&id) && drawn.insert(id) {
+                    break id;
+                }
+                salt += 1;
+            };
+            fresh[i].0 = id;
+        }
+    }
+    for &(id, c) in &fresh {
         // Split from the (smallest) id its records had, if any.
         let from = counts.partition_point(|&(pc, _, _)| pc < c);
         let other = counts[from..]
@@ -187,7 +218,7 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         .iter()
         .map(|(&id, &(d, _))| (id, d, updated.get(&id).copied().unwrap_or(false)))
         .collect();
-    registry.extend(fresh.into_iter().map(|id| (id, today, true)));
+    registry.extend(fresh.into_iter().map(|(id, _)| (id, today, true)));
     registry.sort_unstable();
     changes.sort_unstable_by(|a, b| (a.kind, a.oneid, a.other).cmp(&(b.kind, b.oneid, b.other)));
     Assignment {
