@@ -391,6 +391,9 @@ pub(crate) fn radix_sort(items: &mut Vec<(u64, u32)>) {
     *items = out;
 }
 
+/// A link whose value links nothing.
+const JUNK: u16 = u16::MAX;
+
 /// Sorts fingerprints (bucketed by their top bits, then each bucket on its own).
 pub(crate) fn radix_sort_u64(items: &mut [u64]) {
     let n = items.len();
@@ -459,6 +462,8 @@ impl Uf {
 
 struct Resolver {
     b: Records,
+    /// Per record link: its identifier, or JUNK when the value links nothing.
+    kinds: Vec<u16>,
     uf: Uf,
     /// For each `unique` strong identifier: the one value each root holds (NONE if
     /// none yet), by node.
@@ -488,6 +493,7 @@ impl Resolver {
             }
         }
         Resolver {
+            kinds: Vec::new(),
             uf: Uf::new(n),
             slots,
             held: FxHashMap::default(),
@@ -519,8 +525,7 @@ impl Resolver {
         let rules = self.b.rules.identifiers.clone();
         let mut order: Vec<usize> = (0..rules.len()).filter(|&i| !rules[i].weak).collect();
         order.sort_by_key(|&i| (rules[i].capacity.is_none(), i));
-        // Each link's identifier, or NONE for junk: read once, in link order.
-        const JUNK: u16 = u16::MAX;
+        // Each link's identifier, or JUNK: read once, in link order.
         let kinds: Vec<u16> = self
             .b
             .links
@@ -549,7 +554,9 @@ impl Resolver {
             }
         }
         // 3. Weak identifiers.
+        self.kinds = kinds;
         self.weak(r_count);
+        let kinds = std::mem::take(&mut self.kinds);
         // 4. Components, then cuts.
         let mut comp: Vec<u32> = (0..r_count).map(|r| self.uf.find(r)).collect();
         if let Some(max) = self.b.rules.max_component {
@@ -684,14 +691,15 @@ impl Resolver {
     fn weak(&mut self, r_count: u32) {
         let rules = self.b.rules.identifiers.clone();
         let nodes = self.uf.parent.len();
-        let usable_weak =
-            |v: &Value| rules[v.identifier as usize].weak && v.state == ValueState::Usable;
+        let weak_kind: Vec<bool> = rules.iter().map(|r| r.weak).collect();
+        let usable_weak = |kind: u16| kind != JUNK && weak_kind[kind as usize];
+        let link_range =
+            |r: u32| self.b.starts[r as usize] as usize..self.b.starts[r as usize + 1] as usize;
         let anonymous: Vec<bool> = (0..r_count)
             .map(|r| {
-                !self.record_values(r).iter().any(|&v| {
-                    let v = &self.b.values[v as usize];
-                    !rules[v.identifier as usize].weak && v.state == ValueState::Usable
-                })
+                !self.kinds[link_range(r)]
+                    .iter()
+                    .any(|&k| k != JUNK && !weak_kind[k as usize])
             })
             .collect();
         // People reached by each weak value, and each person's weak values.
@@ -709,10 +717,9 @@ impl Resolver {
             if representative[root as usize] == NONE {
                 representative[root as usize] = r;
             }
-            let n = self.record_values(r).len();
-            for j in 0..n {
-                let v = self.record_values(r)[j];
-                if !usable_weak(&self.b.values[v as usize]) {
+            for j in link_range(r) {
+                let v = self.b.links[j];
+                if !usable_weak(self.kinds[j]) {
                     continue;
                 }
                 person_values.push((root, v));
@@ -747,10 +754,9 @@ impl Resolver {
             if !anonymous[r as usize] {
                 continue;
             }
-            let n = self.record_values(r).len();
-            for j in 0..n {
-                let v = self.record_values(r)[j];
-                if usable_weak(&self.b.values[v as usize]) {
+            for j in link_range(r) {
+                let v = self.b.links[j];
+                if usable_weak(self.kinds[j]) {
                     let a = self.uf.find(r);
                     let b = self.uf.find(r_count + v);
                     if a != b {
@@ -768,10 +774,9 @@ impl Resolver {
                 continue;
             }
             let g = self.uf.find(r);
-            let n = self.record_values(r).len();
-            for j in 0..n {
-                let v = self.record_values(r)[j];
-                if !usable_weak(&self.b.values[v as usize]) {
+            for j in link_range(r) {
+                let v = self.b.links[j];
+                if !usable_weak(self.kinds[j]) {
                     continue;
                 }
                 if !capped.is_empty() {
