@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use mj_lang::ast::{ItemKind, Nullability, OneId, Source, Strength};
+use mj_lang::ast::{Binding, Expr, ExprKind, Fact, ItemKind, Nullability, OneId, Source, Strength};
 
 use crate::db::{Db, Project};
 use crate::queries::file_items;
@@ -31,6 +31,27 @@ pub struct Node {
 pub enum NodeKind {
     Source(SourceJob),
     OneId(OneIdJob),
+    Fact(FactJob),
+}
+
+/// A business process as a detail (DWD) table: its source's rows up to the business
+/// date, filtered by its `where`, with its grain, time, entity key, dimension keys and
+/// measures.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FactJob {
+    pub name: String,
+    pub source: String,
+    /// The source's key column, joined with the OneID mapping for the entity key.
+    pub source_key: Option<String>,
+    pub filter: Option<mj_lang::ast::Expr>,
+    pub grain: Vec<String>,
+    pub time: Option<String>,
+    /// The time column's type (date or timestamp), for the business-date bound.
+    pub time_is_date: bool,
+    pub entity: Option<String>,
+    /// (column name, expression over the source's row).
+    pub dims: Vec<(String, mj_lang::ast::Expr)>,
+    pub measures: Vec<(String, mj_lang::ast::Expr)>,
 }
 
 /// Reads one declared source with its declared schema; bad rows go to rejects.
@@ -134,11 +155,13 @@ pub struct LinkJob {
 pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
     let mut sources: Vec<&Source> = Vec::new();
     let mut oneids: Vec<&OneId> = Vec::new();
+    let mut facts: Vec<&Fact> = Vec::new();
     for &file in project.files(db) {
         for item in file_items(db, file).iter() {
             match &item.kind {
                 ItemKind::Source(s) => sources.push(s),
                 ItemKind::OneId(o) => oneids.push(o),
+                ItemKind::Fact(f) => facts.push(f),
                 _ => {}
             }
         }
@@ -168,7 +191,55 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps,
         });
     }
+    for f in facts {
+        let Some(source) = sources.iter().find(|s| s.header.name.text == f.source.text) else {
+            continue;
+        };
+        let job = fact_job(f, source);
+        let mut deps: Vec<usize> = nodes
+            .iter()
+            .position(|n| n.id == format!("ods.{}", f.source.text))
+            .into_iter()
+            .collect();
+        if let Some(e) = &job.entity {
+            deps.extend(nodes.iter().position(|n| n.id == format!("oneid.{e}")));
+        }
+        nodes.push(Node {
+            id: format!("dwd.{}", f.header.name.text),
+            kind: NodeKind::Fact(job),
+            deps,
+        });
+    }
     JobGraph { nodes }
+}
+
+fn binding(b: &Binding) -> (String, Expr) {
+    let value = b.value.clone().unwrap_or_else(|| Expr {
+        kind: ExprKind::Name(b.name.clone()),
+        span: b.span,
+    });
+    (b.name.text.clone(), value)
+}
+
+fn fact_job(f: &Fact, source: &Source) -> FactJob {
+    let src = source_job(source);
+    let time_is_date = f.time.as_ref().is_some_and(|t| {
+        src.columns
+            .iter()
+            .any(|c| c.name == t.text && c.ty == ColType::Date)
+    });
+    FactJob {
+        name: f.header.name.text.clone(),
+        source: f.source.text.clone(),
+        source_key: src.key,
+        filter: f.filter.clone(),
+        grain: f.grain.iter().map(|g| g.text.clone()).collect(),
+        time: f.time.as_ref().map(|t| t.text.clone()),
+        time_is_date,
+        entity: f.entity.as_ref().map(|e| e.text.clone()),
+        dims: f.dims.iter().map(binding).collect(),
+        measures: f.measures.iter().map(binding).collect(),
+    }
 }
 
 fn source_job(s: &Source) -> SourceJob {

@@ -6,5 +6,6 @@ mod diagnostics;
 mod docs;
 mod format;
 mod incremental;
+mod plans;
 mod robustness;
 mod runtime;

@@ -4,10 +4,21 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{AsArray, RecordBatch, StringArray};
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 
 use crate::common::{graph, pairwise, partition, repo, run, scratch};
+
+/// The batches of one Parquet file.
+fn partition_file(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).expect("file");
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader")
+        .map(|b| b.expect("batch"))
+        .collect()
+}
 
 /// (source:record_id, oneid) for every row of an entity's mapping.
 fn mapping(out: &Path, entity: &str, date: &str) -> Vec<(String, String)> {
@@ -477,4 +488,54 @@ fn oneid_on_generated_data_against_the_generators_truth() {
     // orders, and a mini-program openid seen without a login is an island.
     assert!(p >= 0.98, "precision {p:.4}, recall {r:.4}, F1 {f1:.4}");
     assert!(r >= 0.55, "precision {p:.4}, recall {r:.4}, F1 {f1:.4}");
+
+    // The detail table of payments, against an independent reading of the orders:
+    // paid orders up to the business date, each with its row's OneID.
+    let mut expected: Vec<(String, i128)> = Vec::new();
+    for entry in std::fs::read_dir(dir.join("data/pos/orders")).expect("orders") {
+        for b in partition_file(&entry.expect("entry").path()) {
+            let id = b.column(0).as_string::<i32>();
+            let status = b.column(8).as_string::<i32>();
+            let amount = b
+                .column(6)
+                .as_primitive::<arrow::datatypes::Decimal128Type>();
+            let paid = b
+                .column(9)
+                .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+            let bound = chrono::NaiveDate::from_ymd_opt(2025, 7, 1)
+                .expect("date")
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_utc()
+                .timestamp_micros();
+            for i in 0..b.num_rows() {
+                if status.value(i) == "paid" && !paid.is_null(i) && paid.value(i) < bound {
+                    expected.push((id.value(i).to_string(), amount.value(i)));
+                }
+            }
+        }
+    }
+    expected.sort();
+    let of: std::collections::HashMap<String, String> = pred.into_iter().collect();
+    let mut actual: Vec<(String, i128)> = Vec::new();
+    for b in partition(&out.join("dwd/pay_order/dt=2025-06-30")) {
+        let schema = b.schema();
+        let column = |name: &str| b.column(schema.index_of(name).expect(name)).clone();
+        let id = column("order_id");
+        let consumer = column("consumer");
+        let amount = column("amount");
+        let (id, consumer) = (id.as_string::<i32>(), consumer.as_string::<i32>());
+        let amount = amount.as_primitive::<arrow::datatypes::Decimal128Type>();
+        for i in 0..b.num_rows() {
+            let key = format!("pos_order:{}", id.value(i));
+            assert_eq!(
+                of.get(&key).map(String::as_str),
+                Some(consumer.value(i)),
+                "{key}"
+            );
+            actual.push((id.value(i).to_string(), amount.value(i)));
+        }
+    }
+    assert!(!expected.is_empty());
+    assert_eq!(actual, expected, "dwd.pay_order");
 }

@@ -53,6 +53,18 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Show the logical and physical plans `run` executes for each planned table.
+    Plan {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Only this table (`dwd.pay_order` or `pay_order`).
+        #[arg(long)]
+        table: Option<String>,
+        /// The business date the plans are for (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Write deterministic synthetic source data for the example project.
     Gen {
         /// The project folder (default: the current folder).
@@ -118,6 +130,7 @@ fn main() -> ExitCode {
             out,
             data,
         } => run::run(&path, &date, out, data),
+        Command::Plan { path, table, date } => run::plan(&path, table.as_deref(), date.as_deref()),
         Command::Gen {
             path,
             consumers,

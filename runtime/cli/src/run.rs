@@ -294,3 +294,33 @@ pub fn explain(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn plan(path: &Path, table: Option<&str>, date_text: Option<&str>) -> Result<ExitCode, String> {
+    let date = match date_text {
+        Some(d) => date(d)?,
+        None => chrono::Local::now().format("%Y-%m-%d").to_string(),
+    };
+    let loaded = load(path)?;
+    let rt = runtime()?;
+    let plans = rt
+        .block_on(mj_runtime::plans(&loaded.graph, &date))
+        .map_err(|e| e.to_string())?;
+    let chosen: Vec<_> = plans
+        .iter()
+        .filter(|(node, _, _)| {
+            table.is_none_or(|t| node == t || node.split_once('.').is_some_and(|(_, n)| n == t))
+        })
+        .collect();
+    if chosen.is_empty() {
+        let known: Vec<&str> = plans.iter().map(|(n, _, _)| n.as_str()).collect();
+        return Err(format!(
+            "no planned table {}; planned tables: {}",
+            table.unwrap_or(""),
+            known.join(", ")
+        ));
+    }
+    for (node, logical, physical) in chosen {
+        println!("== {node} ({date})\n-- logical\n{logical}\n-- physical\n{physical}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -128,6 +128,12 @@ enum Output {
 struct NodeResult {
     index: usize,
     output: Output,
+    /// Tables later nodes' plans scan: (name, schema, rows).
+    register: Vec<(
+        String,
+        arrow::datatypes::SchemaRef,
+        Vec<arrow::array::RecordBatch>,
+    )>,
     tables: Vec<(
         String,
         String,
@@ -260,6 +266,12 @@ async fn execute(
                 if let Some((entity, report)) = result.oneid {
                     manifest.oneid.insert(entity, report);
                 }
+                for (name, schema, batches) in result.register {
+                    let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
+                        .map_err(|e| RunError::node(node, e.to_string()))?;
+                    ctx.register_table(name.as_str(), Arc::new(table))
+                        .map_err(|e| RunError::node(node, e.to_string()))?;
+                }
                 on_event(Event::Finished {
                     node: node.clone(),
                     summary: result.summary,
@@ -321,6 +333,11 @@ async fn run_node(
             };
             Ok(NodeResult {
                 index,
+                register: vec![(
+                    format!("ods_{}", job.name),
+                    data.schema.clone(),
+                    data.batches.clone(),
+                )],
                 summary: format!(
                     "{} rows read, {accepted} accepted, {rejected} rejected",
                     accepted + rejected
@@ -332,6 +349,7 @@ async fn run_node(
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
+        NodeKind::Fact(job) => fact_node(index, job, ctx, opts).await,
         NodeKind::OneId(job) => {
             let job = job.clone();
             let out = opts.out.clone();
@@ -361,6 +379,11 @@ async fn run_node(
             Ok(NodeResult {
                 index,
                 output: Output::Done,
+                register: vec![(
+                    format!("oneid_{e}"),
+                    mapping.schema(),
+                    vec![mapping.clone()],
+                )],
                 tables: vec![
                     (
                         format!("oneid.{e}"),
@@ -388,6 +411,58 @@ async fn run_node(
             })
         }
     }
+}
+
+async fn fact_node(
+    index: usize,
+    job: &mj_compiler::lower::FactJob,
+    ctx: &SessionContext,
+    opts: &RunOptions,
+) -> Result<NodeResult, (usize, RunError)> {
+    let started = Instant::now();
+    let node = format!("dwd.{}", job.name);
+    let fail = |e: String| (index, RunError::node(&node, e));
+    let source = ctx
+        .table_provider(format!("ods_{}", job.source).as_str())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let oneid = match &job.entity {
+        Some(e) => Some(
+            ctx.table_provider(format!("oneid_{e}").as_str())
+                .await
+                .map_err(|e| fail(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let plan = mj_plan::fact(
+        job,
+        datafusion::datasource::provider_as_source(source),
+        oneid.map(datafusion::datasource::provider_as_source),
+        &opts.date,
+    )
+    .map_err(|e| fail(e.message))?;
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    Ok(NodeResult {
+        index,
+        output: Output::Done,
+        register: vec![(format!("dwd_{}", job.name), schema.clone(), batches.clone())],
+        tables: vec![(
+            format!("dwd.{}", job.name),
+            format!("dwd/{}/dt={}", job.name, opts.date),
+            schema,
+            batches,
+        )],
+        input: None,
+        oneid: None,
+        summary: format!("{rows} rows"),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 fn reject_examples(data: &SourceData, max: usize) -> Vec<String> {
@@ -443,4 +518,64 @@ pub async fn resolve_entity(
         .collect();
     let resolved = oneid::resolve(&job, &refs)?;
     Ok((job, resolved))
+}
+
+/// The plans `run` would execute for each table built from a plan, without reading
+/// data: (node, logical plan, physical plan), in graph order.
+pub async fn plans(
+    graph: &JobGraph,
+    date: &str,
+) -> Result<Vec<(String, String, String)>, RunError> {
+    use datafusion::datasource::{MemTable, provider_as_source};
+    use datafusion::physical_plan::displayable;
+    let ctx = session();
+    let fail = |node: &str, e: String| RunError::node(node, e);
+    for n in &graph.nodes {
+        match &n.kind {
+            NodeKind::Source(s) => {
+                let table = MemTable::try_new(source::schema(s), vec![vec![]])
+                    .map_err(|e| fail(&n.id, e.to_string()))?;
+                ctx.register_table(format!("ods_{}", s.name).as_str(), Arc::new(table))
+                    .map_err(|e| fail(&n.id, e.to_string()))?;
+            }
+            NodeKind::OneId(o) => {
+                let table = MemTable::try_new(oneid::mapping_schema(), vec![vec![]])
+                    .map_err(|e| fail(&n.id, e.to_string()))?;
+                ctx.register_table(format!("oneid_{}", o.name).as_str(), Arc::new(table))
+                    .map_err(|e| fail(&n.id, e.to_string()))?;
+            }
+            NodeKind::Fact(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    for n in &graph.nodes {
+        let NodeKind::Fact(job) = &n.kind else {
+            continue;
+        };
+        let source = ctx
+            .table_provider(format!("ods_{}", job.source).as_str())
+            .await
+            .map_err(|e| fail(&n.id, e.to_string()))?;
+        let oneid = match &job.entity {
+            Some(e) => Some(provider_as_source(
+                ctx.table_provider(format!("oneid_{e}").as_str())
+                    .await
+                    .map_err(|e| fail(&n.id, e.to_string()))?,
+            )),
+            None => None,
+        };
+        let plan = mj_plan::fact(job, provider_as_source(source), oneid, date)
+            .map_err(|e| fail(&n.id, e.message))?;
+        let physical = ctx
+            .state()
+            .create_physical_plan(&plan)
+            .await
+            .map_err(|e| fail(&n.id, e.to_string()))?;
+        out.push((
+            n.id.clone(),
+            plan.display_indent().to_string(),
+            displayable(physical.as_ref()).indent(true).to_string(),
+        ));
+    }
+    Ok(out)
 }

@@ -271,6 +271,16 @@ pub fn ids(job: &OneIdJob, date: &str, r: &Resolved, prev: &Previous) -> Assignm
     assign(&job.name, date, &r.resolution, prev)
 }
 
+/// The schema of `oneid/<entity>`.
+pub fn mapping_schema() -> arrow::datatypes::SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("source", DataType::Utf8, false),
+        Field::new("record_id", DataType::Utf8, true),
+        Field::new("record_fp", DataType::UInt64, false),
+        Field::new("oneid", DataType::Utf8, false),
+    ]))
+}
+
 /// The three output tables: mapping, changes, registry.
 pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError> {
     let res = &r.resolution;
@@ -284,12 +294,7 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
     rows.sort_by(|x, y| (link_order(x.0), x.1).cmp(&(link_order(y.0), y.1)));
     let err = |e: arrow::error::ArrowError| RunError::node("oneid", e.to_string());
     let mapping = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("source", DataType::Utf8, false),
-            Field::new("record_id", DataType::Utf8, true),
-            Field::new("record_fp", DataType::UInt64, false),
-            Field::new("oneid", DataType::Utf8, false),
-        ])),
+        mapping_schema(),
         vec![
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
             Arc::new(StringArray::from_iter(rows.iter().map(|r| r.1))),
