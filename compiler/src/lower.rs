@@ -32,6 +32,44 @@ pub enum NodeKind {
     Source(SourceJob),
     OneId(OneIdJob),
     Fact(FactJob),
+    Summary(SummaryJob),
+}
+
+/// A summary (DWS) table: every derived metric of one granularity, and the composite
+/// metrics built from them, for one business date. Named `dws_<granularity>`, the
+/// granularity's dimensions joined with `_` (`dws_consumer`, `dws_store_category`),
+/// `dws_total` without any.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SummaryJob {
+    pub name: String,
+    /// The granularity: columns of the facts (dims or the entity), sorted.
+    pub by: Vec<String>,
+    /// One aggregation per fact.
+    pub parts: Vec<SummaryPart>,
+    /// (name, expression over the derived metrics' columns).
+    pub composites: Vec<(String, mj_lang::ast::Expr)>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SummaryPart {
+    pub fact: String,
+    pub time: Option<String>,
+    pub time_is_date: bool,
+    pub metrics: Vec<MetricJob>,
+}
+
+/// One derived metric: an aggregate over the fact's rows in a period, filtered by
+/// modifiers.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MetricJob {
+    pub name: String,
+    /// `sum`, `count`, `count_distinct`, `avg`, `min`, `max`.
+    pub aggregate: String,
+    /// What is aggregated (a fact column or expression); none counts rows.
+    pub arg: Option<mj_lang::ast::Expr>,
+    /// Conditions on the rows: the atomic metric's own `where`, then the modifiers.
+    pub filters: Vec<mj_lang::ast::Expr>,
+    pub period: mj_lang::ast::PeriodSpec,
 }
 
 /// A business process as a detail (DWD) table: its source's rows up to the business
@@ -156,6 +194,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
     let mut sources: Vec<&Source> = Vec::new();
     let mut oneids: Vec<&OneId> = Vec::new();
     let mut facts: Vec<&Fact> = Vec::new();
+    let mut items: Vec<&mj_lang::ast::Item> = Vec::new();
     for &file in project.files(db) {
         for item in file_items(db, file).iter() {
             match &item.kind {
@@ -164,6 +203,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 ItemKind::Fact(f) => facts.push(f),
                 _ => {}
             }
+            items.push(item);
         }
     }
     let mut nodes = Vec::new();
@@ -191,7 +231,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps,
         });
     }
-    for f in facts {
+    for f in &facts {
         let Some(source) = sources.iter().find(|s| s.header.name.text == f.source.text) else {
             continue;
         };
@@ -210,7 +250,150 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps,
         });
     }
+    for job in summaries(&items, &facts, &sources) {
+        let deps = job
+            .parts
+            .iter()
+            .filter_map(|p| nodes.iter().position(|n| n.id == format!("dwd.{}", p.fact)))
+            .collect();
+        nodes.push(Node {
+            id: format!("dws.{}", job.name),
+            kind: NodeKind::Summary(job),
+            deps,
+        });
+    }
     JobGraph { nodes }
+}
+
+/// The summary tables: derived metrics grouped by granularity.
+fn summaries(
+    items: &[&mj_lang::ast::Item],
+    facts: &[&Fact],
+    sources: &[&Source],
+) -> Vec<SummaryJob> {
+    use mj_lang::ast::Arg;
+    let find = |name: &str| {
+        items.iter().find(|i| match &i.kind {
+            ItemKind::Atomic(a) => a.header.name.text == name,
+            ItemKind::Modifier(m) => m.header.name.text == name,
+            ItemKind::Period(p) => p.header.name.text == name,
+            _ => false,
+        })
+    };
+    let mut jobs: Vec<SummaryJob> = Vec::new();
+    let mut derived_names: Vec<(String, Vec<String>)> = Vec::new();
+    for item in items {
+        let ItemKind::Derived(d) = &item.kind else {
+            continue;
+        };
+        let Some(ItemKind::Atomic(a)) = find(&d.atomic.text).map(|i| &i.kind) else {
+            continue;
+        };
+        // The atomic metric: one aggregate call over a fact.
+        let ExprKind::Call(func, args) = &a.expr.kind else {
+            continue;
+        };
+        let Some(Arg::Positional { value, filter }) = args.first() else {
+            continue;
+        };
+        let (fact, arg) = match &value.kind {
+            ExprKind::Field(base, column) => match &base.kind {
+                ExprKind::Name(f) => (
+                    f.text.clone(),
+                    Some(Expr {
+                        kind: ExprKind::Name(column.clone()),
+                        span: value.span,
+                    }),
+                ),
+                _ => continue,
+            },
+            ExprKind::Name(f) => (f.text.clone(), None),
+            _ => continue,
+        };
+        let Some(fact_item) = facts.iter().find(|f| f.header.name.text == fact) else {
+            continue;
+        };
+        let mut filters: Vec<Expr> = filter.iter().cloned().collect();
+        let mut period = None;
+        for q in &d.qualifiers {
+            match find(&q.text).map(|i| &i.kind) {
+                Some(ItemKind::Modifier(m)) => filters.push(m.expr.clone()),
+                Some(ItemKind::Period(p)) => period = Some(p.spec.clone()),
+                _ => {}
+            }
+        }
+        // Standard periods come from the standard library, which is an item too.
+        let Some(period) = period else { continue };
+        let mut by: Vec<String> = d.by.iter().map(|b| b.text.clone()).collect();
+        by.sort();
+        by.dedup();
+        let name = if by.is_empty() {
+            "dws_total".to_string()
+        } else {
+            format!("dws_{}", by.join("_"))
+        };
+        let metric = MetricJob {
+            name: d.header.name.text.clone(),
+            aggregate: func.text.clone(),
+            arg,
+            filters,
+            period,
+        };
+        derived_names.push((metric.name.clone(), by.clone()));
+        let job = match jobs.iter_mut().find(|j| j.name == name) {
+            Some(j) => j,
+            None => {
+                jobs.push(SummaryJob {
+                    name: name.clone(),
+                    by: by.clone(),
+                    parts: Vec::new(),
+                    composites: Vec::new(),
+                });
+                jobs.last_mut().expect("just pushed")
+            }
+        };
+        match job.parts.iter_mut().find(|p| p.fact == fact) {
+            Some(p) => p.metrics.push(metric),
+            None => {
+                let src = sources
+                    .iter()
+                    .find(|s| s.header.name.text == fact_item.source.text)
+                    .map(|s| source_job(s));
+                let time = fact_item.time.as_ref().map(|t| t.text.clone());
+                let time_is_date = src.is_some_and(|s| {
+                    s.columns
+                        .iter()
+                        .any(|c| Some(&c.name) == time.as_ref() && c.ty == ColType::Date)
+                });
+                job.parts.push(SummaryPart {
+                    fact,
+                    time,
+                    time_is_date,
+                    metrics: vec![metric],
+                });
+            }
+        }
+    }
+    // Composite metrics go to the table of the derived metrics they use.
+    for item in items {
+        let ItemKind::Composite(c) = &item.kind else {
+            continue;
+        };
+        let mut first = None;
+        c.expr.walk(&mut |e| {
+            if let (None, ExprKind::Name(n)) = (&first, &e.kind) {
+                first = Some(n.text.clone());
+            }
+        });
+        let Some(by) = first.and_then(|f| derived_names.iter().find(|(n, _)| *n == f)) else {
+            continue;
+        };
+        if let Some(job) = jobs.iter_mut().find(|j| j.by == by.1) {
+            job.composites
+                .push((c.header.name.text.clone(), c.expr.clone()));
+        }
+    }
+    jobs
 }
 
 fn binding(b: &Binding) -> (String, Expr) {

@@ -538,4 +538,48 @@ fn oneid_on_generated_data_against_the_generators_truth() {
     }
     assert!(!expected.is_empty());
     assert_eq!(actual, expected, "dwd.pay_order");
+
+    // The consumer summary, against SQL written here over the detail table: the last
+    // 30 days are 2025-06-01 to 2025-06-30, online means the four online channels.
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let ctx = datafusion::prelude::SessionContext::new();
+    let dwd = out.join("dwd/pay_order/dt=2025-06-30/part-00000.parquet");
+    let dws = out.join("dws/dws_consumer/dt=2025-06-30/part-00000.parquet");
+    let differing = rt.block_on(async {
+        ctx.register_parquet("o", dwd.to_str().expect("path"), Default::default())
+            .await
+            .expect("dwd");
+        ctx.register_parquet("s", dws.to_str().expect("path"), Default::default())
+            .await
+            .expect("dws");
+        let sql = "
+            WITH hand AS (
+              SELECT consumer,
+                     sum(amount) FILTER (WHERE paid_at >= TIMESTAMP '2025-06-01 00:00:00'
+                                           AND paid_at < TIMESTAMP '2025-07-01 00:00:00') AS amt,
+                     count(DISTINCT order_id) FILTER (WHERE paid_at >= TIMESTAMP '2025-06-01 00:00:00'
+                                           AND paid_at < TIMESTAMP '2025-07-01 00:00:00') AS cnt,
+                     sum(amount) FILTER (WHERE paid_at >= TIMESTAMP '2025-06-01 00:00:00'
+                                           AND paid_at < TIMESTAMP '2025-07-01 00:00:00'
+                                           AND channel IN ('tmall', 'jd', 'wechat_mall', 'douyin_shop')) AS online
+              FROM o GROUP BY consumer)
+            SELECT count(*) FROM hand FULL JOIN s ON hand.consumer IS NOT DISTINCT FROM s.consumer
+            WHERE (hand.amt IS DISTINCT FROM s.pay_amt_30d)
+               OR (hand.cnt IS DISTINCT FROM s.pay_ord_cnt_30d)
+               OR (hand.online IS DISTINCT FROM s.online_pay_amt_30d)
+               OR ((s.pay_ord_cnt_30d > 0)
+                   AND (abs(CAST(s.aov_30d AS DOUBLE)
+                            - CAST(s.pay_amt_30d AS DOUBLE) / CAST(s.pay_ord_cnt_30d AS DOUBLE))
+                        > 0.000001))
+               OR ((s.pay_ord_cnt_30d = 0) AND (s.aov_30d IS NOT NULL))";
+        let batches = ctx.sql(sql).await.expect("sql").collect().await.expect("rows");
+        batches[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0)
+    });
+    assert_eq!(
+        differing, 0,
+        "dws_consumer differs from the hand-written query"
+    );
 }

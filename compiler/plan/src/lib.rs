@@ -12,8 +12,8 @@ use datafusion::functions::expr_fn as f;
 use datafusion::logical_expr::{
     Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, TableSource, col, lit, when,
 };
-use mj_compiler::lower::FactJob;
-use mj_lang::ast::{Arg, BinaryOp, Expr, ExprKind, UnaryOp};
+use mj_compiler::lower::{FactJob, SummaryJob};
+use mj_lang::ast::{Arg, BinaryOp, Expr, ExprKind, PeriodSpec, PeriodUnit, ToDate, UnaryOp};
 
 /// A construct the plan stage cannot express yet, with what it was.
 #[derive(Debug, Clone)]
@@ -166,10 +166,8 @@ pub fn fact(
     for g in &job.grain {
         columns.push(col(format!("{table}.\"{g}\"")).alias(g));
     }
-    if let Some(t) = &job.time {
-        if !job.grain.contains(t) {
-            columns.push(col(format!("{table}.\"{t}\"")).alias(t));
-        }
+    if let Some(t) = job.time.as_ref().filter(|t| !job.grain.contains(t)) {
+        columns.push(col(format!("{table}.\"{t}\"")).alias(t));
     }
     if let (Some(entity), Some(mapping), Some(key)) = (&job.entity, oneid, &job.source_key) {
         // One OneID per record id of this source (the smallest, should a key repeat),
@@ -253,4 +251,245 @@ fn chrono_day(date: &str) -> Result<i32, PlanError> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     Ok((era * 146_097 + doe - 719_468) as i32)
+}
+
+/// `[from, to)` in days since 1970-01-01 of a period ending with business date `day`.
+fn period_days(spec: &PeriodSpec, day: i32) -> (Option<i32>, i32) {
+    let end = day + 1;
+    let (y, m, d) = civil(day);
+    let from = match spec {
+        PeriodSpec::Last { count, unit } => {
+            let n = *count as i32;
+            Some(match unit {
+                PeriodUnit::Days => end - n,
+                PeriodUnit::Weeks => end - 7 * n,
+                // Hours are rounded to whole days: the business date is a day.
+                PeriodUnit::Hours => end - (n + 23) / 24,
+                PeriodUnit::Months => {
+                    let months = y * 12 + (m - 1) - i64::from(n);
+                    let (py, pm) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+                    days(py, pm, d.min(days_in_month(py, pm))) + 1
+                }
+            })
+        }
+        PeriodSpec::ToDate(ToDate::All) => None,
+        PeriodSpec::ToDate(ToDate::Year) => Some(days(y, 1, 1)),
+        PeriodSpec::ToDate(ToDate::Quarter) => Some(days(y, (m - 1) / 3 * 3 + 1, 1)),
+        PeriodSpec::ToDate(ToDate::Month) => Some(days(y, m, 1)),
+        // Weeks start on Monday; 1970-01-01 was a Thursday.
+        PeriodSpec::ToDate(ToDate::Week) => Some(day - (day + 3).rem_euclid(7)),
+    };
+    (from, end)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    days(
+        if m == 12 { y + 1 } else { y },
+        if m == 12 { 1 } else { m + 1 },
+        1,
+    ) as i64
+        - days(y, m, 1) as i64
+}
+
+fn days(y: i64, m: i64, d: i64) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) as i32
+}
+
+/// (year, month, day) of days since 1970-01-01.
+fn civil(z: i32) -> (i64, i64, i64) {
+    let z = i64::from(z) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn day_literal(day: i32, is_date: bool) -> DfExpr {
+    if is_date {
+        DfExpr::Literal(ScalarValue::Date32(Some(day)), None)
+    } else {
+        DfExpr::Literal(
+            ScalarValue::TimestampMicrosecond(Some(i64::from(day) * 86_400_000_000), None),
+            None,
+        )
+    }
+}
+
+/// A composite metric's expression over derived metric columns: division by zero (or
+/// by a missing value) gives null.
+fn metric_expr(e: &Expr) -> Result<DfExpr, PlanError> {
+    Ok(match &e.kind {
+        ExprKind::Binary(BinaryOp::Div, l, r) => {
+            let r = metric_expr(r)?;
+            metric_expr(l)? / f::nullif(r, lit(0))
+        }
+        ExprKind::Binary(op, l, r) => {
+            let (l, r) = (metric_expr(l)?, metric_expr(r)?);
+            match op {
+                BinaryOp::Add => l + r,
+                BinaryOp::Sub => l - r,
+                BinaryOp::Mul => l * r,
+                BinaryOp::Coalesce => f::coalesce(vec![l, r]),
+                _ => return Err(err("a composite metric is arithmetic over metrics")),
+            }
+        }
+        ExprKind::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(metric_expr(x)?)),
+        _ => row_expr(e)?,
+    })
+}
+
+/// The summary (DWS) table of one granularity for business date `date`: each fact's
+/// rows aggregated per granularity (each metric with its period and modifiers as the
+/// aggregate's filter), the facts joined on the granularity, composites computed, and
+/// the rows sorted by granularity. `facts` gives `dwd_<fact>` for each part.
+pub fn summary(
+    job: &SummaryJob,
+    facts: &[(String, Arc<dyn TableSource>)],
+    date: &str,
+) -> Result<LogicalPlan, PlanError> {
+    use datafusion::functions_aggregate::expr_fn as agg;
+    use datafusion::logical_expr::ExprFunctionExt;
+    let day = chrono_day(date)?;
+    let mut plans: Vec<(String, LogicalPlanBuilder)> = Vec::new();
+    for part in &job.parts {
+        let table = format!("dwd_{}", part.fact);
+        let Some((_, source)) = facts.iter().find(|(f, _)| *f == part.fact) else {
+            return Err(err(format!("no detail table for `{}`", part.fact)));
+        };
+        let alias = format!("p{}", plans.len());
+        let mut aggregates = Vec::new();
+        for m in &part.metrics {
+            let mut cond: Option<DfExpr> = None;
+            let mut and = |e: DfExpr| {
+                cond = Some(match cond.take() {
+                    Some(c) => c.and(e),
+                    None => e,
+                })
+            };
+            if let Some(time) = &part.time {
+                let t = col(format!("{table}.\"{time}\""));
+                let (from, to) = period_days(&m.period, day);
+                if let Some(from) = from {
+                    and(t.clone().gt_eq(day_literal(from, part.time_is_date)));
+                }
+                and(t.lt(day_literal(to, part.time_is_date)));
+            }
+            for f in &m.filters {
+                and(qualify(row_expr(f)?, &table));
+            }
+            let arg = match &m.arg {
+                Some(a) => qualify(row_expr(a)?, &table),
+                None => lit(1),
+            };
+            let call = match m.aggregate.as_str() {
+                "sum" => agg::sum(arg),
+                "count" => agg::count(arg),
+                "count_distinct" => agg::count_distinct(arg),
+                "avg" => agg::avg(arg),
+                "min" => agg::min(arg),
+                "max" => agg::max(arg),
+                other => {
+                    return Err(err(format!(
+                        "the aggregate `{other}` of `{}` is not planned yet",
+                        m.name
+                    )));
+                }
+            };
+            let call = match cond {
+                Some(c) => call.filter(c).build().map_err(df)?,
+                None => call,
+            };
+            aggregates.push(call.alias(&m.name));
+        }
+        let group: Vec<DfExpr> = job
+            .by
+            .iter()
+            .map(|b| col(format!("{table}.\"{b}\"")).alias(b))
+            .collect();
+        let plan = LogicalPlanBuilder::scan(table.as_str(), source.clone(), None)
+            .map_err(df)?
+            .aggregate(group, aggregates)
+            .map_err(df)?
+            .alias(alias.as_str())
+            .map_err(df)?;
+        plans.push((alias, plan));
+    }
+    let mut parts = plans.into_iter();
+    let Some((first_alias, mut plan)) = parts.next() else {
+        return Err(err(format!("`{}` has no metrics", job.name)));
+    };
+    let mut aliases = vec![first_alias];
+    for (alias, other) in parts {
+        let other = other.build().map_err(df)?;
+        plan = if job.by.is_empty() {
+            plan.cross_join(other).map_err(df)?
+        } else {
+            let keys = |a: &str| {
+                job.by
+                    .iter()
+                    .map(|b| datafusion::common::Column::new(Some(a.to_string()), b))
+                    .collect::<Vec<_>>()
+            };
+            // Rows of one granularity from any fact.
+            plan.join_detailed(
+                other,
+                JoinType::Full,
+                (keys(&aliases[0]), keys(&alias)),
+                None,
+                datafusion::common::NullEquality::NullEqualsNull,
+            )
+            .map_err(df)?
+        };
+        aliases.push(alias);
+    }
+    let mut columns: Vec<DfExpr> = job
+        .by
+        .iter()
+        .map(|b| {
+            f::coalesce(
+                aliases
+                    .iter()
+                    .map(|a| col(format!("{a}.\"{b}\"")))
+                    .collect(),
+            )
+            .alias(b)
+        })
+        .collect();
+    for (i, part) in job.parts.iter().enumerate() {
+        for m in &part.metrics {
+            columns.push(col(format!("{}.\"{}\"", aliases[i], m.name)).alias(&m.name));
+        }
+    }
+    let mut plan = plan.project(columns).map_err(df)?;
+    if !job.composites.is_empty() {
+        let mut columns: Vec<DfExpr> = job.by.iter().map(|b| col(format!("\"{b}\""))).collect();
+        for part in &job.parts {
+            for m in &part.metrics {
+                columns.push(col(format!("\"{}\"", m.name)));
+            }
+        }
+        for (name, e) in &job.composites {
+            columns.push(metric_expr(e)?.alias(name));
+        }
+        plan = plan.project(columns).map_err(df)?;
+    }
+    plan.sort(
+        job.by
+            .iter()
+            .map(|b| col(format!("\"{b}\"")).sort(true, true))
+            .collect::<Vec<_>>(),
+    )
+    .map_err(df)?
+    .build()
+    .map_err(df)
 }

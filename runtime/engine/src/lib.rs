@@ -350,6 +350,7 @@ async fn run_node(
             })
         }
         NodeKind::Fact(job) => fact_node(index, job, ctx, opts).await,
+        NodeKind::Summary(job) => summary_node(index, job, ctx, opts).await,
         NodeKind::OneId(job) => {
             let job = job.clone();
             let out = opts.out.clone();
@@ -465,6 +466,51 @@ async fn fact_node(
     })
 }
 
+async fn summary_node(
+    index: usize,
+    job: &mj_compiler::lower::SummaryJob,
+    ctx: &SessionContext,
+    opts: &RunOptions,
+) -> Result<NodeResult, (usize, RunError)> {
+    let started = Instant::now();
+    let node = format!("dws.{}", job.name);
+    let fail = |e: String| (index, RunError::node(&node, e));
+    let mut facts = Vec::new();
+    for part in &job.parts {
+        let provider = ctx
+            .table_provider(format!("dwd_{}", part.fact).as_str())
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        facts.push((
+            part.fact.clone(),
+            datafusion::datasource::provider_as_source(provider),
+        ));
+    }
+    let plan = mj_plan::summary(job, &facts, &opts.date).map_err(|e| fail(e.message))?;
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    Ok(NodeResult {
+        index,
+        output: Output::Done,
+        register: vec![(job.name.clone(), schema.clone(), batches.clone())],
+        tables: vec![(
+            format!("dws.{}", job.name),
+            format!("dws/{}/dt={}", job.name, opts.date),
+            schema,
+            batches,
+        )],
+        input: None,
+        oneid: None,
+        summary: format!("{rows} rows"),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
 fn reject_examples(data: &SourceData, max: usize) -> Vec<String> {
     use arrow::array::AsArray;
     let mut out = Vec::new();
@@ -544,11 +590,33 @@ pub async fn plans(
                 ctx.register_table(format!("oneid_{}", o.name).as_str(), Arc::new(table))
                     .map_err(|e| fail(&n.id, e.to_string()))?;
             }
-            NodeKind::Fact(_) => {}
+            NodeKind::Fact(_) | NodeKind::Summary(_) => {}
         }
     }
     let mut out = Vec::new();
     for n in &graph.nodes {
+        if let NodeKind::Summary(job) = &n.kind {
+            let mut facts = Vec::new();
+            for part in &job.parts {
+                let provider = ctx
+                    .table_provider(format!("dwd_{}", part.fact).as_str())
+                    .await
+                    .map_err(|e| fail(&n.id, e.to_string()))?;
+                facts.push((part.fact.clone(), provider_as_source(provider)));
+            }
+            let plan = mj_plan::summary(job, &facts, date).map_err(|e| fail(&n.id, e.message))?;
+            let physical = ctx
+                .state()
+                .create_physical_plan(&plan)
+                .await
+                .map_err(|e| fail(&n.id, e.to_string()))?;
+            out.push((
+                n.id.clone(),
+                plan.display_indent().to_string(),
+                displayable(physical.as_ref()).indent(true).to_string(),
+            ));
+            continue;
+        }
         let NodeKind::Fact(job) = &n.kind else {
             continue;
         };
@@ -566,6 +634,12 @@ pub async fn plans(
         };
         let plan = mj_plan::fact(job, provider_as_source(source), oneid, date)
             .map_err(|e| fail(&n.id, e.message))?;
+        // Later plans scan this table: register it, empty, with the plan's schema.
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        let table =
+            MemTable::try_new(schema, vec![vec![]]).map_err(|e| fail(&n.id, e.to_string()))?;
+        ctx.register_table(format!("dwd_{}", job.name).as_str(), Arc::new(table))
+            .map_err(|e| fail(&n.id, e.to_string()))?;
         let physical = ctx
             .state()
             .create_physical_plan(&plan)
