@@ -583,3 +583,91 @@ fn oneid_on_generated_data_against_the_generators_truth() {
         "dws_consumer differs from the hand-written query"
     );
 }
+
+/// Python with DuckDB, installed for the user when missing.
+fn duckdb_python() -> std::process::Command {
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        let status = std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--user", "duckdb==2.0.1"])
+            .status()
+            .expect("python3 runs");
+        assert!(
+            status.success(),
+            "installing duckdb for the SQL comparison failed"
+        );
+    }
+    std::process::Command::new("python3")
+}
+
+#[test]
+fn generated_sql_run_by_duckdb_gives_the_same_tables() {
+    let dir = scratch("duckdb");
+    let cfg = mj_gen::GenConfig {
+        consumers: 1500,
+        days: 60,
+        seed: 5,
+        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
+    };
+    mj_gen::generate(&cfg, &dir).expect("generates");
+    let out = dir.join("out");
+    let g = graph(&repo().join("examples/meijia"));
+    run(&g, &dir, &out, "2025-06-30").1.expect("runs");
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let statements = rt
+        .block_on(mj_runtime::sql(
+            &g,
+            "2025-06-30",
+            mj_runtime::Dialect::DuckDb,
+        ))
+        .expect("SQL");
+    // Tables DuckDB reads: the same Parquet files mj read or wrote.
+    let part = |p: &str| format!("{}/{p}/dt=2025-06-30/*.parquet", out.display());
+    let mut script = String::from("import duckdb, sys\ncon = duckdb.connect()\n");
+    script += &format!(
+        "con.execute(\"CREATE VIEW ods_pos_order AS SELECT * FROM read_parquet('{}/data/pos/orders/*.parquet')\")\n",
+        dir.display()
+    );
+    for (view, path) in [
+        ("oneid_consumer", "oneid/consumer"),
+        ("dwd_pay_order", "dwd/pay_order"),
+        ("dwd_app_visit", "dwd/app_visit"),
+    ] {
+        script += &format!(
+            "con.execute(\"CREATE VIEW {view} AS SELECT * FROM read_parquet('{}')\")\n",
+            part(path)
+        );
+    }
+    script += "bad = 0\n";
+    let mut compared = 0;
+    for (node, sql) in &statements {
+        // Facts over Parquet sources, and every summary table.
+        if node == "dwd.app_visit" {
+            continue;
+        }
+        let (layer, table) = node.split_once('.').expect("layer.table");
+        let mine = part(&format!("{layer}/{table}"));
+        script += &format!(
+            "q = '''{sql}'''\nmine = \"SELECT * EXCLUDE (dt) FROM read_parquet('{mine}', hive_partitioning = true)\"\n\
+             n = con.execute(f'SELECT count(*) FROM (({{q}}) EXCEPT ALL ({{mine}})) UNION ALL SELECT count(*) FROM (({{mine}}) EXCEPT ALL ({{q}}))').fetchall()\n\
+             rows = con.execute(f'SELECT count(*) FROM ({{mine}})').fetchone()[0]\n\
+             print('{node}', rows, n)\nbad += sum(x[0] for x in n) + (rows == 0)\n"
+        );
+        compared += 1;
+    }
+    script += "sys.exit(1 if bad else 0)\n";
+    assert!(compared >= 4, "{statements:?}");
+    let path = dir.join("compare.py");
+    std::fs::write(&path, script).expect("script");
+    let output = duckdb_python().arg(&path).output().expect("python3 runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "DuckDB's results differ from mj's:\n{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -162,6 +162,20 @@ pub fn fact(
     if let Some(filter) = &job.filter {
         plan = plan.filter(row_expr(filter)?).map_err(df)?;
     }
+    // A named subquery with its own projection: SQL written from the plan keeps the
+    // filters in the subquery's WHERE rather than in the outer join's ON, where they
+    // would not filter the rows of a left join.
+    let all: Vec<DfExpr> = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .map(DfExpr::Column)
+        .collect();
+    plan = plan
+        .project(all)
+        .map_err(df)?
+        .alias(table.as_str())
+        .map_err(df)?;
     let mut columns: Vec<DfExpr> = Vec::new();
     for g in &job.grain {
         columns.push(col(format!("{table}.\"{g}\"")).alias(g));
@@ -330,8 +344,11 @@ fn day_literal(day: i32, is_date: bool) -> DfExpr {
 fn metric_expr(e: &Expr) -> Result<DfExpr, PlanError> {
     Ok(match &e.kind {
         ExprKind::Binary(BinaryOp::Div, l, r) => {
-            let r = metric_expr(r)?;
-            metric_expr(l)? / f::nullif(r, lit(0))
+            // In double precision, so that counts divide into fractions.
+            let real =
+                |e: DfExpr| datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Float64);
+            let r = real(metric_expr(r)?);
+            real(metric_expr(l)?) / f::nullif(r, lit(0.0))
         }
         ExprKind::Binary(op, l, r) => {
             let (l, r) = (metric_expr(l)?, metric_expr(r)?);
@@ -394,7 +411,7 @@ pub fn summary(
             let call = match m.aggregate.as_str() {
                 "sum" => agg::sum(arg),
                 "count" => agg::count(arg),
-                "count_distinct" => agg::count_distinct(arg),
+                "count_distinct" => agg::count(arg).distinct().build().map_err(df)?,
                 "avg" => agg::avg(arg),
                 "min" => agg::min(arg),
                 "max" => agg::max(arg),
@@ -405,9 +422,11 @@ pub fn summary(
                     )));
                 }
             };
-            let call = match cond {
-                Some(c) => call.filter(c).build().map_err(df)?,
-                None => call,
+            let distinct = m.aggregate == "count_distinct";
+            let call = match (cond, distinct) {
+                (Some(c), true) => call.distinct().filter(c).build().map_err(df)?,
+                (Some(c), false) => call.filter(c).build().map_err(df)?,
+                (None, _) => call,
             };
             aggregates.push(call.alias(&m.name));
         }

@@ -65,6 +65,17 @@ enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Print the SQL of every planned table, unparsed from the plans `run` executes.
+    Sql {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = SqlDialect::Datafusion)]
+        dialect: SqlDialect,
+        /// The business date the statements are for (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Write deterministic synthetic source data for the example project.
     Gen {
         /// The project folder (default: the current folder).
@@ -114,6 +125,13 @@ enum OneidCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum SqlDialect {
+    Datafusion,
+    Postgres,
+    Duckdb,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
     Human,
     Json,
@@ -130,6 +148,19 @@ fn main() -> ExitCode {
             out,
             data,
         } => run::run(&path, &date, out, data),
+        Command::Sql {
+            path,
+            dialect,
+            date,
+        } => run::sql(
+            &path,
+            match dialect {
+                SqlDialect::Datafusion => mj_runtime::Dialect::DataFusion,
+                SqlDialect::Postgres => mj_runtime::Dialect::Postgres,
+                SqlDialect::Duckdb => mj_runtime::Dialect::DuckDb,
+            },
+            date.as_deref(),
+        ),
         Command::Plan { path, table, date } => run::plan(&path, table.as_deref(), date.as_deref()),
         Command::Gen {
             path,

@@ -324,3 +324,33 @@ pub fn plan(path: &Path, table: Option<&str>, date_text: Option<&str>) -> Result
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn sql(
+    path: &Path,
+    dialect: mj_runtime::Dialect,
+    date_text: Option<&str>,
+) -> Result<ExitCode, String> {
+    let date = match date_text {
+        Some(d) => date(d)?,
+        None => chrono::Local::now().format("%Y-%m-%d").to_string(),
+    };
+    let loaded = load(path)?;
+    let rt = runtime()?;
+    let statements = rt
+        .block_on(mj_runtime::sql(&loaded.graph, &date, dialect))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "-- SQL of each planned table for business date {date}. Tables read: ods_<source>\n\
+         -- (a source's accepted rows), oneid_<entity> (the OneID mapping), dwd_<fact>."
+    );
+    for (node, sql) in statements {
+        // The names plans read: dwd_<fact>; summary tables are already dws_….
+        let name = match node.split_once('.') {
+            Some(("dwd", n)) => format!("dwd_{n}"),
+            Some((_, n)) => n.to_string(),
+            None => node.clone(),
+        };
+        println!("\n-- {node}\nCREATE VIEW {name} AS\n{sql};");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -566,15 +566,89 @@ pub async fn resolve_entity(
     Ok((job, resolved))
 }
 
+/// SQL dialects `mj sql` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    DataFusion,
+    Postgres,
+    DuckDb,
+}
+
+/// The SQL of every planned table, unparsed from the plans `run` executes: (node, SQL).
+pub async fn sql(
+    graph: &JobGraph,
+    date: &str,
+    dialect: Dialect,
+) -> Result<Vec<(String, String)>, RunError> {
+    use datafusion::sql::sqlparser::ast::BinaryOperator;
+    use datafusion::sql::unparser::Unparser;
+    use datafusion::sql::unparser::dialect::{
+        CustomDialectBuilder, DefaultDialect, PostgreSqlDialect,
+    };
+    // DuckDB's own dialect writes `//` (integer division) for every division; mj's
+    // divisions are over doubles, which DuckDB divides with `/`.
+    let (default, postgres, duckdb) = (
+        DefaultDialect {},
+        PostgreSqlDialect {},
+        CustomDialectBuilder::new()
+            .with_division_operator(BinaryOperator::Divide)
+            .build(),
+    );
+    let unparser = Unparser::new(match dialect {
+        Dialect::DataFusion => &default,
+        Dialect::Postgres => &postgres,
+        Dialect::DuckDb => &duckdb,
+    })
+    .with_pretty(true);
+    let mut out = Vec::new();
+    for (node, plan) in logical_plans(graph, date).await? {
+        let statement = unparser
+            .plan_to_sql(&plan)
+            .map_err(|e| RunError::node(&node, format!("cannot write SQL: {e}")))?;
+        out.push((node, statement.to_string()));
+    }
+    Ok(out)
+}
+
 /// The plans `run` would execute for each table built from a plan, without reading
 /// data: (node, logical plan, physical plan), in graph order.
 pub async fn plans(
     graph: &JobGraph,
     date: &str,
 ) -> Result<Vec<(String, String, String)>, RunError> {
-    use datafusion::datasource::{MemTable, provider_as_source};
-    use datafusion::physical_plan::displayable;
     let ctx = session();
+    let mut out = Vec::new();
+    for (node, plan) in logical_plans_in(&ctx, graph, date).await? {
+        let physical = ctx
+            .state()
+            .create_physical_plan(&plan)
+            .await
+            .map_err(|e| RunError::node(&node, e.to_string()))?;
+        out.push((
+            node,
+            plan.display_indent().to_string(),
+            datafusion::physical_plan::displayable(physical.as_ref())
+                .indent(true)
+                .to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+async fn logical_plans(
+    graph: &JobGraph,
+    date: &str,
+) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
+    logical_plans_in(&session(), graph, date).await
+}
+
+/// Every planned table's logical plan, with empty tables standing in for the data.
+async fn logical_plans_in(
+    ctx: &SessionContext,
+    graph: &JobGraph,
+    date: &str,
+) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
+    use datafusion::datasource::{MemTable, provider_as_source};
     let fail = |node: &str, e: String| RunError::node(node, e);
     for n in &graph.nodes {
         match &n.kind {
@@ -605,16 +679,7 @@ pub async fn plans(
                 facts.push((part.fact.clone(), provider_as_source(provider)));
             }
             let plan = mj_plan::summary(job, &facts, date).map_err(|e| fail(&n.id, e.message))?;
-            let physical = ctx
-                .state()
-                .create_physical_plan(&plan)
-                .await
-                .map_err(|e| fail(&n.id, e.to_string()))?;
-            out.push((
-                n.id.clone(),
-                plan.display_indent().to_string(),
-                displayable(physical.as_ref()).indent(true).to_string(),
-            ));
+            out.push((n.id.clone(), plan));
             continue;
         }
         let NodeKind::Fact(job) = &n.kind else {
@@ -640,16 +705,7 @@ pub async fn plans(
             MemTable::try_new(schema, vec![vec![]]).map_err(|e| fail(&n.id, e.to_string()))?;
         ctx.register_table(format!("dwd_{}", job.name).as_str(), Arc::new(table))
             .map_err(|e| fail(&n.id, e.to_string()))?;
-        let physical = ctx
-            .state()
-            .create_physical_plan(&plan)
-            .await
-            .map_err(|e| fail(&n.id, e.to_string()))?;
-        out.push((
-            n.id.clone(),
-            plan.display_indent().to_string(),
-            displayable(physical.as_ref()).indent(true).to_string(),
-        ));
+        out.push((n.id.clone(), plan));
     }
     Ok(out)
 }
