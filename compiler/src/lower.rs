@@ -33,6 +33,29 @@ pub enum NodeKind {
     OneId(OneIdJob),
     Fact(FactJob),
     Summary(SummaryJob),
+    Check(CheckJob),
+}
+
+/// A data-quality rule run against a fact's detail table.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CheckJob {
+    /// `check_<fact>_<n>`, numbered in the order the checks are declared.
+    pub name: String,
+    /// The rule as written, for reports.
+    pub text: String,
+    pub fact: String,
+    pub rule: CheckKind,
+    /// A failing `error` check fails the run; a `warn` check is reported.
+    pub fail_run: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    /// No two rows share a value of the column.
+    Unique(String),
+    /// Every row satisfies the condition (a row where it is null passes).
+    Condition(mj_lang::ast::Expr),
 }
 
 /// A summary (DWS) table: every derived metric of one granularity, and the composite
@@ -250,6 +273,52 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps,
         });
     }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for item in &items {
+        let ItemKind::Check(c) = &item.kind else {
+            continue;
+        };
+        let (fact, rule, text) = match &c.rule {
+            mj_lang::ast::CheckRule::Unique { process, column } => (
+                process.text.clone(),
+                CheckKind::Unique(column.text.clone()),
+                format!("unique {}.{}", process.text, column.text),
+            ),
+            mj_lang::ast::CheckRule::Expr(e) => {
+                // `pay_order.amount >= 0`: the fact is the qualifier of the columns.
+                let mut fact = None;
+                let stripped = strip_qualifier(e, &mut fact);
+                let Some(fact) = fact else { continue };
+                let text = mj_lang::format::expr_text(e);
+                (fact, CheckKind::Condition(stripped), text)
+            }
+        };
+        let Some(dep) = nodes.iter().position(|n| n.id == format!("dwd.{fact}")) else {
+            continue;
+        };
+        let n = match counts.iter_mut().find(|(f, _)| *f == fact) {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.1
+            }
+            None => {
+                counts.push((fact.clone(), 1));
+                1
+            }
+        };
+        let name = format!("check_{fact}_{n}");
+        nodes.push(Node {
+            id: format!("check.{name}"),
+            kind: NodeKind::Check(CheckJob {
+                name,
+                text,
+                fact,
+                rule,
+                fail_run: c.severity.as_ref().is_none_or(|s| s.text != "warn"),
+            }),
+            deps: vec![dep],
+        });
+    }
     for job in summaries(&items, &facts, &sources) {
         let deps = job
             .parts
@@ -394,6 +463,52 @@ fn summaries(
         }
     }
     jobs
+}
+
+/// `fact.column` → `column`, noting the fact.
+fn strip_qualifier(e: &Expr, fact: &mut Option<String>) -> Expr {
+    let mut e = e.clone();
+    fn walk(e: &mut Expr, fact: &mut Option<String>) {
+        if let ExprKind::Field(base, column) = &e.kind {
+            if let ExprKind::Name(f) = &base.kind {
+                fact.get_or_insert_with(|| f.text.clone());
+                e.kind = ExprKind::Name(column.clone());
+                return;
+            }
+        }
+        match &mut e.kind {
+            ExprKind::Unary(_, x) => walk(x, fact),
+            ExprKind::Binary(_, l, r) => {
+                walk(l, fact);
+                walk(r, fact);
+            }
+            ExprKind::In { expr, list, .. } => {
+                walk(expr, fact);
+                for x in list {
+                    walk(x, fact);
+                }
+            }
+            ExprKind::Call(_, args) => {
+                for a in args {
+                    if let mj_lang::ast::Arg::Positional { value, .. } = a {
+                        walk(value, fact);
+                    }
+                }
+            }
+            ExprKind::Case { arms, otherwise } => {
+                for arm in arms {
+                    walk(&mut arm.condition, fact);
+                    walk(&mut arm.value, fact);
+                }
+                if let Some(o) = otherwise {
+                    walk(o, fact);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&mut e, fact);
+    e
 }
 
 fn binding(b: &Binding) -> (String, Expr) {

@@ -1049,6 +1049,19 @@ fn quantity(q: &Quantity) -> String {
 }
 
 /// A string literal with `"`, `\` and control characters escaped.
+/// One expression in canonical form, on one line (for reports and messages).
+pub fn expr_text(e: &Expr) -> String {
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: &[],
+        next: 0,
+        text: "",
+        align: None,
+    };
+    p.expr(e, 0)
+}
+
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');

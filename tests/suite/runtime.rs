@@ -671,3 +671,71 @@ fn generated_sql_run_by_duckdb_gives_the_same_tables() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn data_quality_checks_fail_the_run_or_warn() {
+    let dir = scratch("checks");
+    std::fs::write(
+        dir.join("sales.mj"),
+        "source sale from csv(\"sale.csv\", header = true) {\n  sale_id string not null\n  amount  decimal(10,2)\n  qty     int\n  sold_at timestamp\n}\n\n\
+         fact sales from sale {\n  grain sale_id\n  time sold_at\n  measures { amount, qty }\n}\n\n\
+         check unique sales.sale_id\ncheck sales.amount >= 0\ncheck sales.qty > 0 severity warn\n",
+    )
+    .expect("spec");
+    let rows = "sale_id,amount,qty,sold_at\n\
+                s1,10.00,1,2025-01-01 10:00:00\n\
+                s1,5.00,2,2025-01-01 11:00:00\n\
+                s3,-1.00,0,2025-01-01 12:00:00\n\
+                s4,3.00,,2025-01-01 13:00:00\n";
+    std::fs::write(dir.join("sale.csv"), rows).expect("csv");
+    let out = dir.join("out");
+    let g = graph(&dir);
+    let (manifest, result) = run(&g, &dir, &out, "2025-01-01");
+    let error = result
+        .expect_err("failing error checks fail the run")
+        .message;
+    assert!(error.contains("fails on"), "{error}");
+    let status: Vec<(&str, &str, u64)> = manifest
+        .checks
+        .iter()
+        .map(|c| (c.rule.as_str(), c.status.as_str(), c.failing))
+        .collect();
+    let expect = |rule: &str| status.iter().find(|s| s.0 == rule).map(|s| (s.1, s.2));
+    assert_eq!(
+        expect("unique sales.sale_id"),
+        Some(("failed", 2)),
+        "{status:?}"
+    );
+    assert_eq!(
+        expect("sales.amount >= 0"),
+        Some(("failed", 1)),
+        "{status:?}"
+    );
+    // A null quantity passes; the zero warns.
+    assert_eq!(expect("sales.qty > 0"), Some(("warned", 1)), "{status:?}");
+    let amount = manifest
+        .checks
+        .iter()
+        .find(|c| c.rule == "sales.amount >= 0")
+        .expect("amount check");
+    assert!(
+        amount.examples[0].contains("sale_id=s3"),
+        "{:?}",
+        amount.examples
+    );
+    assert!(
+        !out.join("dwd").exists(),
+        "nothing lands when a check fails"
+    );
+    // Fixed data: the warning stays a warning, and the run succeeds.
+    std::fs::write(
+        dir.join("sale.csv"),
+        rows.replace("s1,5.00", "s2,5.00").replace("-1.00", "1.00"),
+    )
+    .expect("csv");
+    let (manifest, result) = run(&g, &dir, &out, "2025-01-01");
+    result.expect("only a warning left");
+    assert!(manifest.checks.iter().any(|c| c.status == "warned"));
+    assert!(out.join("dq/check_sales_3/dt=2025-01-01").exists());
+    assert!(out.join("dwd/sales/dt=2025-01-01").exists());
+}

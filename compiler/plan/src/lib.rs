@@ -512,3 +512,44 @@ pub fn summary(
     .build()
     .map_err(df)
 }
+
+/// The rows that fail a data-quality check on a fact's detail table (`dwd_<fact>`):
+/// for `unique`, each repeated value with how many rows carry it; for a condition,
+/// the rows where it is false (a row where it is null passes).
+pub fn check(
+    job: &mj_compiler::lower::CheckJob,
+    fact: Arc<dyn TableSource>,
+) -> Result<LogicalPlan, PlanError> {
+    use datafusion::functions_aggregate::expr_fn as agg;
+    let table = format!("dwd_{}", job.fact);
+    let scan = LogicalPlanBuilder::scan(table.as_str(), fact, None).map_err(df)?;
+    match &job.rule {
+        mj_compiler::lower::CheckKind::Unique(column) => scan
+            .aggregate(
+                vec![col(format!("{table}.\"{column}\"")).alias(column)],
+                vec![agg::count(lit(1)).alias("rows")],
+            )
+            .map_err(df)?
+            .filter(col("rows").gt(lit(1i64)))
+            .map_err(df)?
+            .sort(vec![col(format!("\"{column}\"")).sort(true, true)])
+            .map_err(df)?
+            .build()
+            .map_err(df),
+        mj_compiler::lower::CheckKind::Condition(e) => {
+            let cond = qualify(row_expr(e)?, &table);
+            let first = scan
+                .schema()
+                .columns()
+                .into_iter()
+                .next()
+                .map(|c| DfExpr::Column(c).sort(true, true));
+            scan.filter(cond.is_false())
+                .map_err(df)?
+                .sort(first.into_iter().collect::<Vec<_>>())
+                .map_err(df)?
+                .build()
+                .map_err(df)
+        }
+    }
+}

@@ -95,7 +95,23 @@ pub struct Manifest {
     pub inputs: Vec<InputReport>,
     pub tables: Vec<TableReport>,
     pub oneid: BTreeMap<String, oneid::OneIdReport>,
+    pub checks: Vec<CheckReport>,
     pub error: Option<String>,
+}
+
+/// A data-quality check's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub check: String,
+    pub rule: String,
+    pub fact: String,
+    pub severity: String,
+    /// Failing rows (for `unique`: rows sharing a repeated value).
+    pub failing: u64,
+    /// Up to five failing rows or repeated values.
+    pub examples: Vec<String>,
+    /// `passed`, `warned` or `failed`.
+    pub status: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +158,7 @@ struct NodeResult {
     )>,
     input: Option<InputReport>,
     oneid: Option<(String, oneid::OneIdReport)>,
+    check: Option<CheckReport>,
     summary: String,
     seconds: f64,
 }
@@ -175,6 +192,7 @@ pub async fn run(
         inputs: Vec::new(),
         tables: Vec::new(),
         oneid: BTreeMap::new(),
+        checks: Vec::new(),
         error: None,
     };
     let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
@@ -266,6 +284,21 @@ async fn execute(
                 if let Some((entity, report)) = result.oneid {
                     manifest.oneid.insert(entity, report);
                 }
+                if let Some(check) = result.check {
+                    let failed = check.status == "failed";
+                    let message = format!(
+                        "the check `{}` ({}) fails on {} row(s) of `{}`",
+                        check.check, check.rule, check.failing, check.fact
+                    );
+                    manifest.checks.push(check);
+                    if failed {
+                        on_event(Event::Failed {
+                            node: node.clone(),
+                            error: message.clone(),
+                        });
+                        failure.get_or_insert(RunError::node(node, message));
+                    }
+                }
                 for (name, schema, batches) in result.register {
                     let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
                         .map_err(|e| RunError::node(node, e.to_string()))?;
@@ -346,11 +379,13 @@ async fn run_node(
                 tables,
                 input: Some(input),
                 oneid: None,
+                check: None,
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
         NodeKind::Fact(job) => fact_node(index, job, ctx, opts).await,
         NodeKind::Summary(job) => summary_node(index, job, ctx, opts).await,
+        NodeKind::Check(job) => check_node(index, job, ctx, opts).await,
         NodeKind::OneId(job) => {
             let job = job.clone();
             let out = opts.out.clone();
@@ -407,6 +442,7 @@ async fn run_node(
                 ],
                 input: None,
                 oneid: Some((job.name.clone(), report)),
+                check: None,
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -461,6 +497,7 @@ async fn fact_node(
         )],
         input: None,
         oneid: None,
+        check: None,
         summary: format!("{rows} rows"),
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -506,7 +543,96 @@ async fn summary_node(
         )],
         input: None,
         oneid: None,
+        check: None,
         summary: format!("{rows} rows"),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn check_node(
+    index: usize,
+    job: &mj_compiler::lower::CheckJob,
+    ctx: &SessionContext,
+    opts: &RunOptions,
+) -> Result<NodeResult, (usize, RunError)> {
+    use arrow::array::Array;
+    let started = Instant::now();
+    let node = format!("check.{}", job.name);
+    let fail = |e: String| (index, RunError::node(&node, e));
+    let provider = ctx
+        .table_provider(format!("dwd_{}", job.fact).as_str())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let plan = mj_plan::check(job, datafusion::datasource::provider_as_source(provider))
+        .map_err(|e| fail(e.message))?;
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+    let unique = matches!(job.rule, mj_compiler::lower::CheckKind::Unique(_));
+    let mut failing = 0u64;
+    let mut examples = Vec::new();
+    for b in &batches {
+        for i in 0..b.num_rows() {
+            failing += if unique {
+                b.column(1)
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int64Array>()
+                    .map_or(1, |a| a.value(i) as u64)
+            } else {
+                1
+            };
+            if examples.len() < 5 {
+                let fields: Vec<String> = schema
+                    .fields()
+                    .iter()
+                    .zip(b.columns())
+                    .map(|(f, c)| {
+                        let v = if c.is_null(i) {
+                            "null".to_string()
+                        } else {
+                            arrow::util::display::array_value_to_string(c, i).unwrap_or_default()
+                        };
+                        format!("{}={v}", f.name())
+                    })
+                    .collect();
+                examples.push(fields.join(", "));
+            }
+        }
+    }
+    let status = match (failing, job.fail_run) {
+        (0, _) => "passed",
+        (_, true) => "failed",
+        (_, false) => "warned",
+    };
+    Ok(NodeResult {
+        index,
+        output: Output::Done,
+        register: Vec::new(),
+        tables: if failing > 0 {
+            vec![(
+                format!("dq.{}", job.name),
+                format!("dq/{}/dt={}", job.name, opts.date),
+                schema,
+                batches,
+            )]
+        } else {
+            Vec::new()
+        },
+        input: None,
+        oneid: None,
+        check: Some(CheckReport {
+            check: job.name.clone(),
+            rule: job.text.clone(),
+            fact: job.fact.clone(),
+            severity: if job.fail_run { "error" } else { "warn" }.to_string(),
+            failing,
+            examples,
+            status: status.to_string(),
+        }),
+        summary: format!("{status}, {failing} failing row(s)"),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -664,7 +790,7 @@ async fn logical_plans_in(
                 ctx.register_table(format!("oneid_{}", o.name).as_str(), Arc::new(table))
                     .map_err(|e| fail(&n.id, e.to_string()))?;
             }
-            NodeKind::Fact(_) | NodeKind::Summary(_) => {}
+            NodeKind::Fact(_) | NodeKind::Summary(_) | NodeKind::Check(_) => {}
         }
     }
     let mut out = Vec::new();
