@@ -7,6 +7,7 @@
 pub mod check;
 pub mod codes;
 pub mod db;
+pub mod lineage;
 pub mod lower;
 pub mod queries;
 pub mod types;

@@ -739,3 +739,30 @@ fn data_quality_checks_fail_the_run_or_warn() {
     assert!(out.join("dq/check_sales_3/dt=2025-01-01").exists());
     assert!(out.join("dwd/sales/dt=2025-01-01").exists());
 }
+
+#[test]
+fn lineage_reaches_the_source_columns() {
+    let g = graph(&repo().join("examples/meijia"));
+    let l = mj_compiler::lineage::lineage(&g, "online_rate_30d").expect("a composite");
+    let tree = l.render();
+    for column in [
+        "dws.dws_consumer.online_pay_amt_30d",
+        "dws.dws_consumer.pay_amt_30d",
+        "dwd.pay_order.amount",
+        "ods.pos_order.amount",
+        "ods.pos_order.channel",
+        "ods.pos_order.paid_at",
+        "ods.pos_order.status",
+        "ods.pos_order.phone",
+    ] {
+        assert!(tree.contains(column), "{column} missing from\n{tree}");
+    }
+    assert!(
+        tree.contains("over the last 30 days where channel in"),
+        "{tree}"
+    );
+    // A column of a detail table, and something that is neither.
+    let amount = mj_compiler::lineage::lineage(&g, "dwd.pay_order.store").expect("a dim");
+    assert_eq!(amount.from[0].column, "ods.pos_order.store_id");
+    assert!(mj_compiler::lineage::lineage(&g, "no_such_metric").is_none());
+}

@@ -76,6 +76,15 @@ enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Where a metric or a column of a generated table comes from, down to source columns.
+    Lineage {
+        /// The project folder.
+        path: PathBuf,
+        /// A metric (`pay_amt_30d`) or a column (`dwd.pay_order.amount`).
+        target: String,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Write deterministic synthetic source data for the example project.
     Gen {
         /// The project folder (default: the current folder).
@@ -161,6 +170,11 @@ fn main() -> ExitCode {
             },
             date.as_deref(),
         ),
+        Command::Lineage {
+            path,
+            target,
+            format,
+        } => run::lineage(&path, &target, format == Format::Json),
         Command::Plan { path, table, date } => run::plan(&path, table.as_deref(), date.as_deref()),
         Command::Gen {
             path,

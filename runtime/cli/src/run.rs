@@ -354,3 +354,18 @@ pub fn sql(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn lineage(path: &Path, target: &str, json: bool) -> Result<ExitCode, String> {
+    let loaded = load(path)?;
+    let Some(l) = mj_compiler::lineage::lineage(&loaded.graph, target) else {
+        return Err(format!(
+            "`{target}` is neither a derived or composite metric nor a column of a generated table (write `pay_amt_30d`, `dwd.pay_order.amount` or `dws.dws_consumer.pay_amt_30d`)"
+        ));
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&l).unwrap_or_default());
+    } else {
+        print!("{}", l.render());
+    }
+    Ok(ExitCode::SUCCESS)
+}
