@@ -34,6 +34,17 @@ pub enum NodeKind {
     Fact(FactJob),
     Summary(SummaryJob),
     Check(CheckJob),
+    Dimension(DimensionJob),
+}
+
+/// A dimension table: its source's rows, one per key (a repeated key is an error
+/// naming the keys), with the key and the attributes.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DimensionJob {
+    pub name: String,
+    pub source: String,
+    pub key: String,
+    pub attributes: Vec<String>,
 }
 
 /// A data-quality rule run against a fact's detail table.
@@ -217,6 +228,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
     let mut sources: Vec<&Source> = Vec::new();
     let mut oneids: Vec<&OneId> = Vec::new();
     let mut facts: Vec<&Fact> = Vec::new();
+    let mut dimensions: Vec<&mj_lang::ast::Dimension> = Vec::new();
     let mut items: Vec<&mj_lang::ast::Item> = Vec::new();
     for &file in project.files(db) {
         for item in file_items(db, file).iter() {
@@ -224,6 +236,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 ItemKind::Source(s) => sources.push(s),
                 ItemKind::OneId(o) => oneids.push(o),
                 ItemKind::Fact(f) => facts.push(f),
+                ItemKind::Dimension(d) => dimensions.push(d),
                 _ => {}
             }
             items.push(item);
@@ -254,6 +267,25 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps,
         });
     }
+    for d in &dimensions {
+        let Some(key) = &d.key else { continue };
+        let Some(dep) = nodes
+            .iter()
+            .position(|n| n.id == format!("ods.{}", d.source.text))
+        else {
+            continue;
+        };
+        nodes.push(Node {
+            id: format!("dim.{}", d.header.name.text),
+            kind: NodeKind::Dimension(DimensionJob {
+                name: d.header.name.text.clone(),
+                source: d.source.text.clone(),
+                key: key.text.clone(),
+                attributes: d.attributes.iter().map(|a| a.text.clone()).collect(),
+            }),
+            deps: vec![dep],
+        });
+    }
     for f in &facts {
         let Some(source) = sources.iter().find(|s| s.header.name.text == f.source.text) else {
             continue;
@@ -266,6 +298,11 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             .collect();
         if let Some(e) = &job.entity {
             deps.extend(nodes.iter().position(|n| n.id == format!("oneid.{e}")));
+        }
+        // Dimensions the fact's dims name: a repeated key fails there, before any
+        // join could multiply the fact's rows.
+        for (name, _) in &job.dims {
+            deps.extend(nodes.iter().position(|n| n.id == format!("dim.{name}")));
         }
         nodes.push(Node {
             id: format!("dwd.{}", f.header.name.text),

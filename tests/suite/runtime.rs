@@ -766,3 +766,33 @@ fn lineage_reaches_the_source_columns() {
     assert_eq!(amount.from[0].column, "ods.pos_order.store_id");
     assert!(mj_compiler::lineage::lineage(&g, "no_such_metric").is_none());
 }
+
+#[test]
+fn a_dimension_with_repeated_keys_fails_naming_them() {
+    let dir = scratch("fanout");
+    std::fs::write(
+        dir.join("m.mj"),
+        "source shop from csv(\"shop.csv\", header = true) {\n  shop_id string not null\n  city    string\n}\n\n\
+         source sale from csv(\"sale.csv\", header = true) {\n  sale_id string not null\n  shop_id string\n  amount  decimal(10,2)\n  sold_at timestamp\n}\n\n\
+         dimension store from shop {\n  key shop_id\n  attributes { city }\n}\n\n\
+         fact sales from sale {\n  grain sale_id\n  time sold_at\n  dims { store = shop_id }\n  measures { amount }\n}\n",
+    )
+    .expect("spec");
+    std::fs::write(
+        dir.join("shop.csv"),
+        "shop_id,city\nS1,上海\nS2,北京\nS1,杭州\n",
+    )
+    .expect("csv");
+    std::fs::write(
+        dir.join("sale.csv"),
+        "sale_id,shop_id,amount,sold_at\nx1,S1,10.00,2025-01-01 10:00:00\n",
+    )
+    .expect("csv");
+    let (_, result) = run(&graph(&dir), &dir, &dir.join("out"), "2025-01-01");
+    let e = result.expect_err("a repeated key fails the run").message;
+    assert!(e.contains("dim.store") && e.contains("S1 (2 rows)"), "{e}");
+    std::fs::write(dir.join("shop.csv"), "shop_id,city\nS1,上海\nS2,北京\n").expect("csv");
+    let (_, result) = run(&graph(&dir), &dir, &dir.join("out"), "2025-01-01");
+    result.expect("unique keys");
+    assert!(dir.join("out/dim/store/dt=2025-01-01").exists());
+}

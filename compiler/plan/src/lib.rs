@@ -553,3 +553,39 @@ pub fn check(
         }
     }
 }
+
+/// A dimension table: key and attributes of its source's rows, sorted by key; and
+/// (second plan) the keys that repeat, with how many rows carry each.
+pub fn dimension(
+    job: &mj_compiler::lower::DimensionJob,
+    source: Arc<dyn TableSource>,
+) -> Result<(LogicalPlan, LogicalPlan), PlanError> {
+    use datafusion::functions_aggregate::expr_fn as agg;
+    let table = format!("ods_{}", job.source);
+    let scan = LogicalPlanBuilder::scan(table.as_str(), source, None).map_err(df)?;
+    let mut columns = vec![col(format!("{table}.\"{}\"", job.key)).alias(&job.key)];
+    for a in job.attributes.iter().filter(|a| **a != job.key) {
+        columns.push(col(format!("{table}.\"{a}\"")).alias(a));
+    }
+    let rows = scan
+        .clone()
+        .project(columns)
+        .map_err(df)?
+        .sort(vec![col(format!("\"{}\"", job.key)).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    let repeated = scan
+        .aggregate(
+            vec![col(format!("{table}.\"{}\"", job.key)).alias(&job.key)],
+            vec![agg::count(lit(1)).alias("rows")],
+        )
+        .map_err(df)?
+        .filter(col("rows").gt(lit(1i64)))
+        .map_err(df)?
+        .sort(vec![col(format!("\"{}\"", job.key)).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    Ok((rows, repeated))
+}

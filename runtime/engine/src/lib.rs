@@ -386,6 +386,7 @@ async fn run_node(
         NodeKind::Fact(job) => fact_node(index, job, ctx, opts).await,
         NodeKind::Summary(job) => summary_node(index, job, ctx, opts).await,
         NodeKind::Check(job) => check_node(index, job, ctx, opts).await,
+        NodeKind::Dimension(job) => dimension_node(index, job, ctx, opts).await,
         NodeKind::OneId(job) => {
             let job = job.clone();
             let out = opts.out.clone();
@@ -545,6 +546,76 @@ async fn summary_node(
         oneid: None,
         check: None,
         summary: format!("{rows} rows"),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn dimension_node(
+    index: usize,
+    job: &mj_compiler::lower::DimensionJob,
+    ctx: &SessionContext,
+    opts: &RunOptions,
+) -> Result<NodeResult, (usize, RunError)> {
+    use arrow::array::Array;
+    let started = Instant::now();
+    let node = format!("dim.{}", job.name);
+    let fail = |e: String| (index, RunError::node(&node, e));
+    let provider = ctx
+        .table_provider(format!("ods_{}", job.source).as_str())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let (rows, repeated) =
+        mj_plan::dimension(job, datafusion::datasource::provider_as_source(provider))
+            .map_err(|e| fail(e.message))?;
+    let collect = |plan| async move {
+        let df = ctx.execute_logical_plan(plan).await?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        Ok::<_, datafusion::error::DataFusionError>((schema, df.collect().await?))
+    };
+    let (_, dups) = collect(repeated).await.map_err(|e| fail(e.to_string()))?;
+    let mut keys = Vec::new();
+    for b in &dups {
+        for i in 0..b.num_rows() {
+            let key = b.column(0);
+            let shown = if key.is_null(i) {
+                "null".to_string()
+            } else {
+                arrow::util::display::array_value_to_string(key, i).unwrap_or_default()
+            };
+            let n = arrow::util::display::array_value_to_string(b.column(1), i).unwrap_or_default();
+            keys.push(format!("{shown} ({n} rows)"));
+        }
+    }
+    if !keys.is_empty() {
+        let shown: Vec<&str> = keys.iter().take(10).map(String::as_str).collect();
+        return Err(fail(format!(
+            "the key `{}` of `{}` repeats, so joining it would multiply rows: {}{}",
+            job.key,
+            job.source,
+            shown.join(", "),
+            if keys.len() > 10 {
+                format!(" and {} more", keys.len() - 10)
+            } else {
+                String::new()
+            }
+        )));
+    }
+    let (schema, batches) = collect(rows).await.map_err(|e| fail(e.to_string()))?;
+    let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+    Ok(NodeResult {
+        index,
+        output: Output::Done,
+        register: vec![(format!("dim_{}", job.name), schema.clone(), batches.clone())],
+        tables: vec![(
+            format!("dim.{}", job.name),
+            format!("dim/{}/dt={}", job.name, opts.date),
+            schema,
+            batches,
+        )],
+        input: None,
+        oneid: None,
+        check: None,
+        summary: format!("{n} rows"),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -790,7 +861,10 @@ async fn logical_plans_in(
                 ctx.register_table(format!("oneid_{}", o.name).as_str(), Arc::new(table))
                     .map_err(|e| fail(&n.id, e.to_string()))?;
             }
-            NodeKind::Fact(_) | NodeKind::Summary(_) | NodeKind::Check(_) => {}
+            NodeKind::Fact(_)
+            | NodeKind::Summary(_)
+            | NodeKind::Check(_)
+            | NodeKind::Dimension(_) => {}
         }
     }
     let mut out = Vec::new();
