@@ -796,3 +796,70 @@ fn a_dimension_with_repeated_keys_fails_naming_them() {
     result.expect("unique keys");
     assert!(dir.join("out/dim/store/dt=2025-01-01").exists());
 }
+
+#[test]
+fn a_summary_over_three_facts_keeps_every_key() {
+    let dir = scratch("three");
+    let mut spec =
+        String::from("glossary {\n  root a \"甲\"\n  root b \"乙\"\n  root c \"丙\"\n}\n\n");
+    for (src, fact, atomic) in [
+        ("s1", "f1", "a_amt"),
+        ("s2", "f2", "b_amt"),
+        ("s3", "f3", "c_amt"),
+    ] {
+        spec += &format!(
+            "source {src} from csv(\"{src}.csv\", header = true) {{\n  id   string not null\n  shop string\n  amt  decimal(10,2)\n  ts   timestamp\n}}\n\n\
+             fact {fact} from {src} {{\n  grain id\n  time ts\n  dims {{ shop }}\n  measures {{ amt }}\n}}\n\n\
+             atomic {atomic} = sum({fact}.amt)\n\nderived {atomic}_td = {atomic}[td] by shop\n\n"
+        );
+    }
+    std::fs::write(dir.join("m.mj"), spec).expect("spec");
+    // Each shop appears in some facts only: X in all three, Y only in the second, Z
+    // in the first and third, W in the second and third (not in the first, whose keys
+    // the join must not rely on).
+    for (src, rows) in [
+        (
+            "s1",
+            "id,shop,amt,ts\n1,X,1.00,2025-01-01 00:00:00\n2,Z,2.00,2025-01-01 00:00:00\n",
+        ),
+        (
+            "s2",
+            "id,shop,amt,ts\n1,X,10.00,2025-01-01 00:00:00\n2,Y,20.00,2025-01-01 00:00:00\n3,W,30.00,2025-01-01 00:00:00\n",
+        ),
+        (
+            "s3",
+            "id,shop,amt,ts\n1,X,100.00,2025-01-01 00:00:00\n2,Z,200.00,2025-01-01 00:00:00\n3,W,300.00,2025-01-01 00:00:00\n",
+        ),
+    ] {
+        std::fs::write(dir.join(format!("{src}.csv")), rows).expect("csv");
+    }
+    let out = dir.join("out");
+    run(&graph(&dir), &dir, &out, "2025-01-01").1.expect("runs");
+    let mut got = Vec::new();
+    for b in partition(&out.join("dws/dws_shop/dt=2025-01-01")) {
+        let shop = b.column(0).as_string::<i32>();
+        let cell = |c: usize, i: usize| {
+            let a = b
+                .column(c)
+                .as_primitive::<arrow::datatypes::Decimal128Type>();
+            (!a.is_null(i)).then(|| a.value(i))
+        };
+        for i in 0..b.num_rows() {
+            got.push((
+                shop.value(i).to_string(),
+                cell(1, i),
+                cell(2, i),
+                cell(3, i),
+            ));
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            ("W".to_string(), None, Some(3000), Some(30000)),
+            ("X".to_string(), Some(100), Some(1000), Some(10000)),
+            ("Y".to_string(), None, Some(2000), None),
+            ("Z".to_string(), Some(200), None, Some(20000)),
+        ]
+    );
+}

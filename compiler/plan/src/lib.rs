@@ -447,8 +447,15 @@ pub fn summary(
     let Some((first_alias, mut plan)) = parts.next() else {
         return Err(err(format!("`{}` has no metrics", job.name)));
     };
-    let mut aliases = vec![first_alias];
-    for (alias, other) in parts {
+    // Facts are joined one at a time: after each join the keys are coalesced into one
+    // set of columns (alias `j<n>`), so the next fact joins on keys from any fact.
+    let mut current = first_alias;
+    let mut metrics: Vec<&str> = job.parts[0]
+        .metrics
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    for (n, (alias, other)) in parts.enumerate() {
         let other = other.build().map_err(df)?;
         plan = if job.by.is_empty() {
             plan.cross_join(other).map_err(df)?
@@ -463,31 +470,45 @@ pub fn summary(
             plan.join_detailed(
                 other,
                 JoinType::Full,
-                (keys(&aliases[0]), keys(&alias)),
+                (keys(&current), keys(&alias)),
                 None,
                 datafusion::common::NullEquality::NullEqualsNull,
             )
             .map_err(df)?
         };
-        aliases.push(alias);
+        let mut columns: Vec<DfExpr> = job
+            .by
+            .iter()
+            .map(|b| {
+                f::coalesce(vec![
+                    col(format!("{current}.\"{b}\"")),
+                    col(format!("{alias}.\"{b}\"")),
+                ])
+                .alias(b)
+            })
+            .collect();
+        for m in &metrics {
+            columns.push(col(format!("{current}.\"{m}\"")).alias(*m));
+        }
+        for m in &job.parts[n + 1].metrics {
+            columns.push(col(format!("{alias}.\"{}\"", m.name)).alias(&m.name));
+            metrics.push(&m.name);
+        }
+        let joined = format!("j{}", n + 1);
+        plan = plan
+            .project(columns)
+            .map_err(df)?
+            .alias(joined.as_str())
+            .map_err(df)?;
+        current = joined;
     }
     let mut columns: Vec<DfExpr> = job
         .by
         .iter()
-        .map(|b| {
-            f::coalesce(
-                aliases
-                    .iter()
-                    .map(|a| col(format!("{a}.\"{b}\"")))
-                    .collect(),
-            )
-            .alias(b)
-        })
+        .map(|b| col(format!("{current}.\"{b}\"")).alias(b))
         .collect();
-    for (i, part) in job.parts.iter().enumerate() {
-        for m in &part.metrics {
-            columns.push(col(format!("{}.\"{}\"", aliases[i], m.name)).alias(&m.name));
-        }
+    for m in &metrics {
+        columns.push(col(format!("{current}.\"{m}\"")).alias(*m));
     }
     let mut plan = plan.project(columns).map_err(df)?;
     if !job.composites.is_empty() {

@@ -782,29 +782,41 @@ pub async fn sql(
     use datafusion::sql::unparser::dialect::{
         CustomDialectBuilder, DefaultDialect, PostgreSqlDialect,
     };
-    // DuckDB's own dialect writes `//` (integer division) for every division; mj's
-    // divisions are over doubles, which DuckDB divides with `/`.
-    let (default, postgres, duckdb) = (
-        DefaultDialect {},
-        PostgreSqlDialect {},
-        CustomDialectBuilder::new()
-            .with_division_operator(BinaryOperator::Divide)
-            .build(),
-    );
-    let unparser = Unparser::new(match dialect {
-        Dialect::DataFusion => &default,
-        Dialect::Postgres => &postgres,
-        Dialect::DuckDb => &duckdb,
+    let plans = logical_plans(graph, date).await?;
+    // The unparser recurses deeply on nested plans: give it a thread with room.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, || {
+                // DuckDB's own dialect writes `//` (integer division) for every
+                // division; mj's divisions are over doubles, which DuckDB divides
+                // with `/`.
+                let (default, postgres, duckdb) = (
+                    DefaultDialect {},
+                    PostgreSqlDialect {},
+                    CustomDialectBuilder::new()
+                        .with_division_operator(BinaryOperator::Divide)
+                        .build(),
+                );
+                let unparser = Unparser::new(match dialect {
+                    Dialect::DataFusion => &default,
+                    Dialect::Postgres => &postgres,
+                    Dialect::DuckDb => &duckdb,
+                })
+                .with_pretty(true);
+                let mut out = Vec::new();
+                for (node, plan) in &plans {
+                    let statement = unparser
+                        .plan_to_sql(plan)
+                        .map_err(|e| RunError::node(node, format!("cannot write SQL: {e}")))?;
+                    out.push((node.clone(), statement.to_string()));
+                }
+                Ok(out)
+            })
+            .map_err(|e| RunError::node("sql", e.to_string()))?
+            .join()
+            .map_err(|_| RunError::node("sql", "the SQL writer panicked".to_string()))?
     })
-    .with_pretty(true);
-    let mut out = Vec::new();
-    for (node, plan) in logical_plans(graph, date).await? {
-        let statement = unparser
-            .plan_to_sql(&plan)
-            .map_err(|e| RunError::node(&node, format!("cannot write SQL: {e}")))?;
-        out.push((node, statement.to_string()));
-    }
-    Ok(out)
 }
 
 /// The plans `run` would execute for each table built from a plan, without reading
