@@ -534,30 +534,42 @@ pub fn summary(
     .map_err(df)
 }
 
+/// The values of `column` in `table` that more than one row carries, with how many
+/// (`rows`), sorted: failing rows of a `unique` check, or keys that would fan out a
+/// dimension join.
+pub fn repeated(
+    table: &str,
+    source: Arc<dyn TableSource>,
+    column: &str,
+) -> Result<LogicalPlan, PlanError> {
+    use datafusion::functions_aggregate::expr_fn as agg;
+    LogicalPlanBuilder::scan(table, source, None)
+        .map_err(df)?
+        .aggregate(
+            vec![col(format!("{table}.\"{column}\"")).alias(column)],
+            vec![agg::count(lit(1)).alias("rows")],
+        )
+        .map_err(df)?
+        .filter(col("rows").gt(lit(1i64)))
+        .map_err(df)?
+        .sort(vec![col(format!("\"{column}\"")).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)
+}
+
 /// The rows that fail a data-quality check on a fact's detail table (`dwd_<fact>`):
-/// for `unique`, each repeated value with how many rows carry it; for a condition,
-/// the rows where it is false (a row where it is null passes).
+/// for `unique`, each repeated value with how many rows carry it ([`repeated`]); for a
+/// condition, the rows where it is false (a row where it is null passes).
 pub fn check(
     job: &mj_compiler::lower::CheckJob,
     fact: Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, PlanError> {
-    use datafusion::functions_aggregate::expr_fn as agg;
     let table = format!("dwd_{}", job.fact);
-    let scan = LogicalPlanBuilder::scan(table.as_str(), fact, None).map_err(df)?;
     match &job.rule {
-        mj_compiler::lower::CheckKind::Unique(column) => scan
-            .aggregate(
-                vec![col(format!("{table}.\"{column}\"")).alias(column)],
-                vec![agg::count(lit(1)).alias("rows")],
-            )
-            .map_err(df)?
-            .filter(col("rows").gt(lit(1i64)))
-            .map_err(df)?
-            .sort(vec![col(format!("\"{column}\"")).sort(true, true)])
-            .map_err(df)?
-            .build()
-            .map_err(df),
+        mj_compiler::lower::CheckKind::Unique(column) => repeated(&table, fact, column),
         mj_compiler::lower::CheckKind::Condition(e) => {
+            let scan = LogicalPlanBuilder::scan(table.as_str(), fact, None).map_err(df)?;
             let cond = qualify(row_expr(e)?, &table);
             let first = scan
                 .schema()
@@ -575,38 +587,23 @@ pub fn check(
     }
 }
 
-/// A dimension table: key and attributes of its source's rows, sorted by key; and
-/// (second plan) the keys that repeat, with how many rows carry each.
+/// A dimension table: key and attributes of its source's rows, sorted by key. Its keys
+/// must not repeat ([`repeated`] finds those that do).
 pub fn dimension(
     job: &mj_compiler::lower::DimensionJob,
     source: Arc<dyn TableSource>,
-) -> Result<(LogicalPlan, LogicalPlan), PlanError> {
-    use datafusion::functions_aggregate::expr_fn as agg;
+) -> Result<LogicalPlan, PlanError> {
     let table = format!("ods_{}", job.source);
-    let scan = LogicalPlanBuilder::scan(table.as_str(), source, None).map_err(df)?;
     let mut columns = vec![col(format!("{table}.\"{}\"", job.key)).alias(&job.key)];
     for a in job.attributes.iter().filter(|a| **a != job.key) {
         columns.push(col(format!("{table}.\"{a}\"")).alias(a));
     }
-    let rows = scan
-        .clone()
+    LogicalPlanBuilder::scan(table.as_str(), source, None)
+        .map_err(df)?
         .project(columns)
         .map_err(df)?
         .sort(vec![col(format!("\"{}\"", job.key)).sort(true, true)])
         .map_err(df)?
         .build()
-        .map_err(df)?;
-    let repeated = scan
-        .aggregate(
-            vec![col(format!("{table}.\"{}\"", job.key)).alias(&job.key)],
-            vec![agg::count(lit(1)).alias("rows")],
-        )
-        .map_err(df)?
-        .filter(col("rows").gt(lit(1i64)))
-        .map_err(df)?
-        .sort(vec![col(format!("\"{}\"", job.key)).sort(true, true)])
-        .map_err(df)?
-        .build()
-        .map_err(df)?;
-    Ok((rows, repeated))
+        .map_err(df)
 }

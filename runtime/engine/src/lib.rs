@@ -258,7 +258,7 @@ async fn execute(
                         _ => None,
                     })
                     .collect();
-                running.push(run_node(i, &graph.nodes[i].kind, inputs, &ctx, opts));
+                running.push(run_node(i, &node.id, &node.kind, inputs, &ctx, opts));
             }
         }
         let Some(done) = running.next().await else {
@@ -332,6 +332,7 @@ async fn execute(
 
 async fn run_node(
     index: usize,
+    node: &str,
     kind: &NodeKind,
     inputs: Vec<(String, Arc<SourceData>)>,
     ctx: &SessionContext,
@@ -383,10 +384,6 @@ async fn run_node(
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
-        NodeKind::Fact(job) => fact_node(index, job, ctx, opts).await,
-        NodeKind::Summary(job) => summary_node(index, job, ctx, opts).await,
-        NodeKind::Check(job) => check_node(index, job, ctx, opts).await,
-        NodeKind::Dimension(job) => dimension_node(index, job, ctx, opts).await,
         NodeKind::OneId(job) => {
             let job = job.clone();
             let out = opts.out.clone();
@@ -448,214 +445,190 @@ async fn run_node(
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
+        _ => planned_node(index, node, kind, ctx, opts).await,
     }
 }
 
-async fn fact_node(
-    index: usize,
-    job: &mj_compiler::lower::FactJob,
+/// A table of the session as a plan input.
+async fn input(
     ctx: &SessionContext,
-    opts: &RunOptions,
-) -> Result<NodeResult, (usize, RunError)> {
-    let started = Instant::now();
-    let node = format!("dwd.{}", job.name);
-    let fail = |e: String| (index, RunError::node(&node, e));
-    let source = ctx
-        .table_provider(format!("ods_{}", job.source).as_str())
+    name: &str,
+) -> Result<Arc<dyn datafusion::logical_expr::TableSource>, String> {
+    ctx.table_provider(name)
         .await
-        .map_err(|e| fail(e.to_string()))?;
-    let oneid = match &job.entity {
-        Some(e) => Some(
-            ctx.table_provider(format!("oneid_{e}").as_str())
-                .await
-                .map_err(|e| fail(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let plan = mj_plan::fact(
-        job,
-        datafusion::datasource::provider_as_source(source),
-        oneid.map(datafusion::datasource::provider_as_source),
-        &opts.date,
-    )
-    .map_err(|e| fail(e.message))?;
-    let df = ctx
-        .execute_logical_plan(plan)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    Ok(NodeResult {
-        index,
-        output: Output::Done,
-        register: vec![(format!("dwd_{}", job.name), schema.clone(), batches.clone())],
-        tables: vec![(
-            format!("dwd.{}", job.name),
-            format!("dwd/{}/dt={}", job.name, opts.date),
-            schema,
-            batches,
-        )],
-        input: None,
-        oneid: None,
-        check: None,
-        summary: format!("{rows} rows"),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+        .map(datafusion::datasource::provider_as_source)
+        .map_err(|e| e.to_string())
 }
 
-async fn summary_node(
-    index: usize,
-    job: &mj_compiler::lower::SummaryJob,
+/// The plan of a planned node, over the tables earlier nodes registered: the same
+/// plan `run` executes, `mj plan` shows and `mj sql` writes. None for sources and
+/// OneIDs, which are not plans.
+async fn node_plan(
     ctx: &SessionContext,
-    opts: &RunOptions,
-) -> Result<NodeResult, (usize, RunError)> {
-    let started = Instant::now();
-    let node = format!("dws.{}", job.name);
-    let fail = |e: String| (index, RunError::node(&node, e));
-    let mut facts = Vec::new();
-    for part in &job.parts {
-        let provider = ctx
-            .table_provider(format!("dwd_{}", part.fact).as_str())
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        facts.push((
-            part.fact.clone(),
-            datafusion::datasource::provider_as_source(provider),
-        ));
-    }
-    let plan = mj_plan::summary(job, &facts, &opts.date).map_err(|e| fail(e.message))?;
-    let df = ctx
-        .execute_logical_plan(plan)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    Ok(NodeResult {
-        index,
-        output: Output::Done,
-        register: vec![(job.name.clone(), schema.clone(), batches.clone())],
-        tables: vec![(
-            format!("dws.{}", job.name),
-            format!("dws/{}/dt={}", job.name, opts.date),
-            schema,
-            batches,
-        )],
-        input: None,
-        oneid: None,
-        check: None,
-        summary: format!("{rows} rows"),
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-async fn dimension_node(
-    index: usize,
-    job: &mj_compiler::lower::DimensionJob,
-    ctx: &SessionContext,
-    opts: &RunOptions,
-) -> Result<NodeResult, (usize, RunError)> {
-    use arrow::array::Array;
-    let started = Instant::now();
-    let node = format!("dim.{}", job.name);
-    let fail = |e: String| (index, RunError::node(&node, e));
-    let provider = ctx
-        .table_provider(format!("ods_{}", job.source).as_str())
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let (rows, repeated) =
-        mj_plan::dimension(job, datafusion::datasource::provider_as_source(provider))
-            .map_err(|e| fail(e.message))?;
-    let collect = |plan| async move {
-        let df = ctx.execute_logical_plan(plan).await?;
-        let schema = Arc::new(df.schema().as_arrow().clone());
-        Ok::<_, datafusion::error::DataFusionError>((schema, df.collect().await?))
-    };
-    let (_, dups) = collect(repeated).await.map_err(|e| fail(e.to_string()))?;
-    let mut keys = Vec::new();
-    for b in &dups {
-        for i in 0..b.num_rows() {
-            let key = b.column(0);
-            let shown = if key.is_null(i) {
-                "null".to_string()
-            } else {
-                arrow::util::display::array_value_to_string(key, i).unwrap_or_default()
+    kind: &NodeKind,
+    date: &str,
+) -> Result<Option<datafusion::logical_expr::LogicalPlan>, String> {
+    let plan = match kind {
+        NodeKind::Source(_) | NodeKind::OneId(_) => return Ok(None),
+        NodeKind::Fact(job) => {
+            let source = input(ctx, &format!("ods_{}", job.source)).await?;
+            let oneid = match &job.entity {
+                Some(e) => Some(input(ctx, &format!("oneid_{e}")).await?),
+                None => None,
             };
-            let n = arrow::util::display::array_value_to_string(b.column(1), i).unwrap_or_default();
-            keys.push(format!("{shown} ({n} rows)"));
+            mj_plan::fact(job, source, oneid, date)
+        }
+        NodeKind::Summary(job) => {
+            let mut facts = Vec::new();
+            for part in &job.parts {
+                facts.push((
+                    part.fact.clone(),
+                    input(ctx, &format!("dwd_{}", part.fact)).await?,
+                ));
+            }
+            mj_plan::summary(job, &facts, date)
+        }
+        NodeKind::Check(job) => {
+            mj_plan::check(job, input(ctx, &format!("dwd_{}", job.fact)).await?)
+        }
+        NodeKind::Dimension(job) => {
+            mj_plan::dimension(job, input(ctx, &format!("ods_{}", job.source)).await?)
+        }
+    };
+    plan.map(Some).map_err(|e| e.message)
+}
+
+/// The name later plans scan a planned node's table by.
+fn registered_name(kind: &NodeKind) -> Option<String> {
+    match kind {
+        NodeKind::Fact(job) => Some(format!("dwd_{}", job.name)),
+        NodeKind::Summary(job) => Some(job.name.clone()),
+        NodeKind::Dimension(job) => Some(format!("dim_{}", job.name)),
+        _ => None,
+    }
+}
+
+async fn collect(
+    ctx: &SessionContext,
+    plan: datafusion::logical_expr::LogicalPlan,
+) -> Result<(arrow::datatypes::SchemaRef, Vec<arrow::array::RecordBatch>), String> {
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(|e| e.to_string())?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|e| e.to_string())?;
+    Ok((schema, batches))
+}
+
+/// Runs a planned node: its plan, then what its kind does with the rows.
+async fn planned_node(
+    index: usize,
+    node: &str,
+    kind: &NodeKind,
+    ctx: &SessionContext,
+    opts: &RunOptions,
+) -> Result<NodeResult, (usize, RunError)> {
+    let started = Instant::now();
+    let fail = |e: String| (index, RunError::node(node, e));
+    if let NodeKind::Dimension(job) = kind {
+        // A repeated key would multiply the rows of every fact joining it.
+        let source = input(ctx, &format!("ods_{}", job.source))
+            .await
+            .map_err(fail)?;
+        let plan = mj_plan::repeated(&format!("ods_{}", job.source), source, &job.key)
+            .map_err(|e| fail(e.message))?;
+        let (schema, dups) = collect(ctx, plan).await.map_err(fail)?;
+        let (n, examples) = examples(&schema, &dups, 10, Some(1));
+        if n > 0 {
+            return Err(fail(format!(
+                "the key `{}` of `{}` repeats, so joining it would multiply rows: {}",
+                job.key,
+                job.source,
+                examples.join("; ")
+            )));
         }
     }
-    if !keys.is_empty() {
-        let shown: Vec<&str> = keys.iter().take(10).map(String::as_str).collect();
-        return Err(fail(format!(
-            "the key `{}` of `{}` repeats, so joining it would multiply rows: {}{}",
-            job.key,
-            job.source,
-            shown.join(", "),
-            if keys.len() > 10 {
-                format!(" and {} more", keys.len() - 10)
-            } else {
-                String::new()
-            }
-        )));
-    }
-    let (schema, batches) = collect(rows).await.map_err(|e| fail(e.to_string()))?;
-    let n: usize = batches.iter().map(|b| b.num_rows()).sum();
-    Ok(NodeResult {
-        index,
-        output: Output::Done,
-        register: vec![(format!("dim_{}", job.name), schema.clone(), batches.clone())],
-        tables: vec![(
-            format!("dim.{}", job.name),
-            format!("dim/{}/dt={}", job.name, opts.date),
+    let plan = node_plan(ctx, kind, &opts.date)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| fail("not a planned table".to_string()))?;
+    let (schema, batches) = collect(ctx, plan).await.map_err(fail)?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let (layer, name) = node.split_once('.').unwrap_or(("", node));
+    let table = |schema, batches| {
+        vec![(
+            node.to_string(),
+            format!("{layer}/{name}/dt={}", opts.date),
             schema,
             batches,
-        )],
+        )]
+    };
+    let mut result = NodeResult {
+        index,
+        output: Output::Done,
+        register: registered_name(kind)
+            .map(|n| (n, schema.clone(), batches.clone()))
+            .into_iter()
+            .collect(),
+        tables: Vec::new(),
         input: None,
         oneid: None,
         check: None,
-        summary: format!("{n} rows"),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+        summary: format!("{rows} rows"),
+        seconds: 0.0,
+    };
+    if let NodeKind::Check(job) = kind {
+        let unique = matches!(job.rule, mj_compiler::lower::CheckKind::Unique(_));
+        let (failing, examples) = examples(&schema, &batches, 5, unique.then_some(1));
+        let status = match (failing, job.fail_run) {
+            (0, _) => "passed",
+            (_, true) => "failed",
+            (_, false) => "warned",
+        };
+        if failing > 0 {
+            result.tables = table(schema, batches);
+            result.tables[0].0 = format!("dq.{}", job.name);
+            result.tables[0].1 = format!("dq/{}/dt={}", job.name, opts.date);
+        }
+        result.summary = format!("{status}, {failing} failing row(s)");
+        result.check = Some(CheckReport {
+            check: job.name.clone(),
+            rule: job.text.clone(),
+            fact: job.fact.clone(),
+            severity: if job.fail_run { "error" } else { "warn" }.to_string(),
+            failing,
+            examples,
+            status: status.to_string(),
+        });
+    } else {
+        result.tables = table(schema, batches);
+    }
+    result.seconds = started.elapsed().as_secs_f64();
+    Ok(result)
 }
 
-async fn check_node(
-    index: usize,
-    job: &mj_compiler::lower::CheckJob,
-    ctx: &SessionContext,
-    opts: &RunOptions,
-) -> Result<NodeResult, (usize, RunError)> {
+/// The number of rows (or, with `count_column`, the sum of that column: rows per
+/// repeated value) and up to `max` rows shown as `column=value, …`.
+fn examples(
+    schema: &arrow::datatypes::SchemaRef,
+    batches: &[arrow::array::RecordBatch],
+    max: usize,
+    count_column: Option<usize>,
+) -> (u64, Vec<String>) {
     use arrow::array::Array;
-    let started = Instant::now();
-    let node = format!("check.{}", job.name);
-    let fail = |e: String| (index, RunError::node(&node, e));
-    let provider = ctx
-        .table_provider(format!("dwd_{}", job.fact).as_str())
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let plan = mj_plan::check(job, datafusion::datasource::provider_as_source(provider))
-        .map_err(|e| fail(e.message))?;
-    let df = ctx
-        .execute_logical_plan(plan)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
-    let unique = matches!(job.rule, mj_compiler::lower::CheckKind::Unique(_));
-    let mut failing = 0u64;
-    let mut examples = Vec::new();
-    for b in &batches {
+    let mut n = 0u64;
+    let mut shown = Vec::new();
+    for b in batches {
         for i in 0..b.num_rows() {
-            failing += if unique {
-                b.column(1)
-                    .as_any()
-                    .downcast_ref::<arrow::array::Int64Array>()
-                    .map_or(1, |a| a.value(i) as u64)
-            } else {
-                1
-            };
-            if examples.len() < 5 {
+            n += count_column
+                .and_then(|c| {
+                    b.column(c)
+                        .as_any()
+                        .downcast_ref::<arrow::array::Int64Array>()
+                })
+                .map_or(1, |a| a.value(i) as u64);
+            if shown.len() < max {
                 let fields: Vec<String> = schema
                     .fields()
                     .iter()
@@ -669,43 +642,11 @@ async fn check_node(
                         format!("{}={v}", f.name())
                     })
                     .collect();
-                examples.push(fields.join(", "));
+                shown.push(fields.join(", "));
             }
         }
     }
-    let status = match (failing, job.fail_run) {
-        (0, _) => "passed",
-        (_, true) => "failed",
-        (_, false) => "warned",
-    };
-    Ok(NodeResult {
-        index,
-        output: Output::Done,
-        register: Vec::new(),
-        tables: if failing > 0 {
-            vec![(
-                format!("dq.{}", job.name),
-                format!("dq/{}/dt={}", job.name, opts.date),
-                schema,
-                batches,
-            )]
-        } else {
-            Vec::new()
-        },
-        input: None,
-        oneid: None,
-        check: Some(CheckReport {
-            check: job.name.clone(),
-            rule: job.text.clone(),
-            fact: job.fact.clone(),
-            severity: if job.fail_run { "error" } else { "warn" }.to_string(),
-            failing,
-            examples,
-            status: status.to_string(),
-        }),
-        summary: format!("{status}, {failing} failing row(s)"),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    (n, shown)
 }
 
 fn reject_examples(data: &SourceData, max: usize) -> Vec<String> {
@@ -857,67 +798,33 @@ async fn logical_plans_in(
     graph: &JobGraph,
     date: &str,
 ) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
-    use datafusion::datasource::{MemTable, provider_as_source};
-    let fail = |node: &str, e: String| RunError::node(node, e);
-    for n in &graph.nodes {
-        match &n.kind {
-            NodeKind::Source(s) => {
-                let table = MemTable::try_new(source::schema(s), vec![vec![]])
-                    .map_err(|e| fail(&n.id, e.to_string()))?;
-                ctx.register_table(format!("ods_{}", s.name).as_str(), Arc::new(table))
-                    .map_err(|e| fail(&n.id, e.to_string()))?;
-            }
-            NodeKind::OneId(o) => {
-                let table = MemTable::try_new(oneid::mapping_schema(), vec![vec![]])
-                    .map_err(|e| fail(&n.id, e.to_string()))?;
-                ctx.register_table(format!("oneid_{}", o.name).as_str(), Arc::new(table))
-                    .map_err(|e| fail(&n.id, e.to_string()))?;
-            }
-            NodeKind::Fact(_)
-            | NodeKind::Summary(_)
-            | NodeKind::Check(_)
-            | NodeKind::Dimension(_) => {}
-        }
-    }
+    use datafusion::datasource::MemTable;
+    let empty = |schema| MemTable::try_new(schema, vec![vec![]]).map(Arc::new);
     let mut out = Vec::new();
     for n in &graph.nodes {
-        if let NodeKind::Summary(job) = &n.kind {
-            let mut facts = Vec::new();
-            for part in &job.parts {
-                let provider = ctx
-                    .table_provider(format!("dwd_{}", part.fact).as_str())
+        let fail = |e: String| RunError::node(&n.id, e);
+        // Each table is registered empty, with its schema, for the plans after it.
+        let (name, schema) = match &n.kind {
+            NodeKind::Source(s) => (format!("ods_{}", s.name), source::schema(s)),
+            NodeKind::OneId(o) => (format!("oneid_{}", o.name), oneid::mapping_schema()),
+            kind => {
+                let plan = node_plan(ctx, kind, date)
                     .await
-                    .map_err(|e| fail(&n.id, e.to_string()))?;
-                facts.push((part.fact.clone(), provider_as_source(provider)));
+                    .map_err(fail)?
+                    .ok_or_else(|| fail("not a planned table".to_string()))?;
+                let schema = Arc::new(plan.schema().as_arrow().clone());
+                if !matches!(kind, NodeKind::Check(_)) {
+                    out.push((n.id.clone(), plan));
+                }
+                match registered_name(kind) {
+                    Some(name) => (name, schema),
+                    None => continue,
+                }
             }
-            let plan = mj_plan::summary(job, &facts, date).map_err(|e| fail(&n.id, e.message))?;
-            out.push((n.id.clone(), plan));
-            continue;
-        }
-        let NodeKind::Fact(job) = &n.kind else {
-            continue;
         };
-        let source = ctx
-            .table_provider(format!("ods_{}", job.source).as_str())
-            .await
-            .map_err(|e| fail(&n.id, e.to_string()))?;
-        let oneid = match &job.entity {
-            Some(e) => Some(provider_as_source(
-                ctx.table_provider(format!("oneid_{e}").as_str())
-                    .await
-                    .map_err(|e| fail(&n.id, e.to_string()))?,
-            )),
-            None => None,
-        };
-        let plan = mj_plan::fact(job, provider_as_source(source), oneid, date)
-            .map_err(|e| fail(&n.id, e.message))?;
-        // Later plans scan this table: register it, empty, with the plan's schema.
-        let schema = Arc::new(plan.schema().as_arrow().clone());
-        let table =
-            MemTable::try_new(schema, vec![vec![]]).map_err(|e| fail(&n.id, e.to_string()))?;
-        ctx.register_table(format!("dwd_{}", job.name).as_str(), Arc::new(table))
-            .map_err(|e| fail(&n.id, e.to_string()))?;
-        out.push((n.id.clone(), plan));
+        let table = empty(schema).map_err(|e| fail(e.to_string()))?;
+        ctx.register_table(name.as_str(), table)
+            .map_err(|e| fail(e.to_string()))?;
     }
     Ok(out)
 }
