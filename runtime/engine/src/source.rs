@@ -166,6 +166,45 @@ struct RawBatch {
     early: Vec<Option<String>>,
 }
 
+/// Text columns built row by row, for the readers of text formats.
+struct RawRows {
+    builders: Vec<StringBuilder>,
+    early: Vec<Option<String>>,
+}
+
+impl RawRows {
+    fn new(columns: usize) -> RawRows {
+        RawRows {
+            builders: (0..columns).map(|_| StringBuilder::new()).collect(),
+            early: Vec::new(),
+        }
+    }
+
+    /// A row whose values were appended to the builders.
+    fn read(&mut self) {
+        self.early.push(None);
+    }
+
+    /// A row that could not be read: all nulls, kept as a reject with its reason.
+    fn broken(&mut self, reason: String) {
+        for b in &mut self.builders {
+            b.append_null();
+        }
+        self.early.push(Some(reason));
+    }
+
+    fn finish(self) -> RawBatch {
+        RawBatch {
+            columns: self
+                .builders
+                .into_iter()
+                .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+                .collect(),
+            early: self.early,
+        }
+    }
+}
+
 fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
     let shown = file.to_string_lossy();
     let mut reader = csv::ReaderBuilder::new()
@@ -213,8 +252,7 @@ fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
     } else {
         n
     };
-    let mut builders: Vec<StringBuilder> = (0..n).map(|_| StringBuilder::new()).collect();
-    let mut early = Vec::new();
+    let mut rows = RawRows::new(n);
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -222,29 +260,23 @@ fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
                 if record.len() != width {
-                    for b in &mut builders {
-                        b.append_null();
-                    }
-                    early.push(Some(format!(
+                    rows.broken(format!(
                         "line {line}: {} field(s), expected {width}",
                         record.len()
-                    )));
+                    ));
                     continue;
                 }
-                for (b, &i) in builders.iter_mut().zip(&order) {
+                for (b, &i) in rows.builders.iter_mut().zip(&order) {
                     match record.get(i) {
                         Some("") | None => b.append_null(),
                         Some(v) => b.append_value(v),
                     }
                 }
-                early.push(None);
+                rows.read();
             }
             Err(e) => {
                 // Invalid UTF-8 and the like: keep the row as a reject.
-                for b in &mut builders {
-                    b.append_null();
-                }
-                early.push(Some(format!("unreadable row: {e}")));
+                rows.broken(format!("unreadable row: {e}"));
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     return Err(RunError::source(
                         &job.name,
@@ -255,13 +287,7 @@ fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
             }
         }
     }
-    Ok(RawBatch {
-        columns: builders
-            .into_iter()
-            .map(|mut b| Arc::new(b.finish()) as ArrayRef)
-            .collect(),
-        early,
-    })
+    Ok(rows.finish())
 }
 
 fn read_ndjson(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
@@ -269,8 +295,7 @@ fn read_ndjson(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
     let text = std::fs::read(file)
         .map_err(|e| RunError::source(&job.name, &shown, format!("cannot open: {e}")))?;
     let n = job.columns.len();
-    let mut builders: Vec<StringBuilder> = (0..n).map(|_| StringBuilder::new()).collect();
-    let mut early = Vec::new();
+    let mut rows = RawRows::new(n);
     for (i, line) in text.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -278,7 +303,7 @@ fn read_ndjson(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
         }
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
             Ok(obj) => {
-                for (b, c) in builders.iter_mut().zip(&job.columns) {
+                for (b, c) in rows.builders.iter_mut().zip(&job.columns) {
                     match obj.get(&c.name) {
                         None | Some(serde_json::Value::Null) => b.append_null(),
                         Some(serde_json::Value::String(s)) if s.is_empty() => b.append_null(),
@@ -286,23 +311,14 @@ fn read_ndjson(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
                         Some(other) => b.append_value(other.to_string()),
                     }
                 }
-                early.push(None);
+                rows.read();
             }
             Err(e) => {
-                for b in &mut builders {
-                    b.append_null();
-                }
-                early.push(Some(format!("line {}: not a JSON object ({e})", i + 1)));
+                rows.broken(format!("line {}: not a JSON object ({e})", i + 1));
             }
         }
     }
-    Ok(RawBatch {
-        columns: builders
-            .into_iter()
-            .map(|mut b| Arc::new(b.finish()) as ArrayRef)
-            .collect(),
-        early,
-    })
+    Ok(rows.finish())
 }
 
 async fn read_parquet(

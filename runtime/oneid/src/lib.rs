@@ -359,68 +359,49 @@ impl Builder {
     }
 }
 
-/// Sorts (key, payload) pairs by key, then payload. Keys are fingerprints, spread
-/// evenly: one pass scatters the pairs into buckets by their top bits, then each
-/// bucket (small enough for the cache) is sorted on its own.
-pub(crate) fn radix_sort(items: &mut Vec<(u64, u32)>) {
-    let n = items.len();
-    if n < 1 << 16 {
-        items.sort_unstable();
-        return;
-    }
-    // About 4,096 pairs a bucket.
-    let bits = (usize::BITS - (n >> 12).leading_zeros()).clamp(1, 20);
-    let shift = 64 - bits;
-    let mut counts = vec![0usize; (1 << bits) + 1];
-    for &(k, _) in items.iter() {
-        counts[(k >> shift) as usize + 1] += 1;
-    }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
-    }
-    let starts = counts.clone();
-    let mut out = vec![(0u64, 0u32); n];
-    for &item in items.iter() {
-        let d = (item.0 >> shift) as usize;
-        out[counts[d]] = item;
-        counts[d] += 1;
-    }
-    for w in starts.windows(2) {
-        out[w[0]..w[1]].sort_unstable();
-    }
-    *items = out;
-}
-
 /// A link whose value links nothing.
 const JUNK: u16 = u16::MAX;
 
-/// Sorts fingerprints (bucketed by their top bits, then each bucket on its own).
-pub(crate) fn radix_sort_u64(items: &mut [u64]) {
+/// Sorts items whose `key` is a fingerprint (spread evenly over 64 bits): one pass
+/// scatters them into buckets by the key's top bits, then each bucket (small enough
+/// for the cache) is sorted on its own.
+fn bucket_sort<T: Copy + Ord + Default>(items: &mut [T], key: impl Fn(&T) -> u64) {
     let n = items.len();
     if n < 1 << 16 {
         items.sort_unstable();
         return;
     }
+    // About 4,096 items a bucket.
     let bits = (usize::BITS - (n >> 12).leading_zeros()).clamp(1, 20);
     let shift = 64 - bits;
     let mut counts = vec![0usize; (1 << bits) + 1];
-    for &k in items.iter() {
-        counts[(k >> shift) as usize + 1] += 1;
+    for x in items.iter() {
+        counts[(key(x) >> shift) as usize + 1] += 1;
     }
     for i in 1..counts.len() {
         counts[i] += counts[i - 1];
     }
     let starts = counts.clone();
-    let mut out = vec![0u64; n];
-    for &k in items.iter() {
-        let d = (k >> shift) as usize;
-        out[counts[d]] = k;
+    let mut out = vec![T::default(); n];
+    for &x in items.iter() {
+        let d = (key(&x) >> shift) as usize;
+        out[counts[d]] = x;
         counts[d] += 1;
     }
     for w in starts.windows(2) {
         out[w[0]..w[1]].sort_unstable();
     }
     items.copy_from_slice(&out);
+}
+
+/// Sorts (fingerprint, payload) pairs.
+pub(crate) fn radix_sort(items: &mut [(u64, u32)]) {
+    bucket_sort(items, |x| x.0);
+}
+
+/// Sorts fingerprints.
+pub(crate) fn radix_sort_u64(items: &mut [u64]) {
+    bucket_sort(items, |x| *x);
 }
 
 /// Union-find over records (ids `0..R`) and values (`R..R+V`), with path halving

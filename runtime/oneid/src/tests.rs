@@ -479,3 +479,18 @@ fn strong_max_per_person_refuses_a_third_value() {
     assert_eq!(res.components, 2);
     assert_eq!(together, 3);
 }
+
+#[test]
+fn bucket_sort_agrees_with_a_plain_sort() {
+    // Above the size where buckets are used.
+    let mut items: Vec<(u64, u32)> = (0..200_000u32)
+        .map(|i| (fingerprint(3, &(i % 150_000).to_le_bytes()), i))
+        .collect();
+    let mut expected = items.clone();
+    expected.sort_unstable();
+    radix_sort(&mut items);
+    assert_eq!(items, expected);
+    let mut keys: Vec<u64> = expected.iter().rev().map(|x| x.0).collect();
+    radix_sort_u64(&mut keys);
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]));
+}
