@@ -1,0 +1,1 @@
+//! Rule kernels compiled by Cranelift.
