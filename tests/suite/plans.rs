@@ -9,7 +9,11 @@ fn plans_of_the_example() {
     let g = graph(&repo().join("examples/meijia"));
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     let plans = rt
-        .block_on(mj_runtime::plans(&g, "2025-06-30"))
+        .block_on(mj_runtime::plans(
+            &g,
+            "2025-06-30",
+            &repo().join("examples/meijia/out"),
+        ))
         .expect("every table plans");
     assert!(!plans.is_empty());
     let mut failures = Vec::new();
@@ -32,4 +36,86 @@ fn plans_of_the_example() {
         "plans differ (UPDATE_EXPECT=1 to accept):\n{}",
         failures.join("\n")
     );
+}
+
+/// Sorted rows, each as its columns' display text, to compare tables regardless of
+/// row order.
+fn rows(batches: &[arrow::array::RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        for i in 0..b.num_rows() {
+            let cells: Vec<String> = b
+                .columns()
+                .iter()
+                .map(|c| arrow::util::display::array_value_to_string(c, i).expect("cell"))
+                .collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_plan_travels_through_datafusion_proto() {
+    use datafusion::physical_plan::collect;
+    use datafusion::prelude::SessionContext;
+    use mj_runtime::travel;
+    let dir = crate::common::scratch("travel");
+    let cfg = mj_gen::GenConfig {
+        consumers: 600,
+        days: 40,
+        seed: 11,
+        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
+    };
+    mj_gen::generate(&cfg, &dir).expect("generates");
+    let out = dir.join("out");
+    let g = graph(&repo().join("examples/meijia"));
+    crate::common::run(&g, &dir, &out, "2025-06-30")
+        .1
+        .expect("runs");
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let plans = rt
+        .block_on(mj_runtime::logical_plans(&g, "2025-06-30", &out))
+        .expect("plans");
+    assert!(plans.len() >= 7, "{}", plans.len());
+    for (node, plan) in &plans {
+        let written =
+            mj_runtime::write::read_partition(&out.join(mj_runtime::partition(node, "2025-06-30")))
+                .expect("the run wrote the table");
+        let expected = rows(&written);
+        assert!(!expected.is_empty(), "{node} is empty");
+        // Read back where nothing is registered: tables come from the files named.
+        let fresh = SessionContext::new();
+        let bytes = travel::encode_logical(plan).expect("encodes");
+        let back = travel::decode_logical(&bytes, &fresh.task_ctx()).expect("decodes");
+        assert_eq!(
+            back.display_indent().to_string(),
+            plan.display_indent().to_string(),
+            "{node}: the logical plan changed on the way"
+        );
+        let got = rt.block_on(async {
+            fresh
+                .execute_logical_plan(back)
+                .await
+                .expect("plans")
+                .collect()
+                .await
+                .expect("runs")
+        });
+        assert_eq!(rows(&got), expected, "{node}: the logical plan read back");
+        // The physical plan, as an executor receives it.
+        let got = rt.block_on(async {
+            let physical = mj_runtime::session()
+                .state()
+                .create_physical_plan(plan)
+                .await
+                .expect("physical plan");
+            let bytes = travel::encode_physical(physical).expect("encodes");
+            let back = travel::decode_physical(&bytes, &fresh.task_ctx()).expect("decodes");
+            collect(back, fresh.task_ctx()).await.expect("runs")
+        });
+        assert_eq!(rows(&got), expected, "{node}: the physical plan read back");
+    }
 }

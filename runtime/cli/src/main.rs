@@ -64,6 +64,9 @@ enum Command {
         /// The business date the plans are for (default: today).
         #[arg(long)]
         date: Option<String>,
+        /// The output folder whose partitions the plans scan (default: `[run] out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Print the SQL of every planned table, unparsed from the plans `run` executes.
     Sql {
@@ -75,6 +78,9 @@ enum Command {
         /// The business date the statements are for (default: today).
         #[arg(long)]
         date: Option<String>,
+        /// The output folder whose partitions the statements read (default: `[run] out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Where a metric or a column of a generated table comes from, down to source columns.
     Lineage {
@@ -161,6 +167,7 @@ fn main() -> ExitCode {
             path,
             dialect,
             date,
+            out,
         } => run::sql(
             &path,
             match dialect {
@@ -169,13 +176,19 @@ fn main() -> ExitCode {
                 SqlDialect::Duckdb => mj_runtime::Dialect::DuckDb,
             },
             date.as_deref(),
+            out,
         ),
         Command::Lineage {
             path,
             target,
             format,
         } => run::lineage(&path, &target, format == Format::Json),
-        Command::Plan { path, table, date } => run::plan(&path, table.as_deref(), date.as_deref()),
+        Command::Plan {
+            path,
+            table,
+            date,
+            out,
+        } => run::plan(&path, table.as_deref(), date.as_deref(), out),
         Command::Gen {
             path,
             consumers,

@@ -295,7 +295,12 @@ pub fn explain(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn plan(path: &Path, table: Option<&str>, date_text: Option<&str>) -> Result<ExitCode, String> {
+pub fn plan(
+    path: &Path,
+    table: Option<&str>,
+    date_text: Option<&str>,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, String> {
     let date = match date_text {
         Some(d) => date(d)?,
         None => chrono::Local::now().format("%Y-%m-%d").to_string(),
@@ -303,7 +308,11 @@ pub fn plan(path: &Path, table: Option<&str>, date_text: Option<&str>) -> Result
     let loaded = load(path)?;
     let rt = runtime()?;
     let plans = rt
-        .block_on(mj_runtime::plans(&loaded.graph, &date))
+        .block_on(mj_runtime::plans(
+            &loaded.graph,
+            &date,
+            &out.unwrap_or_else(|| loaded.config.out.clone()),
+        ))
         .map_err(|e| e.to_string())?;
     let chosen: Vec<_> = plans
         .iter()
@@ -329,6 +338,7 @@ pub fn sql(
     path: &Path,
     dialect: mj_runtime::Dialect,
     date_text: Option<&str>,
+    out: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
     let date = match date_text {
         Some(d) => date(d)?,
@@ -337,11 +347,17 @@ pub fn sql(
     let loaded = load(path)?;
     let rt = runtime()?;
     let statements = rt
-        .block_on(mj_runtime::sql(&loaded.graph, &date, dialect))
+        .block_on(mj_runtime::sql(
+            &loaded.graph,
+            &date,
+            &out.unwrap_or_else(|| loaded.config.out.clone()),
+            dialect,
+        ))
         .map_err(|e| e.to_string())?;
     println!(
         "-- SQL of each planned table for business date {date}. Tables read: ods_<source>\n\
-         -- (a source's accepted rows), oneid_<entity> (the OneID mapping), dwd_<fact>."
+         -- (a source's accepted rows, OUT/ods/<source>/dt=D), oneid_<entity> (the OneID\n\
+         -- mapping, OUT/oneid/<entity>/dt=D), dwd_<fact>, dim_<dimension>."
     );
     for (node, sql) in statements {
         // The names plans read: dwd_<fact>; summary tables are already dws_….

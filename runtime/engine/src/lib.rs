@@ -8,6 +8,7 @@
 pub mod components;
 pub mod oneid;
 pub mod source;
+pub mod travel;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -144,12 +145,9 @@ enum Output {
 struct NodeResult {
     index: usize,
     output: Output,
-    /// Tables later nodes' plans scan: (name, schema, rows).
-    register: Vec<(
-        String,
-        arrow::datatypes::SchemaRef,
-        Vec<arrow::array::RecordBatch>,
-    )>,
+    /// Whether later nodes' plans scan this node's (first) table, under the name
+    /// [`scan_name`] gives.
+    scanned: bool,
     tables: Vec<(
         String,
         String,
@@ -267,6 +265,11 @@ async fn execute(
         match done {
             Ok(result) => {
                 let node = &graph.nodes[result.index].id;
+                let scanned = result
+                    .tables
+                    .first()
+                    .filter(|_| result.scanned)
+                    .map(|(_, relative, schema, _)| (relative.clone(), schema.clone()));
                 for (table, relative, schema, batches) in result.tables {
                     let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
                     let path = staging.write(Path::new(&relative), schema, &batches)?;
@@ -277,6 +280,14 @@ async fn execute(
                         rows,
                         seconds: result.seconds,
                     });
+                }
+                if let (Some((relative, schema)), Some(name)) =
+                    (scanned, scan_name(&graph.nodes[result.index].kind))
+                {
+                    // Later plans scan the staged Parquet, never memory: every plan
+                    // names files, so it can travel (datafusion-proto, Ballista).
+                    register_partition(&ctx, &name, &staging.staged(Path::new(&relative)), schema)
+                        .map_err(|e| RunError::node(node, e))?;
                 }
                 if let Some(input) = result.input {
                     manifest.inputs.push(input);
@@ -298,12 +309,6 @@ async fn execute(
                         });
                         failure.get_or_insert(RunError::node(node, message));
                     }
-                }
-                for (name, schema, batches) in result.register {
-                    let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
-                        .map_err(|e| RunError::node(node, e.to_string()))?;
-                    ctx.register_table(name.as_str(), Arc::new(table))
-                        .map_err(|e| RunError::node(node, e.to_string()))?;
                 }
                 on_event(Event::Finished {
                     node: node.clone(),
@@ -347,7 +352,12 @@ async fn run_node(
                 .map_err(|e| (index, e))?;
             let rejected: u64 = data.rejects.iter().map(|b| b.num_rows() as u64).sum();
             let accepted = data.rows();
-            let mut tables = Vec::new();
+            let mut tables = vec![(
+                format!("ods.{}", job.name),
+                format!("ods/{}/{dt}", job.name),
+                data.schema.clone(),
+                data.batches.clone(),
+            )];
             if rejected > 0 {
                 tables.push((
                     format!("rejects.{}", job.name),
@@ -367,11 +377,7 @@ async fn run_node(
             };
             Ok(NodeResult {
                 index,
-                register: vec![(
-                    format!("ods_{}", job.name),
-                    data.schema.clone(),
-                    data.batches.clone(),
-                )],
+                scanned: true,
                 summary: format!(
                     "{} rows read, {accepted} accepted, {rejected} rejected",
                     accepted + rejected
@@ -413,11 +419,7 @@ async fn run_node(
             Ok(NodeResult {
                 index,
                 output: Output::Done,
-                register: vec![(
-                    format!("oneid_{e}"),
-                    mapping.schema(),
-                    vec![mapping.clone()],
-                )],
+                scanned: true,
                 tables: vec![
                     (
                         format!("oneid.{e}"),
@@ -498,9 +500,11 @@ async fn node_plan(
     plan.map(Some).map_err(|e| e.message)
 }
 
-/// The name later plans scan a planned node's table by.
-fn registered_name(kind: &NodeKind) -> Option<String> {
+/// The name later plans scan a node's table by.
+fn scan_name(kind: &NodeKind) -> Option<String> {
     match kind {
+        NodeKind::Source(job) => Some(format!("ods_{}", job.name)),
+        NodeKind::OneId(job) => Some(format!("oneid_{}", job.name)),
         NodeKind::Fact(job) => Some(format!("dwd_{}", job.name)),
         NodeKind::Summary(job) => Some(job.name.clone()),
         NodeKind::Dimension(job) => Some(format!("dim_{}", job.name)),
@@ -567,10 +571,7 @@ async fn planned_node(
     let mut result = NodeResult {
         index,
         output: Output::Done,
-        register: registered_name(kind)
-            .map(|n| (n, schema.clone(), batches.clone()))
-            .into_iter()
-            .collect(),
+        scanned: scan_name(kind).is_some(),
         tables: Vec::new(),
         input: None,
         oneid: None,
@@ -716,6 +717,7 @@ pub enum Dialect {
 pub async fn sql(
     graph: &JobGraph,
     date: &str,
+    out: &Path,
     dialect: Dialect,
 ) -> Result<Vec<(String, String)>, RunError> {
     use datafusion::sql::sqlparser::ast::BinaryOperator;
@@ -723,7 +725,7 @@ pub async fn sql(
     use datafusion::sql::unparser::dialect::{
         CustomDialectBuilder, DefaultDialect, PostgreSqlDialect,
     };
-    let plans = logical_plans(graph, date).await?;
+    let plans = logical_plans(graph, date, out).await?;
     // The unparser recurses deeply on nested plans: give it a thread with room.
     std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -765,10 +767,11 @@ pub async fn sql(
 pub async fn plans(
     graph: &JobGraph,
     date: &str,
+    out_dir: &Path,
 ) -> Result<Vec<(String, String, String)>, RunError> {
     let ctx = session();
     let mut out = Vec::new();
-    for (node, plan) in logical_plans_in(&ctx, graph, date).await? {
+    for (node, plan) in logical_plans_in(&ctx, graph, date, out_dir).await? {
         let physical = ctx
             .state()
             .create_physical_plan(&plan)
@@ -785,28 +788,29 @@ pub async fn plans(
     Ok(out)
 }
 
-async fn logical_plans(
+/// Every planned table's logical plan over the partitions in `out`: (node, plan).
+pub async fn logical_plans(
     graph: &JobGraph,
     date: &str,
+    out: &Path,
 ) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
-    logical_plans_in(&session(), graph, date).await
+    logical_plans_in(&session(), graph, date, out).await
 }
 
-/// Every planned table's logical plan, with empty tables standing in for the data.
+/// Every planned table's logical plan. Each table is registered where `run` would
+/// write it (`OUT/<layer>/<table>/dt=D`), with its schema; nothing is read.
 async fn logical_plans_in(
     ctx: &SessionContext,
     graph: &JobGraph,
     date: &str,
+    out: &Path,
 ) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
-    use datafusion::datasource::MemTable;
-    let empty = |schema| MemTable::try_new(schema, vec![vec![]]).map(Arc::new);
-    let mut out = Vec::new();
+    let mut out_plans = Vec::new();
     for n in &graph.nodes {
         let fail = |e: String| RunError::node(&n.id, e);
-        // Each table is registered empty, with its schema, for the plans after it.
-        let (name, schema) = match &n.kind {
-            NodeKind::Source(s) => (format!("ods_{}", s.name), source::schema(s)),
-            NodeKind::OneId(o) => (format!("oneid_{}", o.name), oneid::mapping_schema()),
+        let schema = match &n.kind {
+            NodeKind::Source(s) => source::schema(s),
+            NodeKind::OneId(_) => oneid::mapping_schema(),
             kind => {
                 let plan = node_plan(ctx, kind, date)
                     .await
@@ -814,17 +818,47 @@ async fn logical_plans_in(
                     .ok_or_else(|| fail("not a planned table".to_string()))?;
                 let schema = Arc::new(plan.schema().as_arrow().clone());
                 if !matches!(kind, NodeKind::Check(_)) {
-                    out.push((n.id.clone(), plan));
+                    out_plans.push((n.id.clone(), plan));
                 }
-                match registered_name(kind) {
-                    Some(name) => (name, schema),
-                    None => continue,
-                }
+                schema
             }
         };
-        let table = empty(schema).map_err(|e| fail(e.to_string()))?;
-        ctx.register_table(name.as_str(), table)
-            .map_err(|e| fail(e.to_string()))?;
+        if let Some(name) = scan_name(&n.kind) {
+            register_partition(ctx, &name, &out.join(partition(&n.id, date)), schema)
+                .map_err(fail)?;
+        }
     }
-    Ok(out)
+    Ok(out_plans)
+}
+
+/// Where a node's table is written, relative to OUT: `<layer>/<table>/dt=D`.
+pub fn partition(node: &str, date: &str) -> PathBuf {
+    let (layer, name) = node.split_once('.').unwrap_or(("", node));
+    Path::new(layer).join(name).join(format!("dt={date}"))
+}
+
+/// Registers a partition folder of Parquet files as a table with a known schema. The
+/// folder need not exist yet: files are listed when the plan runs.
+fn register_partition(
+    ctx: &SessionContext,
+    name: &str,
+    dir: &Path,
+    schema: arrow::datatypes::SchemaRef,
+) -> Result<(), String> {
+    use datafusion::datasource::file_format::parquet::ParquetFormat;
+    use datafusion::datasource::listing::{
+        ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+    };
+    let err = |e: datafusion::error::DataFusionError| e.to_string();
+    let text = format!("{}/", dir.to_string_lossy().trim_end_matches('/'));
+    let url = ListingTableUrl::parse(&text).map_err(err)?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    let table = ListingTable::try_new(config).map_err(err)?;
+    ctx.deregister_table(name).map_err(err)?;
+    ctx.register_table(name, Arc::new(table)).map_err(err)?;
+    Ok(())
 }

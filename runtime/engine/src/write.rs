@@ -58,6 +58,11 @@ impl Staging {
         Ok(self.out.join(relative))
     }
 
+    /// Where a partition is staged until the commit.
+    pub fn staged(&self, relative: &Path) -> PathBuf {
+        self.dir.join(relative)
+    }
+
     /// Moves every staged partition into place.
     pub fn commit(self) -> Result<(), RunError> {
         let aside = self.dir.join(".replaced");
