@@ -103,6 +103,17 @@ pub fn run(
     out: &Path,
     date: &str,
 ) -> (mj_runtime::Manifest, Result<(), mj_runtime::RunError>) {
+    run_with(graph, data, out, date, false)
+}
+
+/// [`run`], optionally reusing the sources and OneIDs of an earlier run.
+pub fn run_with(
+    graph: &mj_compiler::lower::JobGraph,
+    data: &Path,
+    out: &Path,
+    date: &str,
+    reuse: bool,
+) -> (mj_runtime::Manifest, Result<(), mj_runtime::RunError>) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,6 +124,7 @@ pub fn run(
         data: data.to_path_buf(),
         out: out.to_path_buf(),
         project: "test".to_string(),
+        reuse,
     };
     rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
 }

@@ -118,4 +118,15 @@ fn every_plan_travels_through_datafusion_proto() {
         });
         assert_eq!(rows(&got), expected, "{node}: the physical plan read back");
     }
+    // Rebuilding from the sources and OneIDs of that run gives the same bytes.
+    let dws = out.join("dws/dws_consumer/dt=2025-06-30/part-00000.parquet");
+    let before = std::fs::read(&dws).expect("dws");
+    std::fs::remove_dir_all(out.join("dws")).expect("remove");
+    let (manifest, result) = crate::common::run_with(&g, &dir, &out, "2025-06-30", true);
+    result.expect("rebuilds");
+    assert!(manifest.tables.iter().all(|t| !t.table.starts_with("ods.")));
+    assert_eq!(std::fs::read(&dws).expect("dws again"), before);
+    let (_, result) = crate::common::run_with(&g, &dir, &dir.join("empty"), "2025-06-30", true);
+    let error = result.expect_err("nothing to reuse").message;
+    assert!(error.contains("no earlier run wrote"), "{error}");
 }

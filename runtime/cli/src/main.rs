@@ -52,6 +52,10 @@ enum Command {
         /// Where source locations are resolved (default: `[data] root`, or the project).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Take the sources' and OneIDs' partitions of this date from an earlier run and
+        /// rebuild only dimensions, facts, checks and summaries.
+        #[arg(long)]
+        reuse: bool,
     },
     /// Show the logical and physical plans `run` executes for each planned table.
     Plan {
@@ -162,7 +166,8 @@ fn main() -> ExitCode {
             date,
             out,
             data,
-        } => run::run(&path, &date, out, data),
+            reuse,
+        } => run::run(&path, &date, out, data, reuse),
         Command::Sql {
             path,
             dialect,

@@ -51,6 +51,7 @@ pub fn run(
     date_text: &str,
     out: Option<PathBuf>,
     data: Option<PathBuf>,
+    reuse: bool,
 ) -> Result<ExitCode, String> {
     let date = date(date_text)?;
     let loaded = load(path)?;
@@ -61,6 +62,7 @@ pub fn run(
         data,
         out,
         project: loaded.config.name.clone(),
+        reuse,
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);
@@ -363,6 +365,7 @@ pub fn sql(
         // The names plans read: dwd_<fact>; summary tables are already dws_….
         let name = match node.split_once('.') {
             Some(("dwd", n)) => format!("dwd_{n}"),
+            Some(("dim", n)) => format!("dim_{n}"),
             Some((_, n)) => n.to_string(),
             None => node.clone(),
         };
