@@ -64,6 +64,7 @@ pub fn lineage(graph: &JobGraph, target: &str) -> Option<Lineage> {
         [metric] => metric_lineage(graph, metric),
         ["dws", _, metric] => metric_lineage(graph, metric),
         ["dwd", fact, column] => fact_column(graph, fact, column),
+        ["dim", dimension, column] => dim_column(graph, dimension, column),
         ["ods", source, column] => source_column(graph, source, column),
         _ => None,
     }
@@ -76,6 +77,28 @@ fn source_column(graph: &JobGraph, source: &str, column: &str) -> Option<Lineage
                 column: format!("ods.{source}.{column}"),
                 how: format!("read from {}", s.path),
                 from: Vec::new(),
+            })
+        }
+        _ => None,
+    })
+}
+
+fn dim_column(graph: &JobGraph, dimension: &str, column: &str) -> Option<Lineage> {
+    graph.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Dimension(d)
+            if d.name == dimension
+                && (d.key == column || d.attributes.iter().any(|a| a == column)) =>
+        {
+            Some(Lineage {
+                column: format!("dim.{dimension}.{column}"),
+                how: if d.key == column {
+                    format!("the key of `{dimension}`, one row per value")
+                } else {
+                    format!("an attribute of `{dimension}`, one row per `{}`", d.key)
+                },
+                from: source_column(graph, &d.source, column)
+                    .into_iter()
+                    .collect(),
             })
         }
         _ => None,
@@ -156,6 +179,28 @@ fn metric_lineage(graph: &JobGraph, metric: &str) -> Option<Lineage> {
             }
             for f in &m.filters {
                 columns.extend(names(f));
+            }
+            // Dimension attributes the filters use, joined on the fact's key column.
+            for d in &part.dims {
+                for f in &m.filters {
+                    f.walk(&mut |e| {
+                        if let ExprKind::Field(base, attr) = &e.kind {
+                            if matches!(&base.kind, ExprKind::Name(b) if b.text == d.dimension) {
+                                let id = format!("dim.{}.{}", d.dimension, attr.text);
+                                if !from.iter().any(|l: &Lineage| l.column == id) {
+                                    if let Some(mut l) = dim_column(graph, &d.dimension, &attr.text)
+                                    {
+                                        l.how = format!(
+                                            "{}, joined on dwd.{}.{} = {}",
+                                            l.how, part.fact, d.column, d.key
+                                        );
+                                        from.push(l);
+                                    }
+                                }
+                            }
+                        }
+                    });
+                }
             }
             columns.extend(s.by.iter().cloned());
             let mut seen = Vec::new();

@@ -90,6 +90,21 @@ pub struct SummaryPart {
     pub time: Option<String>,
     pub time_is_date: bool,
     pub metrics: Vec<MetricJob>,
+    /// Dimensions whose attributes the metrics' filters use (`store.city == "上海"`),
+    /// joined to the fact's rows on their keys before aggregating.
+    pub dims: Vec<DimJoin>,
+}
+
+/// A dimension joined to a fact's rows: `dim_<dimension>` (unique on its key, or the
+/// run has failed before) on `dwd_<fact>.<column> = <dimension>.<key>`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DimJoin {
+    /// The fact's column holding the key (the dims binding, named as the dimension).
+    pub column: String,
+    pub dimension: String,
+    pub key: String,
+    /// The attributes used, sorted.
+    pub attributes: Vec<String>,
 }
 
 /// One derived metric: an aggregate over the fact's rows in a period, filtered by
@@ -356,11 +371,15 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps: vec![dep],
         });
     }
-    for job in summaries(&items, &facts, &sources) {
+    for job in summaries(&items, &facts, &sources, &dimensions) {
         let deps = job
             .parts
             .iter()
-            .filter_map(|p| nodes.iter().position(|n| n.id == format!("dwd.{}", p.fact)))
+            .flat_map(|p| {
+                std::iter::once(format!("dwd.{}", p.fact))
+                    .chain(p.dims.iter().map(|d| format!("dim.{}", d.dimension)))
+            })
+            .filter_map(|id| nodes.iter().position(|n| n.id == id))
             .collect();
         nodes.push(Node {
             id: format!("dws.{}", job.name),
@@ -376,6 +395,7 @@ fn summaries(
     items: &[&mj_lang::ast::Item],
     facts: &[&Fact],
     sources: &[&Source],
+    dimensions: &[&mj_lang::ast::Dimension],
 ) -> Vec<SummaryJob> {
     use mj_lang::ast::Arg;
     let find = |name: &str| {
@@ -458,8 +478,21 @@ fn summaries(
                 jobs.last_mut().expect("just pushed")
             }
         };
+        let joins = dim_joins(&metric.filters, fact_item, dimensions);
         match job.parts.iter_mut().find(|p| p.fact == fact) {
-            Some(p) => p.metrics.push(metric),
+            Some(p) => {
+                p.metrics.push(metric);
+                for j in joins {
+                    match p.dims.iter_mut().find(|d| d.dimension == j.dimension) {
+                        Some(d) => {
+                            d.attributes.extend(j.attributes);
+                            d.attributes.sort();
+                            d.attributes.dedup();
+                        }
+                        None => p.dims.push(j),
+                    }
+                }
+            }
             None => {
                 let src = sources
                     .iter()
@@ -476,6 +509,7 @@ fn summaries(
                     time,
                     time_is_date,
                     metrics: vec![metric],
+                    dims: joins,
                 });
             }
         }
@@ -500,6 +534,47 @@ fn summaries(
         }
     }
     jobs
+}
+
+/// The dimensions whose attributes `filters` use: `store.city` where the fact binds a
+/// dimension `store` among its dims.
+fn dim_joins(
+    filters: &[Expr],
+    fact: &Fact,
+    dimensions: &[&mj_lang::ast::Dimension],
+) -> Vec<DimJoin> {
+    let mut joins: Vec<DimJoin> = Vec::new();
+    for f in filters {
+        f.walk(&mut |e| {
+            let ExprKind::Field(base, attr) = &e.kind else {
+                return;
+            };
+            let ExprKind::Name(b) = &base.kind else {
+                return;
+            };
+            if !fact.dims.iter().any(|d| d.name.text == b.text) {
+                return;
+            }
+            let Some(dim) = dimensions.iter().find(|d| d.header.name.text == b.text) else {
+                return;
+            };
+            let Some(key) = &dim.key else { return };
+            match joins.iter_mut().find(|j| j.dimension == b.text) {
+                Some(j) => j.attributes.push(attr.text.clone()),
+                None => joins.push(DimJoin {
+                    column: b.text.clone(),
+                    dimension: b.text.clone(),
+                    key: key.text.clone(),
+                    attributes: vec![attr.text.clone()],
+                }),
+            }
+        });
+    }
+    for j in &mut joins {
+        j.attributes.sort();
+        j.attributes.dedup();
+    }
+    joins
 }
 
 /// `fact.column` → `column`, noting the fact.

@@ -549,6 +549,10 @@ fn oneid_on_generated_data_against_the_generators_truth() {
         ctx.register_parquet("s", dws.to_str().expect("path"), Default::default())
             .await
             .expect("dws");
+        let category = out.join("dim/category/dt=2025-06-30/part-00000.parquet");
+        ctx.register_parquet("c", category.to_str().expect("path"), Default::default())
+            .await
+            .expect("dim");
         let sql = "
             WITH hand AS (
               SELECT consumer,
@@ -558,12 +562,16 @@ fn oneid_on_generated_data_against_the_generators_truth() {
                                            AND paid_at < TIMESTAMP '2025-07-01 00:00:00') AS cnt,
                      sum(amount) FILTER (WHERE paid_at >= TIMESTAMP '2025-06-01 00:00:00'
                                            AND paid_at < TIMESTAMP '2025-07-01 00:00:00'
-                                           AND channel IN ('tmall', 'jd', 'wechat_mall', 'douyin_shop')) AS online
-              FROM o GROUP BY consumer)
+                                           AND channel IN ('tmall', 'jd', 'wechat_mall', 'douyin_shop')) AS online,
+                     sum(amount) FILTER (WHERE paid_at >= TIMESTAMP '2025-04-02 00:00:00'
+                                           AND paid_at < TIMESTAMP '2025-07-01 00:00:00'
+                                           AND c.line = '卧室') AS bedroom
+              FROM o LEFT JOIN c ON o.category = c.category GROUP BY consumer)
             SELECT count(*) FROM hand FULL JOIN s ON hand.consumer IS NOT DISTINCT FROM s.consumer
             WHERE (hand.amt IS DISTINCT FROM s.pay_amt_30d)
                OR (hand.cnt IS DISTINCT FROM s.pay_ord_cnt_30d)
                OR (hand.online IS DISTINCT FROM s.online_pay_amt_30d)
+               OR (hand.bedroom IS DISTINCT FROM s.bedroom_pay_amt_90d)
                OR ((s.pay_ord_cnt_30d > 0)
                    AND (abs(CAST(s.aov_30d AS DOUBLE)
                             - CAST(s.pay_amt_30d AS DOUBLE) / CAST(s.pay_ord_cnt_30d AS DOUBLE))

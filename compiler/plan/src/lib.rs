@@ -127,7 +127,15 @@ pub fn row_expr(e: &Expr) -> Result<DfExpr, PlanError> {
                 }
             }
         }
-        ExprKind::Quantity(_) | ExprKind::Field(..) | ExprKind::Index(..) => {
+        // A dimension's attribute (`store.city`): a column of the joined dimension.
+        ExprKind::Field(base, attr) => match &base.kind {
+            ExprKind::Name(d) => DfExpr::Column(datafusion::common::Column::new(
+                Some(d.text.clone()),
+                attr.text.clone(),
+            )),
+            _ => return Err(err("not a row expression")),
+        },
+        ExprKind::Quantity(_) | ExprKind::Index(..) => {
             return Err(err("not a row expression"));
         }
     })
@@ -368,10 +376,13 @@ fn metric_expr(e: &Expr) -> Result<DfExpr, PlanError> {
 /// The summary (DWS) table of one granularity for business date `date`: each fact's
 /// rows aggregated per granularity (each metric with its period and modifiers as the
 /// aggregate's filter), the facts joined on the granularity, composites computed, and
-/// the rows sorted by granularity. `facts` gives `dwd_<fact>` for each part.
+/// the rows sorted by granularity. `facts` gives `dwd_<fact>` for each part, `dims`
+/// `dim_<dimension>` for each dimension whose attributes a filter uses; those are
+/// left-joined to the fact's rows on their keys (unique, or the run failed before).
 pub fn summary(
     job: &SummaryJob,
     facts: &[(String, Arc<dyn TableSource>)],
+    dims: &[(String, Arc<dyn TableSource>)],
     date: &str,
 ) -> Result<LogicalPlan, PlanError> {
     use datafusion::functions_aggregate::expr_fn as agg;
@@ -435,8 +446,44 @@ pub fn summary(
             .iter()
             .map(|b| col(format!("{table}.\"{b}\"")).alias(b))
             .collect();
-        let plan = LogicalPlanBuilder::scan(table.as_str(), source.clone(), None)
-            .map_err(df)?
+        let mut rows =
+            LogicalPlanBuilder::scan(table.as_str(), source.clone(), None).map_err(df)?;
+        for d in &part.dims {
+            let Some((_, dim)) = dims.iter().find(|(n, _)| *n == d.dimension) else {
+                return Err(err(format!("no dimension table for `{}`", d.dimension)));
+            };
+            let dim_table = format!("dim_{}", d.dimension);
+            let columns: Vec<DfExpr> = std::iter::once(&d.key)
+                .chain(&d.attributes)
+                .map(|c| col(format!("{dim_table}.\"{c}\"")))
+                .collect();
+            let right = LogicalPlanBuilder::scan(dim_table.as_str(), dim.clone(), None)
+                .map_err(df)?
+                .project(columns)
+                .map_err(df)?
+                .alias(d.dimension.as_str())
+                .map_err(df)?
+                .build()
+                .map_err(df)?;
+            rows = rows
+                .join(
+                    right,
+                    datafusion::logical_expr::JoinType::Left,
+                    (
+                        vec![datafusion::common::Column::new(
+                            Some(table.clone()),
+                            d.column.clone(),
+                        )],
+                        vec![datafusion::common::Column::new(
+                            Some(d.dimension.clone()),
+                            d.key.clone(),
+                        )],
+                    ),
+                    None,
+                )
+                .map_err(df)?;
+        }
+        let plan = rows
             .aggregate(group, aggregates)
             .map_err(df)?
             .alias(alias.as_str())

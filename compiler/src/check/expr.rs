@@ -194,6 +194,15 @@ impl Cx<'_> {
         }
     }
 
+    /// Whether `table` is a fact whose dims bind a dimension named `name`.
+    fn binds_dimension(&mut self, table: &str, name: &str) -> bool {
+        let binds = self.def(table).is_some_and(|d| match &d.item.kind {
+            ItemKind::Fact(f) => f.dims.iter().any(|b| b.name.text == name),
+            _ => false,
+        });
+        binds && self.def(name).is_some_and(|d| d.kind == DefKind::Dimension)
+    }
+
     /// The entity an entity-level item is computed for.
     pub fn entity_of(&mut self, kind: &ItemKind) -> Option<String> {
         match kind {
@@ -292,7 +301,16 @@ impl Cx<'_> {
     }
 
     fn field(&mut self, base: &Expr, field: &Ident, scope: &Scope<'_>) -> Ty {
-        let bt = self.infer(base, scope);
+        // In a fact's rows, `store.city` is an attribute of the dimension the fact
+        // binds as `store`, joined on its key.
+        let bt = match (scope, &base.kind) {
+            (Scope::Row { table, .. }, ExprKind::Name(n))
+                if self.binds_dimension(table, &n.text) =>
+            {
+                Ty::Row(n.text.clone())
+            }
+            _ => self.infer(base, scope),
+        };
         match &bt {
             Ty::Unknown => Ty::Unknown,
             Ty::Table(t) => {

@@ -533,7 +533,16 @@ async fn node_plan(
                     input(ctx, &format!("dwd_{}", part.fact)).await?,
                 ));
             }
-            mj_plan::summary(job, &facts, date)
+            let mut dims = Vec::new();
+            for d in job.parts.iter().flat_map(|p| &p.dims) {
+                if !dims.iter().any(|(n, _)| *n == d.dimension) {
+                    dims.push((
+                        d.dimension.clone(),
+                        input(ctx, &format!("dim_{}", d.dimension)).await?,
+                    ));
+                }
+            }
+            mj_plan::summary(job, &facts, &dims, date)
         }
         NodeKind::Check(job) => {
             mj_plan::check(job, input(ctx, &format!("dwd_{}", job.fact)).await?)
