@@ -47,14 +47,17 @@ pub struct DimensionJob {
     pub attributes: Vec<String>,
 }
 
-/// A data-quality rule run against a fact's detail table.
+/// A data-quality rule run against a fact's detail table or a source's accepted rows.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CheckJob {
-    /// `check_<fact>_<n>`, numbered in the order the checks are declared.
+    /// `check_<fact or source>_<n>`, numbered in the order the checks are declared.
     pub name: String,
     /// The rule as written, for reports.
     pub text: String,
+    /// The fact or source checked, as named in the spec.
     pub fact: String,
+    /// The node whose table is checked: `dwd.<fact>` or `ods.<source>`.
+    pub table: String,
     pub rule: CheckKind,
     /// A failing `error` check fails the run; a `warn` check is reported.
     pub fail_run: bool,
@@ -345,7 +348,11 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 (fact, CheckKind::Condition(stripped), text)
             }
         };
-        let Some(dep) = nodes.iter().position(|n| n.id == format!("dwd.{fact}")) else {
+        // A business process's detail rows, or else a source's accepted rows.
+        let Some((dep, table)) = [format!("dwd.{fact}"), format!("ods.{fact}")]
+            .into_iter()
+            .find_map(|id| nodes.iter().position(|n| n.id == id).map(|i| (i, id)))
+        else {
             continue;
         };
         let n = match counts.iter_mut().find(|(f, _)| *f == fact) {
@@ -365,6 +372,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 name,
                 text,
                 fact,
+                table,
                 rule,
                 fail_run: c.severity.as_ref().is_none_or(|s| s.text != "warn"),
             }),

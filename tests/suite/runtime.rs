@@ -868,3 +868,40 @@ fn a_summary_over_three_facts_keeps_every_key() {
         ]
     );
 }
+
+#[test]
+fn checks_on_sources_run_on_the_accepted_rows() {
+    let dir = scratch("source_checks");
+    std::fs::write(
+        dir.join("crm.mj"),
+        "source member from csv(\"member.csv\", header = true) {\n  member_id string not null\n  level string\n  points int\n}\n\n\
+         check unique member.member_id severity warn\ncheck member.points >= 0\n",
+    )
+    .expect("spec");
+    std::fs::write(
+        dir.join("member.csv"),
+        "member_id,level,points\nm1,gold,10\nm1,silver,5\nm2,gold,-3\nm3,,x\n",
+    )
+    .expect("csv");
+    let out = dir.join("out");
+    let (manifest, result) = run(&graph(&dir), &dir, &out, "2025-01-01");
+    let error = result
+        .expect_err("a failing error check fails the run")
+        .message;
+    assert!(error.contains("check_member_2"), "{error}");
+    let status: Vec<(&str, &str, u64)> = manifest
+        .checks
+        .iter()
+        .map(|c| (c.rule.as_str(), c.status.as_str(), c.failing))
+        .collect();
+    // m3's points do not parse: a reject, not a row the checks see.
+    assert_eq!(
+        status,
+        [
+            ("unique member.member_id", "warned", 2),
+            ("member.points >= 0", "failed", 1)
+        ]
+    );
+    assert!(manifest.checks[1].examples[0].contains("member_id=m2"));
+    assert_eq!(manifest.inputs[0].rows_rejected, 1);
+}

@@ -612,7 +612,7 @@ pub fn check(
     job: &mj_compiler::lower::CheckJob,
     fact: Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, PlanError> {
-    let table = format!("dwd_{}", job.fact);
+    let table = job.table.replacen('.', "_", 1);
     match &job.rule {
         mj_compiler::lower::CheckKind::Unique(column) => repeated(&table, fact, column),
         mj_compiler::lower::CheckKind::Condition(e) => {

@@ -340,6 +340,7 @@ async fn execute(
     }
     manifest.inputs.sort_by(|a, b| a.source.cmp(&b.source));
     manifest.tables.sort_by(|a, b| a.table.cmp(&b.table));
+    manifest.checks.sort_by(|a, b| a.check.cmp(&b.check));
     if let Some(e) = failure {
         staging.abandon();
         return Err(e);
@@ -545,7 +546,7 @@ async fn node_plan(
             mj_plan::summary(job, &facts, &dims, date)
         }
         NodeKind::Check(job) => {
-            mj_plan::check(job, input(ctx, &format!("dwd_{}", job.fact)).await?)
+            mj_plan::check(job, input(ctx, &job.table.replacen('.', "_", 1)).await?)
         }
         NodeKind::Dimension(job) => {
             mj_plan::dimension(job, input(ctx, &format!("ods_{}", job.source)).await?)
