@@ -115,7 +115,7 @@ pub struct DimJoin {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MetricJob {
     pub name: String,
-    /// `sum`, `count`, `count_distinct`, `avg`, `min`, `max`.
+    /// `sum`, `count`, `count_distinct`, `avg`, `min`, `max`, `median`, `stddev`.
     pub aggregate: String,
     /// What is aggregated (a fact column or expression); none counts rows.
     pub arg: Option<mj_lang::ast::Expr>,

@@ -905,3 +905,40 @@ fn checks_on_sources_run_on_the_accepted_rows() {
     assert!(manifest.checks[1].examples[0].contains("member_id=m2"));
     assert_eq!(manifest.inputs[0].rows_rejected, 1);
 }
+
+#[test]
+fn median_and_stddev_follow_sql() {
+    let dir = scratch("median");
+    std::fs::write(
+        dir.join("sales.mj"),
+        "glossary {\n  root sale \"销售\"\n  root med \"中位\"\n  root sd \"标准差\"\n}\n\n\
+         source sale from csv(\"sale.csv\", header = true) {\n  sale_id string not null\n  amount decimal(10,2)\n  sold_at timestamp\n}\n\n\
+         fact sales from sale {\n  grain sale_id\n  time sold_at\n  measures { amount }\n}\n\n\
+         atomic med_sale_amt = median(sales.amount)\natomic sd_sale_amt = stddev(sales.amount)\n\n\
+         derived med_sale_amt_td = med_sale_amt[td]\nderived sd_sale_amt_td = sd_sale_amt[td]\n",
+    )
+    .expect("spec");
+    std::fs::write(
+        dir.join("sale.csv"),
+        "sale_id,amount,sold_at\ns1,1.00,2025-01-01 10:00:00\ns2,2.00,2025-01-01 11:00:00\n\
+         s3,4.00,2025-01-01 12:00:00\ns4,,2025-01-01 13:00:00\ns5,9.00,2025-01-02 13:00:00\n",
+    )
+    .expect("csv");
+    let out = dir.join("out");
+    run(&graph(&dir), &dir, &out, "2025-01-01").1.expect("runs");
+    let rows = partition_file(&out.join("dws/dws_total/dt=2025-01-01/part-00000.parquet"));
+    let b = &rows[0];
+    let text =
+        |c: usize| arrow::util::display::array_value_to_string(b.column(c), 0).expect("cell");
+    let schema = b.schema();
+    let med = schema.index_of("med_sale_amt_td").expect("median column");
+    let sd = schema.index_of("sd_sale_amt_td").expect("stddev column");
+    // The business date bounds the rows: 1, 2, 4 and a null (ignored); s5 is later.
+    assert_eq!(text(med), "2.00");
+    let sd: f64 = text(sd).parse().expect("number");
+    let expected = ((1.0f64 - 7.0 / 3.0).powi(2)
+        + (2.0f64 - 7.0 / 3.0).powi(2)
+        + (4.0f64 - 7.0 / 3.0).powi(2))
+        / 2.0;
+    assert!((sd - expected.sqrt()).abs() < 1e-9, "{sd}");
+}

@@ -227,15 +227,7 @@ pub fn fact(
     for (name, e) in job.dims.iter().chain(&job.measures) {
         columns.push(qualify(row_expr(e)?, &table).alias(name));
     }
-    plan.project(columns)
-        .map_err(df)?
-        .sort(
-            job.grain
-                .iter()
-                .map(|g| col(format!("\"{g}\"")).sort(true, true))
-                .collect::<Vec<_>>(),
-        )
-        .map_err(df)?
+    sorted(plan.project(columns).map_err(df)?, &job.grain)?
         .build()
         .map_err(df)
 }
@@ -426,6 +418,9 @@ pub fn summary(
                 "avg" => agg::avg(arg),
                 "min" => agg::min(arg),
                 "max" => agg::max(arg),
+                "median" => agg::median(arg),
+                // The sample standard deviation, as SQL's stddev.
+                "stddev" => agg::stddev(arg),
                 other => {
                     return Err(err(format!(
                         "the aggregate `{other}` of `{}` is not planned yet",
@@ -570,14 +565,21 @@ pub fn summary(
         }
         plan = plan.project(columns).map_err(df)?;
     }
+    sorted(plan, &job.by)?.build().map_err(df)
+}
+
+/// Rows sorted by the columns, nulls first; unsorted without columns (a table with no
+/// grain, a summary without granularity: one row).
+fn sorted(plan: LogicalPlanBuilder, columns: &[String]) -> Result<LogicalPlanBuilder, PlanError> {
+    if columns.is_empty() {
+        return Ok(plan);
+    }
     plan.sort(
-        job.by
+        columns
             .iter()
-            .map(|b| col(format!("\"{b}\"")).sort(true, true))
+            .map(|c| col(format!("\"{c}\"")).sort(true, true))
             .collect::<Vec<_>>(),
     )
-    .map_err(df)?
-    .build()
     .map_err(df)
 }
 

@@ -366,6 +366,28 @@ pub(super) fn fact(cx: &mut Cx<'_>, f: &Fact) {
 }
 
 pub(super) fn atomic(cx: &mut Cx<'_>, a: &Atomic) {
+    // `latest`, `first`, `top` and `exists` pick a value per entity over a window:
+    // tags, not additive metrics.
+    if let ExprKind::Call(f, _) = &a.expr.kind {
+        let window = cx.def(&f.text).is_some_and(|d| {
+            matches!(&d.item.kind, ItemKind::Function(func) if func.flags.iter().any(|x| x.text == "window"))
+        });
+        if window {
+            cx.report(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    f.span,
+                    format!("`{}` picks one value per entity; an atomic metric aggregates rows", f.text),
+                )
+                .with_span_label("a tag's aggregate")
+                .with_help(format!(
+                    "declare a tag: `tag NAME on consumer = {}(…)`, or aggregate with sum, count, count_distinct, avg, min, max, median or stddev",
+                    f.text
+                )),
+            );
+            return;
+        }
+    }
     let ok_shape = match &a.expr.kind {
         ExprKind::Call(f, args) => {
             let is_agg = cx
