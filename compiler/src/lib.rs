@@ -4,6 +4,7 @@
 //! The compiler does no IO: callers put file texts into the [`Database`] (see
 //! [`load`]) and read diagnostics back.
 
+pub mod assets;
 pub mod check;
 pub mod codes;
 pub mod db;

@@ -35,6 +35,10 @@ pub enum NodeKind {
     Summary(SummaryJob),
     Check(CheckJob),
     Dimension(DimensionJob),
+    /// `ads.<entity>_features`: per-entity aggregates and metrics (see `crate::assets`).
+    Features(crate::assets::FeaturesJob),
+    /// `ads.<entity>_tags` (wide) and `ads.<entity>_tag_values` (long).
+    Tags(crate::assets::TagsJob),
 }
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
@@ -393,6 +397,28 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             id: format!("dws.{}", job.name),
             kind: NodeKind::Summary(job),
             deps,
+        });
+    }
+    let source_jobs: Vec<SourceJob> = sources.iter().map(|s| source_job(s)).collect();
+    for (features, tags) in crate::assets::lower_assets(&items, &source_jobs) {
+        let entity = features.entity.clone();
+        let mut ids: Vec<String> = vec![format!("oneid.{entity}")];
+        ids.extend(features.tables.iter().map(|t| t.node.clone()));
+        ids.extend(features.metrics.iter().map(|(t, _)| format!("dws.{t}")));
+        let deps: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| nodes.iter().position(|n| n.id == *id))
+            .collect();
+        nodes.push(Node {
+            id: format!("ads.{entity}_features"),
+            kind: NodeKind::Features(features),
+            deps,
+        });
+        let dep = nodes.len() - 1;
+        nodes.push(Node {
+            id: format!("ads.{entity}_tags"),
+            kind: NodeKind::Tags(tags),
+            deps: vec![dep],
         });
     }
     JobGraph { nodes }

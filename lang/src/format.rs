@@ -85,10 +85,9 @@ fn alignments(module: &Module, text: &str) -> Vec<Option<(usize, usize)>> {
                 let between = &text[(a.span.end as usize).min(text.len())
                     ..(b.span.start as usize).min(text.len())];
                 let joined = between.matches('\n').count() == 1 && !between.contains("//");
-                if !joined
-                    || a.kind.keyword() != b.kind.keyword()
-                    || text[a.span.range()].contains('\n')
-                {
+                // Whether an item spans lines is decided on its printed form, not on
+                // how it was written, so that formatting twice changes nothing.
+                if !joined || a.kind.keyword() != b.kind.keyword() || !one_line(a, text) {
                     break;
                 }
                 end += 1;
@@ -117,6 +116,25 @@ fn alignments(module: &Module, text: &str) -> Vec<Option<(usize, usize)>> {
         start = end;
     }
     out
+}
+
+/// Whether an item prints on one line (without alignment) and has no comment inside.
+fn one_line(item: &Item, text: &str) -> bool {
+    let inside =
+        &text[(item.span.start as usize).min(text.len())..(item.span.end as usize).min(text.len())];
+    if inside.contains("//") {
+        return false;
+    }
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: &[],
+        next: 0,
+        text,
+        align: None,
+    };
+    p.item(item);
+    !p.out.trim_end().contains('\n')
 }
 
 fn is_block(item: &Item) -> bool {

@@ -125,6 +125,7 @@ pub fn run_with(
         out: out.to_path_buf(),
         project: "test".to_string(),
         reuse,
+        jit: true,
     };
     rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
 }

@@ -13,11 +13,12 @@ fn plans_of_the_example() {
             &g,
             "2025-06-30",
             &repo().join("examples/meijia/out"),
+            true,
         ))
         .expect("every table plans");
     assert!(!plans.is_empty());
     let mut failures = Vec::new();
-    for (node, logical, _) in &plans {
+    for mj_runtime::PlannedTable { node, logical, .. } in &plans {
         let path = repo().join("tests/plans").join(format!("{node}.txt"));
         let actual = format!("{logical}\n");
         let expected = std::fs::read_to_string(&path).unwrap_or_default();

@@ -5,6 +5,9 @@
 //! Table names the plans scan: `ods_<source>` (a source's accepted rows) and
 //! `oneid_<entity>` (the OneID mapping: `source`, `record_id`, `oneid`).
 
+pub mod assets;
+mod rules;
+
 use std::sync::Arc;
 
 use datafusion::common::{JoinType, ScalarValue};

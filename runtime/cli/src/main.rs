@@ -56,6 +56,9 @@ enum Command {
         /// rebuild only dimensions, facts, checks and summaries.
         #[arg(long)]
         reuse: bool,
+        /// Evaluate rules with DataFusion's CASE instead of Cranelift kernels.
+        #[arg(long)]
+        no_jit: bool,
     },
     /// Show the logical and physical plans `run` executes for each planned table.
     Plan {
@@ -71,6 +74,9 @@ enum Command {
         /// The output folder whose partitions the plans scan (default: `[run] out`).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Plan rules as DataFusion's CASE instead of Cranelift kernels.
+        #[arg(long)]
+        no_jit: bool,
     },
     /// Print the SQL of every planned table, unparsed from the plans `run` executes.
     Sql {
@@ -167,7 +173,8 @@ fn main() -> ExitCode {
             out,
             data,
             reuse,
-        } => run::run(&path, &date, out, data, reuse),
+            no_jit,
+        } => run::run(&path, &date, out, data, reuse, !no_jit),
         Command::Sql {
             path,
             dialect,
@@ -193,7 +200,8 @@ fn main() -> ExitCode {
             table,
             date,
             out,
-        } => run::plan(&path, table.as_deref(), date.as_deref(), out),
+            no_jit,
+        } => run::plan(&path, table.as_deref(), date.as_deref(), out, !no_jit),
         Command::Gen {
             path,
             consumers,

@@ -52,6 +52,7 @@ pub fn run(
     out: Option<PathBuf>,
     data: Option<PathBuf>,
     reuse: bool,
+    jit: bool,
 ) -> Result<ExitCode, String> {
     let date = date(date_text)?;
     let loaded = load(path)?;
@@ -63,6 +64,7 @@ pub fn run(
         out,
         project: loaded.config.name.clone(),
         reuse,
+        jit,
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);
@@ -302,6 +304,7 @@ pub fn plan(
     table: Option<&str>,
     date_text: Option<&str>,
     out: Option<PathBuf>,
+    jit: bool,
 ) -> Result<ExitCode, String> {
     let date = match date_text {
         Some(d) => date(d)?,
@@ -314,24 +317,35 @@ pub fn plan(
             &loaded.graph,
             &date,
             &out.unwrap_or_else(|| loaded.config.out.clone()),
+            jit,
         ))
         .map_err(|e| e.to_string())?;
     let chosen: Vec<_> = plans
         .iter()
-        .filter(|(node, _, _)| {
+        .filter(|p| {
+            let node = &p.node;
             table.is_none_or(|t| node == t || node.split_once('.').is_some_and(|(_, n)| n == t))
         })
         .collect();
     if chosen.is_empty() {
-        let known: Vec<&str> = plans.iter().map(|(n, _, _)| n.as_str()).collect();
+        let known: Vec<&str> = plans.iter().map(|p| p.node.as_str()).collect();
         return Err(format!(
             "no planned table {}; planned tables: {}",
             table.unwrap_or(""),
             known.join(", ")
         ));
     }
-    for (node, logical, physical) in chosen {
-        println!("== {node} ({date})\n-- logical\n{logical}\n-- physical\n{physical}");
+    for p in chosen {
+        println!(
+            "== {} ({date})\n-- logical\n{}\n-- physical\n{}",
+            p.node, p.logical, p.physical
+        );
+        if !p.rules.is_empty() {
+            println!("-- rules");
+            for r in &p.rules {
+                println!("{r}");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -366,10 +380,15 @@ pub fn sql(
         let name = match node.split_once('.') {
             Some(("dwd", n)) => format!("dwd_{n}"),
             Some(("dim", n)) => format!("dim_{n}"),
+            Some(("ads", n)) => format!("ads_{n}"),
             Some((_, n)) => n.to_string(),
             None => node.clone(),
         };
-        println!("\n-- {node}\nCREATE VIEW {name} AS\n{sql};");
+        if sql.starts_with("--") {
+            println!("\n-- {node}\n{sql}");
+        } else {
+            println!("\n-- {node}\nCREATE VIEW {name} AS\n{sql};");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

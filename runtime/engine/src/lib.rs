@@ -8,6 +8,7 @@
 pub mod components;
 pub mod oneid;
 pub mod source;
+pub mod tags;
 pub mod travel;
 pub mod write;
 
@@ -82,6 +83,8 @@ pub struct RunOptions {
     pub data: PathBuf,
     pub out: PathBuf,
     pub project: String,
+    /// Compile rules (tags' `case`) with Cranelift; off, DataFusion's `CASE` runs them.
+    pub jit: bool,
     /// Take every source's and OneID's partition of this date from an earlier run
     /// (`OUT/ods/…`, `OUT/oneid/…`) instead of reading and resolving again; rebuild
     /// dimensions, facts, checks and summaries from them.
@@ -101,7 +104,19 @@ pub struct Manifest {
     pub tables: Vec<TableReport>,
     pub oneid: BTreeMap<String, oneid::OneIdReport>,
     pub checks: Vec<CheckReport>,
+    /// Per entity: each tag's coverage and how its rules ran.
+    pub tags: Vec<TagsReport>,
     pub error: Option<String>,
+}
+
+/// The tags of an entity in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagsReport {
+    pub entity: String,
+    /// Rows of the tags table: every OneID.
+    pub entities: u64,
+    pub tags: Vec<tags::Coverage>,
+    pub rules: Vec<RuleNote>,
 }
 
 /// A data-quality check's outcome.
@@ -163,6 +178,7 @@ struct NodeResult {
     input: Option<InputReport>,
     oneid: Option<(String, oneid::OneIdReport)>,
     check: Option<CheckReport>,
+    tags: Option<TagsReport>,
     summary: String,
     seconds: f64,
 }
@@ -197,6 +213,7 @@ pub async fn run(
         tables: Vec::new(),
         oneid: BTreeMap::new(),
         checks: Vec::new(),
+        tags: Vec::new(),
         error: None,
     };
     let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
@@ -301,6 +318,9 @@ async fn execute(
                     register_partition(&ctx, &name, &dir, schema)
                         .map_err(|e| RunError::node(node, e))?;
                 }
+                if let Some(tags) = result.tags {
+                    manifest.tags.push(tags);
+                }
                 if let Some(input) = result.input {
                     manifest.inputs.push(input);
                 }
@@ -385,6 +405,7 @@ async fn run_node(
             input: None,
             oneid: None,
             check: None,
+            tags: None,
             summary: "reused from an earlier run".to_string(),
             seconds: started.elapsed().as_secs_f64(),
         });
@@ -432,6 +453,7 @@ async fn run_node(
                 input: Some(input),
                 oneid: None,
                 check: None,
+                tags: None,
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
@@ -489,6 +511,7 @@ async fn run_node(
                 input: None,
                 oneid: Some((job.name.clone(), report)),
                 check: None,
+                tags: None,
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -515,7 +538,8 @@ async fn node_plan(
     ctx: &SessionContext,
     kind: &NodeKind,
     date: &str,
-) -> Result<Option<datafusion::logical_expr::LogicalPlan>, String> {
+    jit: bool,
+) -> Result<Option<(datafusion::logical_expr::LogicalPlan, Vec<RuleNote>)>, String> {
     let plan = match kind {
         NodeKind::Source(_) | NodeKind::OneId(_) => return Ok(None),
         NodeKind::Fact(job) => {
@@ -551,8 +575,59 @@ async fn node_plan(
         NodeKind::Dimension(job) => {
             mj_plan::dimension(job, input(ctx, &format!("ods_{}", job.source)).await?)
         }
+        NodeKind::Features(job) => {
+            let oneid = input(ctx, &format!("oneid_{}", job.entity)).await?;
+            let mut tables = Vec::new();
+            for t in &job.tables {
+                tables.push((
+                    t.node.clone(),
+                    input(ctx, &t.node.replacen('.', "_", 1)).await?,
+                ));
+            }
+            let metrics = match &job.metrics {
+                Some((table, _)) => Some(input(ctx, table).await?),
+                None => None,
+            };
+            mj_plan::assets::features(job, oneid, &tables, metrics, date)
+        }
+        NodeKind::Tags(job) => {
+            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
+            let (plan, rules) =
+                mj_plan::assets::tags(job, features, date, jit).map_err(|e| e.message)?;
+            let notes = rules
+                .into_iter()
+                .map(|r| RuleNote {
+                    tag: r.tag,
+                    kernel: r.fallback.is_none(),
+                    fallback: r.fallback,
+                })
+                .collect();
+            return Ok(Some((plan, notes)));
+        }
     };
-    plan.map(Some).map_err(|e| e.message)
+    plan.map(|p| Some((p, Vec::new()))).map_err(|e| e.message)
+}
+
+/// How a tag's rule is evaluated: by a Cranelift kernel, or by DataFusion's `CASE`
+/// (and why).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleNote {
+    pub tag: String,
+    pub kernel: bool,
+    pub fallback: Option<String>,
+}
+
+impl std::fmt::Display for RuleNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.fallback {
+            None => write!(
+                f,
+                "{}: compiled by Cranelift (mj_rule_{})",
+                self.tag, self.tag
+            ),
+            Some(why) => write!(f, "{}: DataFusion CASE ({why})", self.tag),
+        }
+    }
 }
 
 /// The name later plans scan a node's table by.
@@ -563,6 +638,8 @@ fn scan_name(kind: &NodeKind) -> Option<String> {
         NodeKind::Fact(job) => Some(format!("dwd_{}", job.name)),
         NodeKind::Summary(job) => Some(job.name.clone()),
         NodeKind::Dimension(job) => Some(format!("dim_{}", job.name)),
+        NodeKind::Features(job) => Some(format!("ads_{}_features", job.entity)),
+        NodeKind::Tags(job) => Some(format!("ads_{}_tags", job.entity)),
         _ => None,
     }
 }
@@ -608,7 +685,7 @@ async fn planned_node(
             )));
         }
     }
-    let plan = node_plan(ctx, kind, &opts.date)
+    let (plan, rules) = node_plan(ctx, kind, &opts.date, opts.jit)
         .await
         .map_err(fail)?
         .ok_or_else(|| fail("not a planned table".to_string()))?;
@@ -632,10 +709,26 @@ async fn planned_node(
         input: None,
         oneid: None,
         check: None,
+        tags: None,
         summary: format!("{rows} rows"),
         seconds: 0.0,
     };
-    if let NodeKind::Check(job) = kind {
+    if let NodeKind::Tags(job) = kind {
+        let (long_schema, long, coverage) = tags::long(job, &schema, &batches).map_err(fail)?;
+        result.tables = table(schema, batches);
+        result.tables.push((
+            format!("ads.{}_tag_values", job.entity),
+            format!("ads/{}_tag_values/dt={}", job.entity, opts.date),
+            long_schema,
+            long,
+        ));
+        result.tags = Some(TagsReport {
+            entity: job.entity.clone(),
+            entities: rows as u64,
+            tags: coverage,
+            rules,
+        });
+    } else if let NodeKind::Check(job) = kind {
         let unique = matches!(job.rule, mj_compiler::lower::CheckKind::Unique(_));
         let (failing, examples) = examples(&schema, &batches, 5, unique.then_some(1));
         let status = match (failing, job.fail_run) {
@@ -761,6 +854,16 @@ pub async fn resolve_entity(
     Ok((job, resolved))
 }
 
+/// A planned table as `mj plan` shows it.
+#[derive(Debug, Clone)]
+pub struct PlannedTable {
+    pub node: String,
+    pub logical: String,
+    pub physical: String,
+    /// How each rule of the table is evaluated.
+    pub rules: Vec<RuleNote>,
+}
+
 /// SQL dialects `mj sql` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -781,7 +884,13 @@ pub async fn sql(
     use datafusion::sql::unparser::dialect::{
         CustomDialectBuilder, DefaultDialect, PostgreSqlDialect,
     };
-    let plans = logical_plans(graph, date, out).await?;
+    // Other engines do not have mj's rule kernels: rules are written as CASE.
+    let plans: Vec<(String, datafusion::logical_expr::LogicalPlan)> =
+        logical_plans_in(&session(), graph, date, out, false)
+            .await?
+            .into_iter()
+            .map(|(n, p, _)| (n, p))
+            .collect();
     // The unparser recurses deeply on nested plans: give it a thread with room.
     std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -805,6 +914,19 @@ pub async fn sql(
                 .with_pretty(true);
                 let mut out = Vec::new();
                 for (node, plan) in &plans {
+                    // DataFusion's SQL writer drops an aggregate's ORDER BY, which
+                    // would turn `latest` into "any value": say so instead of writing
+                    // SQL that means something else.
+                    if let Some(f) = ordered_aggregate(plan) {
+                        out.push((
+                            node.clone(),
+                            format!(
+                                "-- not written: `{f}` aggregates in an order, which the SQL \
+                                 writer cannot express yet; `mj plan --table {node}` shows the plan"
+                            ),
+                        ));
+                        continue;
+                    }
                     let statement = unparser
                         .plan_to_sql(plan)
                         .map_err(|e| RunError::node(node, format!("cannot write SQL: {e}")))?;
@@ -818,39 +940,71 @@ pub async fn sql(
     })
 }
 
+/// The first aggregate of a plan that takes an `ORDER BY` (`first_value(x ORDER BY t)`).
+fn ordered_aggregate(plan: &datafusion::logical_expr::LogicalPlan) -> Option<String> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut found = None;
+    let _ = plan.apply(|node| {
+        for e in node.expressions() {
+            let _ = e.apply(|x| {
+                if let datafusion::logical_expr::Expr::AggregateFunction(a) = x {
+                    if !a.params.order_by.is_empty() {
+                        found = Some(a.func.name().to_string());
+                        return Ok(TreeNodeRecursion::Stop);
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            });
+        }
+        Ok(if found.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
+}
+
 /// The plans `run` would execute for each table built from a plan, without reading
 /// data: (node, logical plan, physical plan), in graph order.
 pub async fn plans(
     graph: &JobGraph,
     date: &str,
     out_dir: &Path,
-) -> Result<Vec<(String, String, String)>, RunError> {
+    jit: bool,
+) -> Result<Vec<PlannedTable>, RunError> {
     let ctx = session();
     let mut out = Vec::new();
-    for (node, plan) in logical_plans_in(&ctx, graph, date, out_dir).await? {
+    for (node, plan, rules) in logical_plans_in(&ctx, graph, date, out_dir, jit).await? {
         let physical = ctx
             .state()
             .create_physical_plan(&plan)
             .await
             .map_err(|e| RunError::node(&node, e.to_string()))?;
-        out.push((
-            node,
-            plan.display_indent().to_string(),
-            datafusion::physical_plan::displayable(physical.as_ref())
+        out.push(PlannedTable {
+            logical: plan.display_indent().to_string(),
+            physical: datafusion::physical_plan::displayable(physical.as_ref())
                 .indent(true)
                 .to_string(),
-        ));
+            node,
+            rules,
+        });
     }
     Ok(out)
 }
 
-/// Every planned table's logical plan over the partitions in `out`: (node, plan).
+/// Every planned table's logical plan over the partitions in `out`: (node, plan),
+/// rules compiled as `run` compiles them by default.
 pub async fn logical_plans(
     graph: &JobGraph,
     date: &str,
     out: &Path,
 ) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
-    logical_plans_in(&session(), graph, date, out).await
+    Ok(logical_plans_in(&session(), graph, date, out, true)
+        .await?
+        .into_iter()
+        .map(|(n, p, _)| (n, p))
+        .collect())
 }
 
 /// Every planned table's logical plan. Each table is registered where `run` would
@@ -860,7 +1014,8 @@ async fn logical_plans_in(
     graph: &JobGraph,
     date: &str,
     out: &Path,
-) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
+    jit: bool,
+) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan, Vec<RuleNote>)>, RunError> {
     let mut out_plans = Vec::new();
     for n in &graph.nodes {
         let fail = |e: String| RunError::node(&n.id, e);
@@ -868,13 +1023,13 @@ async fn logical_plans_in(
             NodeKind::Source(s) => source::schema(s),
             NodeKind::OneId(_) => oneid::mapping_schema(),
             kind => {
-                let plan = node_plan(ctx, kind, date)
+                let (plan, rules) = node_plan(ctx, kind, date, jit)
                     .await
                     .map_err(fail)?
                     .ok_or_else(|| fail("not a planned table".to_string()))?;
                 let schema = Arc::new(plan.schema().as_arrow().clone());
                 if !matches!(kind, NodeKind::Check(_)) {
-                    out_plans.push((n.id.clone(), plan));
+                    out_plans.push((n.id.clone(), plan, rules));
                 }
                 schema
             }

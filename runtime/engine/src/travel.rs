@@ -25,15 +25,29 @@ use datafusion_proto::physical_plan::{
 #[derive(Debug, Default, Clone)]
 pub struct MjCodec;
 
-/// mj's functions as bytes. DataFusion's own functions travel by name.
-fn encode_udf(_udf: &ScalarUDF, _buf: &mut Vec<u8>) -> Result<()> {
+/// A rule kernel function as bytes: its rule as JSON. DataFusion's own functions travel
+/// by name and write nothing here.
+fn encode_udf(udf: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+    if let Some(rule) = mj_jit::rule_of(udf) {
+        buf.extend_from_slice(rule.to_json().as_bytes());
+    }
     Ok(())
 }
 
-fn decode_udf(name: &str, _buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-    Err(DataFusionError::Plan(format!(
-        "the plan calls `{name}`, which is neither DataFusion's nor mj's"
-    )))
+/// A rule kernel read back: the rule, compiled again for this machine.
+fn decode_udf(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+    if buf.is_empty() {
+        return Err(DataFusionError::Plan(format!(
+            "the plan calls `{name}`, which is neither DataFusion's nor mj's"
+        )));
+    }
+    let text = std::str::from_utf8(buf)
+        .map_err(|e| DataFusionError::Plan(format!("`{name}`: not a rule: {e}")))?;
+    let rule = mj_jit::Rule::from_json(text)
+        .map_err(|e| DataFusionError::Plan(format!("`{name}`: not a rule: {e}")))?;
+    let udf = mj_jit::RuleUdf::new(rule)
+        .map_err(|e| DataFusionError::Plan(format!("`{name}` cannot be compiled here: {}", e.0)))?;
+    Ok(Arc::new(udf))
 }
 
 impl LogicalExtensionCodec for MjCodec {

@@ -1,0 +1,515 @@
+//! Plans of the consumer-asset layer: the features table of an entity and its tags.
+//!
+//! `features`: one row per OneID (every OneID of the mapping), with each table's
+//! aggregates computed in one pass over it and the entity's metrics joined beside them.
+//! `tags`: row expressions over that table; a `case` becomes a rule kernel compiled by
+//! Cranelift (`mj_jit`), or DataFusion's own `CASE` when the rule is not supported or the
+//! JIT is off — each rule says which, in [`RulePlan`].
+
+use std::sync::Arc;
+
+use datafusion::common::{Column, DFSchema, JoinType, ScalarValue};
+use datafusion::functions::expr_fn as f;
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::logical_expr::{
+    Expr as DfExpr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, TableSource, col, lit,
+};
+use mj_compiler::assets::{FeatureAgg, FeatureTable, FeaturesJob, TagsJob};
+use mj_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+
+use crate::{PlanError, chrono_day, day_literal, df, err, qualify, row_expr};
+
+/// The features table of an entity for business date `date`. `oneid` is the mapping
+/// `oneid_<entity>`; `tables` gives each feature table's rows by node
+/// (`ods.<source>`, `dwd.<fact>`); `metrics` is `dws_<entity>`.
+pub fn features(
+    job: &FeaturesJob,
+    oneid: Arc<dyn TableSource>,
+    tables: &[(String, Arc<dyn TableSource>)],
+    metrics: Option<Arc<dyn TableSource>>,
+    date: &str,
+) -> Result<LogicalPlan, PlanError> {
+    let day = chrono_day(date)?;
+    let entity = job.entity.as_str();
+    let mapping = format!("oneid_{entity}");
+    // Every OneID of the mapping, once.
+    let mut plan = LogicalPlanBuilder::scan(mapping.as_str(), oneid.clone(), None)
+        .map_err(df)?
+        .aggregate(
+            vec![col(format!("{mapping}.oneid")).alias(entity)],
+            Vec::<DfExpr>::new(),
+        )
+        .map_err(df)?
+        .alias("spine")
+        .map_err(df)?;
+    let mut columns: Vec<DfExpr> = vec![col(format!("spine.\"{entity}\"")).alias(entity)];
+    let mut parts: Vec<(String, LogicalPlan)> = Vec::new();
+    for (i, t) in job.tables.iter().enumerate() {
+        let Some((_, source)) = tables.iter().find(|(n, _)| *n == t.node) else {
+            return Err(err(format!("no table for `{}`", t.node)));
+        };
+        let plain: Vec<&FeatureAgg> = t.aggregates.iter().filter(|a| a.func != "top").collect();
+        if !plain.is_empty() {
+            let alias = format!("t{i}");
+            let rows = entity_rows(t, source.clone(), &oneid, &mapping, entity, day)?;
+            let mut aggregates = Vec::new();
+            for a in &plain {
+                aggregates.push(aggregate(t, a, day)?.alias(&a.column));
+            }
+            let part = rows
+                .aggregate(vec![col("__entity").alias("__entity")], aggregates)
+                .map_err(df)?
+                .alias(alias.as_str())
+                .map_err(df)?
+                .build()
+                .map_err(df)?;
+            parts.push((alias.clone(), part));
+            for a in &plain {
+                let c = col(format!("{alias}.\"{}\"", a.column));
+                columns.push(
+                    match a.func.as_str() {
+                        // No rows: a count is 0 and `exists` is false, not unknown.
+                        "exists" => f::coalesce(vec![c, lit(0i64)]).gt(lit(0i64)),
+                        "count" | "count_distinct" => f::coalesce(vec![c, lit(0i64)]),
+                        _ => c,
+                    }
+                    .alias(&a.column),
+                );
+            }
+        }
+        for (k, a) in t.aggregates.iter().filter(|a| a.func == "top").enumerate() {
+            let alias = format!("t{i}_top{k}");
+            parts.push((
+                alias.clone(),
+                top(t, a, source.clone(), &oneid, &mapping, entity, day, &alias)?,
+            ));
+            columns.push(col(format!("{alias}.\"{}\"", a.column)).alias(&a.column));
+        }
+    }
+    for (alias, part) in parts {
+        plan = plan
+            .join(
+                part,
+                JoinType::Left,
+                (
+                    vec![Column::new(Some("spine"), entity)],
+                    vec![Column::new(Some(alias), "__entity")],
+                ),
+                None,
+            )
+            .map_err(df)?;
+    }
+    if let (Some((table, names)), Some(source)) = (&job.metrics, metrics) {
+        let right = LogicalPlanBuilder::scan(table.as_str(), source, None)
+            .map_err(df)?
+            .build()
+            .map_err(df)?;
+        plan = plan
+            .join(
+                right,
+                JoinType::Left,
+                (
+                    vec![Column::new(Some("spine"), entity)],
+                    vec![Column::new(Some(table.clone()), entity)],
+                ),
+                None,
+            )
+            .map_err(df)?;
+        for n in names {
+            columns.push(col(format!("{table}.\"{n}\"")).alias(n));
+        }
+    }
+    plan.project(columns)
+        .map_err(df)?
+        .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)
+}
+
+/// A table's rows up to the business date with the entity of each row as `__entity`:
+/// a fact's entity column, or the OneID of a source row (the smallest, should a key
+/// carry several), joined on the source's key. Rows without an entity are left out.
+fn entity_rows(
+    t: &FeatureTable,
+    source: Arc<dyn TableSource>,
+    oneid: &Arc<dyn TableSource>,
+    mapping: &str,
+    entity: &str,
+    day: i32,
+) -> Result<LogicalPlanBuilder, PlanError> {
+    let table = t.node.replacen('.', "_", 1);
+    let mut rows = LogicalPlanBuilder::scan(table.as_str(), source, None).map_err(df)?;
+    if let Some((time, is_date)) = &t.time {
+        rows = rows
+            .filter(col(format!("{table}.\"{time}\"")).lt(day_literal(day + 1, *is_date)))
+            .map_err(df)?;
+    }
+    let rows = match (&t.entity_column, &t.key) {
+        (Some(c), _) => {
+            let e = col(format!("{table}.\"{c}\""));
+            let columns: Vec<DfExpr> = rows_columns(&rows, &table)?
+                .into_iter()
+                .chain(std::iter::once(e.clone().alias("__entity")))
+                .collect();
+            rows.filter(e.is_not_null()).map_err(df)?.project(columns)
+        }
+        (None, Some(key)) => {
+            let ids = LogicalPlanBuilder::scan(mapping, oneid.clone(), None)
+                .map_err(df)?
+                .filter(col(format!("{mapping}.source")).eq(lit(t.source.clone())))
+                .map_err(df)?
+                .aggregate(
+                    vec![col(format!("{mapping}.record_id")).alias("record_id")],
+                    vec![agg::min(col(format!("{mapping}.oneid"))).alias("__entity")],
+                )
+                .map_err(df)?
+                .alias("ids")
+                .map_err(df)?
+                .build()
+                .map_err(df)?;
+            rows.join(
+                ids,
+                JoinType::Inner,
+                (
+                    vec![Column::new(Some(table.clone()), key.clone())],
+                    vec![Column::new(Some("ids"), "record_id")],
+                ),
+                None,
+            )
+        }
+        (None, None) => {
+            return Err(err(format!(
+                "`{}` has no key column (`not null`) to find its rows' {entity}",
+                t.source
+            )));
+        }
+    }
+    .map_err(df)?;
+    Ok(rows)
+}
+
+fn rows_columns(rows: &LogicalPlanBuilder, table: &str) -> Result<Vec<DfExpr>, PlanError> {
+    Ok(rows
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| col(format!("{table}.\"{}\"", f.name())))
+        .collect())
+}
+
+/// The rows an aggregate keeps: its `where`, its window, and (but for `exists` and
+/// `count`, which count rows) a value that is not null.
+fn keep(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<Option<DfExpr>, PlanError> {
+    let table = t.node.replacen('.', "_", 1);
+    let mut conds = Vec::new();
+    if let Some(w) = &a.filter {
+        conds.push(qualify(row_expr(w)?, &table));
+    }
+    if let Some(n) = a.window_days {
+        let Some((time, is_date)) = &t.time else {
+            return Err(err(format!(
+                "`{}` has no timestamp or date column for `window`",
+                t.source
+            )));
+        };
+        conds.push(col(format!("{table}.\"{time}\"")).gt_eq(day_literal(
+            day - i32::try_from(n).unwrap_or(i32::MAX) + 1,
+            *is_date,
+        )));
+    }
+    if let Some(arg) = &a.arg {
+        if !matches!(a.func.as_str(), "exists" | "count") {
+            conds.push(qualify(row_expr(arg)?, &table).is_not_null());
+        }
+    }
+    Ok(conds.into_iter().reduce(DfExpr::and))
+}
+
+/// One aggregate per entity, with its rows as the aggregate's filter.
+fn aggregate(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<DfExpr, PlanError> {
+    let table = t.node.replacen('.', "_", 1);
+    let arg = match &a.arg {
+        Some(x) => qualify(row_expr(x)?, &table),
+        None => lit(1i64),
+    };
+    // Latest and first order by the rows' time, then by the key, so ties are decided
+    // the same way on every run.
+    let order = |asc: bool| {
+        let mut by = Vec::new();
+        if let Some((time, _)) = &t.time {
+            by.push(col(format!("{table}.\"{time}\"")).sort(asc, !asc));
+        }
+        if let Some(key) = &t.key {
+            by.push(col(format!("{table}.\"{key}\"")).sort(asc, !asc));
+        }
+        by
+    };
+    let call = match a.func.as_str() {
+        "latest" => agg::first_value(arg, order(false)),
+        "first" => agg::first_value(arg, order(true)),
+        "exists" | "count" => agg::count(arg),
+        "count_distinct" => agg::count(arg).distinct().build().map_err(df)?,
+        "sum" => agg::sum(arg),
+        "avg" => agg::avg(arg),
+        "min" => agg::min(arg),
+        "max" => agg::max(arg),
+        "median" => agg::median(arg),
+        "stddev" => agg::stddev(arg),
+        other => return Err(err(format!("`{other}` is not an aggregate per entity"))),
+    };
+    match keep(t, a, day)? {
+        Some(c) => call.filter(c).build().map_err(df),
+        None => Ok(call),
+    }
+}
+
+/// `top(x)`: the most frequent value per entity; ties go to the value seen most
+/// recently, then to the smallest value.
+#[allow(clippy::too_many_arguments)]
+fn top(
+    t: &FeatureTable,
+    a: &FeatureAgg,
+    source: Arc<dyn TableSource>,
+    oneid: &Arc<dyn TableSource>,
+    mapping: &str,
+    entity: &str,
+    day: i32,
+    alias: &str,
+) -> Result<LogicalPlan, PlanError> {
+    let table = t.node.replacen('.', "_", 1);
+    let Some(arg) = &a.arg else {
+        return Err(err("`top` needs a column"));
+    };
+    let mut rows = entity_rows(t, source, oneid, mapping, entity, day)?;
+    if let Some(c) = keep(t, a, day)? {
+        rows = rows.filter(c).map_err(df)?;
+    }
+    let last = match &t.time {
+        Some((time, _)) => agg::max(col(format!("{table}.\"{time}\""))),
+        None => DfExpr::Literal(ScalarValue::Null, None),
+    };
+    rows.aggregate(
+        vec![
+            col("__entity").alias("__entity"),
+            qualify(row_expr(arg)?, &table).alias("__value"),
+        ],
+        vec![agg::count(lit(1i64)).alias("__n"), last.alias("__last")],
+    )
+    .map_err(df)?
+    .aggregate(
+        vec![col("__entity")],
+        vec![
+            agg::first_value(
+                col("__value"),
+                vec![
+                    col("__n").sort(false, false),
+                    col("__last").sort(false, false),
+                    col("__value").sort(true, false),
+                ],
+            )
+            .alias(&a.column),
+        ],
+    )
+    .map_err(df)?
+    .alias(alias)
+    .map_err(df)?
+    .build()
+    .map_err(df)
+}
+
+/// How one `case` of a tag is evaluated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulePlan {
+    pub tag: String,
+    /// `None`: compiled by Cranelift; else why DataFusion's `CASE` evaluates it.
+    pub fallback: Option<String>,
+}
+
+/// The tags of an entity: one row per OneID of the features table, one column per tag.
+pub fn tags(
+    job: &TagsJob,
+    features: Arc<dyn TableSource>,
+    date: &str,
+    jit: bool,
+) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
+    let day = chrono_day(date)?;
+    let entity = job.entity.as_str();
+    let table = format!("ads_{entity}_features");
+    let scan = LogicalPlanBuilder::scan(table.as_str(), features, None).map_err(df)?;
+    let schema = scan.schema().clone();
+    let mut cx = TagCx {
+        schema: &schema,
+        day,
+        jit,
+        rules: Vec::new(),
+        tag: String::new(),
+    };
+    let mut columns = vec![col(format!("\"{entity}\"")).alias(entity)];
+    for t in &job.tags {
+        cx.tag = t.name.clone();
+        columns.push(cx.expr(&t.expr)?.alias(&t.name));
+    }
+    let plan = scan
+        .project(columns)
+        .map_err(df)?
+        .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    Ok((plan, cx.rules))
+}
+
+struct TagCx<'a> {
+    schema: &'a DFSchema,
+    day: i32,
+    jit: bool,
+    rules: Vec<RulePlan>,
+    tag: String,
+}
+
+impl TagCx<'_> {
+    /// A tag's expression over the features table.
+    fn expr(&mut self, e: &Expr) -> Result<DfExpr, PlanError> {
+        Ok(match &e.kind {
+            ExprKind::Case { .. } => self.case(e)?,
+            ExprKind::Binary(BinaryOp::Coalesce, l, r) => {
+                f::coalesce(vec![self.expr(l)?, self.expr(r)?])
+            }
+            ExprKind::Binary(BinaryOp::Div, l, r) => {
+                let real = |e: DfExpr| {
+                    datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Float64)
+                };
+                real(self.expr(l)?) / f::nullif(real(self.expr(r)?), lit(0.0))
+            }
+            ExprKind::Binary(op, l, r) => {
+                let (l, r) = (self.expr(l)?, self.expr(r)?);
+                match op {
+                    BinaryOp::Or => l.or(r),
+                    BinaryOp::And => l.and(r),
+                    BinaryOp::Eq => l.eq(r),
+                    BinaryOp::Ne => l.not_eq(r),
+                    BinaryOp::Lt => l.lt(r),
+                    BinaryOp::Le => l.lt_eq(r),
+                    BinaryOp::Gt => l.gt(r),
+                    BinaryOp::Ge => l.gt_eq(r),
+                    BinaryOp::Add => l + r,
+                    BinaryOp::Sub => l - r,
+                    BinaryOp::Mul => l * r,
+                    BinaryOp::Mod => l % r,
+                    BinaryOp::Div | BinaryOp::Coalesce => unreachable!("handled above"),
+                }
+            }
+            ExprKind::Unary(UnaryOp::Not, x) => !self.expr(x)?,
+            ExprKind::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(self.expr(x)?)),
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } => self.expr(expr)?.in_list(
+                list.iter()
+                    .map(|x| self.expr(x))
+                    .collect::<Result<Vec<_>, _>>()?,
+                *negated,
+            ),
+            ExprKind::Call(name, args) if name.text == "days_since" => {
+                let x = self.arg(args, 0, &name.text)?;
+                // Whole days from the value's date to the business date.
+                let date = datafusion::logical_expr::cast(x, arrow::datatypes::DataType::Date32);
+                let today = DfExpr::Literal(ScalarValue::Date32(Some(self.day)), None);
+                datafusion::logical_expr::cast(
+                    datafusion::logical_expr::cast(today, arrow::datatypes::DataType::Int64)
+                        - datafusion::logical_expr::cast(date, arrow::datatypes::DataType::Int64),
+                    arrow::datatypes::DataType::Int64,
+                )
+            }
+            ExprKind::Call(name, args) if name.text == "bucket" => {
+                // `a-b` with a = floor(x / w) * w and b = a + w: a ≤ x < b.
+                let x = self.arg(args, 0, &name.text)?;
+                let w = self.arg(args, 1, &name.text)?;
+                let real = |e: DfExpr| {
+                    datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Float64)
+                };
+                let low = f::floor(real(x) / real(w.clone())) * real(w.clone());
+                let int = |e: DfExpr| {
+                    datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Int64)
+                };
+                let text =
+                    |e: DfExpr| datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Utf8);
+                // `||` is null when x is (concat would skip the null).
+                let cat = |a, b| {
+                    datafusion::logical_expr::binary_expr(
+                        a,
+                        datafusion::logical_expr::Operator::StringConcat,
+                        b,
+                    )
+                };
+                cat(
+                    cat(text(int(low.clone())), lit("-")),
+                    text(int(low + real(w))),
+                )
+            }
+            _ => row_expr(e)?,
+        })
+    }
+
+    fn arg(
+        &mut self,
+        args: &[mj_lang::ast::Arg],
+        i: usize,
+        name: &str,
+    ) -> Result<DfExpr, PlanError> {
+        match args.get(i) {
+            Some(mj_lang::ast::Arg::Positional {
+                value,
+                filter: None,
+            }) => self.expr(value),
+            _ => Err(err(format!("`{name}` needs argument {}", i + 1))),
+        }
+    }
+
+    /// A `case`: a rule kernel when it compiles, else DataFusion's `CASE`.
+    fn case(&mut self, e: &Expr) -> Result<DfExpr, PlanError> {
+        let reason = match crate::rules::rule(&self.tag, e, self.schema) {
+            Ok((rule, inputs)) => {
+                let args: Vec<DfExpr> = inputs;
+                let (call, fallback) = mj_jit::rule_call(&rule, args, self.jit).map_err(df)?;
+                self.rules.push(RulePlan {
+                    tag: self.tag.clone(),
+                    fallback,
+                });
+                return Ok(call);
+            }
+            Err(why) => why,
+        };
+        self.rules.push(RulePlan {
+            tag: self.tag.clone(),
+            fallback: Some(reason),
+        });
+        let ExprKind::Case { arms, otherwise } = &e.kind else {
+            return Err(err("not a case"));
+        };
+        let mut arms = arms.iter();
+        let Some(first) = arms.next() else {
+            return Err(err("a case without arms"));
+        };
+        let mut builder =
+            datafusion::logical_expr::when(self.expr(&first.condition)?, self.expr(&first.value)?);
+        for arm in arms {
+            builder = builder.when(self.expr(&arm.condition)?, self.expr(&arm.value)?);
+        }
+        match otherwise {
+            Some(o) => builder.otherwise(self.expr(o)?).map_err(df),
+            None => builder.end().map_err(df),
+        }
+    }
+}
+
+/// The type a column has in the features table, for rules.
+pub(crate) fn column_type(schema: &DFSchema, name: &str) -> Option<arrow::datatypes::DataType> {
+    schema
+        .fields()
+        .iter()
+        .find(|f| f.name() == name)
+        .map(|f| f.data_type().clone())
+}
