@@ -947,3 +947,118 @@ fn median_and_stddev_follow_sql() {
         / 2.0;
     assert!((sd - expected.sqrt()).abs() < 1e-9, "{sd}");
 }
+
+#[test]
+fn tags_match_a_hand_written_query_with_and_without_the_jit() {
+    let dir = scratch("tags");
+    let cfg = mj_gen::GenConfig {
+        consumers: 1200,
+        days: 120,
+        seed: 21,
+        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
+    };
+    mj_gen::generate(&cfg, &dir).expect("generates");
+    let out = dir.join("out");
+    let g = graph(&repo().join("examples/meijia"));
+    let (manifest, result) = run(&g, &dir, &out, "2025-06-30");
+    result.expect("runs");
+    let tags = &manifest.tags[0];
+    assert!(
+        tags.rules
+            .iter()
+            .any(|r| r.tag == "price_level" && r.kernel),
+        "{:?}",
+        tags.rules
+    );
+    let style = tags
+        .tags
+        .iter()
+        .find(|t| t.tag == "style_pref")
+        .expect("coverage");
+    assert!(style.coverage > 0.0 && style.coverage < 1.0, "{style:?}");
+    let part = |p: &str| {
+        out.join(p)
+            .join("dt=2025-06-30")
+            .to_string_lossy()
+            .to_string()
+    };
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let differing = rt.block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for (name, path) in [
+            ("m", "oneid/consumer"),
+            ("crm", "ods/crm_member"),
+            ("app", "ods/app_event"),
+            ("d", "dws/dws_consumer"),
+            ("t", "ads/consumer_tags"),
+        ] {
+            ctx.register_parquet(name, part(path), Default::default())
+                .await
+                .expect("register");
+        }
+        let sql = "
+            WITH ids AS (SELECT source, record_id, min(oneid) AS oneid FROM m GROUP BY source, record_id),
+            crm1 AS (SELECT i.oneid, c.member_id, c.gender, c.city, c.joined_at FROM crm c
+                     JOIN ids i ON i.source = 'crm_member' AND i.record_id = c.member_id
+                     WHERE c.joined_at < TIMESTAMP '2025-07-01 00:00:00'),
+            g AS (SELECT oneid, gender FROM (
+                    SELECT oneid, gender, row_number() OVER (PARTITION BY oneid
+                        ORDER BY joined_at DESC NULLS LAST, member_id DESC) AS rn
+                    FROM crm1 WHERE gender IS NOT NULL) x WHERE rn = 1),
+            views AS (SELECT i.oneid, e.style, e.ts FROM app e
+                      JOIN ids i ON i.source = 'app_event' AND i.record_id = e.event_id
+                      WHERE e.event = 'view' AND e.style IS NOT NULL
+                        AND e.ts >= TIMESTAMP '2025-04-02 00:00:00'
+                        AND e.ts < TIMESTAMP '2025-07-01 00:00:00'),
+            counted AS (SELECT oneid, style, count(*) AS n, max(ts) AS last FROM views GROUP BY oneid, style),
+            s AS (SELECT oneid, style FROM (
+                    SELECT oneid, style, row_number() OVER (PARTITION BY oneid
+                        ORDER BY n DESC, last DESC, style ASC) AS rn FROM counted) x WHERE rn = 1),
+            spine AS (SELECT DISTINCT oneid FROM m),
+            hand AS (
+              SELECT spine.oneid, coalesce(g.gender, '未知') AS gender, s.style AS style_pref,
+                     CASE WHEN d.pay_amt_365d >= 50000 THEN '高端'
+                          WHEN d.pay_amt_365d >= 10000 THEN '中端' ELSE '大众' END AS price_level
+              FROM spine LEFT JOIN g ON g.oneid = spine.oneid LEFT JOIN s ON s.oneid = spine.oneid
+                         LEFT JOIN d ON d.consumer = spine.oneid)
+            SELECT count(*) FROM hand FULL JOIN t ON hand.oneid = t.consumer
+            WHERE (hand.oneid IS NULL) OR (t.consumer IS NULL)
+               OR (hand.gender IS DISTINCT FROM t.gender)
+               OR (hand.style_pref IS DISTINCT FROM t.style_pref)
+               OR (hand.price_level IS DISTINCT FROM t.price_level)";
+        let batches = ctx.sql(sql).await.expect("sql").collect().await.expect("rows");
+        batches[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0)
+    });
+    assert_eq!(differing, 0, "tags differ from the hand-written query");
+    // The same tags with DataFusion's CASE instead of the kernels.
+    let plain = dir.join("plain");
+    let opts = mj_runtime::RunOptions {
+        date: "2025-06-30".to_string(),
+        data: dir.clone(),
+        out: plain.clone(),
+        project: "test".to_string(),
+        reuse: false,
+        jit: false,
+    };
+    let (manifest, result) = rt.block_on(mj_runtime::run(&g, &opts, &|_| {}));
+    result.expect("runs without the JIT");
+    assert!(manifest.tags[0].rules.iter().all(|r| !r.kernel));
+    let file = "ads/consumer_tags/dt=2025-06-30/part-00000.parquet";
+    let kernels = partition_file(&out.join(file));
+    let case = partition_file(&plain.join(file));
+    let concat =
+        |b: &[RecordBatch]| arrow::compute::concat_batches(&b[0].schema(), b).expect("concat");
+    let (kernels, case) = (concat(&kernels), concat(&case));
+    assert_eq!(kernels.num_rows(), case.num_rows());
+    for (i, field) in kernels.schema().fields().iter().enumerate() {
+        assert!(
+            kernels.column(i).as_ref() == case.column(i).as_ref(),
+            "the kernels and CASE give different `{}`",
+            field.name()
+        );
+    }
+}
