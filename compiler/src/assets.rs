@@ -73,8 +73,28 @@ pub struct TagJob {
     pub expr: Expr,
 }
 
-/// Features and tags per entity, in the order the entities' OneIDs are declared.
-pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<(FeaturesJob, TagsJob)> {
+/// An AIPL model: each entity's stage for the business date, the highest whose
+/// condition holds (L > P > I > A), or none. `ads/aipl_<model>/dt=D`; the partitions of
+/// successive dates are the model's history.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AiplJob {
+    pub entity: String,
+    pub name: String,
+    /// The stages as one decision list over the features table, highest first:
+    /// `case { L-condition => "L"  P-condition => "P" … }`.
+    pub rule: Expr,
+}
+
+/// What an entity's assets compute.
+pub struct EntityAssets {
+    pub features: FeaturesJob,
+    pub tags: Option<TagsJob>,
+    pub aipl: Vec<AiplJob>,
+}
+
+/// Features, tags and AIPL models per entity, in the order the entities' OneIDs are
+/// declared.
+pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets> {
     let mut out = Vec::new();
     let entities: Vec<&str> = items
         .iter()
@@ -91,7 +111,14 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<(FeaturesJob,
                 _ => None,
             })
             .collect();
-        if tags.is_empty() {
+        let models: Vec<&mj_lang::ast::Aipl> = items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Aipl(a) if a.entity.text == entity => Some(a),
+                _ => None,
+            })
+            .collect();
+        if tags.is_empty() && models.is_empty() {
             continue;
         }
         let mut cx = Lowering {
@@ -114,13 +141,41 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<(FeaturesJob,
                 expr,
             });
         }
-        out.push((
-            cx.features,
-            TagsJob {
+        let mut aipl = Vec::new();
+        for m in &models {
+            let mut arms = Vec::new();
+            for stage in ["L", "P", "I", "A"] {
+                if let Some(s) = m.stages.iter().find(|s| s.name.text == stage) {
+                    arms.push(mj_lang::ast::CaseArm {
+                        condition: cx.rewrite(&s.expr),
+                        value: Expr {
+                            kind: ExprKind::Str(stage.to_string()),
+                            span: s.name.span,
+                        },
+                        span: s.span,
+                    });
+                }
+            }
+            aipl.push(AiplJob {
+                entity: entity.to_string(),
+                name: m.header.name.text.clone(),
+                rule: Expr {
+                    kind: ExprKind::Case {
+                        arms,
+                        otherwise: None,
+                    },
+                    span: m.header.name.span,
+                },
+            });
+        }
+        out.push(EntityAssets {
+            features: cx.features,
+            tags: (!jobs.is_empty()).then(|| TagsJob {
                 entity: entity.to_string(),
                 tags: jobs,
-            },
-        ));
+            }),
+            aipl,
+        });
     }
     out
 }

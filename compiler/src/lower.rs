@@ -39,6 +39,8 @@ pub enum NodeKind {
     Features(crate::assets::FeaturesJob),
     /// `ads.<entity>_tags` (wide) and `ads.<entity>_tag_values` (long).
     Tags(crate::assets::TagsJob),
+    /// `ads.aipl_<model>`: each entity's funnel stage for the date.
+    Aipl(crate::assets::AiplJob),
 }
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
@@ -400,7 +402,8 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         });
     }
     let source_jobs: Vec<SourceJob> = sources.iter().map(|s| source_job(s)).collect();
-    for (features, tags) in crate::assets::lower_assets(&items, &source_jobs) {
+    for assets in crate::assets::lower_assets(&items, &source_jobs) {
+        let features = assets.features;
         let entity = features.entity.clone();
         let mut ids: Vec<String> = vec![format!("oneid.{entity}")];
         ids.extend(features.tables.iter().map(|t| t.node.clone()));
@@ -415,11 +418,20 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps,
         });
         let dep = nodes.len() - 1;
-        nodes.push(Node {
-            id: format!("ads.{entity}_tags"),
-            kind: NodeKind::Tags(tags),
-            deps: vec![dep],
-        });
+        if let Some(tags) = assets.tags {
+            nodes.push(Node {
+                id: format!("ads.{entity}_tags"),
+                kind: NodeKind::Tags(tags),
+                deps: vec![dep],
+            });
+        }
+        for model in assets.aipl {
+            nodes.push(Node {
+                id: format!("ads.aipl_{}", model.name),
+                kind: NodeKind::Aipl(model),
+                deps: vec![dep],
+            });
+        }
     }
     JobGraph { nodes }
 }

@@ -967,7 +967,7 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
     assert!(
         tags.rules
             .iter()
-            .any(|r| r.tag == "price_level" && r.kernel),
+            .any(|r| r.rule == "price_level" && r.kernel),
         "{:?}",
         tags.rules
     );
@@ -1061,4 +1061,110 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
             field.name()
         );
     }
+}
+
+#[test]
+fn aipl_stages_match_a_hand_written_query_and_flows_add_up() {
+    let dir = scratch("aipl");
+    let cfg = mj_gen::GenConfig {
+        consumers: 1500,
+        days: 120,
+        seed: 8,
+        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
+    };
+    mj_gen::generate(&cfg, &dir).expect("generates");
+    let out = dir.join("out");
+    let g = graph(&repo().join("examples/meijia"));
+    for day in ["2025-06-20", "2025-06-30"] {
+        let (manifest, result) = run(&g, &dir, &out, day);
+        result.expect("runs");
+        assert!(
+            manifest.aipl[0].rule.iter().all(|r| r.kernel),
+            "{:?}",
+            manifest.aipl
+        );
+    }
+    let part = |p: &str| {
+        out.join(p)
+            .join("dt=2025-06-30")
+            .to_string_lossy()
+            .to_string()
+    };
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let differing = rt.block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for (name, path) in [
+            ("m", "oneid/consumer"),
+            ("crm", "ods/crm_member"),
+            ("app", "ods/app_event"),
+            ("media", "ods/media_touch"),
+            ("d", "dws/dws_consumer"),
+            ("a", "ads/aipl_brand"),
+        ] {
+            ctx.register_parquet(name, part(path), Default::default())
+                .await
+                .expect("register");
+        }
+        let sql = "
+            WITH ids AS (SELECT source, record_id, min(oneid) AS oneid FROM m GROUP BY source, record_id),
+            touch AS (SELECT i.oneid,
+                        bool_or(t.kind = 'impression') AS seen, bool_or(t.kind = 'click') AS clicked
+                      FROM media t JOIN ids i ON i.source = 'media_touch' AND i.record_id = t.touch_id
+                      WHERE t.ts >= TIMESTAMP '2025-06-16 00:00:00' AND t.ts < TIMESTAMP '2025-07-01 00:00:00'
+                      GROUP BY i.oneid),
+            visit AS (SELECT DISTINCT i.oneid FROM app e
+                      JOIN ids i ON i.source = 'app_event' AND i.record_id = e.event_id
+                      WHERE e.event IN ('view_item', 'favorite', 'consult')
+                        AND e.ts >= TIMESTAMP '2025-06-16 00:00:00' AND e.ts < TIMESTAMP '2025-07-01 00:00:00'),
+            lvl AS (SELECT oneid, level FROM (
+                      SELECT i.oneid, c.level, row_number() OVER (PARTITION BY i.oneid
+                          ORDER BY c.joined_at DESC NULLS LAST, c.member_id DESC) AS rn
+                      FROM crm c JOIN ids i ON i.source = 'crm_member' AND i.record_id = c.member_id
+                      WHERE c.level IS NOT NULL AND c.joined_at < TIMESTAMP '2025-07-01 00:00:00') x
+                    WHERE rn = 1),
+            spine AS (SELECT DISTINCT oneid FROM m),
+            hand AS (
+              SELECT spine.oneid,
+                CASE WHEN coalesce(d.pay_ord_cnt_365d, 0) >= 2 OR lvl.level IN ('gold', 'platinum') THEN 'L'
+                     WHEN coalesce(d.pay_ord_cnt_365d, 0) >= 1 THEN 'P'
+                     WHEN coalesce(touch.clicked, false) OR visit.oneid IS NOT NULL THEN 'I'
+                     WHEN coalesce(touch.seen, false) THEN 'A' END AS stage
+              FROM spine LEFT JOIN touch ON touch.oneid = spine.oneid
+                         LEFT JOIN visit ON visit.oneid = spine.oneid
+                         LEFT JOIN lvl ON lvl.oneid = spine.oneid
+                         LEFT JOIN d ON d.consumer = spine.oneid)
+            SELECT count(*) FROM hand FULL JOIN a ON hand.oneid = a.consumer
+            WHERE (hand.oneid IS NULL) OR (a.consumer IS NULL) OR (hand.stage IS DISTINCT FROM a.stage)";
+        let batches = ctx.sql(sql).await.expect("sql").collect().await.expect("rows");
+        batches[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0)
+    });
+    assert_eq!(
+        differing, 0,
+        "AIPL stages differ from the hand-written query"
+    );
+    // N0(X) = stay(X) + Σ conv(X → Y) + churn(X), with N0 counted on its own.
+    let before = mj_runtime::aipl::read(&out, "brand", "2025-06-20").expect("d0");
+    let after = mj_runtime::aipl::read(&out, "brand", "2025-06-30").expect("d1");
+    let m = mj_runtime::aipl::flow(&before, &after);
+    let mut moved = 0;
+    for x in ["A", "I", "P", "L"] {
+        let n0 = before.values().filter(|s| *s == x).count() as u64;
+        let stay = m[&(x.to_string(), x.to_string())];
+        let conv: u64 = ["A", "I", "P", "L"]
+            .iter()
+            .filter(|y| **y != x)
+            .map(|y| m[&(x.to_string(), y.to_string())])
+            .sum();
+        let churn = m[&(x.to_string(), "none".to_string())];
+        assert_eq!(n0, stay + conv + churn, "stage {x}");
+        assert!(n0 > 0, "nobody in {x} on the first date");
+        moved += conv + churn;
+    }
+    assert!(moved > 0, "ten days apart, someone moves");
+    // The run of the later date wrote no flow (the day before it did not run)...
+    assert!(!out.join("ads/aipl_brand_flow/dt=2025-06-30").exists());
 }

@@ -360,6 +360,37 @@ pub fn tags(
     Ok((plan, cx.rules))
 }
 
+/// An AIPL model's stage per entity: its decision list (highest stage first) over the
+/// features table; entities without a stage have none (null).
+pub fn aipl(
+    job: &mj_compiler::assets::AiplJob,
+    features: Arc<dyn TableSource>,
+    date: &str,
+    jit: bool,
+) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
+    let day = chrono_day(date)?;
+    let entity = job.entity.as_str();
+    let table = format!("ads_{entity}_features");
+    let scan = LogicalPlanBuilder::scan(table.as_str(), features, None).map_err(df)?;
+    let schema = scan.schema().clone();
+    let mut cx = TagCx {
+        schema: &schema,
+        day,
+        jit,
+        rules: Vec::new(),
+        tag: format!("aipl_{}", job.name),
+    };
+    let stage = cx.expr(&job.rule)?.alias("stage");
+    let plan = scan
+        .project(vec![col(format!("\"{entity}\"")).alias(entity), stage])
+        .map_err(df)?
+        .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    Ok((plan, cx.rules))
+}
+
 struct TagCx<'a> {
     schema: &'a DFSchema,
     day: i32,

@@ -127,6 +127,45 @@ enum Command {
         #[command(subcommand)]
         command: OneidCommand,
     },
+    /// The AIPL funnel's history: flows between dates and trends.
+    Aipl {
+        #[command(subcommand)]
+        command: AiplCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AiplCommand {
+    /// Entities moving between stages from one business date to another.
+    Flow {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// The AIPL model (default: the project's only one).
+        #[arg(long)]
+        model: Option<String>,
+        /// The output folder of the runs (default: `[run] out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Entities per stage on each of the last N days up to a date.
+    Trend {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -222,6 +261,26 @@ fn main() -> ExitCode {
                     b,
                 },
         } => run::explain(&path, &date, entity.as_deref(), &a, &b, data),
+        Command::Aipl {
+            command:
+                AiplCommand::Flow {
+                    path,
+                    from,
+                    to,
+                    model,
+                    out,
+                },
+        } => run::aipl_flow(&path, &from, &to, model.as_deref(), out),
+        Command::Aipl {
+            command:
+                AiplCommand::Trend {
+                    path,
+                    to,
+                    days,
+                    model,
+                    out,
+                },
+        } => run::aipl_trend(&path, &to, days, model.as_deref(), out),
     };
     match result {
         Ok(code) => code,

@@ -407,3 +407,108 @@ pub fn lineage(path: &Path, target: &str, json: bool) -> Result<ExitCode, String
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The AIPL model a command means: the one named, or the project's only one.
+fn aipl_model(loaded: &Loaded, model: Option<&str>) -> Result<String, String> {
+    let models: Vec<&str> = loaded
+        .graph
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            mj_compiler::lower::NodeKind::Aipl(a) => Some(a.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    match (model, models.as_slice()) {
+        (Some(m), _) if models.contains(&m) => Ok(m.to_string()),
+        (Some(m), _) => Err(format!(
+            "the project has no AIPL model `{m}`; it has: {}",
+            models.join(", ")
+        )),
+        (None, [one]) => Ok(one.to_string()),
+        (None, []) => Err("the project has no AIPL model".to_string()),
+        (None, many) => Err(format!("name the model with --model: {}", many.join(", "))),
+    }
+}
+
+pub fn aipl_flow(
+    path: &Path,
+    from: &str,
+    to: &str,
+    model: Option<&str>,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let (from, to) = (date(from)?, date(to)?);
+    let loaded = load(path)?;
+    let model = aipl_model(&loaded, model)?;
+    let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let before = mj_runtime::aipl::read(&out, &model, &from).map_err(|e| e.message)?;
+    let after = mj_runtime::aipl::read(&out, &model, &to).map_err(|e| e.message)?;
+    let m = mj_runtime::aipl::flow(&before, &after);
+    let states = mj_runtime::aipl::STATES;
+    println!("{model}: {from} (rows) -> {to} (columns)");
+    print!("{:>6}", "");
+    for t in states {
+        print!("{t:>10}");
+    }
+    println!("{:>10}", "total");
+    for f in states {
+        print!("{f:>6}");
+        let mut total = 0;
+        for t in states {
+            let n = m[&(f.to_string(), t.to_string())];
+            total += n;
+            print!("{n:>10}");
+        }
+        println!("{total:>10}");
+    }
+    println!();
+    for f in &states[..4] {
+        let get = |t: &str| m[&(f.to_string(), t.to_string())];
+        let conv: Vec<String> = states[..4]
+            .iter()
+            .filter(|t| *t != f)
+            .map(|t| format!("->{t} {}", get(t)))
+            .collect();
+        println!(
+            "{f}: stay {}, {}, churn {}",
+            get(f),
+            conv.join(", "),
+            get("none")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn aipl_trend(
+    path: &Path,
+    to: &str,
+    days: u32,
+    model: Option<&str>,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let to =
+        chrono::NaiveDate::parse_from_str(&date(to)?, "%Y-%m-%d").map_err(|e| e.to_string())?;
+    let loaded = load(path)?;
+    let model = aipl_model(&loaded, model)?;
+    let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let rows = mj_runtime::aipl::trend(&out, &model, to, days).map_err(|e| e.message)?;
+    if rows.is_empty() {
+        return Err(format!(
+            "no stages of `{model}` in the {days} days up to {to}"
+        ));
+    }
+    print!("{:<12}", "date");
+    for s in mj_runtime::aipl::STATES {
+        print!("{s:>10}");
+    }
+    println!();
+    for (day, counts) in rows {
+        print!("{day:<12}");
+        for s in mj_runtime::aipl::STATES {
+            print!("{:>10}", counts.get(s).copied().unwrap_or(0));
+        }
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
+}

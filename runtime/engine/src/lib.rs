@@ -5,6 +5,7 @@
 //! Nodes whose dependencies are done run concurrently. The runtime knows nothing of
 //! terminals: it reports [`Event`]s to a callback and the CLI draws them.
 
+pub mod aipl;
 pub mod components;
 pub mod oneid;
 pub mod source;
@@ -106,7 +107,18 @@ pub struct Manifest {
     pub checks: Vec<CheckReport>,
     /// Per entity: each tag's coverage and how its rules ran.
     pub tags: Vec<TagsReport>,
+    /// Per AIPL model: entities in each stage and how its rule ran.
+    pub aipl: Vec<AiplReport>,
     pub error: Option<String>,
+}
+
+/// An AIPL model in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct AiplReport {
+    pub model: String,
+    /// Entities per stage (`A`, `I`, `P`, `L`, and `none`).
+    pub stages: BTreeMap<String, u64>,
+    pub rule: Vec<RuleNote>,
 }
 
 /// The tags of an entity in a run.
@@ -179,6 +191,7 @@ struct NodeResult {
     oneid: Option<(String, oneid::OneIdReport)>,
     check: Option<CheckReport>,
     tags: Option<TagsReport>,
+    aipl: Option<AiplReport>,
     summary: String,
     seconds: f64,
 }
@@ -214,6 +227,7 @@ pub async fn run(
         oneid: BTreeMap::new(),
         checks: Vec::new(),
         tags: Vec::new(),
+        aipl: Vec::new(),
         error: None,
     };
     let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
@@ -321,6 +335,9 @@ async fn execute(
                 if let Some(tags) = result.tags {
                     manifest.tags.push(tags);
                 }
+                if let Some(aipl) = result.aipl {
+                    manifest.aipl.push(aipl);
+                }
                 if let Some(input) = result.input {
                     manifest.inputs.push(input);
                 }
@@ -406,6 +423,7 @@ async fn run_node(
             oneid: None,
             check: None,
             tags: None,
+            aipl: None,
             summary: "reused from an earlier run".to_string(),
             seconds: started.elapsed().as_secs_f64(),
         });
@@ -454,6 +472,7 @@ async fn run_node(
                 oneid: None,
                 check: None,
                 tags: None,
+                aipl: None,
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
@@ -512,6 +531,7 @@ async fn run_node(
                 oneid: Some((job.name.clone(), report)),
                 check: None,
                 tags: None,
+                aipl: None,
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -597,7 +617,21 @@ async fn node_plan(
             let notes = rules
                 .into_iter()
                 .map(|r| RuleNote {
-                    tag: r.tag,
+                    rule: r.tag,
+                    kernel: r.fallback.is_none(),
+                    fallback: r.fallback,
+                })
+                .collect();
+            return Ok(Some((plan, notes)));
+        }
+        NodeKind::Aipl(job) => {
+            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
+            let (plan, rules) =
+                mj_plan::assets::aipl(job, features, date, jit).map_err(|e| e.message)?;
+            let notes = rules
+                .into_iter()
+                .map(|r| RuleNote {
+                    rule: r.tag,
                     kernel: r.fallback.is_none(),
                     fallback: r.fallback,
                 })
@@ -612,7 +646,8 @@ async fn node_plan(
 /// (and why).
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleNote {
-    pub tag: String,
+    /// The tag, or `aipl_<model>`.
+    pub rule: String,
     pub kernel: bool,
     pub fallback: Option<String>,
 }
@@ -623,9 +658,9 @@ impl std::fmt::Display for RuleNote {
             None => write!(
                 f,
                 "{}: compiled by Cranelift (mj_rule_{})",
-                self.tag, self.tag
+                self.rule, self.rule
             ),
-            Some(why) => write!(f, "{}: DataFusion CASE ({why})", self.tag),
+            Some(why) => write!(f, "{}: DataFusion CASE ({why})", self.rule),
         }
     }
 }
@@ -640,6 +675,7 @@ fn scan_name(kind: &NodeKind) -> Option<String> {
         NodeKind::Dimension(job) => Some(format!("dim_{}", job.name)),
         NodeKind::Features(job) => Some(format!("ads_{}_features", job.entity)),
         NodeKind::Tags(job) => Some(format!("ads_{}_tags", job.entity)),
+        NodeKind::Aipl(job) => Some(format!("ads_aipl_{}", job.name)),
         _ => None,
     }
 }
@@ -710,6 +746,7 @@ async fn planned_node(
         oneid: None,
         check: None,
         tags: None,
+        aipl: None,
         summary: format!("{rows} rows"),
         seconds: 0.0,
     };
@@ -728,6 +765,68 @@ async fn planned_node(
             tags: coverage,
             rules,
         });
+    } else if let NodeKind::Aipl(job) = kind {
+        let mut stages: BTreeMap<String, u64> = ["A", "I", "P", "L", "none"]
+            .iter()
+            .map(|s| (s.to_string(), 0))
+            .collect();
+        for b in &batches {
+            let column = arrow::compute::cast(b.column(1), &arrow::datatypes::DataType::Utf8)
+                .map_err(|e| fail(e.to_string()))?;
+            let column = column
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .ok_or_else(|| fail("the stage is not text".to_string()))?;
+            for i in 0..arrow::array::Array::len(column) {
+                use arrow::array::Array;
+                let key = if column.is_null(i) {
+                    "none"
+                } else {
+                    column.value(i)
+                };
+                *stages.entry(key.to_string()).or_default() += 1;
+            }
+        }
+        result.summary = format!(
+            "{rows} rows: {}",
+            stages
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        result.aipl = Some(AiplReport {
+            model: job.name.clone(),
+            stages,
+            rule: rules,
+        });
+        // The flow from the day before, when that day has run: a table for dashboards.
+        let yesterday = chrono::NaiveDate::parse_from_str(&opts.date, "%Y-%m-%d")
+            .map(|d| {
+                (d - chrono::Duration::days(1))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .map_err(|e| fail(e.to_string()))?;
+        let flow_table = match aipl::read(&opts.out, &job.name, &yesterday) {
+            Ok(before) => {
+                let after = aipl::stages(&batches).map_err(|e| fail(e.message))?;
+                Some(
+                    aipl::flow_batch(&aipl::flow(&before, &after), &yesterday)
+                        .map_err(|e| fail(e.message))?,
+                )
+            }
+            Err(_) => None,
+        };
+        result.tables = table(schema, batches);
+        if let Some(b) = flow_table {
+            result.tables.push((
+                format!("ads.aipl_{}_flow", job.name),
+                format!("ads/aipl_{}_flow/dt={}", job.name, opts.date),
+                b.schema(),
+                vec![b],
+            ));
+        }
     } else if let NodeKind::Check(job) = kind {
         let unique = matches!(job.rule, mj_compiler::lower::CheckKind::Unique(_));
         let (failing, examples) = examples(&schema, &batches, 5, unique.then_some(1));

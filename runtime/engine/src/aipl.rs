@@ -1,0 +1,141 @@
+//! AIPL history: the flow of entities between stages from one business date to another,
+//! and the trend of each stage over days, read from the daily partitions
+//! `OUT/ads/aipl_<model>/dt=D` (each entity's stage, or none).
+//!
+//! Flow from d0 to d1, for every stage X (and `none`, an entity without a stage or not
+//! yet known): `stay(X)` = entities in X on both dates, `conv(X → Y)` = in X on d0 and
+//! in Y ≠ X on d1 (forward when Y is higher, backward when lower), `churn(X)` = in X on
+//! d0 and in no stage on d1. So N₀(X) = stay(X) + Σ conv(X → Y) + churn(X).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use arrow::array::{Array, RecordBatch, StringArray};
+use arrow::datatypes::DataType;
+
+use crate::RunError;
+
+/// Stages in funnel order, then `none`.
+pub const STATES: [&str; 5] = ["A", "I", "P", "L", "none"];
+
+/// Entity → stage of one partition's batches (entity in column 0, stage in column 1).
+pub fn stages(batches: &[RecordBatch]) -> Result<HashMap<String, String>, RunError> {
+    let mut out = HashMap::new();
+    let err = |e: arrow::error::ArrowError| RunError {
+        message: e.to_string(),
+    };
+    for b in batches {
+        let ids = arrow::compute::cast(b.column(0), &DataType::Utf8).map_err(err)?;
+        let st = arrow::compute::cast(b.column(1), &DataType::Utf8).map_err(err)?;
+        let (Some(ids), Some(st)) = (
+            ids.as_any().downcast_ref::<StringArray>(),
+            st.as_any().downcast_ref::<StringArray>(),
+        ) else {
+            continue;
+        };
+        for i in 0..ids.len() {
+            if ids.is_null(i) {
+                continue;
+            }
+            let s = if st.is_null(i) { "none" } else { st.value(i) };
+            out.insert(ids.value(i).to_string(), s.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The flow matrix: (from, to) → entities, over every entity of either date.
+pub fn flow(
+    before: &HashMap<String, String>,
+    after: &HashMap<String, String>,
+) -> BTreeMap<(String, String), u64> {
+    let mut m = BTreeMap::new();
+    for from in STATES {
+        for to in STATES {
+            m.insert((from.to_string(), to.to_string()), 0);
+        }
+    }
+    let none = "none".to_string();
+    for (id, from) in before {
+        let to = after.get(id).unwrap_or(&none);
+        *m.entry((from.clone(), to.clone())).or_default() += 1;
+    }
+    for (id, to) in after {
+        if !before.contains_key(id) {
+            *m.entry((none.clone(), to.clone())).or_default() += 1;
+        }
+    }
+    m
+}
+
+/// The stages of a model on a date, from its partition.
+pub fn read(out: &Path, model: &str, date: &str) -> Result<HashMap<String, String>, RunError> {
+    let dir = out.join(format!("ads/aipl_{model}/dt={date}"));
+    if !dir.is_dir() {
+        return Err(RunError {
+            message: format!(
+                "no stages of `{model}` for {date} (no {}); run that date first",
+                dir.display()
+            ),
+        });
+    }
+    stages(&crate::write::read_partition(&dir)?)
+}
+
+/// Entities per stage on each of the `days` dates up to `to` (dates without a partition
+/// are skipped): (date, stage → entities).
+pub fn trend(
+    out: &Path,
+    model: &str,
+    to: chrono::NaiveDate,
+    days: u32,
+) -> Result<Vec<(String, BTreeMap<String, u64>)>, RunError> {
+    let mut rows = Vec::new();
+    for back in (0..days).rev() {
+        let day = (to - chrono::Duration::days(i64::from(back)))
+            .format("%Y-%m-%d")
+            .to_string();
+        let Ok(stages) = read(out, model, &day) else {
+            continue;
+        };
+        let mut counts: BTreeMap<String, u64> = STATES.iter().map(|s| (s.to_string(), 0)).collect();
+        for s in stages.values() {
+            *counts.entry(s.clone()).or_default() += 1;
+        }
+        rows.push((day, counts));
+    }
+    Ok(rows)
+}
+
+/// The flow matrix as a table: `from_date`, `from_stage`, `to_stage`, `entities`.
+pub fn flow_batch(
+    m: &BTreeMap<(String, String), u64>,
+    from_date: &str,
+) -> Result<RecordBatch, RunError> {
+    use std::sync::Arc;
+    let field = |n: &str, t: DataType| arrow::datatypes::Field::new(n, t, false);
+    let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+        field("from_date", DataType::Utf8),
+        field("from_stage", DataType::Utf8),
+        field("to_stage", DataType::Utf8),
+        field("entities", DataType::Int64),
+    ]));
+    let order = |s: &str| STATES.iter().position(|x| *x == s).unwrap_or(STATES.len());
+    let mut cells: Vec<(&(String, String), &u64)> = m.iter().collect();
+    cells.sort_by_key(|((f, t), _)| (order(f), order(t)));
+    let columns: Vec<arrow::array::ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![from_date; cells.len()])),
+        Arc::new(StringArray::from_iter_values(
+            cells.iter().map(|((f, _), _)| f.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            cells.iter().map(|((_, t), _)| t.as_str()),
+        )),
+        Arc::new(arrow::array::Int64Array::from_iter_values(
+            cells.iter().map(|(_, n)| **n as i64),
+        )),
+    ];
+    RecordBatch::try_new(schema, columns).map_err(|e| RunError {
+        message: e.to_string(),
+    })
+}
