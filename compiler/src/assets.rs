@@ -85,11 +85,46 @@ pub struct AiplJob {
     pub rule: Expr,
 }
 
+/// An RFM model: `ads/rfm_<model>/dt=D`, one row per entity with a recency, frequency
+/// and monetary value: the values, their scores, H or L against the baseline, the
+/// segment code and its label.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RfmJob {
+    pub entity: String,
+    pub name: String,
+    /// Recency, frequency and monetary, each over the features table.
+    pub recency: Expr,
+    pub frequency: Expr,
+    pub monetary: Expr,
+    /// Scores of recency, frequency and monetary.
+    pub scores: [ScoreJob; 3],
+    pub baseline: BaselineJob,
+    /// Segment code (`HLH`: R, F, M) → label.
+    pub segments: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum ScoreJob {
+    /// Increasing thresholds: a frequency or monetary value scores 1 plus the number of
+    /// thresholds it reaches (≥); a recency (days), 1 plus the number it does not exceed (≤).
+    Thresholds(Vec<f64>),
+    /// `N` quantiles: 1 to N, N for the most recent, most frequent, highest.
+    Quantiles(u32),
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum BaselineJob {
+    Mean,
+    Median,
+    Value(f64),
+}
+
 /// What an entity's assets compute.
 pub struct EntityAssets {
     pub features: FeaturesJob,
     pub tags: Option<TagsJob>,
     pub aipl: Vec<AiplJob>,
+    pub rfm: Vec<RfmJob>,
 }
 
 /// Features, tags and AIPL models per entity, in the order the entities' OneIDs are
@@ -118,7 +153,14 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 _ => None,
             })
             .collect();
-        if tags.is_empty() && models.is_empty() {
+        let rfms: Vec<&mj_lang::ast::Rfm> = items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Rfm(r) if r.entity.text == entity => Some(r),
+                _ => None,
+            })
+            .collect();
+        if tags.is_empty() && models.is_empty() && rfms.is_empty() {
             continue;
         }
         let mut cx = Lowering {
@@ -168,7 +210,54 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 },
             });
         }
+        let mut rfm = Vec::new();
+        for r in &rfms {
+            use mj_lang::ast::{RfmKind, Score};
+            let measure = |k: RfmKind| r.measures.iter().find(|m| m.kind == k);
+            let (Some(rec), Some(freq), Some(mon)) = (
+                measure(RfmKind::Recency),
+                measure(RfmKind::Frequency),
+                measure(RfmKind::Monetary),
+            ) else {
+                continue;
+            };
+            let score = |s: &Score| match s {
+                Score::Thresholds(t, _) => {
+                    ScoreJob::Thresholds(t.iter().filter_map(|x| x.parse().ok()).collect())
+                }
+                Score::Quantiles(n, _) => ScoreJob::Quantiles(*n),
+            };
+            let baseline = match &r.baseline {
+                Some(mj_lang::ast::Baseline::Named(n)) if n.text == "median" => BaselineJob::Median,
+                Some(mj_lang::ast::Baseline::Value(v, _)) => {
+                    BaselineJob::Value(v.parse().unwrap_or(0.0))
+                }
+                _ => BaselineJob::Mean,
+            };
+            let segments = if r.segments.is_empty() {
+                crate::check::DEFAULT_SEGMENTS
+                    .iter()
+                    .map(|(c, l)| (c.to_string(), l.to_string()))
+                    .collect()
+            } else {
+                r.segments
+                    .iter()
+                    .map(|s| (s.code.text.clone(), s.label.value.clone()))
+                    .collect()
+            };
+            rfm.push(RfmJob {
+                entity: entity.to_string(),
+                name: r.header.name.text.clone(),
+                recency: cx.rewrite(&rec.expr),
+                frequency: cx.rewrite(&freq.expr),
+                monetary: cx.rewrite(&mon.expr),
+                scores: [score(&rec.score), score(&freq.score), score(&mon.score)],
+                baseline,
+                segments,
+            });
+        }
         out.push(EntityAssets {
+            rfm,
             features: cx.features,
             tags: (!jobs.is_empty()).then(|| TagsJob {
                 entity: entity.to_string(),

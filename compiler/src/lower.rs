@@ -41,6 +41,8 @@ pub enum NodeKind {
     Tags(crate::assets::TagsJob),
     /// `ads.aipl_<model>`: each entity's funnel stage for the date.
     Aipl(crate::assets::AiplJob),
+    /// `ads.rfm_<model>`: recency, frequency, monetary, scores and segments.
+    Rfm(crate::assets::RfmJob),
 }
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
@@ -422,6 +424,13 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             nodes.push(Node {
                 id: format!("ads.{entity}_tags"),
                 kind: NodeKind::Tags(tags),
+                deps: vec![dep],
+            });
+        }
+        for model in assets.rfm {
+            nodes.push(Node {
+                id: format!("ads.rfm_{}", model.name),
+                kind: NodeKind::Rfm(model),
                 deps: vec![dep],
             });
         }

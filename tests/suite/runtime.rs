@@ -1168,3 +1168,73 @@ fn aipl_stages_match_a_hand_written_query_and_flows_add_up() {
     // The run of the later date wrote no flow (the day before it did not run)...
     assert!(!out.join("ads/aipl_brand_flow/dt=2025-06-30").exists());
 }
+
+#[test]
+fn rfm_scores_baselines_and_segments_by_hand() {
+    let dir = scratch("rfm");
+    std::fs::write(
+        dir.join("shop.mj"),
+        "source pos_order from csv(\"orders.csv\", header = true) {\n  order_id string not null\n  member_id string\n  amount decimal(10,2)\n  paid_at timestamp\n}\n\n\
+         oneid consumer {\n  identifier member_id strong\n  link pos_order (member_id)\n}\n\n\
+         fact pay_order from pos_order {\n  grain order_id\n  time paid_at\n  entity consumer\n  measures { amount }\n}\n\n\
+         atomic pay_amt = sum(pay_order.amount)\natomic pay_ord_cnt = count_distinct(pay_order.order_id)\n\n\
+         derived pay_amt_365d = pay_amt[365d] by consumer\nderived pay_ord_cnt_365d = pay_ord_cnt[365d] by consumer\n\n\
+         rfm value on consumer {\n  recency = days_since(max(pay_order.paid_at)) score [30, 90]\n  frequency = pay_ord_cnt_365d score [2, 4]\n  monetary = pay_amt_365d score [100, 1000]\n  baseline mean\n}\n\n\
+         rfm value_q on consumer {\n  recency = days_since(max(pay_order.paid_at)) score quantiles 2\n  frequency = pay_ord_cnt_365d score quantiles 2\n  monetary = pay_amt_365d score quantiles 2\n  baseline 2\n}\n",
+    )
+    .expect("spec");
+    // m1: 10 days, 4 orders, 2000; m2: 60 days, 1 order, 50; m3: 200 days, 2 orders, 500;
+    // m4: 5 days, 1 order, 5000.
+    let rows = "order_id,member_id,amount,paid_at\n\
+        o1,m1,500,2025-06-20 10:00:00\no2,m1,500,2025-06-10 10:00:00\no3,m1,500,2025-05-10 10:00:00\no4,m1,500,2025-04-10 10:00:00\n\
+        o5,m2,50,2025-05-01 09:00:00\n\
+        o6,m3,250,2024-12-12 09:00:00\no7,m3,250,2024-12-01 09:00:00\n\
+        o8,m4,5000,2025-06-25 18:00:00\n";
+    std::fs::write(dir.join("orders.csv"), rows).expect("csv");
+    let out = dir.join("out");
+    run(&graph(&dir), &dir, &out, "2025-06-30").1.expect("runs");
+    let read = |model: &str| {
+        let batches =
+            partition_file(&out.join(format!("ads/rfm_{model}/dt=2025-06-30/part-00000.parquet")));
+        let b = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat");
+        let text = |name: &str| {
+            let c = b.column(b.schema().index_of(name).expect("column")).clone();
+            (0..b.num_rows())
+                .map(|i| arrow::util::display::array_value_to_string(&c, i).expect("cell"))
+                .collect::<Vec<_>>()
+        };
+        let mut rows: Vec<(String, String, String, String)> = text("monetary")
+            .into_iter()
+            .zip(text("r_score"))
+            .zip(text("segment").into_iter().zip(text("label")))
+            .map(|((m, r), (s, l))| (m, r, s, l))
+            .collect();
+        rows.sort();
+        rows
+    };
+    // Thresholds. R: m1 10 → 3, m2 60 → 2, m3 200 → 1, m4 5 → 3 (mean 2.25);
+    // F: 4 → 3, 1 → 1, 2 → 2, 1 → 1 (mean 1.75); M: 2000 → 3, 50 → 1, 500 → 2, 5000 → 3
+    // (mean 2.25). H when the score reaches the mean.
+    assert_eq!(
+        read("value"),
+        [
+            ("2000.0".into(), "3".into(), "HHH".into(), "高价值".into()),
+            ("50.0".into(), "2".into(), "LLL".into(), "潜在".into()),
+            ("500.0".into(), "1".into(), "LHL".into(), "一般保持".into()),
+            ("5000.0".into(), "3".into(), "HLH".into(), "重点发展".into()),
+        ]
+    );
+    // Two quantiles against a fixed baseline of 2: the recent half, the frequent half
+    // (ties by OneID), the big spenders.
+    let q = read("value_q");
+    let seg = |m: &str| {
+        q.iter()
+            .find(|r| r.0 == m)
+            .map(|r| r.2.clone())
+            .expect("row")
+    };
+    assert_eq!(seg("5000.0").chars().next(), Some('H'));
+    assert_eq!(seg("500.0").chars().next(), Some('L'));
+    assert_eq!(&seg("2000.0")[1..], "HH");
+    assert_eq!(&seg("50.0")[2..], "L");
+}

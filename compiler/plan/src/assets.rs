@@ -391,6 +391,171 @@ pub fn aipl(
     Ok((plan, cx.rules))
 }
 
+/// An RFM model: every entity with a recency, frequency and monetary value, the three
+/// scores, H or L for each against the baseline of its scores, the segment code (R, F,
+/// M) and its label.
+pub fn rfm(
+    job: &mj_compiler::assets::RfmJob,
+    features: Arc<dyn TableSource>,
+    date: &str,
+) -> Result<LogicalPlan, PlanError> {
+    use datafusion::logical_expr::{ExprFunctionExt, when};
+    use mj_compiler::assets::{BaselineJob, ScoreJob};
+    let day = chrono_day(date)?;
+    let entity = job.entity.as_str();
+    let table = format!("ads_{entity}_features");
+    let scan = LogicalPlanBuilder::scan(table.as_str(), features, None).map_err(df)?;
+    let schema = scan.schema().clone();
+    let mut cx = TagCx {
+        schema: &schema,
+        day,
+        jit: false,
+        rules: Vec::new(),
+        tag: format!("rfm_{}", job.name),
+    };
+    let real = |e: DfExpr| datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Float64);
+    let values = vec![
+        col(format!("\"{entity}\"")).alias(entity),
+        real(cx.expr(&job.recency)?).alias("recency"),
+        real(cx.expr(&job.frequency)?).alias("frequency"),
+        real(cx.expr(&job.monetary)?).alias("monetary"),
+    ];
+    let names = ["recency", "frequency", "monetary"];
+    let mut plan = scan
+        .project(values)
+        .map_err(df)?
+        .filter(
+            col("recency")
+                .is_not_null()
+                .and(col("frequency").is_not_null())
+                .and(col("monetary").is_not_null()),
+        )
+        .map_err(df)?;
+    // Scores: thresholds as CASE sums, quantiles as ntile over the entities.
+    let mut windows = Vec::new();
+    let mut scores = Vec::new();
+    for (i, score) in job.scores.iter().enumerate() {
+        let v = col(names[i]);
+        let name = format!("{}_score", &names[i][..1]);
+        match score {
+            ScoreJob::Thresholds(ts) => {
+                let mut e = lit(1i64);
+                for t in ts {
+                    let hit = if i == 0 {
+                        v.clone().lt_eq(lit(*t))
+                    } else {
+                        v.clone().gt_eq(lit(*t))
+                    };
+                    e = e + when(hit, lit(1i64)).otherwise(lit(0i64)).map_err(df)?;
+                }
+                scores.push(e.alias(&name));
+            }
+            ScoreJob::Quantiles(n) => {
+                // Fewer days is better: recency's tiles count from the most days.
+                let w = datafusion::functions_window::expr_fn::ntile(lit(i64::from(*n)))
+                    .order_by(vec![
+                        v.clone().sort(i != 0, true),
+                        col(format!("\"{entity}\"")).sort(true, true),
+                    ])
+                    .build()
+                    .map_err(df)?;
+                windows.push(w.alias(&name));
+                scores.push(
+                    datafusion::logical_expr::cast(col(&name), arrow::datatypes::DataType::Int64)
+                        .alias(&name),
+                );
+            }
+        }
+    }
+    // One window node per ordering: DataFusion plans a node's windows over one sort.
+    for w in windows {
+        plan = plan.window(vec![w]).map_err(df)?;
+    }
+    let mut columns: Vec<DfExpr> = vec![
+        col(format!("\"{entity}\"")),
+        col("recency"),
+        col("frequency"),
+        col("monetary"),
+    ];
+    columns.extend(scores);
+    let scored = plan
+        .project(columns)
+        .map_err(df)?
+        .alias("s")
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    // The baseline of each score, one row, beside every entity.
+    let baseline = |n: &str| match &job.baseline {
+        BaselineJob::Mean => agg::avg(real(col(format!("s.{n}")))),
+        BaselineJob::Median => agg::median(real(col(format!("s.{n}")))),
+        BaselineJob::Value(v) => agg::max(lit(*v)),
+    };
+    let base = LogicalPlanBuilder::from(scored.clone())
+        .aggregate(
+            Vec::<DfExpr>::new(),
+            vec![
+                baseline("r_score").alias("r_base"),
+                baseline("f_score").alias("f_base"),
+                baseline("m_score").alias("m_base"),
+            ],
+        )
+        .map_err(df)?
+        .alias("b")
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    let hl = |n: &str| -> Result<DfExpr, PlanError> {
+        when(
+            real(col(format!("s.{n}_score"))).gt_eq(col(format!("b.{n}_base"))),
+            lit("H"),
+        )
+        .otherwise(lit("L"))
+        .map_err(df)
+    };
+    let cat = |a, b| {
+        datafusion::logical_expr::binary_expr(
+            a,
+            datafusion::logical_expr::Operator::StringConcat,
+            b,
+        )
+    };
+    let code = cat(cat(hl("r")?, hl("f")?), hl("m")?);
+    let mut label: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+    for (c, l) in &job.segments {
+        label = Some(match label {
+            None => when(code.clone().eq(lit(c.clone())), lit(l.clone())),
+            Some(mut b) => b.when(code.clone().eq(lit(c.clone())), lit(l.clone())),
+        });
+    }
+    let label = match label {
+        Some(b) => b.end().map_err(df)?,
+        None => DfExpr::Literal(ScalarValue::Utf8(None), None),
+    };
+    LogicalPlanBuilder::from(scored)
+        .cross_join(base)
+        .map_err(df)?
+        .project(vec![
+            col(format!("s.\"{entity}\"")).alias(entity),
+            col("s.recency").alias("recency"),
+            col("s.frequency").alias("frequency"),
+            col("s.monetary").alias("monetary"),
+            col("s.r_score").alias("r_score"),
+            col("s.f_score").alias("f_score"),
+            col("s.m_score").alias("m_score"),
+            hl("r")?.alias("r"),
+            hl("f")?.alias("f"),
+            hl("m")?.alias("m"),
+            code.alias("segment"),
+            label.alias("label"),
+        ])
+        .map_err(df)?
+        .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)
+}
+
 struct TagCx<'a> {
     schema: &'a DFSchema,
     day: i32,

@@ -2,6 +2,7 @@
 //! with what they catch and how to fix it, in `codes.rs`.
 
 mod assets;
+pub(crate) use assets::DEFAULT_SEGMENTS;
 mod expr;
 mod model;
 pub(crate) mod naming;

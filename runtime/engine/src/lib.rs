@@ -624,6 +624,10 @@ async fn node_plan(
                 .collect();
             return Ok(Some((plan, notes)));
         }
+        NodeKind::Rfm(job) => {
+            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
+            mj_plan::assets::rfm(job, features, date)
+        }
         NodeKind::Aipl(job) => {
             let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
             let (plan, rules) =
@@ -676,6 +680,7 @@ fn scan_name(kind: &NodeKind) -> Option<String> {
         NodeKind::Features(job) => Some(format!("ads_{}_features", job.entity)),
         NodeKind::Tags(job) => Some(format!("ads_{}_tags", job.entity)),
         NodeKind::Aipl(job) => Some(format!("ads_aipl_{}", job.name)),
+        NodeKind::Rfm(job) => Some(format!("ads_rfm_{}", job.name)),
         _ => None,
     }
 }

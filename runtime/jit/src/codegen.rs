@@ -137,9 +137,21 @@ pub(crate) fn compile(rule: &Rule, plan: &Plan) -> Result<(JITModule, *const u8)
     let id = module
         .declare_function("mj_rule", Linkage::Export, &ctx.func.signature)
         .map_err(|e| err("declare", &e))?;
+    ctx.set_disasm(true);
     module
         .define_function(id, &mut ctx)
         .map_err(|e| err("compile", &e))?;
+    if std::env::var_os("MJ_JIT_DISASM").is_some() {
+        eprintln!("{}", ctx.func.display());
+        eprintln!(
+            "{}",
+            ctx.compiled_code()
+                .unwrap()
+                .vcode
+                .clone()
+                .unwrap_or_default()
+        );
+    }
     module.clear_context(&mut ctx);
     module
         .finalize_definitions()

@@ -99,6 +99,7 @@ impl Kernel {
                 args.len()
             );
         }
+        let t0 = Instant::now();
         let mut prepared = Vec::with_capacity(args.len());
         for (k, (a, (name, t))) in args.iter().zip(&rule.inputs).enumerate() {
             if a.len() != len {
@@ -147,6 +148,7 @@ impl Kernel {
             })
             .collect();
 
+        let t1 = Instant::now();
         let mut validity = vec![0u64; len.div_ceil(64)];
         let nulls = |validity: Vec<u64>| {
             let n = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(validity), 0, len));
@@ -157,6 +159,9 @@ impl Kernel {
                 let mut out = vec![0i64; len];
                 self.code
                     .run(len, &columns, Out::Int64(&mut out), &mut validity);
+                if std::env::var_os("MJ_JIT_TIMING").is_some() {
+                    eprintln!("prep {:?} run {:?}", t1 - t0, t1.elapsed());
+                }
                 Arc::new(Int64Array::new(ScalarBuffer::from(out), nulls(validity)))
             }
             ColType::Float64 => {
@@ -176,7 +181,17 @@ impl Kernel {
                 let mut out = vec![0i32; len];
                 self.code
                     .run(len, &columns, Out::Codes(&mut out), &mut validity);
-                Arc::new(strings(&out, nulls(validity), &self.plan.out_table)?)
+                let t2 = Instant::now();
+                let r = Arc::new(strings(&out, nulls(validity), &self.plan.out_table)?);
+                if std::env::var_os("MJ_JIT_TIMING").is_some() {
+                    eprintln!(
+                        "prep {:?} run {:?} strings {:?}",
+                        t1 - t0,
+                        t2 - t1,
+                        t2.elapsed()
+                    );
+                }
+                r
             }
         })
     }
