@@ -282,3 +282,27 @@ fn oneid_explain_prints_the_evidence() {
     assert_eq!(code, Some(2));
     assert!(err.contains("no record `pos:O9`"), "{err}");
 }
+
+#[test]
+fn aipl_flow_without_history_says_which_date_is_missing() {
+    let out = std::env::temp_dir().join(format!("mj-cli-aipl-{}", std::process::id()));
+    let output = mj()
+        .args(["aipl", "flow"])
+        .arg(example())
+        .args(["--from", "2020-01-01", "--to", "2020-01-02", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("no stages of `brand` for 2020-01-01"), "{err}");
+    let output = mj()
+        .args(["aipl", "flow"])
+        .arg(example())
+        .args(["--from", "2020-01-01", "--to", "2020-01-02", "--model", "funnel"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("no AIPL model `funnel`; it has: brand"), "{err}");
+}
