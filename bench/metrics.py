@@ -33,9 +33,9 @@ date = "2025-06-30"
 target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "bench", "target-release"))
 env = dict(os.environ, CARGO_TARGET_DIR=target)
 
-subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-cli"], cwd=ROOT, env=env, check=True)
-subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-runtime", "--example", "sql_script"],
-               cwd=ROOT, env=env, check=True)
+# One build of both, so that they share one feature set (and one build of DataFusion).
+subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-cli", "-p", "mj-runtime",
+                "--bin", "mj", "--example", "sql_script"], cwd=ROOT, env=env, check=True)
 mj = os.path.join(target, "release", "mj")
 sql_script = os.path.join(target, "release", "examples", "sql_script")
 # The example's model without its asset layer (tags, audiences, scans, dashboards): the

@@ -6,6 +6,7 @@ mod diagnostics;
 mod docs;
 mod format;
 mod incremental;
+mod jit;
 mod plans;
 mod robustness;
 mod runtime;

@@ -299,10 +299,20 @@ fn aipl_flow_without_history_says_which_date_is_missing() {
     let output = mj()
         .args(["aipl", "flow"])
         .arg(example())
-        .args(["--from", "2020-01-01", "--to", "2020-01-02", "--model", "funnel"])
+        .args([
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2020-01-02",
+            "--model",
+            "funnel",
+        ])
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("no AIPL model `funnel`; it has: brand"), "{err}");
+    assert!(
+        err.contains("no AIPL model `funnel`; it has: brand"),
+        "{err}"
+    );
 }

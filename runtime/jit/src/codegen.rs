@@ -21,9 +21,7 @@ use crate::ir::{
 };
 
 /// Words per input in the argument array.
-pub(crate) const WORDS_PER_INPUT: usize = 5;
-/// The code of a NULL string in a Utf8 input's code array.
-pub(crate) const NULL_CODE: i32 = -2;
+pub(crate) const WORDS_PER_INPUT: usize = 3;
 /// The code of a string that matches none of the input's literals.
 pub(crate) const NO_MATCH: i32 = -1;
 
@@ -36,9 +34,12 @@ pub(crate) struct Plan {
     /// Per input, the distinct string literals it is compared with (empty unless Utf8).
     /// Code `k` in the input's code array means the row equals `tables[input][k]`.
     pub tables: Vec<Vec<String>>,
-    /// The distinct output strings (Utf8 outputs): the kernel writes indices into it.
+    /// The distinct output strings (Utf8 outputs): the kernel writes indices into it,
+    /// and `out_table.len()` for NULL rows.
     pub out_table: Vec<String>,
     pub output: ColType,
+    /// Per input, whether the rule reads it at all (unused inputs are not prepared).
+    pub used: Vec<bool>,
 }
 
 impl Plan {
@@ -66,6 +67,10 @@ impl Plan {
         for (c, _) in &rule.branches {
             walk(c, &mut tables);
         }
+        // Literals of at most 8 bytes first: the string matcher relies on it.
+        for t in &mut tables {
+            t.sort_by_key(|s| s.len() > 8);
+        }
         let mut out_table: Vec<String> = Vec::new();
         let values = rule.branches.iter().map(|(_, v)| v).chain(&rule.otherwise);
         for v in values {
@@ -75,7 +80,16 @@ impl Plan {
                 out_table.push(s.clone());
             }
         }
+        let mut used = vec![false; rule.inputs.len()];
+        for (c, v) in &rule.branches {
+            mark_cond(c, &mut used);
+            mark_value(v, &mut used);
+        }
+        if let Some(v) = &rule.otherwise {
+            mark_value(v, &mut used);
+        }
         Plan {
+            used,
             inputs: rule.inputs.iter().map(|(_, t)| *t).collect(),
             tables,
             out_table,
@@ -90,6 +104,52 @@ impl Plan {
             .iter()
             .position(|x| x == s)
             .map_or(i64::MIN, |k| k as i64)
+    }
+}
+
+fn mark(k: usize, used: &mut [bool]) {
+    if let Some(u) = used.get_mut(k) {
+        *u = true;
+    }
+}
+
+fn mark_num(e: &NumExpr, used: &mut [bool]) {
+    match e {
+        NumExpr::Input(k) => mark(*k, used),
+        NumExpr::Int(_) | NumExpr::Float(_) => {}
+        NumExpr::Neg(x) => mark_num(x, used),
+        NumExpr::Bin(_, l, r) => {
+            mark_num(l, used);
+            mark_num(r, used);
+        }
+    }
+}
+
+fn mark_cond(c: &Cond, used: &mut [bool]) {
+    match c {
+        Cond::Input(k) => mark(*k, used),
+        Cond::Lit(_) | Cond::Null => {}
+        Cond::Not(x) => mark_cond(x, used),
+        Cond::And(xs) | Cond::Or(xs) => xs.iter().for_each(|x| mark_cond(x, used)),
+        Cond::IsNull(o) | Cond::IsNotNull(o) => match o {
+            Operand::Input(k) => mark(*k, used),
+            Operand::Num(e) => mark_num(e, used),
+            Operand::Cond(x) => mark_cond(x, used),
+        },
+        Cond::Cmp(_, l, r) => {
+            mark_num(l, used);
+            mark_num(r, used);
+        }
+        Cond::StrEq { input, .. } | Cond::StrIn { input, .. } => mark(*input, used),
+        Cond::NumIn { expr, .. } => mark_num(expr, used),
+    }
+}
+
+fn mark_value(v: &Value, used: &mut [bool]) {
+    match v {
+        Value::Input(k) => mark(*k, used),
+        Value::Num(e) => mark_num(e, used),
+        _ => {}
     }
 }
 
@@ -127,6 +187,7 @@ pub(crate) fn compile(rule: &Rule, plan: &Plan) -> Result<(JITModule, *const u8)
             rule,
             plan,
             descs: Vec::new(),
+            words: Vec::new(),
             row: None,
             cache: HashMap::new(),
         };
@@ -137,21 +198,9 @@ pub(crate) fn compile(rule: &Rule, plan: &Plan) -> Result<(JITModule, *const u8)
     let id = module
         .declare_function("mj_rule", Linkage::Export, &ctx.func.signature)
         .map_err(|e| err("declare", &e))?;
-    ctx.set_disasm(true);
     module
         .define_function(id, &mut ctx)
         .map_err(|e| err("compile", &e))?;
-    if std::env::var_os("MJ_JIT_DISASM").is_some() {
-        eprintln!("{}", ctx.func.display());
-        eprintln!(
-            "{}",
-            ctx.compiled_code()
-                .unwrap()
-                .vcode
-                .clone()
-                .unwrap_or_default()
-        );
-    }
     module.clear_context(&mut ctx);
     module
         .finalize_definitions()
@@ -165,6 +214,12 @@ fn normalized_bits(x: f64) -> i64 {
     if x == 0.0 { 0 } else { x.to_bits() as i64 }
 }
 
+/// The order key of a float, as [`Gen::key`] computes it.
+fn float_key(x: f64) -> i64 {
+    let b = normalized_bits(x);
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
 /// Memory accesses of the kernel: in bounds and aligned, by the wrapper's checks.
 fn mem() -> MemFlagsData {
     MemFlagsData::trusted()
@@ -175,9 +230,15 @@ fn mem() -> MemFlagsData {
 struct Desc {
     values: CValue,
     validity: CValue,
-    validity_offset: CValue,
     validity_mask: CValue,
-    values_offset: CValue,
+}
+
+/// The bitmap words of one input for the current 64-row chunk.
+#[derive(Clone, Copy)]
+struct Words {
+    validity: CValue,
+    /// Boolean inputs: the values word.
+    values: Option<CValue>,
 }
 
 /// A numeric value in a row.
@@ -200,8 +261,10 @@ struct Gen<'a, 'b> {
     rule: &'a Rule,
     plan: &'a Plan,
     descs: Vec<Desc>,
-    /// The row index in the loop body.
-    row: Option<CValue>,
+    /// Per input, its bitmap words for the current chunk (`None` for unused inputs).
+    words: Vec<Option<Words>>,
+    /// The row index and the bit index within the chunk, in the loop body.
+    row: Option<(CValue, CValue)>,
     /// Loaded inputs of the current row: (value, valid).
     cache: HashMap<usize, (CValue, CValue)>,
 }
@@ -209,8 +272,11 @@ struct Gen<'a, 'b> {
 impl Gen<'_, '_> {
     fn function(&mut self) -> Result<(), Unsupported> {
         let entry = self.b.create_block();
-        let header = self.b.create_block();
-        let body = self.b.create_block();
+        let outer_head = self.b.create_block();
+        let outer_body = self.b.create_block();
+        let inner_head = self.b.create_block();
+        let inner_body = self.b.create_block();
+        let outer_end = self.b.create_block();
         let exit = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
@@ -224,29 +290,63 @@ impl Gen<'_, '_> {
             let d = Desc {
                 values: word(self, 0),
                 validity: word(self, 1),
-                validity_offset: word(self, 2),
-                validity_mask: word(self, 3),
-                values_offset: word(self, 4),
+                validity_mask: word(self, 2),
             };
             self.descs.push(d);
         }
-        let i = self.b.declare_var(I64);
+        let w = self.b.declare_var(I64);
+        let b = self.b.declare_var(I64);
         let acc_valid = self.b.declare_var(I64);
         let acc_bool = self.b.declare_var(I64);
         let zero = self.b.ins().iconst(I64, 0);
-        self.b.def_var(i, zero);
+        let len_plus = self.b.ins().iadd_imm_s(len, 63);
+        let n_words = self.b.ins().ushr_imm_s(len_plus, 6);
+        self.b.def_var(w, zero);
+        self.b.ins().jump(outer_head, &[]);
+
+        // One iteration of the outer loop per 64 rows: load each bitmap's word.
+        self.b.switch_to_block(outer_head);
+        let word = self.b.use_var(w);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, word, n_words);
+        self.b.ins().brif(more, outer_body, &[], exit, &[]);
+
+        self.b.switch_to_block(outer_body);
+        let word = self.b.use_var(w);
+        let word_off = self.b.ins().ishl_imm_s(word, 3);
+        for k in 0..self.plan.inputs.len() {
+            if !self.plan.used[k] {
+                self.words.push(None);
+                continue;
+            }
+            let d = self.descs[k];
+            let off = self.b.ins().band(word_off, d.validity_mask);
+            let addr = self.b.ins().iadd(d.validity, off);
+            let validity = self.b.ins().load(I64, mem(), addr, 0);
+            let values = (self.plan.inputs[k] == ColType::Boolean).then(|| {
+                let addr = self.b.ins().iadd(d.values, word_off);
+                self.b.ins().load(I64, mem(), addr, 0)
+            });
+            self.words.push(Some(Words { validity, values }));
+        }
+        let base = self.b.ins().ishl_imm_s(word, 6);
+        let rest = self.b.ins().isub(len, base);
+        let sixty_four = self.b.ins().iconst(I64, 64);
+        let n = self.b.ins().smin(rest, sixty_four);
+        self.b.def_var(b, zero);
         self.b.def_var(acc_valid, zero);
         self.b.def_var(acc_bool, zero);
-        self.b.ins().jump(header, &[]);
+        self.b.ins().jump(inner_head, &[]);
 
-        self.b.switch_to_block(header);
-        let row = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, row, len);
-        self.b.ins().brif(more, body, &[], exit, &[]);
+        // One iteration of the inner loop per row.
+        self.b.switch_to_block(inner_head);
+        let bit = self.b.use_var(b);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, bit, n);
+        self.b.ins().brif(more, inner_body, &[], outer_end, &[]);
 
-        self.b.switch_to_block(body);
-        let row = self.b.use_var(i);
-        self.row = Some(row);
+        self.b.switch_to_block(inner_body);
+        let bit = self.b.use_var(b);
+        let row = self.b.ins().iadd(base, bit);
+        self.row = Some((row, bit));
         self.cache.clear();
 
         // The else value, then each branch from the last to the first over it.
@@ -266,7 +366,7 @@ impl Gen<'_, '_> {
             valid = self.b.ins().select(t, bvalid, valid);
         }
 
-        // Store the value, and the validity (and Boolean value) bits a word at a time.
+        // Store the value; collect the validity (and Boolean value) bits of the chunk.
         match self.plan.output {
             ColType::Int64 | ColType::Float64 => {
                 let addr = self.element(out_values, row, 3);
@@ -278,38 +378,44 @@ impl Gen<'_, '_> {
             }
             ColType::Boolean => {}
         }
-        let shift = self.b.ins().band_imm_s(row, 63);
-        let word = self.b.ins().ushr_imm_s(row, 6);
-        let word_off = self.b.ins().ishl_imm_s(word, 3);
-        let last_of_word = self.b.ins().icmp_imm_s(IntCC::Equal, shift, 63);
-        let accumulate = |g: &mut Self, var: Variable, bit: CValue, out: CValue| {
-            let bit = g.b.ins().uextend(I64, bit);
-            let bit = g.b.ins().ishl(bit, shift);
+        let accumulate = |g: &mut Self, var: Variable, flag: CValue| {
+            let flag = g.b.ins().uextend(I64, flag);
+            let flag = g.b.ins().ishl(flag, bit);
             let acc = g.b.use_var(var);
-            let acc = g.b.ins().bor(acc, bit);
-            let addr = g.b.ins().iadd(out, word_off);
-            g.b.ins().store(mem(), acc, addr, 0);
-            let zero = g.b.ins().iconst(I64, 0);
-            let acc = g.b.ins().select(last_of_word, zero, acc);
+            let acc = g.b.ins().bor(acc, flag);
             g.b.def_var(var, acc);
         };
-        accumulate(self, acc_valid, valid, out_valid);
+        accumulate(self, acc_valid, valid);
         if self.plan.output == ColType::Boolean {
-            // Null rows write a 0 value bit.
-            let bit = self.b.ins().ireduce(I8, val);
-            let bit = self.b.ins().band(bit, valid);
-            accumulate(self, acc_bool, bit, out_values);
+            // NULL rows get a 0 value bit.
+            let flag = self.b.ins().ireduce(I8, val);
+            let flag = self.b.ins().band(flag, valid);
+            accumulate(self, acc_bool, flag);
         }
-        let next = self.b.ins().iadd_imm_s(row, 1);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
+        let next = self.b.ins().iadd_imm_s(bit, 1);
+        self.b.def_var(b, next);
+        self.b.ins().jump(inner_head, &[]);
+
+        // The end of a chunk: store its words.
+        self.b.switch_to_block(outer_end);
+        let acc = self.b.use_var(acc_valid);
+        let addr = self.b.ins().iadd(out_valid, word_off);
+        self.b.ins().store(mem(), acc, addr, 0);
+        if self.plan.output == ColType::Boolean {
+            let acc = self.b.use_var(acc_bool);
+            let addr = self.b.ins().iadd(out_values, word_off);
+            self.b.ins().store(mem(), acc, addr, 0);
+        }
+        let next = self.b.ins().iadd_imm_s(word, 1);
+        self.b.def_var(w, next);
+        self.b.ins().jump(outer_head, &[]);
 
         self.b.switch_to_block(exit);
         self.b.ins().return_(&[]);
         Ok(())
     }
 
-    fn row(&self) -> CValue {
+    fn row(&self) -> (CValue, CValue) {
         self.row.expect("inside the loop body")
     }
 
@@ -319,20 +425,12 @@ impl Gen<'_, '_> {
         self.b.ins().iadd(base, off)
     }
 
-    /// Bit `(offset + row) & mask` of the bitmap at `ptr`, as an i8 0/1.
-    fn bit(&mut self, ptr: CValue, offset: CValue, mask: Option<CValue>) -> CValue {
-        let row = self.row();
-        let mut j = self.b.ins().iadd(offset, row);
-        if let Some(mask) = mask {
-            j = self.b.ins().band(j, mask);
-        }
-        let byte_index = self.b.ins().ushr_imm_s(j, 3);
-        let addr = self.b.ins().iadd(ptr, byte_index);
-        let byte = self.b.ins().uload8(I64, mem(), addr, 0);
-        let sh = self.b.ins().band_imm_s(j, 7);
-        let shifted = self.b.ins().ushr(byte, sh);
-        let bit = self.b.ins().band_imm_s(shifted, 1);
-        self.b.ins().ireduce(I8, bit)
+    /// The current row's bit of a chunk's bitmap word, as an i8 0/1.
+    fn bit_of(&mut self, word: CValue) -> CValue {
+        let (_, bit) = self.row();
+        let shifted = self.b.ins().ushr(word, bit);
+        let flag = self.b.ins().band_imm_s(shifted, 1);
+        self.b.ins().ireduce(I8, flag)
     }
 
     /// Input `k` of the current row: (value, valid). Int64 → I64, Float64 → F64,
@@ -342,35 +440,32 @@ impl Gen<'_, '_> {
             return *x;
         }
         let d = self.descs[k];
-        let row = self.row();
-        let x = match self.plan.inputs[k] {
+        let words = self.words[k].expect("a used input has words");
+        let (row, _) = self.row();
+        let valid = self.bit_of(words.validity);
+        let v = match self.plan.inputs[k] {
+            ColType::Utf8 if self.plan.tables[k].is_empty() => {
+                self.b.ins().iconst(I64, i64::from(NO_MATCH))
+            }
             ColType::Utf8 => {
                 let addr = self.element(d.values, row, 2);
-                let code = self.b.ins().sload32(mem(), addr, 0);
-                let valid = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::NotEqual, code, i64::from(NULL_CODE));
-                (code, valid)
+                self.b.ins().sload32(mem(), addr, 0)
             }
-            t => {
-                let valid = self.bit(d.validity, d.validity_offset, Some(d.validity_mask));
-                let v = match t {
-                    ColType::Int64 => {
-                        let addr = self.element(d.values, row, 3);
-                        self.b.ins().load(I64, mem(), addr, 0)
-                    }
-                    ColType::Float64 => {
-                        let addr = self.element(d.values, row, 3);
-                        self.b.ins().load(F64, mem(), addr, 0)
-                    }
-                    _ => self.bit(d.values, d.values_offset, None),
-                };
-                (v, valid)
+            ColType::Int64 => {
+                let addr = self.element(d.values, row, 3);
+                self.b.ins().load(I64, mem(), addr, 0)
+            }
+            ColType::Float64 => {
+                let addr = self.element(d.values, row, 3);
+                self.b.ins().load(F64, mem(), addr, 0)
+            }
+            ColType::Boolean => {
+                let word = words.values.expect("a Boolean input has a values word");
+                self.bit_of(word)
             }
         };
-        self.cache.insert(k, x);
-        x
+        self.cache.insert(k, (v, valid));
+        (v, valid)
     }
 
     fn i8(&mut self, b: bool) -> CValue {
@@ -384,6 +479,7 @@ impl Gen<'_, '_> {
     fn null_value(&mut self) -> (CValue, CValue) {
         let v = match self.plan.output {
             ColType::Float64 => self.b.ins().f64const(0.0),
+            ColType::Utf8 => self.b.ins().iconst(I64, self.plan.out_table.len() as i64),
             _ => self.b.ins().iconst(I64, 0),
         };
         (v, self.i8(false))
@@ -514,6 +610,17 @@ impl Gen<'_, '_> {
         self.b.ins().bxor(bits, flip)
     }
 
+    /// The order key of a numeric value as a float, computed here for a constant.
+    fn key_of(&mut self, x: NumV, c: Option<Const>) -> CValue {
+        match c {
+            Some(c) => self.b.ins().iconst(I64, float_key(c.as_f64())),
+            None => {
+                let f = self.float_of(x);
+                self.key(f)
+            }
+        }
+    }
+
     /// A comparison that is NULL when `valid` is 0.
     fn tri(&mut self, valid: CValue, c: CValue) -> Tri {
         let t = self.b.ins().band(valid, c);
@@ -591,13 +698,13 @@ impl Gen<'_, '_> {
                 }
             }
             Cond::Cmp(op, l, r) => {
+                let (lc, rc) = (self.rule.fold(l).flatten(), self.rule.fold(r).flatten());
                 let (l, r) = (self.num(l)?, self.num(r)?);
                 let valid = self.b.ins().band(l.valid, r.valid);
                 let (a, b) = if l.ty == NumType::Int && r.ty == NumType::Int {
                     (l.v, r.v)
                 } else {
-                    let (a, b) = (self.float_of(l), self.float_of(r));
-                    (self.key(a), self.key(b))
+                    (self.key_of(l, lc), self.key_of(r, rc))
                 };
                 let cc = match op {
                     CmpOp::Eq => IntCC::Equal,

@@ -37,27 +37,52 @@
 //! (`nullif(b, 0.0)` compares without normalizing, hence the `-0.0` divisor above.)
 //!
 //! **Strings.** Only equality and `IN` against literals: before the kernel runs, each
-//! string input (Utf8, LargeUtf8, Utf8View or a dictionary of these) becomes an `i32`
-//! code per row — the index of the row's value among the literals the rule compares that
-//! input with, `-1` for any other string, `-2` for NULL — and the kernel compares codes.
-//! A Utf8 output is written as indices into the rule's distinct output strings and turned
-//! into a `StringArray` afterwards.
+//! string input (Utf8, LargeUtf8, Utf8View or a dictionary of these, with any key type)
+//! becomes an `i32` code per row — the index of the row's value among the literals the
+//! rule compares that input with, or `-1` for any other string — and the kernel compares
+//! codes; NULL comes from the input's (logical) validity. Equality is bytewise. Strings of
+//! at most 8 bytes are matched by length and one 64-bit word, without branches; Utf8View
+//! strings of at most 12 bytes straight from their views; dictionaries once per
+//! dictionary value. A Utf8 output is written as indices into the rule's distinct output
+//! strings (`table.len()` for NULL) and turned into a `StringArray` afterwards.
+//!
+//! **Types at the boundary.** The UDF accepts any string type for a Utf8 input as it is,
+//! and has DataFusion cast integers to Int64 and numbers to Float64 inputs;
+//! [`to_expr`] casts its numeric and Boolean arguments to the rule's types likewise, so
+//! both mean the same on narrower columns.
+//!
+//! # What is compiled
+//!
+//! Every well-typed rule. [`compile`] returns [`Unsupported`] for rules that refer to a
+//! missing input, use a column of the wrong type (a number as a condition, a non-string in
+//! a string comparison, …), or give a value of another type than the output except Int64
+//! into Float64 (a Float64 value for an Int64 output, a Boolean for a Utf8 output, a
+//! string input passed through); [`to_expr`] still builds those (with casts, where
+//! DataFusion decides), and [`rule_call`] falls back to it with the reason. Rules the IR
+//! cannot express (string order, `LIKE`, functions) are the caller's to route to
+//! DataFusion.
 //!
 //! # Kernel ABI
 //!
 //! `extern "C" fn(len: i64, args: *const u64, out_values: *mut u8, out_validity: *mut u64)`
 //!
-//! `args` holds five words per input: the values pointer (`i64`/`f64` elements,
-//! a bitmap for Boolean, `i32` codes for Utf8), the validity bitmap pointer, its bit
-//! offset, a mask applied to `offset + row` before reading the validity bit (all ones, or
-//! zero with the pointer at a static all-valid byte when the array has no null bitmap, so
-//! the loop never branches on it), and the bit offset of Boolean values. Primitive value
-//! pointers are already offset to row 0. The kernel writes `len` elements of `i64`, `f64`
-//! or `i32` (Utf8 codes) to `out_values`, or for Boolean outputs a bitmap in 64-bit
-//! words, and the output validity as a bitmap in 64-bit words; NULL rows write 0 values.
+//! Bitmaps are passed as 64-bit words with row `i` at bit `i % 64` of word `i / 64`
+//! (Arrow's layout from a bit offset of 0; the wrapper shares an array's bitmap when its
+//! offset is a multiple of 64 and its buffer is aligned and long enough, and copies it
+//! otherwise). `args` holds three words per input: the values pointer (`len` `i64`/`f64`
+//! elements, a bitmap for Boolean, `len` `i32` codes for Utf8), the validity bitmap
+//! pointer, and a mask applied to the byte offset of the validity word (all ones; or zero,
+//! with the pointer at a static all-ones word, when the array has no null bitmap — so the
+//! loop never branches on it). Inputs the rule does not read get dummy descriptors. The
+//! kernel writes `len` elements of `i64`, `f64` or `i32` (Utf8 codes) to `out_values`,
+//! or for Boolean outputs a bitmap, and the output validity as a bitmap; NULL rows write
+//! 0 (Utf8: the NULL code) and a 0 value bit.
 //!
-//! The loop body is branch-free: every branch's condition and value are computed and
-//! combined with `select` from the last branch to the first.
+//! The function is two nested loops: one iteration of the outer loop per 64 rows loads
+//! each input's validity (and Boolean values) word and stores the output's words; the
+//! inner loop handles the rows of the chunk without branching on data: every branch's
+//! condition and value are computed and combined with `select` from the last branch to
+//! the first, so a row's value is the first TRUE branch's.
 
 mod codegen;
 mod expr;

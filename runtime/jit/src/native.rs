@@ -2,8 +2,8 @@
 //!
 //! [`Code::run`] takes Rust slices, checks that each is long enough for the number of
 //! rows and has the type the kernel was compiled for, and only then passes raw pointers
-//! to the kernel. The kernel reads `len` elements (or bits, from the given bit offsets)
-//! of each input and writes `len` elements (or bits) of each output, nothing else.
+//! to the kernel. The kernel reads `len` elements (bitmaps: `ceil(len / 64)` words) of
+//! each input and writes as much of each output, nothing else.
 #![allow(unsafe_code)]
 
 use std::mem::ManuallyDrop;
@@ -16,29 +16,17 @@ use crate::ir::{ColType, Rule, Unsupported};
 /// `fn(len, args, out_values, out_validity)`, see the crate documentation.
 type KernelFn = unsafe extern "C" fn(i64, *const u64, *mut u8, *mut u64);
 
-/// A bitmap with the bit offset of row 0.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Bits<'a> {
-    pub bytes: &'a [u8],
-    pub offset: usize,
-}
-
-impl Bits<'_> {
-    fn covers(&self, len: usize) -> bool {
-        self.offset
-            .checked_add(len)
-            .is_some_and(|end| end.div_ceil(8) <= self.bytes.len())
-    }
-}
-
-/// One input column as the kernel reads it.
+/// One input column as the kernel reads it. Bitmaps are 64-bit words starting at row 0
+/// (bit `i % 64` of word `i / 64`); `None` means every row is valid.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Column<'a> {
-    Int64(&'a [i64], Option<Bits<'a>>),
-    Float64(&'a [f64], Option<Bits<'a>>),
-    Boolean(Bits<'a>, Option<Bits<'a>>),
-    /// String codes, NULL rows as [`crate::codegen::NULL_CODE`].
-    Codes(&'a [i32]),
+    /// An input the rule does not read.
+    Unused,
+    Int64(&'a [i64], Option<&'a [u64]>),
+    Float64(&'a [f64], Option<&'a [u64]>),
+    Boolean(&'a [u64], Option<&'a [u64]>),
+    /// String codes (absent when the rule compares the input with no literal).
+    Utf8(Option<&'a [i32]>, Option<&'a [u64]>),
 }
 
 /// The output buffers the kernel writes.
@@ -50,15 +38,19 @@ pub(crate) enum Out<'a> {
     Codes(&'a mut [i32]),
 }
 
-/// What a validity bitmap is read from when a column has none: every bit set, read at
-/// index 0 through a zero mask.
-static ALL_VALID: [u8; 8] = [0xff; 8];
+/// What a validity word is read from when a column has no bitmap: every bit set, read
+/// at offset 0 through a zero mask.
+static ALL_VALID: u64 = u64::MAX;
 
 /// Generated machine code, with the module that owns its memory.
 pub(crate) struct Code {
     module: ManuallyDrop<JITModule>,
     func: KernelFn,
     inputs: Vec<ColType>,
+    /// Per input, whether the kernel reads it.
+    used: Vec<bool>,
+    /// Per input, whether the kernel reads string codes for it.
+    codes: Vec<bool>,
     output: ColType,
 }
 
@@ -82,6 +74,8 @@ impl Code {
             module: ManuallyDrop::new(module),
             func,
             inputs: plan.inputs.clone(),
+            used: plan.used.clone(),
+            codes: plan.tables.iter().map(|t| !t.is_empty()).collect(),
             output: plan.output,
         })
     }
@@ -101,35 +95,47 @@ impl Code {
             "validity output too short"
         );
         let len_i64 = i64::try_from(len).expect("row count fits in i64");
+        let words = len.div_ceil(64);
         let mut args: Vec<u64> = Vec::with_capacity(columns.len() * WORDS_PER_INPUT);
-        let bitmap = |b: Option<Bits<'_>>| match b {
+        let bitmap = |b: &Option<&[u64]>| match b {
             Some(b) => {
-                assert!(b.covers(len), "validity bitmap too short");
-                [b.bytes.as_ptr() as u64, b.offset as u64, u64::MAX]
+                assert!(b.len() >= words, "validity bitmap too short");
+                [b.as_ptr() as u64, u64::MAX]
             }
-            None => [ALL_VALID.as_ptr() as u64, 0, 0],
+            None => [&raw const ALL_VALID as u64, 0],
         };
-        for (c, t) in columns.iter().zip(&self.inputs) {
-            let (values, validity, values_offset) = match (c, t) {
+        let unused = [&raw const ALL_VALID as u64, &raw const ALL_VALID as u64, 0];
+        for (k, (c, t)) in columns.iter().zip(&self.inputs).enumerate() {
+            if !self.used[k] {
+                args.extend(unused);
+                continue;
+            }
+            let (values, validity) = match (c, t) {
                 (Column::Int64(v, n), ColType::Int64) => {
                     assert!(v.len() >= len, "Int64 input too short");
-                    (v.as_ptr() as u64, bitmap(*n), 0)
+                    (v.as_ptr() as u64, bitmap(n))
                 }
                 (Column::Float64(v, n), ColType::Float64) => {
                     assert!(v.len() >= len, "Float64 input too short");
-                    (v.as_ptr() as u64, bitmap(*n), 0)
+                    (v.as_ptr() as u64, bitmap(n))
                 }
                 (Column::Boolean(v, n), ColType::Boolean) => {
-                    assert!(v.covers(len), "Boolean input too short");
-                    (v.bytes.as_ptr() as u64, bitmap(*n), v.offset as u64)
+                    assert!(v.len() >= words, "Boolean input too short");
+                    (v.as_ptr() as u64, bitmap(n))
                 }
-                (Column::Codes(v), ColType::Utf8) => {
-                    assert!(v.len() >= len, "string codes too short");
-                    (v.as_ptr() as u64, bitmap(None), 0)
-                }
+                (Column::Utf8(v, n), ColType::Utf8) => match v {
+                    Some(v) => {
+                        assert!(v.len() >= len, "string codes too short");
+                        (v.as_ptr() as u64, bitmap(n))
+                    }
+                    None => {
+                        assert!(!self.codes[k], "string codes missing");
+                        (&raw const ALL_VALID as u64, bitmap(n))
+                    }
+                },
                 (c, t) => panic!("kernel input of type {t:?} given {c:?}"),
             };
-            args.extend([values, validity[0], validity[1], validity[2], values_offset]);
+            args.extend([values, validity[0], validity[1]]);
         }
         let out_ptr = match (out, self.output) {
             (Out::Int64(v), ColType::Int64) => {
@@ -141,7 +147,7 @@ impl Code {
                 v.as_mut_ptr() as *mut u8
             }
             (Out::Boolean(v), ColType::Boolean) => {
-                assert!(v.len() >= len.div_ceil(64), "Boolean output too short");
+                assert!(v.len() >= words, "Boolean output too short");
                 v.as_mut_ptr() as *mut u8
             }
             (Out::Codes(v), ColType::Utf8) => {
@@ -151,12 +157,15 @@ impl Code {
             (_, t) => panic!("kernel output of type {t:?} given another buffer"),
         };
         // SAFETY: every pointer in `args` and the two output pointers come from live
-        // slices borrowed for this call, checked above to hold `len` rows of the type the
-        // kernel was compiled for (bitmaps: `offset + len` bits; absent bitmaps read bit 0
-        // of `ALL_VALID` through a zero mask). The kernel accesses exactly those rows, with
-        // natural alignment (slices of i64/f64/i32/u64 are aligned), never traps (no
-        // integer division; float division is IEEE) and keeps no pointer after returning.
-        // The outputs are exclusive borrows, so nothing else observes the writes.
+        // slices (or the static `ALL_VALID`) borrowed for this call, checked above to hold
+        // `len` rows of the type the kernel was compiled for: `len` elements of values and
+        // codes, `ceil(len / 64)` words of bitmaps. The kernel reads those (absent bitmaps:
+        // the word `ALL_VALID` through a zero mask; unused inputs: nothing; string inputs
+        // without codes: only the validity), writes `len` elements (Boolean: words) of
+        // `out_values` and `ceil(len / 64)` words of `validity`, with natural alignment
+        // (slices of i64/f64/i32/u64 are aligned), never traps (no integer division; float
+        // division is IEEE) and keeps no pointer after returning. The outputs are exclusive
+        // borrows, so nothing else observes the writes.
         unsafe { (self.func)(len_i64, args.as_ptr(), out_ptr, validity.as_mut_ptr()) }
     }
 }

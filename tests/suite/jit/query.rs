@@ -1,7 +1,7 @@
 //! End to end: the rule's UDF inside DataFusion queries (SQL and DataFrame, optimizer on)
 //! over a table of three batches, against `to_expr` in the same queries.
 
-mod common;
+use super::common;
 
 use std::sync::Arc;
 

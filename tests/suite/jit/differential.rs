@@ -6,7 +6,7 @@
 //! generator (type-directed, so every rule is well-typed and must compile). A failure
 //! prints the seed, the rule and the first differing row.
 
-mod common;
+use super::common;
 
 use std::sync::Arc;
 
@@ -96,6 +96,10 @@ const STRINGS: &[&str] = &[
     "ünï",
     "a string longer than twelve bytes",
     "x",
+    "eightchr",
+    "ten bytes!",
+    "twelve bytes",
+    "nine byte",
 ];
 
 fn int_lit(r: &mut Rng) -> i64 {

@@ -1,7 +1,7 @@
 //! Hand-written cases: three-valued logic, division, float order, strings, slicing; each
 //! checked against expected values and against DataFusion's evaluation of `to_expr`.
 
-mod common;
+use super::common;
 
 use std::sync::Arc;
 
@@ -589,4 +589,53 @@ fn udfs_are_equal_by_rule() {
     let back = Rule::from_json(&a.to_json()).unwrap();
     assert_eq!(back.to_json(), a.to_json());
     assert_eq!(RuleUdf::new(back).unwrap(), ua);
+}
+
+#[test]
+fn many_literals_and_long_strings() {
+    // More than 16 literals (a hash lookup) and outputs longer than 16 bytes.
+    let list: Vec<String> = (0..20).map(|i| format!("literal number {i}")).collect();
+    let r = rule(
+        &[("s", ColType::Utf8), ("b", ColType::Boolean)],
+        vec![
+            (
+                Cond::StrIn {
+                    input: 0,
+                    list: list.clone(),
+                    negated: false,
+                },
+                Value::Str("in the list of twenty literals".into()),
+            ),
+            (
+                Cond::StrEq {
+                    input: 0,
+                    lit: "".into(),
+                    negated: false,
+                },
+                Value::Str("empty".into()),
+            ),
+        ],
+        Some(Value::Str("other, and longer than sixteen bytes".into())),
+        ColType::Utf8,
+    );
+    let data: Vec<Option<String>> = (0..300)
+        .map(|i| match i % 5 {
+            0 => None,
+            1 => Some(String::new()),
+            2 => Some(format!("literal number {}", i % 25)),
+            3 => Some("literal number".to_string()),
+            _ => Some(format!("x{i}")),
+        })
+        .collect();
+    let a: ArrayRef = Arc::new(StringArray::from(data.clone()));
+    let out = run(&r, vec![a, bools(&[Some(true); 300])]);
+    let got = strs(&out);
+    for (i, d) in data.iter().enumerate() {
+        let expect = match d {
+            Some(s) if list.contains(s) => "in the list of twenty literals",
+            Some(s) if s.is_empty() => "empty",
+            _ => "other, and longer than sixteen bytes",
+        };
+        assert_eq!(got[i].as_deref(), Some(expect), "row {i}");
+    }
 }
