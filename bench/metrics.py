@@ -124,10 +124,13 @@ results = {k: [] for k in commands}
 for i in range(runs):
     for name, cmd in commands.items():
         results[name].append(measure(cmd))
+os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+with open(os.path.join(ROOT, "bench", "results", "metrics-raw.json"), "w") as f:
+    json.dump(results, f)
 
 import duckdb
 con = duckdb.connect()
-mine = f"read_parquet('{out}/dws/dws_consumer/dt={date}/*.parquet')"
+mine = f"read_parquet('{out}/dws/dws_consumer/dt={date}/*.parquet', hive_partitioning = false)"
 same = {}
 for engine in ("duckdb", "datafusion"):
     theirs = f"read_parquet('{data}/{engine}/dws_consumer.parquet')"
@@ -135,7 +138,7 @@ for engine in ("duckdb", "datafusion"):
          f"(SELECT count(*) FROM (SELECT * FROM {theirs} EXCEPT ALL SELECT * FROM {mine}))")
     same[engine] = con.execute(q).fetchone()[0] == 0
 rows = con.execute(f"SELECT count(*) FROM {mine}").fetchone()[0]
-facts = {t: con.execute(f"SELECT count(*) FROM read_parquet('{out}/dwd/{t}/dt={date}/*.parquet')").fetchone()[0]
+facts = {t: con.execute(f"SELECT count(*) FROM read_parquet('{out}/dwd/{t}/dt={date}/*.parquet', hive_partitioning = false)").fetchone()[0]
          for t in ("pay_order", "app_visit")}
 
 summary = {"consumers": consumers, "runs": runs, "dws_consumer_rows": rows, "dwd_rows": facts,
