@@ -41,10 +41,10 @@ impl Default for Database {
         let log: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
         let sink = Arc::clone(&log);
         let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
-            if let salsa::EventKind::WillExecute { database_key } = event.kind {
-                if let Some(log) = sink.lock().expect("log lock").as_mut() {
-                    log.push(format!("{database_key:?}"));
-                }
+            if let salsa::EventKind::WillExecute { database_key } = event.kind
+                && let Some(log) = sink.lock().expect("log lock").as_mut()
+            {
+                log.push(format!("{database_key:?}"));
             }
         })));
         Database { storage, log }

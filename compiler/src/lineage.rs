@@ -20,10 +20,10 @@ pub struct Lineage {
 fn names(e: &Expr) -> Vec<String> {
     let mut out = Vec::new();
     e.walk(&mut |x| {
-        if let ExprKind::Name(n) = &x.kind {
-            if !out.contains(&n.text) {
-                out.push(n.text.clone());
-            }
+        if let ExprKind::Name(n) = &x.kind
+            && !out.contains(&n.text)
+        {
+            out.push(n.text.clone());
         }
     });
     out
@@ -143,13 +143,13 @@ fn fact_column(graph: &JobGraph, fact: &str, column: &str) -> Option<Lineage> {
     }
     if let Some(w) = &job.filter {
         for n in names(w) {
-            if let Some(c) = col(&n) {
-                if !from.contains(&c) {
-                    from.push(Lineage {
-                        how: format!("filters the rows: where {}", text(w)),
-                        ..c
-                    });
-                }
+            if let Some(c) = col(&n)
+                && !from.contains(&c)
+            {
+                from.push(Lineage {
+                    how: format!("filters the rows: where {}", text(w)),
+                    ..c
+                });
             }
         }
     }
@@ -184,19 +184,18 @@ fn metric_lineage(graph: &JobGraph, metric: &str) -> Option<Lineage> {
             for d in &part.dims {
                 for f in &m.filters {
                     f.walk(&mut |e| {
-                        if let ExprKind::Field(base, attr) = &e.kind {
-                            if matches!(&base.kind, ExprKind::Name(b) if b.text == d.dimension) {
-                                let id = format!("dim.{}.{}", d.dimension, attr.text);
-                                if !from.iter().any(|l: &Lineage| l.column == id) {
-                                    if let Some(mut l) = dim_column(graph, &d.dimension, &attr.text)
-                                    {
-                                        l.how = format!(
-                                            "{}, joined on dwd.{}.{} = {}",
-                                            l.how, part.fact, d.column, d.key
-                                        );
-                                        from.push(l);
-                                    }
-                                }
+                        if let ExprKind::Field(base, attr) = &e.kind
+                            && matches!(&base.kind, ExprKind::Name(b) if b.text == d.dimension)
+                        {
+                            let id = format!("dim.{}.{}", d.dimension, attr.text);
+                            if !from.iter().any(|l: &Lineage| l.column == id)
+                                && let Some(mut l) = dim_column(graph, &d.dimension, &attr.text)
+                            {
+                                l.how = format!(
+                                    "{}, joined on dwd.{}.{} = {}",
+                                    l.how, part.fact, d.column, d.key
+                                );
+                                from.push(l);
                             }
                         }
                     });

@@ -636,12 +636,12 @@ fn dim_joins(
 fn strip_qualifier(e: &Expr, fact: &mut Option<String>) -> Expr {
     let mut e = e.clone();
     fn walk(e: &mut Expr, fact: &mut Option<String>) {
-        if let ExprKind::Field(base, column) = &e.kind {
-            if let ExprKind::Name(f) = &base.kind {
-                fact.get_or_insert_with(|| f.text.clone());
-                e.kind = ExprKind::Name(column.clone());
-                return;
-            }
+        if let ExprKind::Field(base, column) = &e.kind
+            && let ExprKind::Name(f) = &base.kind
+        {
+            fact.get_or_insert_with(|| f.text.clone());
+            e.kind = ExprKind::Name(column.clone());
+            return;
         }
         match &mut e.kind {
             ExprKind::Unary(_, x) => walk(x, fact),

@@ -186,10 +186,10 @@ pub fn roots(db: &dyn Db, project: Project) -> Arc<BTreeMap<String, Option<Strin
 pub fn derived_pattern(db: &dyn Db, project: Project) -> String {
     for &file in project.files(db) {
         for item in file_items(db, file).iter() {
-            if let ItemKind::Naming(n) = &item.kind {
-                if let Some(rule) = n.rules.iter().find(|r| r.kind.text == "derived") {
-                    return rule.pattern.value.clone();
-                }
+            if let ItemKind::Naming(n) = &item.kind
+                && let Some(rule) = n.rules.iter().find(|r| r.kind.text == "derived")
+            {
+                return rule.pattern.value.clone();
             }
         }
     }

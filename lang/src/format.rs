@@ -212,10 +212,11 @@ impl Printer<'_> {
                 .get(self.next)
                 .map(|n| n.span.start.min(pos))
                 .or(Some(pos))
+                && n != u32::MAX
+                && n > c.span.end
+                && self.blank_between(c.span.end, n)
             {
-                if n != u32::MAX && n > c.span.end && self.blank_between(c.span.end, n) {
-                    self.newline();
-                }
+                self.newline();
             }
         }
     }

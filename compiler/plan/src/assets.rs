@@ -218,10 +218,10 @@ fn keep(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<Option<DfExpr>, Pl
             *is_date,
         )));
     }
-    if let Some(arg) = &a.arg {
-        if !matches!(a.func.as_str(), "exists" | "count") {
-            conds.push(qualify(row_expr(arg)?, &table).is_not_null());
-        }
+    if let Some(arg) = &a.arg
+        && !matches!(a.func.as_str(), "exists" | "count")
+    {
+        conds.push(qualify(row_expr(arg)?, &table).is_not_null());
     }
     Ok(conds.into_iter().reduce(DfExpr::and))
 }

@@ -123,12 +123,11 @@ fn by_dimensions(cx: &mut Cx<'_>, by: &[Ident], entity: &str) {
         .unwrap_or_default();
     let mut dims: Vec<String> = Vec::new();
     for f in &facts {
-        if let Some(def) = cx.def(f) {
-            if let ItemKind::Fact(fact) = &def.item.kind {
-                if fact.entity.as_ref().is_some_and(|e| e.text == entity) {
-                    dims.extend(fact.dims.iter().map(|b| b.name.text.clone()));
-                }
-            }
+        if let Some(def) = cx.def(f)
+            && let ItemKind::Fact(fact) = &def.item.kind
+            && fact.entity.as_ref().is_some_and(|e| e.text == entity)
+        {
+            dims.extend(fact.dims.iter().map(|b| b.name.text.clone()));
         }
     }
     for b in by {
@@ -218,18 +217,19 @@ pub(super) fn rfm(cx: &mut Cx<'_>, r: &Rfm) {
             );
         }
     }
-    if let Some(Baseline::Named(b)) = &r.baseline {
-        if b.text != "mean" && b.text != "median" {
-            let d = Diagnostic::error(
-                codes::RFM_INVALID,
-                b.span,
-                format!("unknown baseline `{}`", b.text),
-            )
-            .with_span_label("unknown baseline")
-            .with_help("a baseline is `mean`, `median` or a number");
-            let d = suggest(d, b, ["mean", "median"].into_iter());
-            cx.report(d);
-        }
+    if let Some(Baseline::Named(b)) = &r.baseline
+        && b.text != "mean"
+        && b.text != "median"
+    {
+        let d = Diagnostic::error(
+            codes::RFM_INVALID,
+            b.span,
+            format!("unknown baseline `{}`", b.text),
+        )
+        .with_span_label("unknown baseline")
+        .with_help("a baseline is `mean`, `median` or a number");
+        let d = suggest(d, b, ["mean", "median"].into_iter());
+        cx.report(d);
     }
     let mut seen: Vec<&str> = Vec::new();
     for s in &r.segments {
@@ -286,22 +286,21 @@ pub(super) fn compare(cx: &mut Cx<'_>, c: &Compare) {
     let Some(entity) = audience_entity(cx, &c.audience) else {
         return;
     };
-    if c.against.text != "all" {
-        if let Some(other) = audience_entity(cx, &c.against) {
-            if other != entity {
-                cx.report(
-                    Diagnostic::error(
-                        codes::ENTITY_MISMATCH,
-                        c.against.span,
-                        format!(
-                            "`{}` is an audience of {other}, not of {entity}",
-                            c.against.text
-                        ),
-                    )
-                    .with_span_label(format!("of {other}")),
-                );
-            }
-        }
+    if c.against.text != "all"
+        && let Some(other) = audience_entity(cx, &c.against)
+        && other != entity
+    {
+        cx.report(
+            Diagnostic::error(
+                codes::ENTITY_MISMATCH,
+                c.against.span,
+                format!(
+                    "`{}` is an audience of {other}, not of {entity}",
+                    c.against.text
+                ),
+            )
+            .with_span_label(format!("of {other}")),
+        );
     }
     for b in &c.by {
         let Some(def) = cx.resolve(
@@ -312,17 +311,17 @@ pub(super) fn compare(cx: &mut Cx<'_>, c: &Compare) {
             continue;
         };
         let kind = def.item.kind.clone();
-        if let Some(of) = cx.entity_of(&kind) {
-            if of != entity {
-                cx.report(
-                    Diagnostic::error(
-                        codes::ENTITY_MISMATCH,
-                        b.span,
-                        format!("`{}` is computed per {of}, not per {entity}", b.text),
-                    )
-                    .with_span_label(format!("per {of}")),
-                );
-            }
+        if let Some(of) = cx.entity_of(&kind)
+            && of != entity
+        {
+            cx.report(
+                Diagnostic::error(
+                    codes::ENTITY_MISMATCH,
+                    b.span,
+                    format!("`{}` is computed per {of}, not per {entity}", b.text),
+                )
+                .with_span_label(format!("per {of}")),
+            );
         }
     }
 }
@@ -447,11 +446,10 @@ fn export_expr(
             let t = cx.infer(e, scope);
             if !t.is_value() {
                 cx.mismatch(e.span, "an exported column must be a value", &t);
-            } else if !hashed {
-                if let Some(source) = pii_inside(cx, e, &mut Vec::new()) {
-                    let what =
-                        column.map_or("this column".to_string(), |c| format!("the column `{c}`"));
-                    cx.report(
+            } else if !hashed && let Some(source) = pii_inside(cx, e, &mut Vec::new()) {
+                let what =
+                    column.map_or("this column".to_string(), |c| format!("the column `{c}`"));
+                cx.report(
                         Diagnostic::error(
                             codes::PII_IN_CLEAR,
                             e.span,
@@ -461,7 +459,6 @@ fn export_expr(
                         .with_help("hash it with sha256(…) or md5(…), or write plain(…) to export it in clear on purpose")
                         .with_fix("hash it with sha256", wrap(e.span, "sha256(", ")")),
                     );
-                }
             }
         }
     }

@@ -169,18 +169,18 @@ impl Cx<'_> {
                     DefKind::Dimension => return Ty::Dimension(id.text.clone()),
                     _ => {}
                 }
-                if let Some(of) = self.entity_of(&item.kind) {
-                    if of != *entity {
-                        let d = Diagnostic::error(
+                if let Some(of) = self.entity_of(&item.kind)
+                    && of != *entity
+                {
+                    let d = Diagnostic::error(
                             codes::ENTITY_MISMATCH,
                             id.span,
                             format!("`{}` is computed per {of}, not per {entity}", id.text),
                         )
                         .with_span_label(format!("per {of}"))
                         .with_help(format!("use something declared on `{entity}` (a metric `by {entity}`, a tag `on {entity}`)"));
-                        self.report(d);
-                        return Ty::Unknown;
-                    }
+                    self.report(d);
+                    return Ty::Unknown;
                 }
                 match &item.kind {
                     ItemKind::Derived(_) | ItemKind::Composite(_) => self.metric_type(&id.text),
@@ -507,10 +507,11 @@ impl Cx<'_> {
             }
         }
         let first = bound.first().cloned().flatten();
-        if f.text == "sum" {
-            if let Some((Ty::Number(u), span)) = &first {
-                if u.ratio || u.currency < 0 || u.count < 0 {
-                    self.report(
+        if f.text == "sum"
+            && let Some((Ty::Number(u), span)) = &first
+            && (u.ratio || u.currency < 0 || u.count < 0)
+        {
+            self.report(
                         Diagnostic::error(codes::NON_ADDITIVE_SUM, *span, if u.ratio && u.currency == 0 && u.count == 0 {
                             "cannot add up a ratio".to_string()
                         } else {
@@ -519,8 +520,6 @@ impl Cx<'_> {
                             .with_span_label("not additive")
                             .with_help("sum the numerator and the denominator separately and divide them in a composite metric"),
                     );
-                }
-            }
         }
         match func.returns.text.as_str() {
             "T" => match first {
@@ -875,10 +874,10 @@ fn table_of(e: &Expr, t: &Ty) -> Option<String> {
     if let Ty::Table(name) = t {
         return Some(name.clone());
     }
-    if let ExprKind::Field(base, _) = &e.kind {
-        if let ExprKind::Name(n) = &base.kind {
-            return Some(n.text.clone());
-        }
+    if let ExprKind::Field(base, _) = &e.kind
+        && let ExprKind::Name(n) = &base.kind
+    {
+        return Some(n.text.clone());
     }
     None
 }

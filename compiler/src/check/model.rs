@@ -266,39 +266,36 @@ pub(super) fn fact(cx: &mut Cx<'_>, f: &Fact) {
             .with_help("add `grain <column>`: what one row of the business process is"),
         );
     }
-    if let Some(t) = &f.time {
-        if let Some(ty) = column_exists(cx, table, &cols, t) {
-            if !matches!(ty, Ty::Timestamp | Ty::Date | Ty::Unknown) {
-                cx.mismatch(
-                    t.span,
-                    "the `time` of a fact must be a timestamp or a date",
-                    &ty,
-                );
-            }
-        }
+    if let Some(t) = &f.time
+        && let Some(ty) = column_exists(cx, table, &cols, t)
+        && !matches!(ty, Ty::Timestamp | Ty::Date | Ty::Unknown)
+    {
+        cx.mismatch(
+            t.span,
+            "the `time` of a fact must be a timestamp or a date",
+            &ty,
+        );
     }
-    if let Some(e) = &f.entity {
-        if let Some(def) = cx.resolve(e, &[DefKind::OneId], "a OneID entity") {
-            if let ItemKind::OneId(o) = &def.item.kind {
-                if !o.links.iter().any(|l| l.source.text == f.source.text) {
-                    cx.report(
-                        Diagnostic::error(
-                            codes::NOT_LINKED,
-                            e.span,
-                            format!(
-                                "rows of `{}` get no `{}` id: the OneID does not link that source",
-                                f.source.text, e.text
-                            ),
-                        )
-                        .with_span_label("not linked")
-                        .with_help(format!(
-                            "add `link {} (…)` to `oneid {}`",
-                            f.source.text, e.text
-                        )),
-                    );
-                }
-            }
-        }
+    if let Some(e) = &f.entity
+        && let Some(def) = cx.resolve(e, &[DefKind::OneId], "a OneID entity")
+        && let ItemKind::OneId(o) = &def.item.kind
+        && !o.links.iter().any(|l| l.source.text == f.source.text)
+    {
+        cx.report(
+            Diagnostic::error(
+                codes::NOT_LINKED,
+                e.span,
+                format!(
+                    "rows of `{}` get no `{}` id: the OneID does not link that source",
+                    f.source.text, e.text
+                ),
+            )
+            .with_span_label("not linked")
+            .with_help(format!(
+                "add `link {} (…)` to `oneid {}`",
+                f.source.text, e.text
+            )),
+        );
     }
     let scope = Scope::Row {
         table,
@@ -314,30 +311,29 @@ pub(super) fn fact(cx: &mut Cx<'_>, f: &Fact) {
                 ..
             }) => {
                 // `store = store_id`: the dimension `store`, joined on `store_id`.
-                if let Some(ty) = column_exists(cx, table, &cols, col) {
-                    if let Some(dim) = cx
+                if let Some(ty) = column_exists(cx, table, &cols, col)
+                    && let Some(dim) = cx
                         .def(&b.name.text)
                         .filter(|d| d.kind == DefKind::Dimension)
-                    {
-                        let dim = dim.clone();
-                        if let ItemKind::Dimension(dd) = &dim.item.kind {
-                            let key_ty = cx
-                                .table_columns(&dd.source.text)
-                                .and_then(|c| {
-                                    dd.key
-                                        .as_ref()
-                                        .and_then(|k| c.into_iter().find(|x| x.name == k.text))
-                                })
-                                .map(|c| c.ty);
-                            if let Some(kt) = key_ty {
-                                if !super::expr::compatible(&kt, &ty) {
-                                    cx.mismatch(
-                                        col.span,
-                                        &format!("the key of `{}` is {kt}", b.name.text),
-                                        &ty,
-                                    );
-                                }
-                            }
+                {
+                    let dim = dim.clone();
+                    if let ItemKind::Dimension(dd) = &dim.item.kind {
+                        let key_ty = cx
+                            .table_columns(&dd.source.text)
+                            .and_then(|c| {
+                                dd.key
+                                    .as_ref()
+                                    .and_then(|k| c.into_iter().find(|x| x.name == k.text))
+                            })
+                            .map(|c| c.ty);
+                        if let Some(kt) = key_ty
+                            && !super::expr::compatible(&kt, &ty)
+                        {
+                            cx.mismatch(
+                                col.span,
+                                &format!("the key of `{}` is {kt}", b.name.text),
+                                &ty,
+                            );
                         }
                     }
                 }
@@ -352,15 +348,15 @@ pub(super) fn fact(cx: &mut Cx<'_>, f: &Fact) {
             None => column_exists(cx, table, &cols, &b.name),
             Some(e) => Some(cx.infer(e, &scope)),
         };
-        if let Some(ty) = ty {
-            if !matches!(ty, Ty::Number(_) | Ty::Unknown) {
-                let span = b.value.as_ref().map_or(b.name.span, |e| e.span);
-                cx.mismatch(
-                    span,
-                    &format!("the measure `{}` must be a number", b.name.text),
-                    &ty,
-                );
-            }
+        if let Some(ty) = ty
+            && !matches!(ty, Ty::Number(_) | Ty::Unknown)
+        {
+            let span = b.value.as_ref().map_or(b.name.span, |e| e.span);
+            cx.mismatch(
+                span,
+                &format!("the measure `{}` must be a number", b.name.text),
+                &ty,
+            );
         }
     }
 }
@@ -524,30 +520,28 @@ pub(super) fn derived(cx: &mut Cx<'_>, d: &Derived) {
         };
         match &def.item.kind {
             ItemKind::Period(_) => periods.push(q),
-            ItemKind::Modifier(m) => {
-                if process.as_deref().is_some_and(|p| p != m.process.text) {
-                    let def = def.clone();
-                    let mut diag = Diagnostic::error(
-                        codes::MODIFIER_WRONG_PROCESS,
-                        q.span,
-                        format!(
-                            "the modifier `{}` filters `{}`, but `{}` is measured on `{}`",
-                            q.text,
-                            m.process.text,
-                            d.atomic.text,
-                            process.as_deref().unwrap_or("?")
-                        ),
-                    )
-                    .with_span_label(format!("declared on `{}`", m.process.text))
-                    .with_help(format!(
-                        "declare a modifier `on {}`",
+            ItemKind::Modifier(m) if process.as_deref().is_some_and(|p| p != m.process.text) => {
+                let def = def.clone();
+                let mut diag = Diagnostic::error(
+                    codes::MODIFIER_WRONG_PROCESS,
+                    q.span,
+                    format!(
+                        "the modifier `{}` filters `{}`, but `{}` is measured on `{}`",
+                        q.text,
+                        m.process.text,
+                        d.atomic.text,
                         process.as_deref().unwrap_or("?")
-                    ));
-                    if let Some(span) = cx.def_span(&def) {
-                        diag = diag.with_label(span, "declared here");
-                    }
-                    cx.report(diag);
+                    ),
+                )
+                .with_span_label(format!("declared on `{}`", m.process.text))
+                .with_help(format!(
+                    "declare a modifier `on {}`",
+                    process.as_deref().unwrap_or("?")
+                ));
+                if let Some(span) = cx.def_span(&def) {
+                    diag = diag.with_label(span, "declared here");
                 }
+                cx.report(diag);
             }
             _ => {}
         }
@@ -688,22 +682,22 @@ pub(super) fn check(cx: &mut Cx<'_>, c: &Check) {
                     "a business process or source",
                 )
                 .is_some()
+                && let Some(cols) = cx.table_columns(&process.text)
             {
-                if let Some(cols) = cx.table_columns(&process.text) {
-                    column_exists(cx, &process.text, &cols, column);
-                }
+                column_exists(cx, &process.text, &cols, column);
             }
         }
         CheckRule::Expr(e) => cx.expect_bool(e, &Scope::Rows, "a check"),
     }
-    if let Some(s) = &c.severity {
-        if s.text != "error" && s.text != "warn" {
-            let d = Diagnostic::error(codes::INVALID_CHECK, s.span, format!("unknown severity `{}`", s.text))
+    if let Some(s) = &c.severity
+        && s.text != "error"
+        && s.text != "warn"
+    {
+        let d = Diagnostic::error(codes::INVALID_CHECK, s.span, format!("unknown severity `{}`", s.text))
                 .with_span_label("unknown severity")
                 .with_help("a failing check either fails the run (`severity error`, the default) or warns (`severity warn`)");
-            let d = suggest(d, s, ["error", "warn"].into_iter());
-            cx.report(d);
-        }
+        let d = suggest(d, s, ["error", "warn"].into_iter());
+        cx.report(d);
     }
 }
 

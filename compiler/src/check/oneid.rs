@@ -10,20 +10,20 @@ use crate::queries::DefKind;
 pub(super) fn oneid(cx: &mut Cx<'_>, o: &OneId) {
     let declared: Vec<&str> = o.identifiers.iter().map(|i| i.name.text.as_str()).collect();
     for id in &o.identifiers {
-        if let Some(n) = &id.normalize {
-            if let Some(def) = cx.resolve(n, &[DefKind::Function], "a normalizer") {
-                let is_normalizer = matches!(&def.item.kind, ItemKind::Function(f) if f.flags.iter().any(|fl| fl.text == "normalizer"));
-                if !is_normalizer {
-                    cx.report(
-                        Diagnostic::error(
-                            codes::TYPE_MISMATCH,
-                            n.span,
-                            format!("`{}` is not a normalizer", n.text),
-                        )
-                        .with_span_label("not a normalizer")
-                        .with_help("normalizers: phone_cn, email, trim, trim_lower"),
-                    );
-                }
+        if let Some(n) = &id.normalize
+            && let Some(def) = cx.resolve(n, &[DefKind::Function], "a normalizer")
+        {
+            let is_normalizer = matches!(&def.item.kind, ItemKind::Function(f) if f.flags.iter().any(|fl| fl.text == "normalizer"));
+            if !is_normalizer {
+                cx.report(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        n.span,
+                        format!("`{}` is not a normalizer", n.text),
+                    )
+                    .with_span_label("not a normalizer")
+                    .with_help("normalizers: phone_cn, email, trim, trim_lower"),
+                );
             }
         }
         if let Some(g) = &id.max_per_person {
@@ -44,7 +44,7 @@ pub(super) fn oneid(cx: &mut Cx<'_>, o: &OneId) {
                     ),
                 )
                 .with_span_label("never linked")
-                .with_help(format!("add it to a `link` or remove it")),
+                .with_help("add it to a `link` or remove it".to_string()),
             );
         }
     }
@@ -93,21 +93,21 @@ pub(super) fn oneid(cx: &mut Cx<'_>, o: &OneId) {
                 .iter()
                 .find(|i| i.name.text == f.identifier.text)
                 .and_then(|i| i.scoped_by.as_ref());
-            if let Some(scope) = scope {
-                if !cols.iter().any(|c| c.name == scope.text) {
-                    cx.report(
-                        Diagnostic::error(
-                            codes::MISSING_COLUMN,
-                            f.identifier.span,
-                            format!(
-                                "`{}` is scoped by `{}`, which `{}` does not have",
-                                f.identifier.text, scope.text, link.source.text
-                            ),
-                        )
-                        .with_span_label("no scope column in this source")
-                        .with_label(scope.span, "scope declared here"),
-                    );
-                }
+            if let Some(scope) = scope
+                && !cols.iter().any(|c| c.name == scope.text)
+            {
+                cx.report(
+                    Diagnostic::error(
+                        codes::MISSING_COLUMN,
+                        f.identifier.span,
+                        format!(
+                            "`{}` is scoped by `{}`, which `{}` does not have",
+                            f.identifier.text, scope.text, link.source.text
+                        ),
+                    )
+                    .with_span_label("no scope column in this source")
+                    .with_label(scope.span, "scope declared here"),
+                );
             }
         }
     }

@@ -62,9 +62,10 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
                 }
                 if let ExprKind::Call(_, args) = &e.kind {
                     for a in args {
-                        if let Arg::Named(n) = a {
-                            if n.name.text == "tolerance" {
-                                match degrees(&n.value) {
+                        if let Arg::Named(n) = a
+                            && n.name.text == "tolerance"
+                        {
+                            match degrees(&n.value) {
                                     Some(d) if d > 0.0 && d <= 45.0 => {}
                                     _ => range(
                                         cx,
@@ -73,7 +74,6 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
                                         "10deg keeps 135° walls as they are",
                                     ),
                                 }
-                            }
                         }
                     }
                 }

@@ -1051,11 +1051,11 @@ fn ordered_aggregate(plan: &datafusion::logical_expr::LogicalPlan) -> Option<Str
     let _ = plan.apply(|node| {
         for e in node.expressions() {
             let _ = e.apply(|x| {
-                if let datafusion::logical_expr::Expr::AggregateFunction(a) = x {
-                    if !a.params.order_by.is_empty() {
-                        found = Some(a.func.name().to_string());
-                        return Ok(TreeNodeRecursion::Stop);
-                    }
+                if let datafusion::logical_expr::Expr::AggregateFunction(a) = x
+                    && !a.params.order_by.is_empty()
+                {
+                    found = Some(a.func.name().to_string());
+                    return Ok(TreeNodeRecursion::Stop);
                 }
                 Ok(TreeNodeRecursion::Continue)
             });
