@@ -333,31 +333,12 @@ pub fn tags(
     date: &str,
     jit: bool,
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
-    let day = chrono_day(date)?;
-    let entity = job.entity.as_str();
-    let table = format!("ads_{entity}_features");
-    let scan = LogicalPlanBuilder::scan(table.as_str(), features, None).map_err(df)?;
-    let schema = scan.schema().clone();
-    let mut cx = TagCx {
-        schema: &schema,
-        day,
-        jit,
-        rules: Vec::new(),
-        tag: String::new(),
-    };
-    let mut columns = vec![col(format!("\"{entity}\"")).alias(entity)];
-    for t in &job.tags {
-        cx.tag = t.name.clone();
-        columns.push(cx.expr(&t.expr)?.alias(&t.name));
-    }
-    let plan = scan
-        .project(columns)
-        .map_err(df)?
-        .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
-        .map_err(df)?
-        .build()
-        .map_err(df)?;
-    Ok((plan, cx.rules))
+    let columns: Vec<(&str, String, &Expr)> = job
+        .tags
+        .iter()
+        .map(|t| (t.name.as_str(), t.name.clone(), &t.expr))
+        .collect();
+    per_entity(&job.entity, features, date, jit, &columns)
 }
 
 /// An AIPL model's stage per entity: its decision list (highest stage first) over the
@@ -368,21 +349,36 @@ pub fn aipl(
     date: &str,
     jit: bool,
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
-    let day = chrono_day(date)?;
-    let entity = job.entity.as_str();
+    let columns = [("stage", format!("aipl_{}", job.name), &job.rule)];
+    per_entity(&job.entity, features, date, jit, &columns)
+}
+
+/// Row expressions over an entity's features table, one row per entity sorted by it:
+/// (column, rule name for kernels, expression).
+fn per_entity(
+    entity: &str,
+    features: Arc<dyn TableSource>,
+    date: &str,
+    jit: bool,
+    columns: &[(&str, String, &Expr)],
+) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
     let table = format!("ads_{entity}_features");
     let scan = LogicalPlanBuilder::scan(table.as_str(), features, None).map_err(df)?;
     let schema = scan.schema().clone();
     let mut cx = TagCx {
         schema: &schema,
-        day,
+        day: chrono_day(date)?,
         jit,
         rules: Vec::new(),
-        tag: format!("aipl_{}", job.name),
+        tag: String::new(),
     };
-    let stage = cx.expr(&job.rule)?.alias("stage");
+    let mut exprs = vec![col(format!("\"{entity}\"")).alias(entity)];
+    for (column, rule, e) in columns {
+        cx.tag = rule.clone();
+        exprs.push(cx.expr(e)?.alias(*column));
+    }
     let plan = scan
-        .project(vec![col(format!("\"{entity}\"")).alias(entity), stage])
+        .project(exprs)
         .map_err(df)?
         .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
         .map_err(df)?
@@ -578,24 +574,7 @@ impl TagCx<'_> {
                 };
                 real(self.expr(l)?) / f::nullif(real(self.expr(r)?), lit(0.0))
             }
-            ExprKind::Binary(op, l, r) => {
-                let (l, r) = (self.expr(l)?, self.expr(r)?);
-                match op {
-                    BinaryOp::Or => l.or(r),
-                    BinaryOp::And => l.and(r),
-                    BinaryOp::Eq => l.eq(r),
-                    BinaryOp::Ne => l.not_eq(r),
-                    BinaryOp::Lt => l.lt(r),
-                    BinaryOp::Le => l.lt_eq(r),
-                    BinaryOp::Gt => l.gt(r),
-                    BinaryOp::Ge => l.gt_eq(r),
-                    BinaryOp::Add => l + r,
-                    BinaryOp::Sub => l - r,
-                    BinaryOp::Mul => l * r,
-                    BinaryOp::Mod => l % r,
-                    BinaryOp::Div | BinaryOp::Coalesce => unreachable!("handled above"),
-                }
-            }
+            ExprKind::Binary(op, l, r) => crate::binary(*op, self.expr(l)?, self.expr(r)?),
             ExprKind::Unary(UnaryOp::Not, x) => !self.expr(x)?,
             ExprKind::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(self.expr(x)?)),
             ExprKind::In {

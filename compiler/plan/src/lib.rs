@@ -58,25 +58,7 @@ pub fn row_expr(e: &Expr) -> Result<DfExpr, PlanError> {
         ExprKind::Name(n) => col(format!("\"{}\"", n.text)),
         ExprKind::Unary(UnaryOp::Not, x) => !row_expr(x)?,
         ExprKind::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(row_expr(x)?)),
-        ExprKind::Binary(op, l, r) => {
-            let (l, r) = (row_expr(l)?, row_expr(r)?);
-            match op {
-                BinaryOp::Or => l.or(r),
-                BinaryOp::And => l.and(r),
-                BinaryOp::Eq => l.eq(r),
-                BinaryOp::Ne => l.not_eq(r),
-                BinaryOp::Lt => l.lt(r),
-                BinaryOp::Le => l.lt_eq(r),
-                BinaryOp::Gt => l.gt(r),
-                BinaryOp::Ge => l.gt_eq(r),
-                BinaryOp::Add => l + r,
-                BinaryOp::Sub => l - r,
-                BinaryOp::Mul => l * r,
-                BinaryOp::Div => l / r,
-                BinaryOp::Mod => l % r,
-                BinaryOp::Coalesce => f::coalesce(vec![l, r]),
-            }
-        }
+        ExprKind::Binary(op, l, r) => binary(*op, row_expr(l)?, row_expr(r)?),
         ExprKind::In {
             expr,
             list,
@@ -142,6 +124,27 @@ pub fn row_expr(e: &Expr) -> Result<DfExpr, PlanError> {
             return Err(err("not a row expression"));
         }
     })
+}
+
+/// A binary operator on two DataFusion expressions (`/` as DataFusion divides; the asset
+/// layer divides in doubles before calling this).
+pub(crate) fn binary(op: BinaryOp, l: DfExpr, r: DfExpr) -> DfExpr {
+    match op {
+        BinaryOp::Or => l.or(r),
+        BinaryOp::And => l.and(r),
+        BinaryOp::Eq => l.eq(r),
+        BinaryOp::Ne => l.not_eq(r),
+        BinaryOp::Lt => l.lt(r),
+        BinaryOp::Le => l.lt_eq(r),
+        BinaryOp::Gt => l.gt(r),
+        BinaryOp::Ge => l.gt_eq(r),
+        BinaryOp::Add => l + r,
+        BinaryOp::Sub => l - r,
+        BinaryOp::Mul => l * r,
+        BinaryOp::Div => l / r,
+        BinaryOp::Mod => l % r,
+        BinaryOp::Coalesce => f::coalesce(vec![l, r]),
+    }
 }
 
 /// The detail (DWD) table of a business process for business date `date`

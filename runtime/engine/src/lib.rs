@@ -614,15 +614,7 @@ async fn node_plan(
             let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
             let (plan, rules) =
                 mj_plan::assets::tags(job, features, date, jit).map_err(|e| e.message)?;
-            let notes = rules
-                .into_iter()
-                .map(|r| RuleNote {
-                    rule: r.tag,
-                    kernel: r.fallback.is_none(),
-                    fallback: r.fallback,
-                })
-                .collect();
-            return Ok(Some((plan, notes)));
+            return Ok(Some((plan, notes(rules))));
         }
         NodeKind::Rfm(job) => {
             let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
@@ -632,18 +624,21 @@ async fn node_plan(
             let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
             let (plan, rules) =
                 mj_plan::assets::aipl(job, features, date, jit).map_err(|e| e.message)?;
-            let notes = rules
-                .into_iter()
-                .map(|r| RuleNote {
-                    rule: r.tag,
-                    kernel: r.fallback.is_none(),
-                    fallback: r.fallback,
-                })
-                .collect();
-            return Ok(Some((plan, notes)));
+            return Ok(Some((plan, notes(rules))));
         }
     };
     plan.map(|p| Some((p, Vec::new()))).map_err(|e| e.message)
+}
+
+fn notes(rules: Vec<mj_plan::assets::RulePlan>) -> Vec<RuleNote> {
+    rules
+        .into_iter()
+        .map(|r| RuleNote {
+            rule: r.tag,
+            kernel: r.fallback.is_none(),
+            fallback: r.fallback,
+        })
+        .collect()
 }
 
 /// How a tag's rule is evaluated: by a Cranelift kernel, or by DataFusion's `CASE`
