@@ -161,6 +161,9 @@ pub struct SourceJob {
     pub path: String,
     pub header: bool,
     pub delimiter: u8,
+    /// `delimiter = "whitespace"`: fields are separated by runs of spaces and tabs, and
+    /// leading and trailing blanks are ignored (fixed-width exports, many public data sets).
+    pub whitespace: bool,
     pub columns: Vec<ColumnJob>,
     /// The column that names a row in rejects, OneID output and evidence: the first
     /// column declared `not null`.
@@ -715,9 +718,11 @@ fn source_job(s: &Source) -> SourceJob {
     };
     let mut header = true;
     let mut delimiter = b',';
+    let mut whitespace = false;
     for opt in &s.location.options {
         match (opt.name.text.as_str(), &opt.value.kind) {
             ("header", mj_lang::ast::ExprKind::Bool(b)) => header = *b,
+            ("delimiter", mj_lang::ast::ExprKind::Str(d)) if d == "whitespace" => whitespace = true,
             ("delimiter", mj_lang::ast::ExprKind::Str(d)) => {
                 delimiter = d.bytes().next().unwrap_or(b',')
             }
@@ -740,6 +745,7 @@ fn source_job(s: &Source) -> SourceJob {
         path: s.location.path.value.clone(),
         header,
         delimiter,
+        whitespace,
         columns,
         key,
     }

@@ -1238,3 +1238,215 @@ fn rfm_scores_baselines_and_segments_by_hand() {
     assert_eq!(&seg("2000.0")[1..], "HH");
     assert_eq!(&seg("50.0")[2..], "L");
 }
+
+/// Every row of a partition as text, by column name.
+fn rows_text(dir: &Path, columns: &[&str]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for b in partition(dir) {
+        let cols: Vec<_> = columns
+            .iter()
+            .map(|c| b.column(b.schema().index_of(c).expect("column")).clone())
+            .collect();
+        for i in 0..b.num_rows() {
+            rows.push(
+                cols.iter()
+                    .map(|c| arrow::util::display::array_value_to_string(c, i).expect("cell"))
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+#[test]
+fn cdnow_rfm_matches_an_independent_computation_over_the_raw_file() {
+    use std::collections::HashMap;
+    let dir = repo().join("examples/cdnow");
+    let data = repo().join("../shared/data/cdnow");
+    let out = scratch("cdnow");
+    let date = "1998-06-30";
+    run(&graph(&dir), &data, &out, date)
+        .1
+        .expect("the CDNOW project runs");
+
+    // The raw file, read here without mj: customer, index, YYYYMMDD, CDs, dollars.
+    let text = std::fs::read_to_string(data.join("CDNOW_sample.txt")).expect("CDNOW");
+    let end = chrono::NaiveDate::from_ymd_opt(1998, 6, 30).expect("date");
+    // customer → (last purchase, purchases, dollars)
+    let mut raw: HashMap<String, (chrono::NaiveDate, u64, f64)> = HashMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.len(), 5, "{line}");
+        let day = chrono::NaiveDate::parse_from_str(f[2], "%Y%m%d").expect("YYYYMMDD");
+        let dollars: f64 = f[4].parse().expect("dollars");
+        let e = raw.entry(f[0].to_string()).or_insert((day, 0, 0.0));
+        e.0 = e.0.max(day);
+        e.1 += 1;
+        e.2 += dollars;
+    }
+    assert_eq!(raw.len(), 2357);
+
+    // OneID → customer: one customer is one person.
+    let ids: HashMap<String, String> = mapping(&out, "customer", date)
+        .into_iter()
+        .map(|(item, oneid)| (oneid, item.split_once(':').expect("id").1.to_string()))
+        .collect();
+    assert_eq!(ids.len(), 2357);
+
+    // Threshold model: R [90, 365] days (≤), F [2, 5] purchases, M [50, 200] dollars (≥);
+    // H when a score reaches the mean score.
+    let rows = rows_text(
+        &out.join(format!("ads/rfm_value/dt={date}")),
+        &[
+            "customer",
+            "recency",
+            "frequency",
+            "monetary",
+            "r_score",
+            "f_score",
+            "m_score",
+            "segment",
+            "label",
+        ],
+    );
+    assert_eq!(
+        rows.len(),
+        2357,
+        "every customer bought, so every one is scored"
+    );
+    let up = |x: f64, t: &[f64]| 1 + t.iter().filter(|&&v| x >= v).count() as u64;
+    let recent = |x: f64, t: &[f64]| 1 + t.iter().filter(|&&v| x <= v).count() as u64;
+    let expected: HashMap<&str, (f64, u64, f64, [u64; 3])> = raw
+        .iter()
+        .map(|(c, (last, n, m))| {
+            let r = (end - *last).num_days() as f64;
+            let scores = [
+                recent(r, &[90.0, 365.0]),
+                up(*n as f64, &[2.0, 5.0]),
+                up(*m, &[50.0, 200.0]),
+            ];
+            (c.as_str(), (r, *n, *m, scores))
+        })
+        .collect();
+    let mean =
+        |k: usize| expected.values().map(|e| e.3[k] as f64).sum::<f64>() / expected.len() as f64;
+    let means = [mean(0), mean(1), mean(2)];
+    let labels: HashMap<&str, &str> = [
+        ("HHH", "高价值"),
+        ("LHH", "重点保持"),
+        ("HLH", "重点发展"),
+        ("LLH", "重点挽留"),
+        ("HHL", "一般价值"),
+        ("LHL", "一般保持"),
+        ("HLL", "一般发展"),
+        ("LLL", "潜在"),
+    ]
+    .into_iter()
+    .collect();
+    let mut segments: HashMap<String, u64> = HashMap::new();
+    for row in &rows {
+        let customer = ids[&row[0]].as_str();
+        let (r, n, m, s) = expected[customer];
+        assert_eq!(row[1].parse::<f64>().expect("recency"), r, "{customer}");
+        assert_eq!(
+            row[2].parse::<f64>().expect("frequency"),
+            n as f64,
+            "{customer}"
+        );
+        let monetary: f64 = row[3].parse().expect("monetary");
+        assert!((monetary - m).abs() < 1e-6, "{customer}: {monetary} vs {m}");
+        let got = [&row[4], &row[5], &row[6]].map(|x| x.parse::<u64>().expect("score"));
+        assert_eq!(got, s, "{customer}");
+        let code: String = (0..3)
+            .map(|k| if s[k] as f64 >= means[k] { 'H' } else { 'L' })
+            .collect();
+        assert_eq!(row[7], code, "{customer}");
+        assert_eq!(row[8], labels[code.as_str()], "{customer}");
+        *segments.entry(code).or_default() += 1;
+    }
+    eprintln!("CDNOW RFM segments (thresholds, mean baseline): {segments:?}");
+
+    // Quintiles: tiles of 472, 472, 471, 471, 471 customers; a better score never has a
+    // worse value; H when a score reaches the median score.
+    let rows = rows_text(
+        &out.join(format!("ads/rfm_value_q/dt={date}")),
+        &["customer", "r_score", "f_score", "m_score", "segment"],
+    );
+    assert_eq!(rows.len(), 2357);
+    for k in 0..3 {
+        let mut scored: Vec<(f64, u64)> = rows
+            .iter()
+            .map(|row| {
+                let (r, n, m, _) = expected[ids[&row[0]].as_str()];
+                // Oriented so that higher is better, as scores are.
+                let value = [-r, n as f64, m][k];
+                (value, row[1 + k].parse().expect("score"))
+            })
+            .collect();
+        let mut sizes = [0u64; 5];
+        for (_, s) in &scored {
+            sizes[(*s - 1) as usize] += 1;
+        }
+        assert_eq!(sizes, [472, 472, 471, 471, 471], "measure {k}");
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(
+            scored.windows(2).all(|w| w[0].1 <= w[1].1),
+            "measure {k}: a better value got a lower quintile"
+        );
+        let mut scores: Vec<u64> = scored.iter().map(|s| s.1).collect();
+        scores.sort();
+        let median = scores[scores.len() / 2] as f64;
+        for row in &rows {
+            let s: f64 = row[1 + k].parse().expect("score");
+            let letter = if s >= median { 'H' } else { 'L' };
+            assert_eq!(row[4].chars().nth(k), Some(letter), "{row:?}");
+        }
+    }
+}
+
+#[test]
+fn whitespace_separated_files_read_by_runs_of_blanks() {
+    let dir = scratch("blanks");
+    std::fs::write(
+        dir.join("shop.mj"),
+        "source txn from csv(\"txn.txt\", header = true, delimiter = \"whitespace\") {\n  \
+         customer string not null\n  day date\n  amount double\n}\n",
+    )
+    .expect("spec");
+    // Columns in another order than declared, tabs and runs of spaces, a blank line, a
+    // line with a field missing and a number that is not one.
+    std::fs::write(
+        dir.join("txn.txt"),
+        "  amount   customer day\n 29.33  00004   19970101\n\t14.96\t00004\t19970802  \n\n\
+         3.5 00007\n  abc  00009 19970105\n",
+    )
+    .expect("data");
+    let out = dir.join("out");
+    let (manifest, result) = run(&graph(&dir), &dir, &out, "1998-06-30");
+    result.expect("runs");
+    let input = &manifest.inputs[0];
+    assert_eq!(
+        (input.rows_accepted, input.rows_rejected),
+        (2, 2),
+        "{input:?}"
+    );
+    let rows = rows_text(
+        &out.join("ods/txn/dt=1998-06-30"),
+        &["customer", "day", "amount"],
+    );
+    assert_eq!(
+        rows,
+        [
+            ["00004", "1997-01-01", "29.33"],
+            ["00004", "1997-08-02", "14.96"]
+        ]
+    );
+    let reasons = rows_text(&out.join("rejects/txn/dt=1998-06-30"), &["_reason"]);
+    assert_eq!(
+        reasons,
+        [
+            ["line 5: 2 field(s), expected 3"],
+            ["amount: cannot read \"abc\" as double"]
+        ]
+    );
+}

@@ -186,6 +186,22 @@ pub(super) fn location(cx: &mut Cx<'_>, l: &Location) {
                 .collect();
             let d = suggest(d, &o.name, names.into_iter());
             cx.report(d);
+        } else if o.name.text == "delimiter"
+            && let ExprKind::Str(d) = &o.value.kind
+            && d != "whitespace"
+            && !(d.len() == 1 && d.is_ascii())
+        {
+            cx.report(
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    o.value.span,
+                    format!("{d:?} is not a delimiter"),
+                )
+                .with_span_label("not one character")
+                .with_help(
+                    "a delimiter is one ASCII character such as \",\" or \"\\t\", or \"whitespace\" for fields separated by runs of blanks",
+                ),
+            );
         }
     }
 }

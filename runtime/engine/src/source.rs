@@ -131,6 +131,7 @@ pub async fn read(
         let shown = file.to_string_lossy().to_string();
         let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         let raw: Vec<RawBatch> = match job.format {
+            Format::Csv if job.whitespace => vec![read_blank_separated(job, &file)?],
             Format::Csv => vec![read_csv(job, &file)?],
             Format::Ndjson => vec![read_ndjson(job, &file)?],
             Format::Parquet => read_parquet(ctx, job, &file).await?,
@@ -214,7 +215,6 @@ fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
         .from_path(file)
         .map_err(|e| RunError::source(&job.name, &shown, format!("cannot open: {e}")))?;
     let n = job.columns.len();
-    // Columns by the header's names, in any order; missing or unknown names are errors.
     let order: Vec<usize> = if job.header {
         let header = reader
             .headers()
@@ -222,28 +222,7 @@ fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
                 RunError::source(&job.name, &shown, format!("cannot read the header: {e}"))
             })?
             .clone();
-        let names: Vec<&str> = header.iter().map(str::trim).collect();
-        let missing: Vec<&str> = job
-            .columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .filter(|c| !names.contains(c))
-            .collect();
-        if !missing.is_empty() {
-            return Err(RunError::source(
-                &job.name,
-                &shown,
-                format!(
-                    "the file's header lacks declared column(s) {}; it has: {}",
-                    missing.join(", "),
-                    names.join(", ")
-                ),
-            ));
-        }
-        job.columns
-            .iter()
-            .map(|c| names.iter().position(|h| *h == c.name).unwrap_or(0))
-            .collect()
+        column_order(job, &header.iter().collect::<Vec<_>>(), &shown)?
     } else {
         (0..n).collect()
     };
@@ -286,6 +265,75 @@ fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
                 }
             }
         }
+    }
+    Ok(rows.finish())
+}
+
+/// Where each declared column is in the file, by the header's names in any order;
+/// declared names the header lacks are an error naming them.
+fn column_order(job: &SourceJob, header: &[&str], shown: &str) -> Result<Vec<usize>, RunError> {
+    let names: Vec<&str> = header.iter().map(|h| h.trim()).collect();
+    let missing: Vec<&str> = job
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| !names.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(RunError::source(
+            &job.name,
+            shown,
+            format!(
+                "the file's header lacks declared column(s) {}; it has: {}",
+                missing.join(", "),
+                names.join(", ")
+            ),
+        ));
+    }
+    Ok(job
+        .columns
+        .iter()
+        .map(|c| names.iter().position(|h| *h == c.name).unwrap_or(0))
+        .collect())
+}
+
+/// `csv(…, delimiter = "whitespace")`: fields separated by runs of spaces and tabs,
+/// blanks at the start and end of a line ignored, blank lines skipped. There is no
+/// quoting, so no field holds a blank and none is empty.
+fn read_blank_separated(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
+    let shown = file.to_string_lossy();
+    let bytes = std::fs::read(file)
+        .map_err(|e| RunError::source(&job.name, &shown, format!("cannot open: {e}")))?;
+    let n = job.columns.len();
+    let mut rows = RawRows::new(n);
+    let mut order: Option<Vec<usize>> = (!job.header).then(|| (0..n).collect());
+    let mut width = n;
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let number = i + 1;
+        let Ok(line) = std::str::from_utf8(line) else {
+            rows.broken(format!("line {number}: not UTF-8"));
+            continue;
+        };
+        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let Some(order) = &order else {
+            order = Some(column_order(job, &fields, &shown)?);
+            width = fields.len();
+            continue;
+        };
+        if fields.len() != width {
+            rows.broken(format!(
+                "line {number}: {} field(s), expected {width}",
+                fields.len()
+            ));
+            continue;
+        }
+        for (b, &k) in rows.builders.iter_mut().zip(order) {
+            b.append_value(fields[k]);
+        }
+        rows.read();
     }
     Ok(rows.finish())
 }
