@@ -8,7 +8,10 @@
 //! (and, later, AIPL stages, RFM scores and audiences) are then row expressions over
 //! that one table — decision lists the runtime compiles to native kernels.
 
-use mj_lang::ast::{Arg, Expr, ExprKind, Ident, Item, ItemKind, QuantityUnit};
+use mj_lang::ast::{
+    Arg, BinaryOp, Derived, Expr, ExprKind, Ident, Item, ItemKind, PeriodSpec, QuantityUnit, Span,
+    UnaryOp,
+};
 use serde::Serialize;
 
 use crate::lower::{ColType, SourceJob};
@@ -30,7 +33,8 @@ pub struct FeatureTable {
     /// The column holding the entity (facts), or none: the rows reach the entity through
     /// the OneID mapping, joined on the source's key.
     pub entity_column: Option<String>,
-    /// The source's key (`record_id` in the OneID mapping), for sources.
+    /// The source's key (`record_id` in the OneID mapping), for sources; a fact's
+    /// first grain column. Rows of the same time are ordered by it.
     pub key: Option<String>,
     pub source: String,
     /// The rows' time and whether it is a date: a fact's `time`; a source's first
@@ -53,6 +57,10 @@ pub struct FeatureAgg {
     pub filter: Option<Expr>,
     /// `window = N d`: the rows of the last N days up to the business date.
     pub window_days: Option<i64>,
+    /// A metric's period: the rows from its start up to the business date.
+    pub period: Option<PeriodSpec>,
+    /// Row values that must not be null for a row to count (beside the value itself).
+    pub present: Vec<Expr>,
 }
 
 /// The tags of one entity: `ads/<entity>_tags` (wide) and `ads/<entity>_tag_values`
@@ -83,6 +91,155 @@ pub struct AiplJob {
     /// The stages as one decision list over the features table, highest first:
     /// `case { L-condition => "L"  P-condition => "P" … }`.
     pub rule: Expr,
+    /// `by channel`: each entity's channel, from the rows that qualified its stage.
+    pub breakdowns: Vec<BreakdownJob>,
+}
+
+/// A `by` of an AIPL model (`channel`): each entity's value is that of the most recent
+/// row among the rows that qualified it for its stage. A stage's condition qualifies
+/// through its conditions that hold (the parts joined by `and` / `or`, not under a
+/// `not`); each reads rows — an aggregate's rows, a metric's rows in its period —
+/// and the most recent of those rows, over every condition that holds, gives the
+/// value. Ties go to the condition written first.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct BreakdownJob {
+    pub name: String,
+    /// Per stage, highest first as in the rule: what can qualify it.
+    pub stages: Vec<(String, Vec<Qualifier>)>,
+}
+
+/// Rows that qualify a stage when `condition` holds: the time of the most recent of
+/// them and its value, as columns of the features table (the time is absent for a
+/// table without a time).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Qualifier {
+    pub condition: Expr,
+    pub time: Option<String>,
+    pub value: String,
+}
+
+/// Rows that an entity-level expression reads.
+pub(crate) enum Read<'a> {
+    /// An aggregate over a table's rows: `exists(media_touch where …, window = 15d)`.
+    Aggregate {
+        func: &'a str,
+        args: &'a [Arg],
+        span: Span,
+    },
+    /// A derived metric's rows (reached directly, or through a composite metric).
+    Metric { derived: &'a Derived, span: Span },
+}
+
+impl Read<'_> {
+    /// Where the expression reads it (the tag or composite metric that leads to it).
+    pub(crate) fn span(&self) -> Span {
+        match self {
+            Read::Aggregate { span, .. } | Read::Metric { span, .. } => *span,
+        }
+    }
+}
+
+/// The table an aggregate reads: `media_touch` in `exists(media_touch where …)` or
+/// `latest(crm_member.level)`.
+pub(crate) fn aggregate_table(args: &[Arg]) -> Option<&Ident> {
+    let Some(Arg::Positional { value, .. }) = args.first() else {
+        return None;
+    };
+    match &value.kind {
+        ExprKind::Field(base, _) => match &base.kind {
+            ExprKind::Name(t) => Some(t),
+            _ => None,
+        },
+        ExprKind::Name(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// The rows `e` reads, through tags (inlined) and composite metrics (their parts).
+pub(crate) fn reads<'a>(
+    e: &'a Expr,
+    lookup: &dyn Fn(&str) -> Option<&'a ItemKind>,
+    at: Option<Span>,
+    stack: &mut Vec<String>,
+    out: &mut Vec<Read<'a>>,
+) {
+    let here = at.unwrap_or(e.span);
+    match &e.kind {
+        ExprKind::Call(f, args)
+            if matches!(
+                lookup(&f.text),
+                Some(ItemKind::Function(x)) if x.flags.iter().any(|g| g.text == "aggregate")
+            ) =>
+        {
+            out.push(Read::Aggregate {
+                func: &f.text,
+                args,
+                span: here,
+            });
+        }
+        ExprKind::Name(n) => match lookup(&n.text) {
+            Some(ItemKind::Derived(d)) => out.push(Read::Metric {
+                derived: d,
+                span: here,
+            }),
+            Some(ItemKind::Composite(c)) if !stack.contains(&n.text) => {
+                stack.push(n.text.clone());
+                reads(&c.expr, lookup, Some(here), stack, out);
+                stack.pop();
+            }
+            Some(ItemKind::Tag(t)) if !stack.contains(&n.text) => {
+                stack.push(n.text.clone());
+                reads(&t.expr, lookup, Some(here), stack, out);
+                stack.pop();
+            }
+            _ => {}
+        },
+        ExprKind::Field(b, _) | ExprKind::Index(b, _) | ExprKind::Unary(_, b) => {
+            reads(b, lookup, at, stack, out)
+        }
+        ExprKind::Binary(_, l, r) => {
+            reads(l, lookup, at, stack, out);
+            reads(r, lookup, at, stack, out);
+        }
+        ExprKind::In { expr, list, .. } => {
+            reads(expr, lookup, at, stack, out);
+            for x in list {
+                reads(x, lookup, at, stack, out);
+            }
+        }
+        ExprKind::Case { arms, otherwise } => {
+            for a in arms {
+                reads(&a.condition, lookup, at, stack, out);
+                reads(&a.value, lookup, at, stack, out);
+            }
+            if let Some(o) = otherwise {
+                reads(o, lookup, at, stack, out);
+            }
+        }
+        ExprKind::Call(_, args) => {
+            for a in args {
+                match a {
+                    Arg::Positional { value, .. } => reads(value, lookup, at, stack, out),
+                    Arg::Named(n) => reads(&n.value, lookup, at, stack, out),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The conditions through which `e` can hold: its parts joined by `and` and `or`,
+/// but those under a `not`.
+pub(crate) fn positive_conditions<'a>(e: &'a Expr, positive: bool, out: &mut Vec<&'a Expr>) {
+    match &e.kind {
+        ExprKind::Binary(BinaryOp::And | BinaryOp::Or, l, r) => {
+            positive_conditions(l, positive, out);
+            positive_conditions(r, positive, out);
+        }
+        ExprKind::Unary(UnaryOp::Not, x) => positive_conditions(x, !positive, out),
+        _ if positive => out.push(e),
+        _ => {}
+    }
 }
 
 /// An RFM model: `ads/rfm_<model>/dt=D`, one row per entity with a recency, frequency
@@ -198,6 +355,20 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                     });
                 }
             }
+            let mut breakdowns = Vec::new();
+            for by in &m.by {
+                let mut stages = Vec::new();
+                for stage in ["L", "P", "I", "A"] {
+                    let Some(s) = m.stages.iter().find(|s| s.name.text == stage) else {
+                        continue;
+                    };
+                    stages.push((stage.to_string(), cx.qualifiers(m, &by.text, &s.expr)));
+                }
+                breakdowns.push(BreakdownJob {
+                    name: by.text.clone(),
+                    stages,
+                });
+            }
             aipl.push(AiplJob {
                 entity: entity.to_string(),
                 name: m.header.name.text.clone(),
@@ -208,6 +379,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                     },
                     span: m.header.name.span,
                 },
+                breakdowns,
             });
         }
         let mut rfm = Vec::new();
@@ -379,37 +551,22 @@ impl Lowering<'_> {
 
     /// The feature column of an aggregate call, added to its table's aggregates.
     fn feature(&mut self, func: &str, args: &[Arg]) -> Option<String> {
-        let mut value = None;
-        let mut filter = None;
-        let mut window_days = None;
-        for a in args {
-            match a {
-                Arg::Positional {
-                    value: v,
-                    filter: f,
-                } if value.is_none() => {
-                    value = Some(v);
-                    filter = f.clone();
-                }
-                Arg::Named(n) if n.name.text == "window" => window_days = days(&n.value),
-                _ => {}
-            }
-        }
-        let (table, arg) = match &value?.kind {
-            ExprKind::Field(base, column) => match &base.kind {
-                ExprKind::Name(t) => (
-                    t.text.clone(),
-                    Some(Expr {
-                        kind: ExprKind::Name(column.clone()),
-                        span: column.span,
-                    }),
-                ),
-                _ => return None,
-            },
-            ExprKind::Name(t) => (t.text.clone(), None),
-            _ => return None,
-        };
+        let (table, arg, filter, window_days) = aggregate_parts(args)?;
         let spec = self.table(&table)?;
+        let agg = FeatureAgg {
+            column: String::new(),
+            func: func.to_string(),
+            arg,
+            filter,
+            window_days,
+            period: None,
+            present: Vec::new(),
+        };
+        Some(self.push_feature(spec, &table, agg))
+    }
+
+    /// Adds an aggregate to its table's, or finds the same one there: its column.
+    fn push_feature(&mut self, spec: FeatureTable, table: &str, agg: FeatureAgg) -> String {
         let index = match self
             .features
             .tables
@@ -423,17 +580,11 @@ impl Lowering<'_> {
             }
         };
         let t = &mut self.features.tables[index];
-        let agg = FeatureAgg {
-            column: String::new(),
-            func: func.to_string(),
-            arg,
-            filter,
-            window_days,
-        };
         // The same aggregate written twice is one column.
         if let Some(existing) = t.aggregates.iter().find(|a| same(a, &agg)) {
-            return Some(existing.column.clone());
+            return existing.column.clone();
         }
+        let func = &agg.func;
         let base = match &agg.arg {
             Some(Expr {
                 kind: ExprKind::Name(c),
@@ -458,7 +609,114 @@ impl Lowering<'_> {
             ..agg
         };
         self.features.tables[index].aggregates.push(agg);
-        Some(column)
+        column
+    }
+
+    /// What can qualify a stage of `model` for its breakdown `by`: per condition
+    /// through which the stage can hold, the rows it reads, each as the time of the
+    /// most recent row and that row's value of `by`.
+    fn qualifiers(&mut self, model: &mj_lang::ast::Aipl, by: &str, stage: &Expr) -> Vec<Qualifier> {
+        let items = self.items;
+        let lookup = move |name: &str| {
+            items
+                .iter()
+                .map(|i| &i.kind)
+                .find(|k| item_name(k) == Some(name))
+        };
+        let mut conditions = Vec::new();
+        positive_conditions(stage, true, &mut conditions);
+        let mut out = Vec::new();
+        for c in conditions {
+            let condition = self.rewrite(c);
+            let mut read = Vec::new();
+            reads(c, &lookup, None, &mut Vec::new(), &mut read);
+            for r in read {
+                if let Some((time, value)) = self.qualifying_rows(model, by, &r) {
+                    out.push(Qualifier {
+                        condition: condition.clone(),
+                        time,
+                        value,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The features of one read's rows: the time of the most recent row and its value
+    /// of `by` (a column of that name, or the model's `by of TABLE = …`).
+    fn qualifying_rows(
+        &mut self,
+        model: &mj_lang::ast::Aipl,
+        by: &str,
+        read: &Read<'_>,
+    ) -> Option<(Option<String>, String)> {
+        let (table, value_of_row, filter, window_days, period) = match read {
+            Read::Aggregate { func, args, .. } => {
+                let (table, arg, filter, window_days) = aggregate_parts(args)?;
+                let counted = (!matches!(*func, "exists" | "count")).then_some(arg);
+                (table, counted.flatten(), filter, window_days, None)
+            }
+            Read::Metric { derived, .. } => {
+                let (fact, metric) = crate::lower::metric_job(self.items, derived)?;
+                let counted = (metric.aggregate != "count")
+                    .then_some(metric.arg)
+                    .flatten();
+                let filter = metric.filters.into_iter().reduce(|l, r| Expr {
+                    span: l.span,
+                    kind: ExprKind::Binary(BinaryOp::And, Box::new(l), Box::new(r)),
+                });
+                (fact, counted, filter, None, Some(metric.period))
+            }
+        };
+        let spec = self.table(&table)?;
+        let value = model
+            .breakdowns
+            .iter()
+            .find(|b| b.by.text == by && b.table.text == table)
+            .map(|b| b.expr.clone())
+            .unwrap_or_else(|| Expr {
+                kind: ExprKind::Name(Ident {
+                    text: by.to_string(),
+                    span: model.header.name.span,
+                }),
+                span: model.header.name.span,
+            });
+        let mut present = vec![value.clone()];
+        present.extend(value_of_row);
+        let time = spec.time.clone();
+        let time_column = match time {
+            Some((t, _)) => {
+                let agg = FeatureAgg {
+                    column: String::new(),
+                    func: "max".to_string(),
+                    arg: Some(Expr {
+                        kind: ExprKind::Name(Ident {
+                            text: t,
+                            span: model.header.name.span,
+                        }),
+                        span: model.header.name.span,
+                    }),
+                    filter: filter.clone(),
+                    window_days,
+                    period: period.clone(),
+                    present: present.clone(),
+                };
+                Some(self.push_feature(spec.clone(), &table, agg))
+            }
+            None => None,
+        };
+        let agg = FeatureAgg {
+            column: String::new(),
+            func: "latest".to_string(),
+            arg: Some(value),
+            filter,
+            window_days,
+            period,
+            present,
+        };
+        let value_column = self.push_feature(spec, &table, agg);
+        Some((time_column, value_column))
     }
 
     /// How the rows of a fact or source reach the entity.
@@ -476,7 +734,8 @@ impl Lowering<'_> {
                 Some(FeatureTable {
                     node: format!("dwd.{name}"),
                     entity_column: f.entity.as_ref().map(|e| e.text.clone()),
-                    key: None,
+                    // Ties in time are decided by the grain's first column.
+                    key: f.grain.first().map(|g| g.text.clone()),
                     source: f.source.text.clone(),
                     time,
                     aggregates: Vec::new(),
@@ -504,10 +763,53 @@ impl Lowering<'_> {
 
 fn same(a: &FeatureAgg, b: &FeatureAgg) -> bool {
     let text = |e: &Option<Expr>| e.as_ref().map(mj_lang::format::expr_text);
+    let texts = |es: &[Expr]| {
+        es.iter()
+            .map(mj_lang::format::expr_text)
+            .collect::<Vec<_>>()
+    };
     a.func == b.func
         && text(&a.arg) == text(&b.arg)
         && text(&a.filter) == text(&b.filter)
         && a.window_days == b.window_days
+        && a.period == b.period
+        && texts(&a.present) == texts(&b.present)
+}
+
+/// An aggregate call's table, value (a column of it), `where` and `window`.
+#[allow(clippy::type_complexity)]
+fn aggregate_parts(args: &[Arg]) -> Option<(String, Option<Expr>, Option<Expr>, Option<i64>)> {
+    let mut value = None;
+    let mut filter = None;
+    let mut window_days = None;
+    for a in args {
+        match a {
+            Arg::Positional {
+                value: v,
+                filter: f,
+            } if value.is_none() => {
+                value = Some(v);
+                filter = f.clone();
+            }
+            Arg::Named(n) if n.name.text == "window" => window_days = days(&n.value),
+            _ => {}
+        }
+    }
+    let (table, arg) = match &value?.kind {
+        ExprKind::Field(base, column) => match &base.kind {
+            ExprKind::Name(t) => (
+                t.text.clone(),
+                Some(Expr {
+                    kind: ExprKind::Name(column.clone()),
+                    span: column.span,
+                }),
+            ),
+            _ => return None,
+        },
+        ExprKind::Name(t) => (t.text.clone(), None),
+        _ => return None,
+    };
+    Some((table, arg, filter, window_days))
 }
 
 /// A window as days: `15d`, `2w`.

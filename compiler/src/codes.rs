@@ -99,6 +99,12 @@ codes! {
     /// An AIPL stage that is not A, I, P or L, or a comparison of an AIPL model with
     /// something that is not one of its stages.
     UNKNOWN_STAGE = "mj::aipl::unknown_stage";
+    /// An AIPL model broken down `by channel` whose stages read rows that have no
+    /// channel: a table with no column or dimension of that name and no
+    /// `channel of TABLE = …` in the model, or a metric filtered on a dimension
+    /// attribute. Each entity's channel is that of the most recent row that qualified
+    /// its stage, so every row a stage reads must have one; the fix declares it.
+    NO_BREAKDOWN = "mj::aipl::no_breakdown";
     /// An RFM model with a missing or repeated measure, decreasing thresholds, an
     /// unknown baseline, or a segment code that is not three of H/L.
     RFM_INVALID = "mj::rfm::invalid_model";

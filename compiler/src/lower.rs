@@ -448,6 +448,68 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
     JobGraph { nodes }
 }
 
+/// A derived metric as the aggregate it computes: its fact, and the aggregate over the
+/// fact's rows in its period, filtered by the atomic metric's `where` and the modifiers.
+pub(crate) fn metric_job(
+    items: &[&mj_lang::ast::Item],
+    d: &mj_lang::ast::Derived,
+) -> Option<(String, MetricJob)> {
+    use mj_lang::ast::Arg;
+    let find = |name: &str| {
+        items.iter().map(|i| &i.kind).find(|k| match k {
+            ItemKind::Atomic(a) => a.header.name.text == name,
+            ItemKind::Modifier(m) => m.header.name.text == name,
+            ItemKind::Period(p) => p.header.name.text == name,
+            _ => false,
+        })
+    };
+    let Some(ItemKind::Atomic(a)) = find(&d.atomic.text) else {
+        return None;
+    };
+    // The atomic metric: one aggregate call over a fact.
+    let ExprKind::Call(func, args) = &a.expr.kind else {
+        return None;
+    };
+    let Some(Arg::Positional { value, filter }) = args.first() else {
+        return None;
+    };
+    let (fact, arg) = match &value.kind {
+        ExprKind::Field(base, column) => match &base.kind {
+            ExprKind::Name(f) => (
+                f.text.clone(),
+                Some(Expr {
+                    kind: ExprKind::Name(column.clone()),
+                    span: value.span,
+                }),
+            ),
+            _ => return None,
+        },
+        ExprKind::Name(f) => (f.text.clone(), None),
+        _ => return None,
+    };
+    let mut filters: Vec<Expr> = filter.iter().cloned().collect();
+    let mut period = None;
+    for q in &d.qualifiers {
+        match find(&q.text) {
+            Some(ItemKind::Modifier(m)) => filters.push(m.expr.clone()),
+            Some(ItemKind::Period(p)) => period = Some(p.spec.clone()),
+            _ => {}
+        }
+    }
+    // Standard periods come from the standard library, which is an item too.
+    let period = period?;
+    Some((
+        fact,
+        MetricJob {
+            name: d.header.name.text.clone(),
+            aggregate: func.text.clone(),
+            arg,
+            filters,
+            period,
+        },
+    ))
+}
+
 /// The summary tables: derived metrics grouped by granularity.
 fn summaries(
     items: &[&mj_lang::ast::Item],
@@ -455,59 +517,18 @@ fn summaries(
     sources: &[&Source],
     dimensions: &[&mj_lang::ast::Dimension],
 ) -> Vec<SummaryJob> {
-    use mj_lang::ast::Arg;
-    let find = |name: &str| {
-        items.iter().find(|i| match &i.kind {
-            ItemKind::Atomic(a) => a.header.name.text == name,
-            ItemKind::Modifier(m) => m.header.name.text == name,
-            ItemKind::Period(p) => p.header.name.text == name,
-            _ => false,
-        })
-    };
     let mut jobs: Vec<SummaryJob> = Vec::new();
     let mut derived_names: Vec<(String, Vec<String>)> = Vec::new();
     for item in items {
         let ItemKind::Derived(d) = &item.kind else {
             continue;
         };
-        let Some(ItemKind::Atomic(a)) = find(&d.atomic.text).map(|i| &i.kind) else {
+        let Some((fact, metric)) = metric_job(items, d) else {
             continue;
-        };
-        // The atomic metric: one aggregate call over a fact.
-        let ExprKind::Call(func, args) = &a.expr.kind else {
-            continue;
-        };
-        let Some(Arg::Positional { value, filter }) = args.first() else {
-            continue;
-        };
-        let (fact, arg) = match &value.kind {
-            ExprKind::Field(base, column) => match &base.kind {
-                ExprKind::Name(f) => (
-                    f.text.clone(),
-                    Some(Expr {
-                        kind: ExprKind::Name(column.clone()),
-                        span: value.span,
-                    }),
-                ),
-                _ => continue,
-            },
-            ExprKind::Name(f) => (f.text.clone(), None),
-            _ => continue,
         };
         let Some(fact_item) = facts.iter().find(|f| f.header.name.text == fact) else {
             continue;
         };
-        let mut filters: Vec<Expr> = filter.iter().cloned().collect();
-        let mut period = None;
-        for q in &d.qualifiers {
-            match find(&q.text).map(|i| &i.kind) {
-                Some(ItemKind::Modifier(m)) => filters.push(m.expr.clone()),
-                Some(ItemKind::Period(p)) => period = Some(p.spec.clone()),
-                _ => {}
-            }
-        }
-        // Standard periods come from the standard library, which is an item too.
-        let Some(period) = period else { continue };
         let mut by: Vec<String> = d.by.iter().map(|b| b.text.clone()).collect();
         by.sort();
         by.dedup();
@@ -515,13 +536,6 @@ fn summaries(
             "dws_total".to_string()
         } else {
             format!("dws_{}", by.join("_"))
-        };
-        let metric = MetricJob {
-            name: d.header.name.text.clone(),
-            aggregate: func.text.clone(),
-            arg,
-            filters,
-            period,
         };
         derived_names.push((metric.name.clone(), by.clone()));
         let job = match jobs.iter_mut().find(|j| j.name == name) {

@@ -475,7 +475,21 @@ pub struct Aipl {
     pub header: Header,
     pub entity: Ident,
     pub by: Vec<Ident>,
+    /// `channel of media_touch = platform`: a `by` value for the rows of a table that
+    /// has no column or dimension of that name.
+    pub breakdowns: Vec<BreakdownOf>,
     pub stages: Vec<Stage>,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct BreakdownOf {
+    /// The `by` it gives a value (`channel`).
+    pub by: Ident,
+    /// The fact or source whose rows get it.
+    pub table: Ident,
+    /// The value, over a row of the table.
+    pub expr: Expr,
+    pub span: Span,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

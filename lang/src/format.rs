@@ -483,17 +483,33 @@ impl Printer<'_> {
                 }
                 self.open(&head);
                 let mut prev = None;
-                for st in &a.stages {
-                    self.stmt_start(st.span, &mut prev);
-                    let mut s = st.name.text.clone();
-                    if let Some(d) = &st.display {
-                        s.push(' ');
-                        s.push_str(&quote(&d.value));
-                    }
-                    s.push_str(" = ");
-                    self.expr_stmt(&s, &st.expr);
-                    self.trailing_comment(st.span.end);
-                    prev = Some(st.span.end);
+                // Breakdowns and stages in the order written.
+                let mut stmts: Vec<(Span, String, &Expr)> = a
+                    .breakdowns
+                    .iter()
+                    .map(|b| {
+                        (
+                            b.span,
+                            format!("{} of {} = ", b.by.text, b.table.text),
+                            &b.expr,
+                        )
+                    })
+                    .chain(a.stages.iter().map(|st| {
+                        let mut s = st.name.text.clone();
+                        if let Some(d) = &st.display {
+                            s.push(' ');
+                            s.push_str(&quote(&d.value));
+                        }
+                        s.push_str(" = ");
+                        (st.span, s, &st.expr)
+                    }))
+                    .collect();
+                stmts.sort_by_key(|(span, _, _)| span.start);
+                for (span, head, e) in stmts {
+                    self.stmt_start(span, &mut prev);
+                    self.expr_stmt(&head, e);
+                    self.trailing_comment(span.end);
+                    prev = Some(span.end);
                 }
                 self.close(end);
             }

@@ -942,11 +942,25 @@ impl Lower {
             header,
             entity,
             by: Vec::new(),
+            breakdowns: Vec::new(),
             stages: Vec::new(),
         };
         for p in inner {
             match p.as_rule() {
                 Rule::granularity => aipl.by.extend(p.into_inner().map(|q| self.ident(q))),
+                Rule::breakdown_of => {
+                    let span = self.span(&p);
+                    let mut q = p.into_inner().filter(|x| x.as_rule() != Rule::kw_of);
+                    let by = self.ident(q.next().expect("grammar: breakdown by"));
+                    let table = self.ident(q.next().expect("grammar: breakdown table"));
+                    let expr = self.expr(q.next().expect("grammar: breakdown expr"));
+                    aipl.breakdowns.push(BreakdownOf {
+                        by,
+                        table,
+                        expr,
+                        span,
+                    });
+                }
                 Rule::stage => {
                     let span = self.span(&p);
                     let mut q = p.into_inner();

@@ -1099,6 +1099,7 @@ fn aipl_stages_match_a_hand_written_query_and_flows_add_up() {
             ("crm", "ods/crm_member"),
             ("app", "ods/app_event"),
             ("media", "ods/media_touch"),
+            ("po", "dwd/pay_order"),
             ("d", "dws/dws_consumer"),
             ("a", "ads/aipl_brand"),
         ] {
@@ -1117,25 +1118,83 @@ fn aipl_stages_match_a_hand_written_query_and_flows_add_up() {
                       JOIN ids i ON i.source = 'app_event' AND i.record_id = e.event_id
                       WHERE e.event IN ('view_item', 'favorite', 'consult')
                         AND e.ts >= TIMESTAMP '2025-06-16 00:00:00' AND e.ts < TIMESTAMP '2025-07-01 00:00:00'),
-            lvl AS (SELECT oneid, level FROM (
-                      SELECT i.oneid, c.level, row_number() OVER (PARTITION BY i.oneid
+            lvl AS (SELECT oneid, level, joined_at FROM (
+                      SELECT i.oneid, c.level, c.joined_at, row_number() OVER (PARTITION BY i.oneid
                           ORDER BY c.joined_at DESC NULLS LAST, c.member_id DESC) AS rn
                       FROM crm c JOIN ids i ON i.source = 'crm_member' AND i.record_id = c.member_id
                       WHERE c.level IS NOT NULL AND c.joined_at < TIMESTAMP '2025-07-01 00:00:00') x
                     WHERE rn = 1),
+            -- The most recent row behind each condition, and its channel.
+            imp AS (SELECT oneid, platform AS ch, ts FROM (
+                      SELECT i.oneid, t.platform, t.ts, row_number() OVER (PARTITION BY i.oneid
+                          ORDER BY t.ts DESC, t.touch_id DESC) AS rn
+                      FROM media t JOIN ids i ON i.source = 'media_touch' AND i.record_id = t.touch_id
+                      WHERE t.kind = 'impression'
+                        AND t.ts >= TIMESTAMP '2025-06-16 00:00:00' AND t.ts < TIMESTAMP '2025-07-01 00:00:00') x
+                    WHERE rn = 1),
+            clk AS (SELECT oneid, platform AS ch, ts FROM (
+                      SELECT i.oneid, t.platform, t.ts, row_number() OVER (PARTITION BY i.oneid
+                          ORDER BY t.ts DESC, t.touch_id DESC) AS rn
+                      FROM media t JOIN ids i ON i.source = 'media_touch' AND i.record_id = t.touch_id
+                      WHERE t.kind = 'click'
+                        AND t.ts >= TIMESTAMP '2025-06-16 00:00:00' AND t.ts < TIMESTAMP '2025-07-01 00:00:00') x
+                    WHERE rn = 1),
+            vis AS (SELECT oneid, ch, ts FROM (
+                      SELECT i.oneid, e.ts,
+                        CASE WHEN e.appid IS NOT NULL AND e.appid <> '' THEN 'miniapp' ELSE 'app' END AS ch,
+                        row_number() OVER (PARTITION BY i.oneid ORDER BY e.ts DESC, e.event_id DESC) AS rn
+                      FROM app e JOIN ids i ON i.source = 'app_event' AND i.record_id = e.event_id
+                      WHERE e.event IN ('view_item', 'favorite', 'consult')
+                        AND e.ts >= TIMESTAMP '2025-06-16 00:00:00' AND e.ts < TIMESTAMP '2025-07-01 00:00:00') x
+                    WHERE rn = 1),
+            ord AS (SELECT consumer AS oneid, channel AS ch, paid_at AS ts FROM (
+                      SELECT consumer, channel, paid_at, row_number() OVER (PARTITION BY consumer
+                          ORDER BY paid_at DESC, order_id DESC) AS rn
+                      FROM po WHERE consumer IS NOT NULL AND channel IS NOT NULL
+                        AND paid_at >= TIMESTAMP '2024-07-01 00:00:00' AND paid_at < TIMESTAMP '2025-07-01 00:00:00') x
+                    WHERE rn = 1),
             spine AS (SELECT DISTINCT oneid FROM m),
-            hand AS (
+            cond AS (
               SELECT spine.oneid,
-                CASE WHEN coalesce(d.pay_ord_cnt_365d, 0) >= 2 OR lvl.level IN ('gold', 'platinum') THEN 'L'
-                     WHEN coalesce(d.pay_ord_cnt_365d, 0) >= 1 THEN 'P'
-                     WHEN coalesce(touch.clicked, false) OR visit.oneid IS NOT NULL THEN 'I'
-                     WHEN coalesce(touch.seen, false) THEN 'A' END AS stage
+                coalesce(d.pay_ord_cnt_365d, 0) >= 2 AS l_orders,
+                coalesce(lvl.level IN ('gold', 'platinum'), false) AS l_level,
+                coalesce(d.pay_ord_cnt_365d, 0) >= 1 AS p_orders,
+                coalesce(touch.clicked, false) AS i_click,
+                visit.oneid IS NOT NULL AS i_visit,
+                coalesce(touch.seen, false) AS a_seen,
+                lvl.joined_at AS level_ts,
+                ord.ch AS ord_ch, ord.ts AS ord_ts, clk.ch AS clk_ch, clk.ts AS clk_ts,
+                vis.ch AS vis_ch, vis.ts AS vis_ts, imp.ch AS imp_ch
               FROM spine LEFT JOIN touch ON touch.oneid = spine.oneid
                          LEFT JOIN visit ON visit.oneid = spine.oneid
                          LEFT JOIN lvl ON lvl.oneid = spine.oneid
-                         LEFT JOIN d ON d.consumer = spine.oneid)
+                         LEFT JOIN d ON d.consumer = spine.oneid
+                         LEFT JOIN imp ON imp.oneid = spine.oneid
+                         LEFT JOIN clk ON clk.oneid = spine.oneid
+                         LEFT JOIN vis ON vis.oneid = spine.oneid
+                         LEFT JOIN ord ON ord.oneid = spine.oneid),
+            hand AS (
+              SELECT oneid, stage,
+                CASE stage
+                  WHEN 'L' THEN CASE
+                    WHEN l_orders AND l_level THEN CASE
+                      WHEN level_ts > ord_ts OR (ord_ts IS NULL AND level_ts IS NOT NULL) THEN 'crm'
+                      ELSE ord_ch END
+                    WHEN l_orders THEN ord_ch ELSE 'crm' END
+                  WHEN 'P' THEN ord_ch
+                  WHEN 'I' THEN CASE
+                    WHEN i_click AND i_visit THEN CASE
+                      WHEN vis_ts > clk_ts OR (clk_ts IS NULL AND vis_ts IS NOT NULL) THEN vis_ch
+                      ELSE clk_ch END
+                    WHEN i_click THEN clk_ch ELSE vis_ch END
+                  WHEN 'A' THEN imp_ch END AS channel
+              FROM (SELECT *,
+                CASE WHEN l_orders OR l_level THEN 'L' WHEN p_orders THEN 'P'
+                     WHEN i_click OR i_visit THEN 'I' WHEN a_seen THEN 'A' END AS stage
+                FROM cond) c)
             SELECT count(*) FROM hand FULL JOIN a ON hand.oneid = a.consumer
-            WHERE (hand.oneid IS NULL) OR (a.consumer IS NULL) OR (hand.stage IS DISTINCT FROM a.stage)";
+            WHERE (hand.oneid IS NULL) OR (a.consumer IS NULL) OR (hand.stage IS DISTINCT FROM a.stage)
+               OR (hand.channel IS DISTINCT FROM a.channel)";
         let batches = ctx.sql(sql).await.expect("sql").collect().await.expect("rows");
         batches[0]
             .column(0)
@@ -1144,7 +1203,42 @@ fn aipl_stages_match_a_hand_written_query_and_flows_add_up() {
     });
     assert_eq!(
         differing, 0,
-        "AIPL stages differ from the hand-written query"
+        "AIPL stages or channels differ from the hand-written query"
+    );
+    // Every staged consumer has a channel, and the counts per channel add up to the
+    // counts per stage, in the manifest and in the dashboard table.
+    let (manifest, _) = run(&g, &dir, &out, "2025-06-30");
+    let report = &manifest.aipl[0];
+    let per = &report.by["channel"];
+    for stage in ["A", "I", "P", "L"] {
+        let sum: u64 = per.values().filter_map(|m| m.get(stage)).sum();
+        assert_eq!(sum, report.stages[stage], "stage {stage}: {per:?}");
+    }
+    assert!(
+        per.contains_key("store") && per.contains_key("douyin"),
+        "{per:?}"
+    );
+    let table = rows_text(
+        &out.join("ads/aipl_brand_channel/dt=2025-06-30"),
+        &["stage", "channel", "entities"],
+    );
+    let in_table: u64 = table
+        .iter()
+        .filter(|r| r[0] == "P")
+        .map(|r| r[2].parse::<u64>().expect("count"))
+        .sum();
+    assert_eq!(in_table, report.stages["P"]);
+    let trend = mj_runtime::aipl::trend_by(
+        &out,
+        "brand",
+        "channel",
+        chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        11,
+    )
+    .expect("trend");
+    assert_eq!(
+        trend.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(),
+        ["2025-06-20", "2025-06-30"]
     );
     // N0(X) = stay(X) + Σ conv(X → Y) + churn(X), with N0 counted on its own.
     let before = mj_runtime::aipl::read(&out, "brand", "2025-06-20").expect("d0");

@@ -198,8 +198,9 @@ fn rows_columns(rows: &LogicalPlanBuilder, table: &str) -> Result<Vec<DfExpr>, P
         .collect())
 }
 
-/// The rows an aggregate keeps: its `where`, its window, and (but for `exists` and
-/// `count`, which count rows) a value that is not null.
+/// The rows an aggregate keeps: its `where`, its window or period, the values it
+/// needs present, and (but for `exists` and `count`, which count rows) a value that
+/// is not null.
 fn keep(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<Option<DfExpr>, PlanError> {
     let table = t.node.replacen('.', "_", 1);
     let mut conds = Vec::new();
@@ -217,6 +218,23 @@ fn keep(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<Option<DfExpr>, Pl
             day - i32::try_from(n).unwrap_or(i32::MAX) + 1,
             *is_date,
         )));
+    }
+    if let Some(spec) = &a.period {
+        let Some((time, is_date)) = &t.time else {
+            return Err(err(format!(
+                "`{}` has no timestamp or date column for a period",
+                t.source
+            )));
+        };
+        let (from, to) = super::period_days(spec, day);
+        let time = col(format!("{table}.\"{time}\""));
+        if let Some(from) = from {
+            conds.push(time.clone().gt_eq(day_literal(from, *is_date)));
+        }
+        conds.push(time.lt(day_literal(to, *is_date)));
+    }
+    for p in &a.present {
+        conds.push(qualify(row_expr(p)?, &table).is_not_null());
     }
     if let Some(arg) = &a.arg
         && !matches!(a.func.as_str(), "exists" | "count")
@@ -245,23 +263,33 @@ fn aggregate(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<DfExpr, PlanE
         }
         by
     };
-    let call = match a.func.as_str() {
-        "latest" => agg::first_value(arg, order(false)),
-        "first" => agg::first_value(arg, order(true)),
-        "exists" | "count" => agg::count(arg),
-        "count_distinct" => agg::count(arg).distinct().build().map_err(df)?,
-        "sum" => agg::sum(arg),
-        "avg" => agg::avg(arg),
-        "min" => agg::min(arg),
-        "max" => agg::max(arg),
-        "median" => agg::median(arg),
-        "stddev" => agg::stddev(arg),
+    // DataFusion's builder sets ORDER BY, FILTER and DISTINCT together: each is given
+    // to the one builder, or a FILTER added later would drop the ordering.
+    let (call, order, distinct) = match a.func.as_str() {
+        "latest" => (agg::first_value(arg, vec![]), order(false), false),
+        "first" => (agg::first_value(arg, vec![]), order(true), false),
+        "exists" | "count" => (agg::count(arg), vec![], false),
+        "count_distinct" => (agg::count(arg), vec![], true),
+        "sum" => (agg::sum(arg), vec![], false),
+        "avg" => (agg::avg(arg), vec![], false),
+        "min" => (agg::min(arg), vec![], false),
+        "max" => (agg::max(arg), vec![], false),
+        "median" => (agg::median(arg), vec![], false),
+        "stddev" => (agg::stddev(arg), vec![], false),
         other => return Err(err(format!("`{other}` is not an aggregate per entity"))),
     };
-    match keep(t, a, day)? {
-        Some(c) => call.filter(c).build().map_err(df),
-        None => Ok(call),
+    let keep = keep(t, a, day)?;
+    if order.is_empty() && keep.is_none() && !distinct {
+        return Ok(call);
     }
+    let mut b = call.order_by(order);
+    if let Some(c) = keep {
+        b = b.filter(c);
+    }
+    if distinct {
+        b = b.distinct();
+    }
+    b.build().map_err(df)
 }
 
 /// `top(x)`: the most frequent value per entity; ties go to the value seen most
@@ -350,7 +378,56 @@ pub fn aipl(
     jit: bool,
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
     let columns = [("stage", format!("aipl_{}", job.name), &job.rule)];
-    per_entity(&job.entity, features, date, jit, &columns)
+    if job.breakdowns.is_empty() {
+        return per_entity(&job.entity, features, date, jit, &columns);
+    }
+    // The stage beside every feature, then each breakdown from the stage and the
+    // features of the rows that can qualify it.
+    let entity = job.entity.as_str();
+    let table = format!("ads_{entity}_features");
+    let scan = LogicalPlanBuilder::scan(table.as_str(), features, None).map_err(df)?;
+    let schema = scan.schema().clone();
+    let mut cx = TagCx {
+        schema: &schema,
+        day: chrono_day(date)?,
+        jit,
+        rules: Vec::new(),
+        tag: format!("aipl_{}", job.name),
+    };
+    let stage = cx.expr(&job.rule)?;
+    let mut all: Vec<DfExpr> = schema.columns().into_iter().map(DfExpr::Column).collect();
+    all.push(stage.alias("__stage"));
+    let mut exprs = vec![
+        col(format!("\"{entity}\"")).alias(entity),
+        col("__stage").alias("stage"),
+    ];
+    for b in &job.breakdowns {
+        let mut by_stage: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> =
+            None;
+        for (stage, quals) in &b.stages {
+            let when = col("__stage").eq(lit(stage.clone()));
+            let then = cx.qualified(quals)?;
+            by_stage = Some(match by_stage {
+                None => datafusion::logical_expr::when(when, then),
+                Some(mut c) => c.when(when, then),
+            });
+        }
+        let value = match by_stage {
+            Some(c) => c.end().map_err(df)?,
+            None => DfExpr::Literal(ScalarValue::Utf8(None), None),
+        };
+        exprs.push(value.alias(b.name.as_str()));
+    }
+    let plan = scan
+        .project(all)
+        .map_err(df)?
+        .project(exprs)
+        .map_err(df)?
+        .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    Ok((plan, cx.rules))
 }
 
 /// Row expressions over an entity's features table, one row per entity sorted by it:
@@ -561,6 +638,58 @@ struct TagCx<'a> {
 }
 
 impl TagCx<'_> {
+    /// A breakdown's value for one stage: that of the most recent row among the
+    /// qualifiers whose condition holds; ties go to the one written first.
+    fn qualified(&mut self, quals: &[mj_compiler::assets::Qualifier]) -> Result<DfExpr, PlanError> {
+        use arrow::datatypes::{DataType, TimeUnit};
+        use datafusion::logical_expr::cast;
+        if quals.is_empty() {
+            return Ok(DfExpr::Literal(ScalarValue::Utf8(None), None));
+        }
+        let mut held = Vec::new();
+        for q in quals {
+            let holds = self.expr(&q.condition)?.is_true();
+            let time = match &q.time {
+                Some(t) => cast(
+                    col(format!("\"{t}\"")),
+                    DataType::Timestamp(TimeUnit::Microsecond, None),
+                ),
+                None => DfExpr::Literal(ScalarValue::TimestampMicrosecond(None, None), None),
+            };
+            let value = cast(col(format!("\"{}\"", q.value)), DataType::Utf8);
+            held.push((holds, time, value));
+        }
+        let times: Vec<DfExpr> = held
+            .iter()
+            .map(|(holds, time, _)| {
+                datafusion::logical_expr::when(holds.clone(), time.clone())
+                    .end()
+                    .map_err(df)
+            })
+            .collect::<Result<_, _>>()?;
+        let latest = if times.len() == 1 {
+            times[0].clone()
+        } else {
+            f::greatest(times)
+        };
+        let mut pick: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+        for (holds, time, value) in held {
+            let when = holds.and(datafusion::logical_expr::binary_expr(
+                time,
+                datafusion::logical_expr::Operator::IsNotDistinctFrom,
+                latest.clone(),
+            ));
+            pick = Some(match pick {
+                None => datafusion::logical_expr::when(when, value),
+                Some(mut c) => c.when(when, value),
+            });
+        }
+        match pick {
+            Some(c) => c.end().map_err(df),
+            None => Ok(DfExpr::Literal(ScalarValue::Utf8(None), None)),
+        }
+    }
+
     /// A tag's expression over the features table.
     fn expr(&mut self, e: &Expr) -> Result<DfExpr, PlanError> {
         Ok(match &e.kind {

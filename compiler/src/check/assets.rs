@@ -109,10 +109,202 @@ pub(super) fn aipl(cx: &mut Cx<'_>, a: &Aipl) {
             "a stage rule",
         );
     }
-    by_dimensions(cx, &a.by, &a.entity.text);
+    breakdowns(cx, a);
 }
 
-/// `by channel` on an entity-level model: a dimension of a fact of that entity.
+/// The columns of a table as a stage reads its rows: a source's columns; a fact's
+/// detail table (grain, time, entity, dims and measures).
+fn row_columns(cx: &mut Cx<'_>, table: &str) -> Option<Vec<super::Col>> {
+    let cols = cx.table_columns(table)?;
+    let def = cx.def(table)?;
+    let ItemKind::Fact(f) = &def.item.kind else {
+        return Some(cols);
+    };
+    let mut names: Vec<&str> = f.grain.iter().map(|g| g.text.as_str()).collect();
+    names.extend(f.time.iter().map(|t| t.text.as_str()));
+    names.extend(
+        f.dims
+            .iter()
+            .chain(&f.measures)
+            .map(|b| b.name.text.as_str()),
+    );
+    let mut out: Vec<super::Col> = cols
+        .into_iter()
+        .filter(|c| names.contains(&c.name.as_str()))
+        .collect();
+    if let Some(e) = &f.entity {
+        out.push(super::Col {
+            name: e.text.clone(),
+            ty: Ty::String,
+            pii: false,
+        });
+    }
+    Some(out)
+}
+
+/// `by channel`: every row a stage can be qualified by must have a channel — a column
+/// or dimension of that name, or the model's `channel of TABLE = …`.
+fn breakdowns(cx: &mut Cx<'_>, a: &Aipl) {
+    let model = a.header.name.text.as_str();
+    let mut given: Vec<(&str, &str)> = Vec::new();
+    for b in &a.breakdowns {
+        if !a.by.iter().any(|x| x.text == b.by.text) {
+            let help = if a.by.is_empty() {
+                format!(
+                    "break the model down by it: `aipl {model} … by {}`",
+                    b.by.text
+                )
+            } else {
+                format!("the model is broken down by {}", idents_text(&a.by))
+            };
+            let d = Diagnostic::error(
+                codes::INVALID_GRANULARITY,
+                b.by.span,
+                format!("`{model}` is not broken down by `{}`", b.by.text),
+            )
+            .with_span_label("not a `by` of the model")
+            .with_help(help);
+            let d = suggest(d, &b.by, a.by.iter().map(|x| x.text.as_str()));
+            cx.report(d);
+            continue;
+        }
+        if given.contains(&(b.by.text.as_str(), b.table.text.as_str())) {
+            cx.report(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    b.span,
+                    format!("`{} of {}` is given twice", b.by.text, b.table.text),
+                )
+                .with_span_label("given again"),
+            );
+        }
+        given.push((&b.by.text, &b.table.text));
+        if cx
+            .resolve(
+                &b.table,
+                &[DefKind::Fact, DefKind::Source],
+                "a fact or source",
+            )
+            .is_none()
+        {
+            continue;
+        }
+        let Some(cols) = row_columns(cx, &b.table.text) else {
+            continue;
+        };
+        let ty = cx.infer(
+            &b.expr,
+            &Scope::Row {
+                table: &b.table.text,
+                columns: &cols,
+            },
+        );
+        if !ty.is_value() {
+            cx.mismatch(b.expr.span, "a breakdown must be a value", &ty);
+        }
+    }
+    if a.by.is_empty() {
+        return;
+    }
+    let (db, project) = (cx.db, cx.project);
+    let lookup = move |name: &str| {
+        crate::queries::lookup(db, project, crate::queries::Name::new(db, name.to_string()))
+            .as_ref()
+            .map(|d| &d.item.kind)
+    };
+    // (table, where a stage reads it, why it cannot have a breakdown)
+    let mut read: Vec<(String, Span, Option<String>)> = Vec::new();
+    for stage in &a.stages {
+        let mut conditions = Vec::new();
+        crate::assets::positive_conditions(&stage.expr, true, &mut conditions);
+        let mut reads = Vec::new();
+        for c in conditions {
+            crate::assets::reads(c, &lookup, None, &mut Vec::new(), &mut reads);
+        }
+        for r in reads {
+            let span = r.span();
+            match r {
+                crate::assets::Read::Aggregate { args, .. } => {
+                    if let Some(t) = crate::assets::aggregate_table(args) {
+                        read.push((t.text.clone(), span, None));
+                    }
+                }
+                crate::assets::Read::Metric { derived, .. } => {
+                    let fact = match lookup(&derived.atomic.text) {
+                        Some(ItemKind::Atomic(at)) => match &at.expr.kind {
+                            ExprKind::Call(_, args) => crate::assets::aggregate_table(args),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    let Some(fact) = fact else { continue };
+                    // A modifier on a dimension attribute filters rows the features
+                    // table cannot see.
+                    let on_attribute = derived.qualifiers.iter().find(|q| {
+                        matches!(
+                            lookup(&q.text),
+                            Some(ItemKind::Modifier(m)) if has_field(&m.expr)
+                        )
+                    });
+                    let why = on_attribute.map(|q| {
+                        format!(
+                            "`{}` is filtered by `{}`, a modifier on a dimension attribute, and \
+                             its rows cannot be attributed to a {} yet",
+                            derived.header.name.text, q.text, a.by[0].text
+                        )
+                    });
+                    read.push((fact.text.clone(), span, why));
+                }
+            }
+        }
+    }
+    let mut reported: Vec<(String, String)> = Vec::new();
+    for by in &a.by {
+        for (table, span, why) in &read {
+            let key = (by.text.clone(), table.clone());
+            if reported.contains(&key) {
+                continue;
+            }
+            if let Some(why) = why {
+                reported.push(key);
+                cx.report(
+                    Diagnostic::error(codes::NO_BREAKDOWN, *span, why.clone())
+                        .with_span_label("cannot be broken down")
+                        .with_help(format!(
+                            "drop the modifier from the stage's metric, or `by {}` from `{model}`",
+                            by.text
+                        )),
+                );
+                continue;
+            }
+            if given.contains(&(by.text.as_str(), table.as_str())) {
+                continue;
+            }
+            let has =
+                row_columns(cx, table).is_some_and(|cols| cols.iter().any(|c| c.name == by.text));
+            if !has {
+                reported.push(key);
+                cx.report(
+                    Diagnostic::error(
+                        codes::NO_BREAKDOWN,
+                        *span,
+                        format!(
+                            "the rows of `{table}` have no `{}`, and `{model}` is broken down by it",
+                            by.text
+                        ),
+                    )
+                    .with_span_label(format!("rows without a {}", by.text))
+                    .with_help(format!(
+                        "say what a row's {by} is inside `aipl {model}`: `{by} of {table} = <column or value>`",
+                        by = by.text
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// `by channel` in a dashboard or contribution: a dimension of a fact of the entity.
 fn by_dimensions(cx: &mut Cx<'_>, by: &[Ident], entity: &str) {
     if by.is_empty() {
         return;
@@ -145,6 +337,34 @@ fn by_dimensions(cx: &mut Cx<'_>, by: &[Ident], entity: &str) {
             let d = suggest(d, b, dims.iter().map(String::as_str));
             cx.report(d);
         }
+    }
+}
+
+fn idents_text(ids: &[Ident]) -> String {
+    ids.iter()
+        .map(|i| format!("`{}`", i.text))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether an expression names a field (`category.line`): a dimension attribute in a
+/// modifier.
+fn has_field(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Field(..) => true,
+        ExprKind::Unary(_, x) => has_field(x),
+        ExprKind::Binary(_, l, r) => has_field(l) || has_field(r),
+        ExprKind::In { expr, list, .. } => has_field(expr) || list.iter().any(has_field),
+        ExprKind::Call(_, args) => args.iter().any(|a| match a {
+            Arg::Positional { value, .. } => has_field(value),
+            Arg::Named(n) => has_field(&n.value),
+        }),
+        ExprKind::Case { arms, otherwise } => {
+            arms.iter()
+                .any(|a| has_field(&a.condition) || has_field(&a.value))
+                || otherwise.as_deref().is_some_and(has_field)
+        }
+        _ => false,
     }
 }
 

@@ -163,6 +163,10 @@ enum AiplCommand {
         days: u32,
         #[arg(long)]
         model: Option<String>,
+        /// Break each stage down by the model's `by` (`channel`): one line per date and
+        /// value.
+        #[arg(long)]
+        by: Option<String>,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -278,9 +282,10 @@ fn main() -> ExitCode {
                     to,
                     days,
                     model,
+                    by,
                     out,
                 },
-        } => run::aipl_trend(&path, &to, days, model.as_deref(), out),
+        } => run::aipl_trend(&path, &to, days, model.as_deref(), by.as_deref(), out),
     };
     match result {
         Ok(code) => code,

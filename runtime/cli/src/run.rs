@@ -102,9 +102,12 @@ pub fn run(
     }
 }
 
+/// The bars of a terminal: one per running node, by node id.
+type Bars = (MultiProgress, Mutex<Vec<(String, ProgressBar)>>);
+
 /// Progress: bars on a terminal, one line per event otherwise.
 struct Progress {
-    bars: Option<(MultiProgress, Mutex<Vec<(String, ProgressBar)>>)>,
+    bars: Option<Bars>,
     total: usize,
     done: Mutex<usize>,
 }
@@ -485,6 +488,7 @@ pub fn aipl_trend(
     to: &str,
     days: u32,
     model: Option<&str>,
+    by: Option<&str>,
     out: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
     let to =
@@ -492,6 +496,61 @@ pub fn aipl_trend(
     let loaded = load(path)?;
     let model = aipl_model(&loaded, model)?;
     let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    if let Some(by) = by {
+        let breakdowns: Vec<&str> = loaded
+            .graph
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.kind {
+                mj_compiler::lower::NodeKind::Aipl(a) if a.name == model => Some(a),
+                _ => None,
+            })
+            .flat_map(|a| a.breakdowns.iter().map(|b| b.name.as_str()))
+            .collect();
+        if !breakdowns.contains(&by) {
+            return Err(if breakdowns.is_empty() {
+                format!("`{model}` is not broken down (its header has no `by`)")
+            } else {
+                format!(
+                    "`{model}` is not broken down by `{by}`; it is by: {}",
+                    breakdowns.join(", ")
+                )
+            });
+        }
+        let rows = mj_runtime::aipl::trend_by(&out, &model, by, to, days).map_err(|e| e.message)?;
+        if rows.is_empty() {
+            return Err(format!(
+                "no stages of `{model}` in the {days} days up to {to}"
+            ));
+        }
+        let stages = &mj_runtime::aipl::STATES[..4];
+        print!("{:<12}{by:<16}", "date");
+        for s in stages {
+            print!("{s:>10}");
+        }
+        println!();
+        for (day, counts) in rows {
+            let mut values: Vec<&str> = counts
+                .keys()
+                .filter(|(s, _)| s != "none")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            values.sort();
+            values.dedup();
+            for v in values {
+                print!("{day:<12}{v:<16}");
+                for s in stages {
+                    let n = counts
+                        .get(&(s.to_string(), v.to_string()))
+                        .copied()
+                        .unwrap_or(0);
+                    print!("{n:>10}");
+                }
+                println!();
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let rows = mj_runtime::aipl::trend(&out, &model, to, days).map_err(|e| e.message)?;
     if rows.is_empty() {
         return Err(format!(

@@ -315,4 +315,18 @@ fn aipl_flow_without_history_says_which_date_is_missing() {
         err.contains("no AIPL model `funnel`; it has: brand"),
         "{err}"
     );
+    // A trend by a breakdown the model does not have names the ones it has.
+    let output = mj()
+        .args(["aipl", "trend"])
+        .arg(example())
+        .args(["--to", "2020-01-02", "--by", "store", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("`brand` is not broken down by `store`; it is by: channel"),
+        "{err}"
+    );
 }

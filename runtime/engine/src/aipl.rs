@@ -82,6 +82,9 @@ pub fn read(out: &Path, model: &str, date: &str) -> Result<HashMap<String, Strin
     stages(&crate::write::read_partition(&dir)?)
 }
 
+/// One date of a trend and its counts.
+pub type Day<K> = (String, BTreeMap<K, u64>);
+
 /// Entities per stage on each of the `days` dates up to `to` (dates without a partition
 /// are skipped): (date, stage → entities).
 pub fn trend(
@@ -89,7 +92,7 @@ pub fn trend(
     model: &str,
     to: chrono::NaiveDate,
     days: u32,
-) -> Result<Vec<(String, BTreeMap<String, u64>)>, RunError> {
+) -> Result<Vec<Day<String>>, RunError> {
     let mut rows = Vec::new();
     for back in (0..days).rev() {
         let day = (to - chrono::Duration::days(i64::from(back)))
@@ -105,6 +108,98 @@ pub fn trend(
         rows.push((day, counts));
     }
     Ok(rows)
+}
+
+/// Entities per (stage, value of the breakdown `by`) in one partition's batches; an
+/// entity without a stage counts under `none` with no value (`none`).
+pub fn counts_by(
+    batches: &[RecordBatch],
+    by: &str,
+) -> Result<BTreeMap<(String, String), u64>, RunError> {
+    let err = |e: arrow::error::ArrowError| RunError {
+        message: e.to_string(),
+    };
+    let mut out = BTreeMap::new();
+    for b in batches {
+        let column = |name: &str| -> Result<StringArray, RunError> {
+            let i = b.schema().index_of(name).map_err(|_| RunError {
+                message: format!("the AIPL table has no column `{name}`"),
+            })?;
+            let c = arrow::compute::cast(b.column(i), &DataType::Utf8).map_err(err)?;
+            Ok(c.as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .unwrap_or_else(|| StringArray::from(Vec::<Option<&str>>::new())))
+        };
+        let (stage, value) = (column("stage")?, column(by)?);
+        for i in 0..b.num_rows() {
+            let text = |a: &StringArray| {
+                if a.is_null(i) {
+                    "none".to_string()
+                } else {
+                    a.value(i).to_string()
+                }
+            };
+            *out.entry((text(&stage), text(&value))).or_default() += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Entities per stage and value of the breakdown `by` on each of the `days` dates up
+/// to `to` (dates without a partition are skipped).
+pub fn trend_by(
+    out: &Path,
+    model: &str,
+    by: &str,
+    to: chrono::NaiveDate,
+    days: u32,
+) -> Result<Vec<Day<(String, String)>>, RunError> {
+    let mut rows = Vec::new();
+    for back in (0..days).rev() {
+        let day = (to - chrono::Duration::days(i64::from(back)))
+            .format("%Y-%m-%d")
+            .to_string();
+        let dir = out.join(format!("ads/aipl_{model}/dt={day}"));
+        if !dir.is_dir() {
+            continue;
+        }
+        let batches = crate::write::read_partition(&dir)?;
+        rows.push((day, counts_by(&batches, by)?));
+    }
+    Ok(rows)
+}
+
+/// Counts per stage and breakdown value as a table for dashboards: `stage`, the
+/// breakdown (`channel`), `entities`; stages in funnel order.
+pub fn counts_batch(
+    counts: &BTreeMap<(String, String), u64>,
+    by: &str,
+) -> Result<RecordBatch, RunError> {
+    use std::sync::Arc;
+    let field = |n: &str, t: DataType| arrow::datatypes::Field::new(n, t, false);
+    let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+        field("stage", DataType::Utf8),
+        field(by, DataType::Utf8),
+        field("entities", DataType::Int64),
+    ]));
+    let order = |s: &str| STATES.iter().position(|x| *x == s).unwrap_or(STATES.len());
+    let mut cells: Vec<(&(String, String), &u64)> = counts.iter().collect();
+    cells.sort_by(|((s1, v1), _), ((s2, v2), _)| (order(s1), v1).cmp(&(order(s2), v2)));
+    let columns: Vec<arrow::array::ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            cells.iter().map(|((s, _), _)| s.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            cells.iter().map(|((_, v), _)| v.as_str()),
+        )),
+        Arc::new(arrow::array::Int64Array::from_iter_values(
+            cells.iter().map(|(_, n)| **n as i64),
+        )),
+    ];
+    RecordBatch::try_new(schema, columns).map_err(|e| RunError {
+        message: e.to_string(),
+    })
 }
 
 /// The flow matrix as a table: `from_date`, `from_stage`, `to_stage`, `entities`.

@@ -118,6 +118,8 @@ pub struct AiplReport {
     pub model: String,
     /// Entities per stage (`A`, `I`, `P`, `L`, and `none`).
     pub stages: BTreeMap<String, u64>,
+    /// Per breakdown (`channel`): entities per value, then per stage.
+    pub by: BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>,
     pub rule: Vec<RuleNote>,
 }
 
@@ -271,8 +273,7 @@ async fn execute(
     let mut failure: Option<RunError> = None;
     loop {
         if failure.is_none() {
-            for i in 0..n {
-                let node = &graph.nodes[i];
+            for (i, node) in graph.nodes.iter().enumerate() {
                 if started[i] || !node.deps.iter().all(|&d| outputs[d].is_some()) {
                     continue;
                 }
@@ -795,9 +796,32 @@ async fn planned_node(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let mut by = BTreeMap::new();
+        let mut by_tables = Vec::new();
+        for b in &job.breakdowns {
+            let counts = aipl::counts_by(&batches, &b.name).map_err(|e| fail(e.message))?;
+            let mut per: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            for ((stage, value), n) in &counts {
+                if stage != "none" {
+                    *per.entry(value.clone())
+                        .or_default()
+                        .entry(stage.clone())
+                        .or_default() += n;
+                }
+            }
+            by.insert(b.name.clone(), per);
+            let batch = aipl::counts_batch(&counts, &b.name).map_err(|e| fail(e.message))?;
+            by_tables.push((
+                format!("ads.aipl_{}_{}", job.name, b.name),
+                format!("ads/aipl_{}_{}/dt={}", job.name, b.name, opts.date),
+                batch.schema(),
+                vec![batch],
+            ));
+        }
         result.aipl = Some(AiplReport {
             model: job.name.clone(),
             stages,
+            by,
             rule: rules,
         });
         // The flow from the day before, when that day has run: a table for dashboards.
@@ -819,6 +843,7 @@ async fn planned_node(
             Err(_) => None,
         };
         result.tables = table(schema, batches);
+        result.tables.extend(by_tables);
         if let Some(b) = flow_table {
             result.tables.push((
                 format!("ads.aipl_{}_flow", job.name),
