@@ -130,6 +130,10 @@ pub struct MetricJob {
     /// Conditions on the rows: the atomic metric's own `where`, then the modifiers.
     pub filters: Vec<mj_lang::ast::Expr>,
     pub period: mj_lang::ast::PeriodSpec,
+    /// A `count_distinct` of a column that an `error` check keeps unique: the check.
+    /// The summary counts the values (no distinct pass) and runs after that check, whose
+    /// failure fails the run before any partition is committed.
+    pub unique_by: Option<String>,
 }
 
 /// A business process as a detail (DWD) table: its source's rows up to the business
@@ -390,16 +394,49 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps: vec![dep],
         });
     }
-    for job in summaries(&items, &facts, &sources, &dimensions) {
-        let deps = job
+    for mut job in summaries(&items, &facts, &sources, &dimensions) {
+        // A distinct count of values an `error` check keeps unique is a count.
+        for part in &mut job.parts {
+            for m in &mut part.metrics {
+                let Some(ExprKind::Name(column)) = m.arg.as_ref().map(|a| &a.kind) else {
+                    continue;
+                };
+                if m.aggregate != "count_distinct" {
+                    continue;
+                }
+                let check = nodes.iter().find_map(|n| match &n.kind {
+                    NodeKind::Check(c)
+                        if c.fail_run
+                            && c.table == format!("dwd.{}", part.fact)
+                            && c.rule == CheckKind::Unique(column.text.clone()) =>
+                    {
+                        Some(c.name.clone())
+                    }
+                    _ => None,
+                });
+                if let Some(check) = check {
+                    m.aggregate = "count".to_string();
+                    m.unique_by = Some(check);
+                }
+            }
+        }
+        let mut deps: Vec<usize> = job
             .parts
             .iter()
             .flat_map(|p| {
                 std::iter::once(format!("dwd.{}", p.fact))
                     .chain(p.dims.iter().map(|d| format!("dim.{}", d.dimension)))
+                    .chain(
+                        p.metrics
+                            .iter()
+                            .filter_map(|m| m.unique_by.as_ref())
+                            .map(|c| format!("check.{c}")),
+                    )
             })
             .filter_map(|id| nodes.iter().position(|n| n.id == id))
             .collect();
+        deps.sort_unstable();
+        deps.dedup();
         nodes.push(Node {
             id: format!("dws.{}", job.name),
             kind: NodeKind::Summary(job),
@@ -506,6 +543,7 @@ pub(crate) fn metric_job(
             arg,
             filters,
             period,
+            unique_by: None,
         },
     ))
 }

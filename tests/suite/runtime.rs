@@ -1544,3 +1544,68 @@ fn whitespace_separated_files_read_by_runs_of_blanks() {
         ]
     );
 }
+
+#[test]
+fn a_distinct_count_of_a_checked_unique_column_is_a_count_after_the_check() {
+    let spec = |severity: &str| {
+        format!(
+            "source pos_order from csv(\"orders.csv\", header = true) {{\n  order_id string not null\n  member_id string\n  amount decimal(10,2)\n  paid_at timestamp\n}}\n\n\
+             oneid consumer {{\n  identifier member_id strong\n  link pos_order (member_id)\n}}\n\n\
+             fact pay_order from pos_order {{\n  grain order_id\n  time paid_at\n  entity consumer\n  measures {{ amount }}\n}}\n\n\
+             atomic pay_ord_cnt = count_distinct(pay_order.order_id)\n\
+             derived pay_ord_cnt_30d = pay_ord_cnt[30d] by consumer\n\n\
+             check unique pay_order.order_id{severity}\n"
+        )
+    };
+    let lowered = |severity: &str| {
+        let dir = scratch(&format!("unique{}", severity.len()));
+        std::fs::write(dir.join("shop.mj"), spec(severity)).expect("spec");
+        std::fs::write(
+            dir.join("orders.csv"),
+            "order_id,member_id,amount,paid_at\no1,m1,5,2025-06-20 10:00:00\n\
+             o2,m1,5,2025-06-21 10:00:00\no1,m1,5,2025-06-22 10:00:00\n",
+        )
+        .expect("csv");
+        let g = graph(&dir);
+        let summary = g
+            .nodes
+            .iter()
+            .find(|n| n.id == "dws.dws_consumer")
+            .expect("summary");
+        let mj_compiler::lower::NodeKind::Summary(job) = &summary.kind else {
+            panic!("not a summary");
+        };
+        let m = job.parts[0].metrics[0].clone();
+        let after_check = summary
+            .deps
+            .iter()
+            .any(|&d| g.nodes[d].id.starts_with("check."));
+        (dir, g, m.aggregate, m.unique_by, after_check)
+    };
+    // An error check: a count, after the check.
+    let (dir, g, aggregate, by, after) = lowered("");
+    assert_eq!(
+        (aggregate.as_str(), by.as_deref(), after),
+        ("count", Some("check_pay_order_1"), true)
+    );
+    // o1 repeats: the check fails the run, and no summary is committed.
+    let out = dir.join("out");
+    let (_, result) = run(&g, &dir, &out, "2025-06-30");
+    assert!(result.is_err());
+    assert!(!out.join("dws/dws_consumer/dt=2025-06-30").exists());
+    // A warning proves nothing: the distinct count stays.
+    let (dir, g, aggregate, by, after) = lowered(" severity warn");
+    assert_eq!(
+        (aggregate.as_str(), by, after),
+        ("count_distinct", None, false)
+    );
+    let out = dir.join("out");
+    run(&g, &dir, &out, "2025-06-30")
+        .1
+        .expect("a warning does not fail");
+    let rows = rows_text(
+        &out.join("dws/dws_consumer/dt=2025-06-30"),
+        &["pay_ord_cnt_30d"],
+    );
+    assert_eq!(rows, [["2"]]);
+}

@@ -1,4 +1,4 @@
-//! Kernel vs DataFusion's CASE on 4 M rows.
+//! Kernel vs DataFusion's CASE (4 M rows unless given).
 //!
 //! `cargo run --release -p mj-jit --example bench [rows]`
 //!
