@@ -282,6 +282,81 @@ pub struct EntityAssets {
     pub tags: Option<TagsJob>,
     pub aipl: Vec<AiplJob>,
     pub rfm: Vec<RfmJob>,
+    pub near: Vec<NearJob>,
+    pub audiences: Option<AudiencesJob>,
+    pub compares: Vec<CompareJob>,
+}
+
+/// `compare A against B by …`: `ads.compare_<a>_<b>` and its tests.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CompareJob {
+    pub entity: String,
+    pub audience: String,
+    /// Another audience, or none for every entity (`all`).
+    pub against: Option<String>,
+    /// What the make-up is compared along, in the order written.
+    pub by: Vec<CompareBy>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum CompareBy {
+    /// A tag: the column of `ads.<entity>_tags`.
+    Tag(String),
+    /// An AIPL model's stage, an RFM model's segment.
+    Aipl(String),
+    Rfm(String),
+}
+
+impl CompareJob {
+    /// `compare_<a>_<b>`, or `compare_<a>_all`.
+    pub fn table(&self) -> String {
+        format!(
+            "compare_{}_{}",
+            self.audience,
+            self.against.as_deref().unwrap_or("all")
+        )
+    }
+}
+
+/// `ads.<entity>_near_<dimension>`: each entity's location and the nearest row of the
+/// dimension, from features of the features table and `dim_<dimension>`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NearJob {
+    pub entity: String,
+    pub dimension: String,
+    /// The dimension's key; its `lat`, `lon` and (for the city fallback) `city`.
+    pub key: String,
+    pub has_city: bool,
+    /// Per linked source with `lat` and `lon`: the source and the feature columns of
+    /// its most recent row with both (lat, lon, time).
+    pub points: Vec<(String, String, String, Option<String>)>,
+    /// Per fact of the entity that binds the dimension: the fact and the feature
+    /// columns of its most recent row's key and time.
+    pub visits: Vec<(String, String, Option<String>)>,
+    /// Feature columns of the entity's latest `city` in its linked sources.
+    pub cities: Vec<String>,
+}
+
+/// The audiences and routes of an entity, in one table `ads.<entity>_audiences`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AudiencesJob {
+    pub entity: String,
+    /// AIPL models and RFM models whose stage or segment the expressions read.
+    pub aipl: Vec<String>,
+    pub rfm: Vec<String>,
+    /// Dimensions whose nearest row the expressions read, with the attributes read.
+    pub near: Vec<NearUse>,
+    /// Each audience's condition over the joined row.
+    pub audiences: Vec<(String, Expr)>,
+    /// Each route: its audience and its decision list, giving the channel's name.
+    pub routes: Vec<(String, Expr)>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NearUse {
+    pub dimension: String,
+    pub key: String,
+    pub attributes: Vec<String>,
 }
 
 /// Features, tags and AIPL models per entity, in the order the entities' OneIDs are
@@ -330,6 +405,9 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 tables: Vec::new(),
             },
             stack: Vec::new(),
+            models: Vec::new(),
+            segments: Vec::new(),
+            near: Vec::new(),
         };
         let mut jobs = Vec::new();
         for t in &tags {
@@ -428,7 +506,97 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 segments,
             });
         }
+        let audience_items: Vec<&mj_lang::ast::Audience> = items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Audience(a) if a.entity.text == entity => Some(a),
+                _ => None,
+            })
+            .collect();
+        let mut audiences = Vec::new();
+        for a in &audience_items {
+            audiences.push((a.header.name.text.clone(), cx.rewrite(&a.expr)));
+        }
+        let mut routes = Vec::new();
+        for i in items {
+            let ItemKind::Route(r) = &i.kind else {
+                continue;
+            };
+            if !audience_items
+                .iter()
+                .any(|a| a.header.name.text == r.audience.text)
+            {
+                continue;
+            }
+            let text = |id: &Ident| Expr {
+                kind: ExprKind::Str(id.text.clone()),
+                span: id.span,
+            };
+            let arms = r
+                .arms
+                .iter()
+                .map(|arm| mj_lang::ast::CaseArm {
+                    condition: cx.rewrite(&arm.condition),
+                    value: text(&arm.channel),
+                    span: arm.span,
+                })
+                .collect();
+            routes.push((
+                r.audience.text.clone(),
+                Expr {
+                    kind: ExprKind::Case {
+                        arms,
+                        otherwise: r.otherwise.as_ref().map(|o| Box::new(text(o))),
+                    },
+                    span: r.audience.span,
+                },
+            ));
+        }
+        let near: Vec<NearJob> = cx
+            .near
+            .iter()
+            .map(|u| u.dimension.clone())
+            .collect::<Vec<_>>()
+            .iter()
+            .filter_map(|d| cx.near_job(d))
+            .collect();
+        let activation = (!audiences.is_empty()).then(|| AudiencesJob {
+            entity: entity.to_string(),
+            aipl: cx.models.clone(),
+            rfm: cx.segments.clone(),
+            near: cx.near.clone(),
+            audiences,
+            routes,
+        });
+        let mut compares = Vec::new();
+        for i in items {
+            let ItemKind::Compare(c) = &i.kind else {
+                continue;
+            };
+            if !audience_items
+                .iter()
+                .any(|a| a.header.name.text == c.audience.text)
+            {
+                continue;
+            }
+            let by =
+                c.by.iter()
+                    .filter_map(|b| match cx.item(&b.text) {
+                        Some(ItemKind::Tag(_)) => Some(CompareBy::Tag(b.text.clone())),
+                        Some(ItemKind::Aipl(_)) => Some(CompareBy::Aipl(b.text.clone())),
+                        Some(ItemKind::Rfm(_)) => Some(CompareBy::Rfm(b.text.clone())),
+                        _ => None,
+                    })
+                    .collect();
+            compares.push(CompareJob {
+                entity: entity.to_string(),
+                audience: c.audience.text.clone(),
+                against: (c.against.text != "all").then(|| c.against.text.clone()),
+                by,
+            });
+        }
         out.push(EntityAssets {
+            compares,
             rfm,
             features: cx.features,
             tags: (!jobs.is_empty()).then(|| TagsJob {
@@ -436,6 +604,8 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 tags: jobs,
             }),
             aipl,
+            near,
+            audiences: activation,
         });
     }
     out
@@ -448,6 +618,11 @@ struct Lowering<'a> {
     features: FeaturesJob,
     /// Tags being inlined, against cycles (reported by the checker).
     stack: Vec<String>,
+    /// AIPL and RFM models whose stage or segment an expression reads.
+    models: Vec<String>,
+    segments: Vec<String>,
+    /// Dimensions whose nearest row an expression reads.
+    near: Vec<NearUse>,
 }
 
 impl Lowering<'_> {
@@ -461,7 +636,82 @@ impl Lowering<'_> {
     /// The expression over the features table's columns.
     fn rewrite(&mut self, e: &Expr) -> Expr {
         let span = e.span;
+        let name = |text: String| Expr {
+            kind: ExprKind::Name(Ident { text, span }),
+            span,
+        };
         let kind = match &e.kind {
+            // `distance(nearest(store))`: the nearest row's distance in km.
+            ExprKind::Call(f, args) if f.text == "distance" => match near_of(args) {
+                Some(d) => {
+                    self.nearest(&d, None);
+                    return name(format!("__near_{d}_km"));
+                }
+                None => e.kind.clone(),
+            },
+            // `nearest(store).city`: an attribute of the nearest row.
+            ExprKind::Field(base, attr) if matches!(&base.kind, ExprKind::Call(f, _) if f.text == "nearest") =>
+            {
+                let ExprKind::Call(_, args) = &base.kind else {
+                    unreachable!("matched above")
+                };
+                match args.first() {
+                    Some(Arg::Positional { value, .. }) => match &value.kind {
+                        ExprKind::Name(d) => {
+                            let column = self.nearest(&d.text, Some(&attr.text));
+                            return name(column);
+                        }
+                        _ => e.kind.clone(),
+                    },
+                    _ => e.kind.clone(),
+                }
+            }
+            // `brand.P`: the model's stage is P.
+            ExprKind::Field(base, stage) if self.model_column(base).is_some() => {
+                let column = self.model_column(base).unwrap_or_default();
+                ExprKind::Binary(
+                    BinaryOp::Eq,
+                    Box::new(name(column)),
+                    Box::new(Expr {
+                        kind: ExprKind::Str(stage.text.clone()),
+                        span: stage.span,
+                    }),
+                )
+            }
+            // `brand == I`, `value in (HHH, LHH)`: stage and segment names as text.
+            ExprKind::Binary(op, l, r)
+                if self.model_column(l).is_some() || self.model_column(r).is_some() =>
+            {
+                ExprKind::Binary(*op, Box::new(self.label(l)), Box::new(self.label(r)))
+            }
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } if self.model_column(expr).is_some() => ExprKind::In {
+                expr: Box::new(self.rewrite(expr)),
+                list: list.iter().map(|x| self.label(x)).collect(),
+                negated: *negated,
+            },
+            ExprKind::Name(n) if self.model_column(e).is_some() => {
+                let _ = n;
+                return name(self.model_column(e).unwrap_or_default());
+            }
+            ExprKind::Name(n)
+                if matches!(self.item(&n.text), Some(ItemKind::Audience(_)))
+                    && !self.stack.contains(&n.text) =>
+            {
+                let Some(ItemKind::Audience(a)) = self.item(&n.text).cloned() else {
+                    unreachable!("matched above")
+                };
+                self.stack.push(n.text.clone());
+                let inlined = self.rewrite(&a.expr);
+                self.stack.pop();
+                return inlined;
+            }
+            ExprKind::Quantity(q) if kilometres(q).is_some() => {
+                ExprKind::Number(kilometres(q).unwrap_or_default())
+            }
             ExprKind::Call(f, args) if self.is_aggregate(&f.text) => {
                 match self.feature(&f.text, args) {
                     Some(column) => ExprKind::Name(Ident {
@@ -528,6 +778,190 @@ impl Lowering<'_> {
             _ => e.kind.clone(),
         };
         Expr { kind, span }
+    }
+
+    /// The column of an AIPL model's stage or an RFM model's segment that `e` names.
+    fn model_column(&mut self, e: &Expr) -> Option<String> {
+        let ExprKind::Name(n) = &e.kind else {
+            return None;
+        };
+        match self.item(&n.text)? {
+            ItemKind::Aipl(_) => {
+                if !self.models.contains(&n.text) {
+                    self.models.push(n.text.clone());
+                }
+                Some(format!("__aipl_{}", n.text))
+            }
+            ItemKind::Rfm(_) => {
+                if !self.segments.contains(&n.text) {
+                    self.segments.push(n.text.clone());
+                }
+                Some(format!("__rfm_{}", n.text))
+            }
+            _ => None,
+        }
+    }
+
+    /// A side of a comparison with a model: a stage or segment name as text.
+    fn label(&mut self, e: &Expr) -> Expr {
+        match &e.kind {
+            ExprKind::Name(n) if self.item(&n.text).is_none() => Expr {
+                kind: ExprKind::Str(n.text.clone()),
+                span: e.span,
+            },
+            _ => self.rewrite(e),
+        }
+    }
+
+    /// Notes that the nearest row of `dimension` is read (and `attribute` of it): the
+    /// column that holds it.
+    fn nearest(&mut self, dimension: &str, attribute: Option<&str>) -> String {
+        let key = match self.item(dimension) {
+            Some(ItemKind::Dimension(d)) => d.key.as_ref().map(|k| k.text.clone()),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let entry = match self.near.iter().position(|u| u.dimension == dimension) {
+            Some(i) => i,
+            None => {
+                self.near.push(NearUse {
+                    dimension: dimension.to_string(),
+                    key: key.clone(),
+                    attributes: Vec::new(),
+                });
+                self.near.len() - 1
+            }
+        };
+        match attribute {
+            None => format!("__near_{dimension}_km"),
+            Some(a) if a == key => format!("__near_{dimension}"),
+            Some(a) => {
+                let u = &mut self.near[entry];
+                if !u.attributes.iter().any(|x| x == a) {
+                    u.attributes.push(a.to_string());
+                }
+                format!("__near_{dimension}_{a}")
+            }
+        }
+    }
+
+    /// The features that locate an entity for `dimension`, and the job that finds its
+    /// nearest row.
+    fn near_job(&mut self, dimension: &str) -> Option<NearJob> {
+        let Some(ItemKind::Dimension(d)) = self.item(dimension).cloned() else {
+            return None;
+        };
+        let key = d.key.as_ref()?.text.clone();
+        let has_city = d.attributes.iter().any(|a| a.text == "city");
+        let at = d.header.name.span;
+        let column = |text: &str| Expr {
+            kind: ExprKind::Name(Ident {
+                text: text.to_string(),
+                span: at,
+            }),
+            span: at,
+        };
+        let links: Vec<String> = self
+            .items
+            .iter()
+            .find_map(|i| match &i.kind {
+                ItemKind::OneId(o) if o.header.name.text == self.entity => {
+                    Some(o.links.iter().map(|l| l.source.text.clone()).collect())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let agg = |func: &str, arg: Expr, present: Vec<Expr>| FeatureAgg {
+            column: String::new(),
+            func: func.to_string(),
+            arg: Some(arg),
+            filter: None,
+            window_days: None,
+            period: None,
+            present,
+        };
+        let mut job = NearJob {
+            entity: self.entity.to_string(),
+            dimension: dimension.to_string(),
+            key,
+            has_city,
+            points: Vec::new(),
+            visits: Vec::new(),
+            cities: Vec::new(),
+        };
+        for source in &links {
+            let Some(spec) = self.table(source) else {
+                continue;
+            };
+            let columns: Vec<(String, ColType)> = self
+                .sources
+                .iter()
+                .find(|s| &s.name == source)
+                .map(|s| s.columns.iter().map(|c| (c.name.clone(), c.ty)).collect())
+                .unwrap_or_default();
+            let number = |name: &str| {
+                columns.iter().any(|(c, ty)| {
+                    c == name && matches!(ty, ColType::Float | ColType::Double | ColType::Int)
+                })
+            };
+            if number("lat") && number("lon") {
+                let both = vec![column("lat"), column("lon")];
+                let lat = self.push_feature(
+                    spec.clone(),
+                    source,
+                    agg("latest", column("lat"), both.clone()),
+                );
+                let lon = self.push_feature(
+                    spec.clone(),
+                    source,
+                    agg("latest", column("lon"), both.clone()),
+                );
+                let time = spec.time.clone().map(|(t, _)| {
+                    self.push_feature(spec.clone(), source, agg("max", column(&t), both.clone()))
+                });
+                job.points.push((source.clone(), lat, lon, time));
+            }
+            if has_city && columns.iter().any(|(c, _)| c == "city") {
+                let city = self.push_feature(
+                    spec.clone(),
+                    source,
+                    agg("latest", column("city"), Vec::new()),
+                );
+                job.cities.push(city);
+            }
+        }
+        let facts: Vec<String> = self
+            .items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Fact(f)
+                    if f.entity.as_ref().is_some_and(|e| e.text == self.entity)
+                        && f.dims.iter().any(|b| b.name.text == dimension) =>
+                {
+                    Some(f.header.name.text.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for fact in facts {
+            let Some(spec) = self.table(&fact) else {
+                continue;
+            };
+            let visit = self.push_feature(
+                spec.clone(),
+                &fact,
+                agg("latest", column(dimension), Vec::new()),
+            );
+            let time = spec.time.clone().map(|(t, _)| {
+                self.push_feature(
+                    spec.clone(),
+                    &fact,
+                    agg("max", column(&t), vec![column(dimension)]),
+                )
+            });
+            job.visits.push((fact.clone(), visit, time));
+        }
+        Some(job)
     }
 
     fn is_aggregate(&self, name: &str) -> bool {
@@ -812,6 +1246,37 @@ fn aggregate_parts(args: &[Arg]) -> Option<(String, Option<Expr>, Option<Expr>, 
     Some((table, arg, filter, window_days))
 }
 
+/// `nearest(D)` as the argument of `distance`: the dimension D.
+fn near_of(args: &[Arg]) -> Option<String> {
+    let Some(Arg::Positional { value, .. }) = args.first() else {
+        return None;
+    };
+    let ExprKind::Call(f, inner) = &value.kind else {
+        return None;
+    };
+    if f.text != "nearest" {
+        return None;
+    }
+    match inner.first() {
+        Some(Arg::Positional { value, .. }) => match &value.kind {
+            ExprKind::Name(d) => Some(d.text.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A distance as kilometres: `3km` → 3, `500m` → 0.5.
+fn kilometres(q: &mj_lang::ast::Quantity) -> Option<String> {
+    let n: f64 = q.value.parse().ok()?;
+    let km = match q.unit {
+        QuantityUnit::Kilometres => n,
+        QuantityUnit::Metres => n / 1000.0,
+        _ => return None,
+    };
+    Some(format!("{}", if q.negative { -km } else { km }))
+}
+
 /// A window as days: `15d`, `2w`.
 fn days(e: &Expr) -> Option<i64> {
     let ExprKind::Quantity(q) = &e.kind else {
@@ -837,6 +1302,7 @@ fn item_name(k: &ItemKind) -> Option<&str> {
         ItemKind::Aipl(a) => &a.header.name.text,
         ItemKind::Rfm(r) => &r.header.name.text,
         ItemKind::Audience(a) => &a.header.name.text,
+        ItemKind::Dimension(d) => &d.header.name.text,
         _ => return None,
     })
 }

@@ -43,6 +43,12 @@ pub enum NodeKind {
     Aipl(crate::assets::AiplJob),
     /// `ads.rfm_<model>`: recency, frequency, monetary, scores and segments.
     Rfm(crate::assets::RfmJob),
+    /// `ads.<entity>_near_<dimension>`: each entity's location and nearest row.
+    Near(crate::assets::NearJob),
+    /// `ads.<entity>_audiences`: audience membership and routes.
+    Audiences(crate::assets::AudiencesJob),
+    /// `ads.compare_<a>_<b>`: an audience's make-up against another's, TGI and χ².
+    Compare(crate::assets::CompareJob),
 }
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
@@ -480,6 +486,56 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 kind: NodeKind::Aipl(model),
                 deps: vec![dep],
             });
+        }
+        for near in assets.near {
+            let mut deps = vec![dep];
+            deps.extend(
+                nodes
+                    .iter()
+                    .position(|n| n.id == format!("dim.{}", near.dimension)),
+            );
+            nodes.push(Node {
+                id: format!("ads.{entity}_near_{}", near.dimension),
+                kind: NodeKind::Near(near),
+                deps,
+            });
+        }
+        if let Some(job) = assets.audiences {
+            let mut ids: Vec<String> = job.aipl.iter().map(|m| format!("ads.aipl_{m}")).collect();
+            ids.extend(job.rfm.iter().map(|m| format!("ads.rfm_{m}")));
+            for u in &job.near {
+                ids.push(format!("ads.{entity}_near_{}", u.dimension));
+                ids.push(format!("dim.{}", u.dimension));
+            }
+            let mut deps = vec![dep];
+            deps.extend(
+                ids.iter()
+                    .filter_map(|id| nodes.iter().position(|n| n.id == *id)),
+            );
+            nodes.push(Node {
+                id: format!("ads.{entity}_audiences"),
+                kind: NodeKind::Audiences(job),
+                deps,
+            });
+            let audiences = nodes.len() - 1;
+            for c in assets.compares {
+                let mut deps = vec![audiences];
+                for b in &c.by {
+                    let id = match b {
+                        crate::assets::CompareBy::Tag(_) => format!("ads.{entity}_tags"),
+                        crate::assets::CompareBy::Aipl(m) => format!("ads.aipl_{m}"),
+                        crate::assets::CompareBy::Rfm(m) => format!("ads.rfm_{m}"),
+                    };
+                    deps.extend(nodes.iter().position(|n| n.id == id));
+                }
+                deps.sort_unstable();
+                deps.dedup();
+                nodes.push(Node {
+                    id: format!("ads.{}", c.table()),
+                    kind: NodeKind::Compare(c),
+                    deps,
+                });
+            }
         }
     }
     JobGraph { nodes }

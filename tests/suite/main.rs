@@ -1,6 +1,7 @@
 //! The test suite: data-driven diagnostics, formatter round trips, incremental
 //! recomputation, robustness, and runs of the runtime end to end.
 
+mod activation;
 mod common;
 mod diagnostics;
 mod docs;

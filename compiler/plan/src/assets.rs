@@ -430,6 +430,176 @@ pub fn aipl(
     Ok((plan, cx.rules))
 }
 
+/// The tables an audiences plan joins to the features table.
+pub struct AudienceInputs {
+    /// (model, `ads_aipl_<model>`) and (model, `ads_rfm_<model>`).
+    pub aipl: Vec<(String, Arc<dyn TableSource>)>,
+    pub rfm: Vec<(String, Arc<dyn TableSource>)>,
+    pub near: Vec<NearInput>,
+}
+
+/// A dimension's nearest-row table (`ads_<entity>_near_<dimension>`) and the dimension
+/// (`dim_<dimension>`), for its attributes.
+pub struct NearInput {
+    pub dimension: String,
+    pub near: Arc<dyn TableSource>,
+    pub dim: Arc<dyn TableSource>,
+}
+
+/// An entity's audiences and routes: one row per entity, a condition column per
+/// audience (false where it does not hold or is unknown), and per route the channel of
+/// each member (the first arm that holds), over the features table left-joined with
+/// the stages, segments and nearest rows the expressions read.
+pub fn audiences(
+    job: &mj_compiler::assets::AudiencesJob,
+    features: Arc<dyn TableSource>,
+    inputs: &AudienceInputs,
+    date: &str,
+    jit: bool,
+) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
+    let entity = job.entity.as_str();
+    let table = format!("ads_{entity}_features");
+    let mut plan = LogicalPlanBuilder::scan(table.as_str(), features, None).map_err(df)?;
+    let key = || Column::new(Some(table.clone()), entity);
+    let mut n = 0;
+    let mut join = |plan: LogicalPlanBuilder,
+                    right: LogicalPlan,
+                    left: Column,
+                    right_key: &str|
+     -> Result<LogicalPlanBuilder, PlanError> {
+        n += 1;
+        plan.join(
+            right,
+            JoinType::Left,
+            (vec![left], vec![Column::from_name(right_key)]),
+            None,
+        )
+        .map_err(df)
+    };
+    let side = |name: &str,
+                src: &Arc<dyn TableSource>,
+                columns: Vec<(String, String)>|
+     -> Result<LogicalPlan, PlanError> {
+        LogicalPlanBuilder::scan(name, src.clone(), None)
+            .map_err(df)?
+            .project(
+                columns
+                    .into_iter()
+                    .map(|(c, alias)| col(format!("{name}.\"{c}\"")).alias(alias))
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(df)?
+            .build()
+            .map_err(df)
+    };
+    for (m, src) in &inputs.aipl {
+        if !job.aipl.contains(m) {
+            continue;
+        }
+        let k = format!("__key_aipl_{m}");
+        let right = side(
+            &format!("ads_aipl_{m}"),
+            src,
+            vec![
+                (entity.to_string(), k.clone()),
+                ("stage".to_string(), format!("__aipl_{m}")),
+            ],
+        )?;
+        plan = join(plan, right, key(), &k)?;
+    }
+    for (m, src) in &inputs.rfm {
+        if !job.rfm.contains(m) {
+            continue;
+        }
+        let k = format!("__key_rfm_{m}");
+        let right = side(
+            &format!("ads_rfm_{m}"),
+            src,
+            vec![
+                (entity.to_string(), k.clone()),
+                ("segment".to_string(), format!("__rfm_{m}")),
+            ],
+        )?;
+        plan = join(plan, right, key(), &k)?;
+    }
+    for u in &job.near {
+        let Some(NearInput { near, dim, .. }) =
+            inputs.near.iter().find(|n| n.dimension == u.dimension)
+        else {
+            return Err(err(format!("no nearest-row table for `{}`", u.dimension)));
+        };
+        let d = &u.dimension;
+        let k = format!("__key_near_{d}");
+        let right = side(
+            &format!("ads_{entity}_near_{d}"),
+            near,
+            vec![
+                (entity.to_string(), k.clone()),
+                (d.clone(), format!("__near_{d}")),
+                ("distance_km".to_string(), format!("__near_{d}_km")),
+            ],
+        )?;
+        plan = join(plan, right, key(), &k)?;
+        if !u.attributes.is_empty() {
+            let k2 = format!("__key_dim_{d}");
+            let mut columns = vec![(u.key.clone(), k2.clone())];
+            columns.extend(
+                u.attributes
+                    .iter()
+                    .map(|a| (a.clone(), format!("__near_{d}_{a}"))),
+            );
+            let right = side(&format!("dim_{d}"), dim, columns)?;
+            plan = join(plan, right, Column::from_name(format!("__near_{d}")), &k2)?;
+        }
+    }
+    // The audiences beside every column, then the routes of their members.
+    let schema = plan.schema().clone();
+    let mut cx = TagCx {
+        schema: &schema,
+        day: chrono_day(date)?,
+        jit,
+        rules: Vec::new(),
+        tag: String::new(),
+    };
+    let mut all: Vec<DfExpr> = schema.columns().into_iter().map(DfExpr::Column).collect();
+    for (name, e) in &job.audiences {
+        cx.tag = format!("audience_{name}");
+        let holds = f::coalesce(vec![cx.expr(e)?, lit(false)]);
+        all.push(holds.alias(name.as_str()));
+    }
+    let mut rules = cx.rules;
+    let plan = plan.project(all).map_err(df)?;
+    let schema = plan.schema().clone();
+    let mut cx = TagCx {
+        schema: &schema,
+        day: chrono_day(date)?,
+        jit,
+        rules: Vec::new(),
+        tag: String::new(),
+    };
+    let mut out = vec![col(format!("\"{entity}\"")).alias(entity)];
+    for (name, _) in &job.audiences {
+        out.push(col(format!("\"{name}\"")).alias(name.as_str()));
+    }
+    for (audience, rule) in &job.routes {
+        cx.tag = format!("route_{audience}");
+        let channel =
+            datafusion::logical_expr::when(col(format!("\"{audience}\"")), cx.expr(rule)?)
+                .end()
+                .map_err(df)?;
+        out.push(channel.alias(format!("route_{audience}")));
+    }
+    rules.extend(cx.rules);
+    let plan = plan
+        .project(out)
+        .map_err(df)?
+        .sort(vec![col(format!("\"{entity}\"")).sort(true, true)])
+        .map_err(df)?
+        .build()
+        .map_err(df)?;
+    Ok((plan, rules))
+}
+
 /// Row expressions over an entity's features table, one row per entity sorted by it:
 /// (column, rule name for kernels, expression).
 fn per_entity(

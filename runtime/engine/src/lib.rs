@@ -6,7 +6,10 @@
 //! terminals: it reports [`Event`]s to a callback and the CLI draws them.
 
 pub mod aipl;
+pub mod audiences;
+pub mod compare;
 pub mod components;
+pub mod near;
 pub mod oneid;
 pub mod source;
 pub mod tags;
@@ -109,6 +112,11 @@ pub struct Manifest {
     pub tags: Vec<TagsReport>,
     /// Per AIPL model: entities in each stage and how its rule ran.
     pub aipl: Vec<AiplReport>,
+    /// Per audience: its size, its overlap with the entity's other audiences and the
+    /// members each route channel gets.
+    pub audiences: Vec<AudienceReport>,
+    /// Per comparison: the groups' sizes and the most significant differences.
+    pub comparisons: Vec<compare::CompareReport>,
     pub error: Option<String>,
 }
 
@@ -121,6 +129,18 @@ pub struct AiplReport {
     /// Per breakdown (`channel`): entities per value, then per stage.
     pub by: BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>,
     pub rule: Vec<RuleNote>,
+}
+
+/// An audience in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct AudienceReport {
+    pub audience: String,
+    pub entity: String,
+    pub members: u64,
+    /// Members shared with each other audience of the entity.
+    pub overlap: BTreeMap<String, u64>,
+    /// Members per channel of the audience's route (none without a route).
+    pub route: BTreeMap<String, u64>,
 }
 
 /// The tags of an entity in a run.
@@ -194,6 +214,8 @@ struct NodeResult {
     check: Option<CheckReport>,
     tags: Option<TagsReport>,
     aipl: Option<AiplReport>,
+    audiences: Vec<AudienceReport>,
+    compare: Option<compare::CompareReport>,
     summary: String,
     seconds: f64,
 }
@@ -230,6 +252,8 @@ pub async fn run(
         checks: Vec::new(),
         tags: Vec::new(),
         aipl: Vec::new(),
+        audiences: Vec::new(),
+        comparisons: Vec::new(),
         error: None,
     };
     let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
@@ -339,6 +363,10 @@ async fn execute(
                 if let Some(aipl) = result.aipl {
                     manifest.aipl.push(aipl);
                 }
+                manifest.audiences.extend(result.audiences);
+                if let Some(c) = result.compare {
+                    manifest.comparisons.push(c);
+                }
                 if let Some(input) = result.input {
                     manifest.inputs.push(input);
                 }
@@ -425,6 +453,8 @@ async fn run_node(
             check: None,
             tags: None,
             aipl: None,
+            audiences: Vec::new(),
+            compare: None,
             summary: "reused from an earlier run".to_string(),
             seconds: started.elapsed().as_secs_f64(),
         });
@@ -474,6 +504,8 @@ async fn run_node(
                 check: None,
                 tags: None,
                 aipl: None,
+                audiences: Vec::new(),
+                compare: None,
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
@@ -533,7 +565,68 @@ async fn run_node(
                 check: None,
                 tags: None,
                 aipl: None,
+                audiences: Vec::new(),
+                compare: None,
                 summary,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        NodeKind::Compare(job) => {
+            let (tables, report) = compare::run(ctx, job, &opts.date)
+                .await
+                .map_err(|e| (index, RunError::node(node, e)))?;
+            let summary = match report.top.first() {
+                Some(t) => format!(
+                    "{} vs {} entities; most different by {} (p = {})",
+                    report.a_entities,
+                    report.b_entities,
+                    t.attribute,
+                    t.p_value.map_or("-".to_string(), |p| format!("{p:.3e}"))
+                ),
+                None => format!("{} vs {} entities", report.a_entities, report.b_entities),
+            };
+            Ok(NodeResult {
+                index,
+                output: Output::Done,
+                scanned: false,
+                reused: None,
+                tables,
+                input: None,
+                oneid: None,
+                check: None,
+                tags: None,
+                aipl: None,
+                audiences: Vec::new(),
+                compare: Some(report),
+                summary,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        NodeKind::Near(job) => {
+            let (schema, batches) = near::run(ctx, job)
+                .await
+                .map_err(|e| (index, RunError::node(node, e)))?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let (layer, name) = node.split_once('.').unwrap_or(("", node));
+            Ok(NodeResult {
+                index,
+                output: Output::Done,
+                scanned: true,
+                reused: None,
+                tables: vec![(
+                    node.to_string(),
+                    format!("{layer}/{name}/{dt}"),
+                    schema,
+                    batches,
+                )],
+                input: None,
+                oneid: None,
+                check: None,
+                tags: None,
+                aipl: None,
+                audiences: Vec::new(),
+                compare: None,
+                summary: format!("{rows} located"),
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
@@ -562,7 +655,9 @@ async fn node_plan(
     jit: bool,
 ) -> Result<Option<(datafusion::logical_expr::LogicalPlan, Vec<RuleNote>)>, String> {
     let plan = match kind {
-        NodeKind::Source(_) | NodeKind::OneId(_) => return Ok(None),
+        NodeKind::Source(_) | NodeKind::OneId(_) | NodeKind::Near(_) | NodeKind::Compare(_) => {
+            return Ok(None);
+        }
         NodeKind::Fact(job) => {
             let source = input(ctx, &format!("ods_{}", job.source)).await?;
             let oneid = match &job.entity {
@@ -627,6 +722,36 @@ async fn node_plan(
                 mj_plan::assets::aipl(job, features, date, jit).map_err(|e| e.message)?;
             return Ok(Some((plan, notes(rules))));
         }
+        NodeKind::Audiences(job) => {
+            let e = &job.entity;
+            let features = input(ctx, &format!("ads_{e}_features")).await?;
+            let mut inputs = mj_plan::assets::AudienceInputs {
+                aipl: Vec::new(),
+                rfm: Vec::new(),
+                near: Vec::new(),
+            };
+            for m in &job.aipl {
+                inputs
+                    .aipl
+                    .push((m.clone(), input(ctx, &format!("ads_aipl_{m}")).await?));
+            }
+            for m in &job.rfm {
+                inputs
+                    .rfm
+                    .push((m.clone(), input(ctx, &format!("ads_rfm_{m}")).await?));
+            }
+            for u in &job.near {
+                let d = &u.dimension;
+                inputs.near.push(mj_plan::assets::NearInput {
+                    dimension: d.clone(),
+                    near: input(ctx, &format!("ads_{e}_near_{d}")).await?,
+                    dim: input(ctx, &format!("dim_{d}")).await?,
+                });
+            }
+            let (plan, rules) = mj_plan::assets::audiences(job, features, &inputs, date, jit)
+                .map_err(|e| e.message)?;
+            return Ok(Some((plan, notes(rules))));
+        }
     };
     plan.map(|p| Some((p, Vec::new()))).map_err(|e| e.message)
 }
@@ -677,6 +802,8 @@ fn scan_name(kind: &NodeKind) -> Option<String> {
         NodeKind::Tags(job) => Some(format!("ads_{}_tags", job.entity)),
         NodeKind::Aipl(job) => Some(format!("ads_aipl_{}", job.name)),
         NodeKind::Rfm(job) => Some(format!("ads_rfm_{}", job.name)),
+        NodeKind::Near(job) => Some(format!("ads_{}_near_{}", job.entity, job.dimension)),
+        NodeKind::Audiences(job) => Some(format!("ads_{}_audiences", job.entity)),
         _ => None,
     }
 }
@@ -748,6 +875,8 @@ async fn planned_node(
         check: None,
         tags: None,
         aipl: None,
+        audiences: Vec::new(),
+        compare: None,
         summary: format!("{rows} rows"),
         seconds: 0.0,
     };
@@ -852,6 +981,23 @@ async fn planned_node(
                 vec![b],
             ));
         }
+    } else if let NodeKind::Audiences(job) = kind {
+        let (members, reports) = audiences::members(job, &schema, &batches).map_err(fail)?;
+        result.summary = reports
+            .iter()
+            .map(|r| format!("{} {}", r.audience, r.members))
+            .collect::<Vec<_>>()
+            .join(", ");
+        result.tables = table(schema, batches);
+        for (audience, batch) in members {
+            result.tables.push((
+                format!("ads.audience_{audience}"),
+                format!("ads/audience_{audience}/dt={}", opts.date),
+                batch.schema(),
+                vec![batch],
+            ));
+        }
+        result.audiences = reports;
     } else if let NodeKind::Check(job) = kind {
         let unique = matches!(job.rule, mj_compiler::lower::CheckKind::Unique(_));
         let (failing, examples) = examples(&schema, &batches, 5, unique.then_some(1));
@@ -1146,6 +1292,9 @@ async fn logical_plans_in(
         let schema = match &n.kind {
             NodeKind::Source(s) => source::schema(s),
             NodeKind::OneId(_) => oneid::mapping_schema(),
+            NodeKind::Near(j) => near::schema(j),
+            // Computed by the runtime from finished tables; nothing scans them.
+            NodeKind::Compare(_) => continue,
             kind => {
                 let (plan, rules) = node_plan(ctx, kind, date, jit)
                     .await
