@@ -285,6 +285,51 @@ pub struct EntityAssets {
     pub near: Vec<NearJob>,
     pub audiences: Option<AudiencesJob>,
     pub compares: Vec<CompareJob>,
+    pub exports: Vec<ExportJob>,
+}
+
+/// `export AUDIENCE to FORMAT("PATH") { … }`: the audience's members for the date, one
+/// file at `OUT/<folder>/<stem>/dt=D/<file>` written with the run's partitions.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExportJob {
+    pub entity: String,
+    pub audience: String,
+    pub format: crate::lower::Format,
+    /// The location as declared (`audiences/sofa_intent.csv`).
+    pub path: String,
+    pub header: bool,
+    pub delimiter: u8,
+    pub columns: Vec<ExportColumnJob>,
+}
+
+impl ExportJob {
+    /// Where the file goes, relative to OUT: (partition folder, file name).
+    pub fn target(&self, date: &str) -> (std::path::PathBuf, String) {
+        let p = std::path::Path::new(&self.path);
+        let file = p
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_else(|| format!("{}.csv", self.audience));
+        let stem = p
+            .file_stem()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_else(|| self.audience.clone());
+        let folder = p.parent().unwrap_or(std::path::Path::new(""));
+        (folder.join(stem).join(format!("dt={date}")), file)
+    }
+}
+
+/// One exported column.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExportColumnJob {
+    pub name: String,
+    /// The column of `ads.<entity>_audiences` holding the value; none for the OneID.
+    pub column: Option<String>,
+    /// The identifier's normalizer, for an identifier's value (`phone_cn`).
+    pub normalize: Option<String>,
+    /// `sha256` or `md5` of the lower-cased, trimmed value (after `salt`); none in clear.
+    pub hash: Option<String>,
+    pub salt: Option<String>,
 }
 
 /// `compare A against B by …`: `ads.compare_<a>_<b>` and its tests.
@@ -350,6 +395,8 @@ pub struct AudiencesJob {
     pub audiences: Vec<(String, Expr)>,
     /// Each route: its audience and its decision list, giving the channel's name.
     pub routes: Vec<(String, Expr)>,
+    /// Values exported for an audience's members: (audience, column, expression).
+    pub values: Vec<(String, String, Expr)>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -552,6 +599,61 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 },
             ));
         }
+        let mut exports = Vec::new();
+        let mut values = Vec::new();
+        for i in items {
+            let ItemKind::Export(x) = &i.kind else {
+                continue;
+            };
+            if !audience_items
+                .iter()
+                .any(|a| a.header.name.text == x.audience.text)
+            {
+                continue;
+            }
+            let mut columns = Vec::new();
+            for (k, c) in x.columns.iter().enumerate() {
+                let (inner, hash, salt) = hashed(&c.expr);
+                let name = match (&c.alias, &c.expr.kind) {
+                    (Some(a), _) => a.text.clone(),
+                    (None, ExprKind::Name(n)) => n.text.clone(),
+                    _ => format!("column_{}", k + 1),
+                };
+                if matches!(&inner.kind, ExprKind::Name(n) if n.text == "oneid") {
+                    columns.push(ExportColumnJob {
+                        name,
+                        column: None,
+                        normalize: None,
+                        hash,
+                        salt,
+                    });
+                    continue;
+                }
+                let (value, normalize) = match cx.identifier_value(inner) {
+                    Some((e, n)) => (e, n),
+                    None => (cx.rewrite(inner), None),
+                };
+                let column = format!("export_{}_{}", x.audience.text, k + 1);
+                values.push((x.audience.text.clone(), column.clone(), value));
+                columns.push(ExportColumnJob {
+                    name,
+                    column: Some(column),
+                    normalize,
+                    hash,
+                    salt,
+                });
+            }
+            let src = crate::lower::location_job(&x.location);
+            exports.push(ExportJob {
+                entity: entity.to_string(),
+                audience: x.audience.text.clone(),
+                format: src.0,
+                path: x.location.path.value.clone(),
+                header: src.1,
+                delimiter: src.2,
+                columns,
+            });
+        }
         let near: Vec<NearJob> = cx
             .near
             .iter()
@@ -567,6 +669,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             near: cx.near.clone(),
             audiences,
             routes,
+            values,
         });
         let mut compares = Vec::new();
         for i in items {
@@ -596,6 +699,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             });
         }
         out.push(EntityAssets {
+            exports,
             compares,
             rfm,
             features: cx.features,
@@ -778,6 +882,55 @@ impl Lowering<'_> {
             _ => e.kind.clone(),
         };
         Expr { kind, span }
+    }
+
+    /// An identifier of the entity's OneID named in an export (`phone`): its value,
+    /// that of the entity's most recent record with one in the first linked source that
+    /// has one, and the identifier's normalizer.
+    fn identifier_value(&mut self, e: &Expr) -> Option<(Expr, Option<String>)> {
+        let ExprKind::Name(n) = &e.kind else {
+            return None;
+        };
+        let oneid = self.items.iter().find_map(|i| match &i.kind {
+            ItemKind::OneId(o) if o.header.name.text == self.entity => Some(o),
+            _ => None,
+        })?;
+        let id = oneid.identifiers.iter().find(|i| i.name.text == n.text)?;
+        let normalize = id.normalize.as_ref().map(|x| x.text.clone());
+        let mut parts: Vec<Expr> = Vec::new();
+        for link in &oneid.links {
+            for f in link.fields.iter().filter(|f| f.identifier.text == n.text) {
+                let [column] = f.parts() else { continue };
+                let call = Expr {
+                    kind: ExprKind::Call(
+                        Ident {
+                            text: "latest".to_string(),
+                            span: e.span,
+                        },
+                        vec![Arg::Positional {
+                            value: Expr {
+                                kind: ExprKind::Field(
+                                    Box::new(Expr {
+                                        kind: ExprKind::Name(link.source.clone()),
+                                        span: e.span,
+                                    }),
+                                    column.clone(),
+                                ),
+                                span: e.span,
+                            },
+                            filter: None,
+                        }],
+                    ),
+                    span: e.span,
+                };
+                parts.push(call);
+            }
+        }
+        let value = parts.into_iter().rev().reduce(|acc, x| Expr {
+            span: e.span,
+            kind: ExprKind::Binary(BinaryOp::Coalesce, Box::new(x), Box::new(acc)),
+        })?;
+        Some((self.rewrite(&value), normalize))
     }
 
     /// The column of an AIPL model's stage or an RFM model's segment that `e` names.
@@ -1246,6 +1399,29 @@ fn aggregate_parts(args: &[Arg]) -> Option<(String, Option<Expr>, Option<Expr>, 
     Some((table, arg, filter, window_days))
 }
 
+/// An exported expression without its `sha256(…)`, `md5(…)` or `plain(…)`: the value,
+/// the hash and its salt.
+fn hashed(e: &Expr) -> (&Expr, Option<String>, Option<String>) {
+    let ExprKind::Call(f, args) = &e.kind else {
+        return (e, None, None);
+    };
+    if !matches!(f.text.as_str(), "sha256" | "md5" | "plain") {
+        return (e, None, None);
+    }
+    let Some(Arg::Positional { value, .. }) = args.first() else {
+        return (e, None, None);
+    };
+    let salt = args.iter().find_map(|a| match a {
+        Arg::Named(n) if n.name.text == "salt" => match &n.value.kind {
+            ExprKind::Str(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    });
+    let hash = (f.text != "plain").then(|| f.text.clone());
+    (value, hash, salt)
+}
+
 /// `nearest(D)` as the argument of `distance`: the dimension D.
 fn near_of(args: &[Arg]) -> Option<String> {
     let Some(Arg::Positional { value, .. }) = args.first() else {
@@ -1303,6 +1479,7 @@ fn item_name(k: &ItemKind) -> Option<&str> {
         ItemKind::Rfm(r) => &r.header.name.text,
         ItemKind::Audience(a) => &a.header.name.text,
         ItemKind::Dimension(d) => &d.header.name.text,
+        ItemKind::OneId(o) => &o.header.name.text,
         _ => return None,
     })
 }

@@ -49,6 +49,8 @@ pub enum NodeKind {
     Audiences(crate::assets::AudiencesJob),
     /// `ads.compare_<a>_<b>`: an audience's make-up against another's, TGI and χ².
     Compare(crate::assets::CompareJob),
+    /// An audience's file for the date, written with the run's partitions.
+    Export(crate::assets::ExportJob),
 }
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
@@ -536,6 +538,16 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                     deps,
                 });
             }
+            for x in assets.exports {
+                let stem = std::path::Path::new(&x.path)
+                    .file_stem()
+                    .map_or(x.audience.clone(), |s| s.to_string_lossy().to_string());
+                nodes.push(Node {
+                    id: format!("export.{stem}"),
+                    kind: NodeKind::Export(x),
+                    deps: vec![audiences],
+                });
+            }
         }
     }
     JobGraph { nodes }
@@ -818,8 +830,14 @@ fn fact_job(f: &Fact, source: &Source) -> FactJob {
     }
 }
 
-fn source_job(s: &Source) -> SourceJob {
-    let format = match s.location.format.text.as_str() {
+/// A location's format, `header` and delimiter (exports take no `"whitespace"`).
+pub(crate) fn location_job(l: &mj_lang::ast::Location) -> (Format, bool, u8) {
+    let (format, header, delimiter, _) = location_parts(l);
+    (format, header, delimiter)
+}
+
+fn location_parts(l: &mj_lang::ast::Location) -> (Format, bool, u8, bool) {
+    let format = match l.format.text.as_str() {
         "parquet" => Format::Parquet,
         "ndjson" => Format::Ndjson,
         _ => Format::Csv,
@@ -827,7 +845,7 @@ fn source_job(s: &Source) -> SourceJob {
     let mut header = true;
     let mut delimiter = b',';
     let mut whitespace = false;
-    for opt in &s.location.options {
+    for opt in &l.options {
         match (opt.name.text.as_str(), &opt.value.kind) {
             ("header", mj_lang::ast::ExprKind::Bool(b)) => header = *b,
             ("delimiter", mj_lang::ast::ExprKind::Str(d)) if d == "whitespace" => whitespace = true,
@@ -837,6 +855,11 @@ fn source_job(s: &Source) -> SourceJob {
             _ => {}
         }
     }
+    (format, header, delimiter, whitespace)
+}
+
+fn source_job(s: &Source) -> SourceJob {
+    let (format, header, delimiter, whitespace) = location_parts(&s.location);
     let columns: Vec<ColumnJob> = s
         .columns
         .iter()

@@ -273,6 +273,89 @@ fn audiences_routes_and_comparisons_match_hand_written_computations() {
         checked += 1;
     }
     assert_eq!(checked, 3, "男, 女, 未知");
+    // Exports: the members, each phone as OneID normalizes it, hashed here with sha2.
+    let phones = rt.block_on(async {
+        let sql = "
+            WITH ids AS (SELECT source, record_id, min(oneid) AS oneid FROM m GROUP BY source, record_id),
+            crm_phone AS (SELECT oneid, phone FROM (
+                SELECT i.oneid, c.phone, row_number() OVER (PARTITION BY i.oneid
+                    ORDER BY c.joined_at DESC NULLS LAST, c.member_id DESC) AS rn
+                FROM crm c JOIN ids i ON i.source = 'crm_member' AND i.record_id = c.member_id
+                WHERE c.phone IS NOT NULL) x WHERE rn = 1),
+            pos_phone AS (SELECT oneid, phone FROM (
+                SELECT i.oneid, o.phone, row_number() OVER (PARTITION BY i.oneid
+                    ORDER BY o.paid_at DESC NULLS LAST, o.order_id DESC) AS rn
+                FROM pos o JOIN ids i ON i.source = 'pos_order' AND i.record_id = o.order_id
+                WHERE o.phone IS NOT NULL) x WHERE rn = 1)
+            SELECT a.consumer, coalesce(c.phone, p.phone) AS phone FROM a
+            LEFT JOIN crm_phone c ON c.oneid = a.consumer
+            LEFT JOIN pos_phone p ON p.oneid = a.consumer
+            WHERE a.sofa_intent";
+        for (name, path) in [("crm", "ods/crm_member"), ("pos", "ods/pos_order")] {
+            ctx.register_parquet(name, part(path).to_string_lossy().as_ref(), Default::default())
+                .await
+                .expect("register");
+        }
+        let batches = ctx.sql(sql).await.expect("sql").collect().await.expect("rows");
+        let mut out = HashMap::new();
+        for b in batches {
+            for i in 0..b.num_rows() {
+                let text = |c: usize| {
+                    let a = b.column(c);
+                    (!a.is_null(i))
+                        .then(|| arrow::util::display::array_value_to_string(a, i).expect("cell"))
+                };
+                out.insert(text(0).expect("id"), text(1));
+            }
+        }
+        out
+    });
+    let csv =
+        std::fs::read_to_string(out.join("audiences/sofa_intent/dt=2025-06-30/sofa_intent.csv"))
+            .expect("the export");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("oneid,phone_sha256,store_id"));
+    let exported: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(exported.len() as u64, size("sofa_intent"));
+    let mut hashed = 0;
+    for row in &exported {
+        assert!(sofa.contains(row[0]), "{row:?}");
+        let phone = phones[row[0]]
+            .as_deref()
+            .and_then(mj_oneid::normalize::phone_cn);
+        let expected = phone.map(|p| {
+            use sha2::Digest;
+            sha2::Sha256::digest(p.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        });
+        assert_eq!(row[1], expected.as_deref().unwrap_or(""), "{row:?}");
+        hashed += usize::from(expected.is_some());
+    }
+    assert!(hashed > 0);
+    // The salted MD5s of the Parquet export.
+    let pq = crate::common::partition(&out.join("audiences/high_value/dt=2025-06-30"));
+    let md5s = rows(
+        &out.join("audiences/high_value/dt=2025-06-30"),
+        &["oneid", "phone_md5", "rfm_segment"],
+    );
+    assert_eq!(
+        pq.iter().map(|b| b.num_rows() as u64).sum::<u64>(),
+        size("high_value")
+    );
+    let salted = mj_runtime::export::hash("md5", Some("meijia-2025"), "13912345678");
+    let by_hand = {
+        use md5::Digest;
+        md5::Md5::digest(b"meijia-202513912345678")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(salted, by_hand);
+    assert!(md5s.iter().all(|r| r[1].is_empty() || r[1].len() == 32));
+    assert!(md5s.iter().any(|r| r[2] == "HHH"));
+
     let tests = &manifest.comparisons[0].top;
     assert_eq!(tests.len(), 3);
     assert!(tests.windows(2).all(|w| w[0].p_value <= w[1].p_value));

@@ -589,6 +589,13 @@ pub fn audiences(
                 .map_err(df)?;
         out.push(channel.alias(format!("route_{audience}")));
     }
+    for (audience, column, value) in &job.values {
+        cx.tag = column.clone();
+        let v = datafusion::logical_expr::when(col(format!("\"{audience}\"")), cx.expr(value)?)
+            .end()
+            .map_err(df)?;
+        out.push(v.alias(column.as_str()));
+    }
     rules.extend(cx.rules);
     let plan = plan
         .project(out)

@@ -9,6 +9,7 @@ pub mod aipl;
 pub mod audiences;
 pub mod compare;
 pub mod components;
+pub mod export;
 pub mod near;
 pub mod oneid;
 pub mod source;
@@ -117,6 +118,8 @@ pub struct Manifest {
     pub audiences: Vec<AudienceReport>,
     /// Per comparison: the groups' sizes and the most significant differences.
     pub comparisons: Vec<compare::CompareReport>,
+    /// Per export: its file and rows.
+    pub exports: Vec<export::ExportReport>,
     pub error: Option<String>,
 }
 
@@ -216,6 +219,8 @@ struct NodeResult {
     aipl: Option<AiplReport>,
     audiences: Vec<AudienceReport>,
     compare: Option<compare::CompareReport>,
+    /// A file to stage (partition folder, file name, bytes) and its report.
+    export: Option<(PathBuf, String, Vec<u8>, export::ExportReport)>,
     summary: String,
     seconds: f64,
 }
@@ -254,6 +259,7 @@ pub async fn run(
         aipl: Vec::new(),
         audiences: Vec::new(),
         comparisons: Vec::new(),
+        exports: Vec::new(),
         error: None,
     };
     let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
@@ -367,6 +373,10 @@ async fn execute(
                 if let Some(c) = result.compare {
                     manifest.comparisons.push(c);
                 }
+                if let Some((folder, file, bytes, report)) = result.export {
+                    staging.write_file(&folder, &file, &bytes)?;
+                    manifest.exports.push(report);
+                }
                 if let Some(input) = result.input {
                     manifest.inputs.push(input);
                 }
@@ -455,6 +465,7 @@ async fn run_node(
             aipl: None,
             audiences: Vec::new(),
             compare: None,
+            export: None,
             summary: "reused from an earlier run".to_string(),
             seconds: started.elapsed().as_secs_f64(),
         });
@@ -506,6 +517,7 @@ async fn run_node(
                 aipl: None,
                 audiences: Vec::new(),
                 compare: None,
+                export: None,
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
@@ -567,6 +579,30 @@ async fn run_node(
                 aipl: None,
                 audiences: Vec::new(),
                 compare: None,
+                export: None,
+                summary,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        NodeKind::Export(job) => {
+            let (folder, file, bytes, report) = export::run(ctx, job, &opts.date)
+                .await
+                .map_err(|e| (index, RunError::node(node, e)))?;
+            let summary = format!("{} rows to {}", report.rows, report.path);
+            Ok(NodeResult {
+                index,
+                output: Output::Done,
+                scanned: false,
+                reused: None,
+                tables: Vec::new(),
+                input: None,
+                oneid: None,
+                check: None,
+                tags: None,
+                aipl: None,
+                audiences: Vec::new(),
+                compare: None,
+                export: Some((folder, file, bytes, report)),
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -598,6 +634,7 @@ async fn run_node(
                 aipl: None,
                 audiences: Vec::new(),
                 compare: Some(report),
+                export: None,
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -626,6 +663,7 @@ async fn run_node(
                 aipl: None,
                 audiences: Vec::new(),
                 compare: None,
+                export: None,
                 summary: format!("{rows} located"),
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -655,7 +693,11 @@ async fn node_plan(
     jit: bool,
 ) -> Result<Option<(datafusion::logical_expr::LogicalPlan, Vec<RuleNote>)>, String> {
     let plan = match kind {
-        NodeKind::Source(_) | NodeKind::OneId(_) | NodeKind::Near(_) | NodeKind::Compare(_) => {
+        NodeKind::Source(_)
+        | NodeKind::OneId(_)
+        | NodeKind::Near(_)
+        | NodeKind::Compare(_)
+        | NodeKind::Export(_) => {
             return Ok(None);
         }
         NodeKind::Fact(job) => {
@@ -877,6 +919,7 @@ async fn planned_node(
         aipl: None,
         audiences: Vec::new(),
         compare: None,
+        export: None,
         summary: format!("{rows} rows"),
         seconds: 0.0,
     };
@@ -1294,7 +1337,7 @@ async fn logical_plans_in(
             NodeKind::OneId(_) => oneid::mapping_schema(),
             NodeKind::Near(j) => near::schema(j),
             // Computed by the runtime from finished tables; nothing scans them.
-            NodeKind::Compare(_) => continue,
+            NodeKind::Compare(_) | NodeKind::Export(_) => continue,
             kind => {
                 let (plan, rules) = node_plan(ctx, kind, date, jit)
                     .await

@@ -58,6 +58,21 @@ impl Staging {
         Ok(self.out.join(relative))
     }
 
+    /// Writes one file into a partition folder of its own (an export).
+    pub fn write_file(
+        &mut self,
+        relative: &Path,
+        file: &str,
+        bytes: &[u8],
+    ) -> Result<PathBuf, RunError> {
+        let dir = self.dir.join(relative);
+        fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
+        let path = dir.join(file);
+        fs::write(&path, bytes).map_err(|e| RunError::io(&path, e))?;
+        self.partitions.push(relative.to_path_buf());
+        Ok(self.out.join(relative).join(file))
+    }
+
     /// Where a partition is staged until the commit.
     pub fn staged(&self, relative: &Path) -> PathBuf {
         self.dir.join(relative)

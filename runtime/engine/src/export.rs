@@ -1,0 +1,153 @@
+//! Exports: an audience's members for the date, the way ad platforms take them — the
+//! OneID, identifier values normalized as OneID normalizes them, and hashes of the
+//! lower-cased, trimmed value (after an optional salt), as lowercase hex.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::prelude::SessionContext;
+use md5::Digest as _;
+use mj_compiler::assets::ExportJob;
+use mj_compiler::lower::Format;
+use serde::Serialize;
+
+/// An export in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    pub audience: String,
+    /// The file, relative to OUT.
+    pub path: String,
+    pub rows: u64,
+    pub columns: Vec<String>,
+}
+
+/// The hash of a value as exported: lower-cased and trimmed, after the salt.
+pub fn hash(algorithm: &str, salt: Option<&str>, value: &str) -> String {
+    let text = format!("{}{}", salt.unwrap_or(""), value.trim().to_lowercase());
+    let bytes: Vec<u8> = match algorithm {
+        "md5" => md5::Md5::digest(text.as_bytes()).to_vec(),
+        _ => sha2::Sha256::digest(text.as_bytes()).to_vec(),
+    };
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The file's bytes: where it goes (a partition folder relative to OUT and a file
+/// name) and its report.
+pub async fn run(
+    ctx: &SessionContext,
+    job: &ExportJob,
+    date: &str,
+) -> Result<(std::path::PathBuf, String, Vec<u8>, ExportReport), String> {
+    let e = job.entity.as_str();
+    let mut wanted = vec![e, job.audience.as_str()];
+    wanted.extend(job.columns.iter().filter_map(|c| c.column.as_deref()));
+    let batches = ctx
+        .table(format!("ads_{e}_audiences"))
+        .await
+        .map_err(|x| x.to_string())?
+        .select_columns(&wanted)
+        .map_err(|x| x.to_string())?
+        .collect()
+        .await
+        .map_err(|x| x.to_string())?;
+    let mut out_batches = Vec::new();
+    let mut schema: Option<Arc<Schema>> = None;
+    for b in &batches {
+        let members = b
+            .column(1)
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or("the audience is not a condition")?;
+        let keep = arrow::compute::filter_record_batch(b, members).map_err(|x| x.to_string())?;
+        let mut fields = Vec::new();
+        let mut arrays: Vec<ArrayRef> = Vec::new();
+        for c in &job.columns {
+            let raw = match &c.column {
+                None => keep.column(0).clone(),
+                Some(name) => keep
+                    .column(keep.schema().index_of(name).map_err(|x| x.to_string())?)
+                    .clone(),
+            };
+            let normalizer = c
+                .normalize
+                .as_deref()
+                .and_then(mj_oneid::normalize::Normalizer::by_name);
+            let array: ArrayRef = if c.hash.is_some() || normalizer.is_some() {
+                let text =
+                    arrow::compute::cast(&raw, &DataType::Utf8).map_err(|x| x.to_string())?;
+                let text = text
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or("not text")?;
+                let values: Vec<Option<String>> = (0..text.len())
+                    .map(|i| {
+                        if text.is_null(i) {
+                            return None;
+                        }
+                        let v = match normalizer {
+                            Some(n) => n.apply(text.value(i))?.to_string(),
+                            None => text.value(i).to_string(),
+                        };
+                        Some(match &c.hash {
+                            Some(h) => hash(h, c.salt.as_deref(), &v),
+                            None => v,
+                        })
+                    })
+                    .collect();
+                Arc::new(StringArray::from(values))
+            } else {
+                raw
+            };
+            fields.push(Field::new(&c.name, array.data_type().clone(), true));
+            arrays.push(array);
+        }
+        let s = Arc::new(Schema::new(fields));
+        out_batches.push(RecordBatch::try_new(s.clone(), arrays).map_err(|x| x.to_string())?);
+        schema = Some(s);
+    }
+    let schema = schema.unwrap_or_else(|| {
+        Arc::new(Schema::new(
+            job.columns
+                .iter()
+                .map(|c| Field::new(&c.name, DataType::Utf8, true))
+                .collect::<Vec<_>>(),
+        ))
+    });
+    let rows: usize = out_batches.iter().map(|b| b.num_rows()).sum();
+    let mut bytes = Vec::new();
+    match job.format {
+        Format::Csv => {
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(job.header)
+                .with_delimiter(job.delimiter)
+                .build(&mut bytes);
+            for b in &out_batches {
+                w.write(b).map_err(|x| x.to_string())?;
+            }
+        }
+        Format::Ndjson => {
+            let mut w = arrow::json::LineDelimitedWriter::new(&mut bytes);
+            for b in &out_batches {
+                w.write(b).map_err(|x| x.to_string())?;
+            }
+            w.finish().map_err(|x| x.to_string())?;
+        }
+        Format::Parquet => {
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut bytes, schema.clone(), None)
+                .map_err(|x| x.to_string())?;
+            for b in &out_batches {
+                w.write(b).map_err(|x| x.to_string())?;
+            }
+            w.close().map_err(|x| x.to_string())?;
+        }
+    }
+    let (folder, file) = job.target(date);
+    let report = ExportReport {
+        audience: job.audience.clone(),
+        path: folder.join(&file).to_string_lossy().to_string(),
+        rows: rows as u64,
+        columns: job.columns.iter().map(|c| c.name.clone()).collect(),
+    };
+    Ok((folder, file, bytes, report))
+}
