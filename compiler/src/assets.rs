@@ -397,6 +397,9 @@ pub struct AudiencesJob {
     pub routes: Vec<(String, Expr)>,
     /// Values exported for an audience's members: (audience, column, expression).
     pub values: Vec<(String, String, Expr)>,
+    /// Per audience, for `mj audience --explain`: its conditions joined by `and`, each
+    /// as written and as the condition of all of them up to it.
+    pub explain: Vec<(String, Vec<(String, Expr)>)>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -561,8 +564,29 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             })
             .collect();
         let mut audiences = Vec::new();
+        let mut explain = Vec::new();
         for a in &audience_items {
             audiences.push((a.header.name.text.clone(), cx.rewrite(&a.expr)));
+            let mut parts = Vec::new();
+            conjuncts(&a.expr, &mut parts);
+            let mut steps = Vec::new();
+            let mut so_far: Option<Expr> = None;
+            for part in parts {
+                let joined = match so_far.take() {
+                    None => part.clone(),
+                    Some(prev) => Expr {
+                        span: part.span,
+                        kind: ExprKind::Binary(
+                            BinaryOp::And,
+                            Box::new(prev),
+                            Box::new(part.clone()),
+                        ),
+                    },
+                };
+                steps.push((mj_lang::format::expr_text(part), cx.rewrite(&joined)));
+                so_far = Some(joined);
+            }
+            explain.push((a.header.name.text.clone(), steps));
         }
         let mut routes = Vec::new();
         for i in items {
@@ -670,6 +694,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             audiences,
             routes,
             values,
+            explain,
         });
         let mut compares = Vec::new();
         for i in items {
@@ -1397,6 +1422,17 @@ fn aggregate_parts(args: &[Arg]) -> Option<(String, Option<Expr>, Option<Expr>, 
         _ => return None,
     };
     Some((table, arg, filter, window_days))
+}
+
+/// The conditions joined by `and` at the top of `e`, in order.
+fn conjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match &e.kind {
+        ExprKind::Binary(BinaryOp::And, l, r) => {
+            conjuncts(l, out);
+            conjuncts(r, out);
+        }
+        _ => out.push(e),
+    }
 }
 
 /// An exported expression without its `sha256(…)`, `md5(…)` or `plain(…)`: the value,

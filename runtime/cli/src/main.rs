@@ -127,6 +127,25 @@ enum Command {
         #[command(subcommand)]
         command: OneidCommand,
     },
+    /// An audience on a date: its size, overlaps, routes and a sample of members;
+    /// `--explain` shows how many entities each of its conditions keeps.
+    Audience {
+        /// [PATH] NAME: the project folder (default: the current folder) and the
+        /// audience.
+        #[arg(num_args = 1..=2, required = true, value_names = ["PATH", "NAME"])]
+        args: Vec<String>,
+        #[arg(long)]
+        date: String,
+        /// Entities kept by each condition joined by `and`, in turn.
+        #[arg(long)]
+        explain: bool,
+        /// Members shown.
+        #[arg(long, default_value_t = 10)]
+        sample: usize,
+        /// The output folder of the runs (default: `[run] out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The AIPL funnel's history: flows between dates and trends.
     Aipl {
         #[command(subcommand)]
@@ -265,6 +284,20 @@ fn main() -> ExitCode {
                     b,
                 },
         } => run::explain(&path, &date, entity.as_deref(), &a, &b, data),
+        Command::Audience {
+            args,
+            date,
+            explain,
+            sample,
+            out,
+        } => {
+            let (path, name) = match args.as_slice() {
+                [name] => (PathBuf::from("."), name.clone()),
+                [path, name, ..] => (PathBuf::from(path), name.clone()),
+                [] => (PathBuf::from("."), String::new()),
+            };
+            run::audience(&path, &name, &date, explain, sample, out)
+        }
         Command::Aipl {
             command:
                 AiplCommand::Flow {

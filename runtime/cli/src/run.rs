@@ -434,6 +434,147 @@ fn aipl_model(loaded: &Loaded, model: Option<&str>) -> Result<String, String> {
     }
 }
 
+pub fn audience(
+    path: &Path,
+    name: &str,
+    date_text: &str,
+    explain: bool,
+    sample: usize,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let day = date(date_text)?;
+    let loaded = load(path)?;
+    let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let Some(job) = loaded.graph.nodes.iter().find_map(|n| match &n.kind {
+        mj_compiler::lower::NodeKind::Audiences(j)
+            if j.audiences.iter().any(|(a, _)| a == name) =>
+        {
+            Some(j)
+        }
+        _ => None,
+    }) else {
+        let all: Vec<&str> = loaded
+            .graph
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.kind {
+                mj_compiler::lower::NodeKind::Audiences(j) => Some(j),
+                _ => None,
+            })
+            .flat_map(|j| j.audiences.iter().map(|(a, _)| a.as_str()))
+            .collect();
+        return Err(format!(
+            "the project has no audience `{name}`; it has: {}",
+            all.join(", ")
+        ));
+    };
+    let dir = out.join(format!("ads/audience_{name}/dt={day}"));
+    if !dir.is_dir() {
+        return Err(format!(
+            "no members of `{name}` for {day} (no {}); run that date first",
+            dir.display()
+        ));
+    }
+    let members: Vec<String> = mj_runtime::write::read_partition(&dir)
+        .map_err(|e| e.message)?
+        .iter()
+        .flat_map(|b| {
+            let c = b.column(0);
+            (0..b.num_rows())
+                .map(|i| arrow::util::display::array_value_to_string(c, i).unwrap_or_default())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    println!(
+        "{name} on {day}: {} members ({})",
+        members.len(),
+        job.entity
+    );
+    // The latest manifest of that date tells overlaps and routes.
+    if let Some(report) = latest_manifest(&out, &day).and_then(|m| {
+        m["audiences"]
+            .as_array()?
+            .iter()
+            .find(|a| a["audience"] == name)
+            .cloned()
+    }) {
+        for (key, label) in [("overlap", "overlap"), ("route", "route")] {
+            if let Some(map) = report[key].as_object().filter(|m| !m.is_empty()) {
+                let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                println!("{label}: {}", parts.join(", "));
+            }
+        }
+    }
+    if explain {
+        let rt = runtime()?;
+        let steps = rt
+            .block_on(mj_runtime::explain_audience(
+                &loaded.graph,
+                &day,
+                &out,
+                name,
+            ))
+            .map_err(|e| e.message)?;
+        println!("{:>10}  condition (with every one above it)", "entities");
+        for (text, n) in steps {
+            println!("{n:>10}  {text}");
+        }
+    }
+    if sample > 0 && !members.is_empty() {
+        let tags_dir = out.join(format!("ads/{}_tags/dt={day}", job.entity));
+        let tags = mj_runtime::write::read_partition(&tags_dir).unwrap_or_default();
+        let mut shown = 0;
+        println!("sample:");
+        let wanted: std::collections::HashSet<&str> =
+            members.iter().take(sample).map(String::as_str).collect();
+        for b in &tags {
+            for i in 0..b.num_rows() {
+                let id =
+                    arrow::util::display::array_value_to_string(b.column(0), i).unwrap_or_default();
+                if !wanted.contains(id.as_str()) {
+                    continue;
+                }
+                let cells: Vec<String> = (1..b.num_columns())
+                    .filter(|&c| b.schema().field(c).name() != "dt")
+                    .map(|c| {
+                        format!(
+                            "{}={}",
+                            b.schema().field(c).name(),
+                            arrow::util::display::array_value_to_string(b.column(c), i)
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                println!("  {id}  {}", cells.join(" "));
+                shown += 1;
+            }
+        }
+        if shown == 0 {
+            for m in members.iter().take(sample) {
+                println!("  {m}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The most recent manifest of a date in `out/_runs`, as JSON.
+fn latest_manifest(out: &Path, day: &str) -> Option<serde_json::Value> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("_runs"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(day))
+        })
+        .collect();
+    runs.sort();
+    let text = std::fs::read_to_string(runs.last()?).ok()?;
+    let m: serde_json::Value = serde_json::from_str(&text).ok()?;
+    (m["status"] == "succeeded").then_some(m)
+}
+
 pub fn aipl_flow(
     path: &Path,
     from: &str,

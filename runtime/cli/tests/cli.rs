@@ -330,3 +330,65 @@ fn aipl_flow_without_history_says_which_date_is_missing() {
         "{err}"
     );
 }
+
+#[test]
+fn audience_prints_size_routes_and_what_each_condition_keeps() {
+    let dir = scratch(
+        "audience",
+        &[(
+            "a.mj",
+            "source member from csv(\"m.csv\", header = true) {\n  member_id string not null\n  level string\n  points int\n  joined_at timestamp\n}\n\n\
+             oneid person {\n  identifier member_id strong\n  link member (member_id)\n}\n\n\
+             tag level on person = latest(member.level) ?? \"none\"\n\
+             tag points on person = latest(member.points)\n\n\
+             audience vip on person = level == \"gold\" and points >= 100\n\n\
+             route vip {\n  points >= 500 => sms\n  else => push\n}\n",
+        )],
+    );
+    std::fs::write(
+        dir.join("m.csv"),
+        "member_id,level,points,joined_at\na,gold,50,2025-01-01 10:00:00\nb,gold,150,2025-01-01 10:00:00\n\
+         c,gold,900,2025-01-01 10:00:00\nd,silver,900,2025-01-01 10:00:00\n",
+    )
+    .expect("csv");
+    let out = mj()
+        .args(["run", "--date", "2025-01-01"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = mj()
+        .arg("audience")
+        .arg(&dir)
+        .args(["vip", "--date", "2025-01-01", "--explain"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("vip on 2025-01-01: 2 members (person)"),
+        "{text}"
+    );
+    assert!(text.contains("route: push 1, sms 1"), "{text}");
+    assert!(text.contains("         3  level == \"gold\""), "{text}");
+    assert!(text.contains("         2  points >= 100"), "{text}");
+    // An audience the project lacks names the ones it has.
+    let out = mj()
+        .arg("audience")
+        .arg(&dir)
+        .args(["vop", "--date", "2025-01-01"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("it has: vip"));
+}

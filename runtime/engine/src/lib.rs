@@ -1306,6 +1306,66 @@ pub async fn plans(
     Ok(out)
 }
 
+/// How many entities each step of an audience keeps on a date, from the partitions of
+/// an earlier run in `out`: (the condition as written, entities for which it and every
+/// condition before it hold), then the audience's size.
+pub async fn explain_audience(
+    graph: &JobGraph,
+    date: &str,
+    out: &Path,
+    audience: &str,
+) -> Result<Vec<(String, u64)>, RunError> {
+    let ctx = session();
+    // Registers every table where the run wrote it.
+    logical_plans_in(&ctx, graph, date, out, false).await?;
+    let Some((node, job)) = graph.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Audiences(j) if j.audiences.iter().any(|(a, _)| a == audience) => {
+            Some((n.id.clone(), j))
+        }
+        _ => None,
+    }) else {
+        return Err(RunError {
+            message: format!("the project has no audience `{audience}`"),
+        });
+    };
+    let steps = job
+        .explain
+        .iter()
+        .find(|(a, _)| a == audience)
+        .map(|(_, s)| s.clone())
+        .unwrap_or_default();
+    let mut steps_job = job.clone();
+    steps_job.audiences = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (_, e))| (format!("step_{}", i + 1), e.clone()))
+        .collect();
+    steps_job.routes.clear();
+    steps_job.values.clear();
+    let fail = |e: String| RunError::node(&node, e);
+    let (plan, _) = node_plan(&ctx, &NodeKind::Audiences(steps_job), date, false)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| fail("not a planned table".to_string()))?;
+    let (_, batches) = collect(&ctx, plan).await.map_err(fail)?;
+    let mut counts = vec![0u64; steps.len()];
+    for b in &batches {
+        for (i, c) in counts.iter_mut().enumerate() {
+            let Ok(k) = b.schema().index_of(&format!("step_{}", i + 1)) else {
+                continue;
+            };
+            if let Some(col) = b
+                .column(k)
+                .as_any()
+                .downcast_ref::<arrow::array::BooleanArray>()
+            {
+                *c += col.true_count() as u64;
+            }
+        }
+    }
+    Ok(steps.into_iter().map(|(t, _)| t).zip(counts).collect())
+}
+
 /// Every planned table's logical plan over the partitions in `out`: (node, plan),
 /// rules compiled as `run` compiles them by default.
 pub async fn logical_plans(
