@@ -93,6 +93,18 @@ pub struct AiplJob {
     pub rule: Expr,
     /// `by channel`: each entity's channel, from the rows that qualified its stage.
     pub breakdowns: Vec<BreakdownJob>,
+    /// For the first breakdown: the rows behind the A and I stages, each with its
+    /// channel — the touches of each entity's path, for channel contribution.
+    pub touches: Vec<TouchRows>,
+}
+
+/// Rows of a table that touch an entity: the table (without aggregates) and the rows
+/// as an aggregate would keep them (`where`, window or period, values present); the
+/// aggregate's value is the row's channel.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TouchRows {
+    pub table: FeatureTable,
+    pub rows: FeatureAgg,
 }
 
 /// A `by` of an AIPL model (`channel`): each entity's value is that of the most recent
@@ -458,6 +470,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             models: Vec::new(),
             segments: Vec::new(),
             near: Vec::new(),
+            touches: Vec::new(),
         };
         let mut jobs = Vec::new();
         for t in &tags {
@@ -484,13 +497,26 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 }
             }
             let mut breakdowns = Vec::new();
-            for by in &m.by {
+            let mut touches = Vec::new();
+            for (k, by) in m.by.iter().enumerate() {
                 let mut stages = Vec::new();
                 for stage in ["L", "P", "I", "A"] {
                     let Some(s) = m.stages.iter().find(|s| s.name.text == stage) else {
                         continue;
                     };
+                    cx.touches.clear();
                     stages.push((stage.to_string(), cx.qualifiers(m, &by.text, &s.expr)));
+                    // The rows behind awareness and interest are the touches whose
+                    // channels make the paths that contribution credits.
+                    if k == 0 && matches!(stage, "A" | "I") {
+                        for t in cx.touches.drain(..) {
+                            if !touches.iter().any(|x: &TouchRows| {
+                                x.table.node == t.table.node && same(&x.rows, &t.rows)
+                            }) {
+                                touches.push(t);
+                            }
+                        }
+                    }
                 }
                 breakdowns.push(BreakdownJob {
                     name: by.text.clone(),
@@ -508,6 +534,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                     span: m.header.name.span,
                 },
                 breakdowns,
+                touches,
             });
         }
         let mut rfm = Vec::new();
@@ -752,6 +779,8 @@ struct Lowering<'a> {
     segments: Vec<String>,
     /// Dimensions whose nearest row an expression reads.
     near: Vec<NearUse>,
+    /// The row sets `qualifying_rows` read last (a stage's touches).
+    touches: Vec<TouchRows>,
 }
 
 impl Lowering<'_> {
@@ -1327,6 +1356,20 @@ impl Lowering<'_> {
             period,
             present,
         };
+        let touch = TouchRows {
+            table: spec.clone(),
+            rows: FeatureAgg {
+                column: String::new(),
+                ..agg.clone()
+            },
+        };
+        if !self
+            .touches
+            .iter()
+            .any(|t| t.table.node == touch.table.node && same(&t.rows, &touch.rows))
+        {
+            self.touches.push(touch);
+        }
         let value_column = self.push_feature(spec, &table, agg);
         Some((time_column, value_column))
     }

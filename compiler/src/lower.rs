@@ -51,6 +51,8 @@ pub enum NodeKind {
     Compare(crate::assets::CompareJob),
     /// An audience's file for the date, written with the run's partitions.
     Export(crate::assets::ExportJob),
+    /// `ads.aipl_<model>_contribution`: each channel's credit for conversions.
+    Contribution(crate::assets::AiplJob),
 }
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
@@ -483,11 +485,28 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             });
         }
         for model in assets.aipl {
+            let contribution = (!model.touches.is_empty()).then(|| model.clone());
             nodes.push(Node {
                 id: format!("ads.aipl_{}", model.name),
                 kind: NodeKind::Aipl(model),
                 deps: vec![dep],
             });
+            if let Some(model) = contribution {
+                let mut deps = vec![nodes.len() - 1, oneid_node(&nodes, &entity)];
+                deps.extend(
+                    model
+                        .touches
+                        .iter()
+                        .filter_map(|t| nodes.iter().position(|n| n.id == t.table.node)),
+                );
+                deps.sort_unstable();
+                deps.dedup();
+                nodes.push(Node {
+                    id: format!("ads.aipl_{}_contribution", model.name),
+                    kind: NodeKind::Contribution(model),
+                    deps,
+                });
+            }
         }
         for near in assets.near {
             let mut deps = vec![dep];
@@ -551,6 +570,14 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         }
     }
     JobGraph { nodes }
+}
+
+/// The OneID node of an entity (its mapping is read by plans over sources).
+fn oneid_node(nodes: &[Node], entity: &str) -> usize {
+    nodes
+        .iter()
+        .position(|n| n.id == format!("oneid.{entity}"))
+        .unwrap_or(0)
 }
 
 /// A derived metric as the aggregate it computes: its fact, and the aggregate over the

@@ -360,3 +360,137 @@ fn audiences_routes_and_comparisons_match_hand_written_computations() {
     assert_eq!(tests.len(), 3);
     assert!(tests.windows(2).all(|w| w[0].p_value <= w[1].p_value));
 }
+
+#[test]
+fn channel_contribution_of_a_path_set_computed_by_hand() {
+    use mj_runtime::attribution::{Path, attribute};
+    let path = |touches: &[&str], converted: bool| Path {
+        touches: touches.iter().map(|t| t.to_string()).collect(),
+        converted,
+    };
+    // A → B converts, A alone does not, B alone converts, and one direct purchase.
+    let paths = [
+        path(&["A", "B"], true),
+        path(&["A"], false),
+        path(&["B"], true),
+        path(&[], true),
+    ];
+    // The chain: start → A 2/4, B 1/4, conversion 1/4; A → B 1/2, null 1/2; B →
+    // conversion 1. P(conversion) = 2/4 · 1/2 + 1/4 + 1/4 = 3/4.
+    // Without A: 1/4 + 1/4 = 1/2, removal effect 1 − (1/2)/(3/4) = 1/3.
+    // Without B: 1/4, removal effect 1 − (1/4)/(3/4) = 2/3.
+    // Two conversions went through channels: A gets 2 · (1/3)/(1/3 + 2/3) = 2/3.
+    let c = attribute(&paths);
+    let close = |x: f64, y: f64| (x - y).abs() < 1e-12;
+    assert!(close(c["A"].removal_effect, 1.0 / 3.0), "{c:?}");
+    assert!(close(c["B"].removal_effect, 2.0 / 3.0), "{c:?}");
+    assert!(
+        close(c["A"].markov, 2.0 / 3.0) && close(c["B"].markov, 4.0 / 3.0),
+        "{c:?}"
+    );
+    assert_eq!((c["A"].first_touch, c["B"].first_touch), (1.0, 1.0));
+    assert_eq!((c["A"].last_touch, c["B"].last_touch), (0.0, 2.0));
+    assert!(
+        close(c["A"].linear, 0.5) && close(c["B"].linear, 1.5),
+        "{c:?}"
+    );
+    let direct = &c[mj_runtime::attribution::DIRECT];
+    assert_eq!(
+        (direct.first_touch, direct.linear, direct.markov),
+        (1.0, 1.0, 1.0)
+    );
+    // Every model hands out every conversion.
+    for model in [
+        |c: &mj_runtime::attribution::Credit| c.first_touch,
+        |c: &mj_runtime::attribution::Credit| c.last_touch,
+        |c: &mj_runtime::attribution::Credit| c.linear,
+        |c: &mj_runtime::attribution::Credit| c.markov,
+    ] {
+        assert!(close(c.values().map(model).sum::<f64>(), 3.0));
+    }
+}
+
+#[test]
+fn channel_contribution_on_generated_data_hands_out_every_conversion() {
+    use crate::common::{graph, repo, run, scratch};
+    let dir = scratch("contribution");
+    let cfg = mj_gen::GenConfig {
+        consumers: 1200,
+        days: 60,
+        seed: 3,
+        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
+    };
+    mj_gen::generate(&cfg, &dir).expect("generates");
+    let out = dir.join("out");
+    let (manifest, result) = run(
+        &graph(&repo().join("examples/meijia")),
+        &dir,
+        &out,
+        "2025-06-30",
+    );
+    result.expect("runs");
+    let part = |t: &str| out.join(t).join("dt=2025-06-30");
+    let report = &manifest.contributions[0];
+    let stages = &manifest.aipl[0].stages;
+    assert_eq!(report.conversions, stages["P"] + stages["L"]);
+    let table = rows(
+        &part("ads/aipl_brand_contribution"),
+        &[
+            "channel",
+            "first_touch",
+            "last_touch",
+            "linear",
+            "markov",
+            "p_entities",
+            "l_entities",
+        ],
+    );
+    for k in 1..=4 {
+        let total: f64 = table
+            .iter()
+            .map(|r| r[k].parse::<f64>().expect("credit"))
+            .sum();
+        assert!(
+            (total - report.conversions as f64).abs() < 1e-6,
+            "model {k}: {total}"
+        );
+    }
+    let p: u64 = table.iter().map(|r| r[5].parse::<u64>().expect("p")).sum();
+    assert_eq!(p, stages["P"]);
+    // The paths: every consumer touched in the A and I windows, or converted — counted
+    // here by hand.
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let hand = rt.block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for (name, path) in [
+            ("m", "oneid/consumer"),
+            ("media", "ods/media_touch"),
+            ("app", "ods/app_event"),
+            ("a", "ads/aipl_brand"),
+        ] {
+            ctx.register_parquet(name, part(path).to_string_lossy().as_ref(), Default::default())
+                .await
+                .expect("register");
+        }
+        let sql = "
+            WITH ids AS (SELECT source, record_id, min(oneid) AS oneid FROM m GROUP BY source, record_id)
+            SELECT count(*) FROM (
+              SELECT i.oneid FROM media t JOIN ids i ON i.source = 'media_touch' AND i.record_id = t.touch_id
+              WHERE t.kind IN ('impression', 'click')
+                AND t.ts >= TIMESTAMP '2025-06-16 00:00:00' AND t.ts < TIMESTAMP '2025-07-01 00:00:00'
+              UNION
+              SELECT i.oneid FROM app e JOIN ids i ON i.source = 'app_event' AND i.record_id = e.event_id
+              WHERE e.event IN ('view_item', 'favorite', 'consult')
+                AND e.ts >= TIMESTAMP '2025-06-16 00:00:00' AND e.ts < TIMESTAMP '2025-07-01 00:00:00'
+              UNION
+              SELECT consumer FROM a WHERE stage IN ('P', 'L')) x";
+        let b = ctx.sql(sql).await.expect("sql").collect().await.expect("rows");
+        b[0].column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .expect("count")
+            .value(0) as u64
+    });
+    assert_eq!(report.paths, hand);
+}

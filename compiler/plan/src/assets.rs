@@ -430,6 +430,65 @@ pub fn aipl(
     Ok((plan, cx.rules))
 }
 
+/// The touches of an AIPL model's entities: `entity`, `time` and `channel` of every
+/// row behind its A and I stages (rows up to the business date, kept as the stage's
+/// aggregates keep them), sorted by entity, time and channel.
+pub fn touches(
+    job: &mj_compiler::assets::AiplJob,
+    tables: &[(String, Arc<dyn TableSource>)],
+    oneid: Arc<dyn TableSource>,
+    date: &str,
+) -> Result<LogicalPlan, PlanError> {
+    use arrow::datatypes::{DataType, TimeUnit};
+    use datafusion::logical_expr::cast;
+    let day = chrono_day(date)?;
+    let mapping = format!("oneid_{}", job.entity);
+    let mut union: Option<LogicalPlanBuilder> = None;
+    for t in &job.touches {
+        let Some((_, source)) = tables.iter().find(|(n, _)| *n == t.table.node) else {
+            return Err(err(format!("no table for `{}`", t.table.node)));
+        };
+        let table = t.table.node.replacen('.', "_", 1);
+        let mut rows = entity_rows(&t.table, source.clone(), &oneid, &mapping, &job.entity, day)?;
+        if let Some(c) = keep(&t.table, &t.rows, day)? {
+            rows = rows.filter(c).map_err(df)?;
+        }
+        let time = match &t.table.time {
+            Some((c, _)) => cast(
+                col(format!("{table}.\"{c}\"")),
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+            ),
+            None => DfExpr::Literal(ScalarValue::TimestampMicrosecond(None, None), None),
+        };
+        let Some(value) = &t.rows.arg else {
+            return Err(err("a touch without a channel"));
+        };
+        let channel = cast(qualify(row_expr(value)?, &table), DataType::Utf8);
+        let part = rows
+            .project(vec![
+                col("__entity").alias("entity"),
+                time.alias("time"),
+                channel.alias("channel"),
+            ])
+            .map_err(df)?;
+        union = Some(match union {
+            None => part,
+            Some(u) => u.union(part.build().map_err(df)?).map_err(df)?,
+        });
+    }
+    let Some(plan) = union else {
+        return Err(err("a model without touches"));
+    };
+    plan.sort(vec![
+        col("entity").sort(true, true),
+        col("time").sort(true, true),
+        col("channel").sort(true, true),
+    ])
+    .map_err(df)?
+    .build()
+    .map_err(df)
+}
+
 /// The tables an audiences plan joins to the features table.
 pub struct AudienceInputs {
     /// (model, `ads_aipl_<model>`) and (model, `ads_rfm_<model>`).

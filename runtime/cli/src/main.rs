@@ -146,6 +146,21 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Each channel's contribution to an AIPL model's conversions on a date: first
+    /// touch, last touch, linear and Markov removal effect, and its share of P and L.
+    Attribution {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        date: String,
+        /// The AIPL model (default: the project's only one).
+        #[arg(long)]
+        model: Option<String>,
+        /// The output folder of the runs (default: `[run] out`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The AIPL funnel's history: flows between dates and trends.
     Aipl {
         #[command(subcommand)]
@@ -298,6 +313,12 @@ fn main() -> ExitCode {
             };
             run::audience(&path, &name, &date, explain, sample, out)
         }
+        Command::Attribution {
+            path,
+            date,
+            model,
+            out,
+        } => run::attribution(&path, &date, model.as_deref(), out),
         Command::Aipl {
             command:
                 AiplCommand::Flow {

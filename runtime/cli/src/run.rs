@@ -558,6 +558,72 @@ pub fn audience(
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn attribution(
+    path: &Path,
+    date_text: &str,
+    model: Option<&str>,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let day = date(date_text)?;
+    let loaded = load(path)?;
+    let model = aipl_model(&loaded, model)?;
+    let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let broken_down = loaded.graph.nodes.iter().any(
+        |n| matches!(&n.kind, mj_compiler::lower::NodeKind::Contribution(a) if a.name == model),
+    );
+    if !broken_down {
+        return Err(format!(
+            "`{model}` has no channel contribution: break it down with `by channel`"
+        ));
+    }
+    let dir = out.join(format!("ads/aipl_{model}_contribution/dt={day}"));
+    if !dir.is_dir() {
+        return Err(format!(
+            "no contribution of `{model}` for {day} (no {}); run that date first",
+            dir.display()
+        ));
+    }
+    let batches = mj_runtime::write::read_partition(&dir).map_err(|e| e.message)?;
+    let columns = [
+        "channel",
+        "first_touch",
+        "last_touch",
+        "linear",
+        "markov",
+        "removal_effect",
+        "p_share",
+        "l_share",
+    ];
+    println!(
+        "{:<16}{:>12}{:>12}{:>12}{:>12}{:>10}{:>9}{:>9}",
+        "channel", "first touch", "last touch", "linear", "markov", "removal", "P share", "L share"
+    );
+    for b in &batches {
+        let idx: Vec<usize> = columns
+            .iter()
+            .map(|c| b.schema().index_of(c).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?;
+        for i in 0..b.num_rows() {
+            let cell = |k: usize| {
+                arrow::util::display::array_value_to_string(b.column(idx[k]), i).unwrap_or_default()
+            };
+            let num = |k: usize| cell(k).parse::<f64>().unwrap_or(0.0);
+            println!(
+                "{:<16}{:>12.1}{:>12.1}{:>12.1}{:>12.1}{:>10.3}{:>8.1}%{:>8.1}%",
+                cell(0),
+                num(1),
+                num(2),
+                num(3),
+                num(4),
+                num(5),
+                num(6) * 100.0,
+                num(7) * 100.0
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The most recent manifest of a date in `out/_runs`, as JSON.
 fn latest_manifest(out: &Path, day: &str) -> Option<serde_json::Value> {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("_runs"))

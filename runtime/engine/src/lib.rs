@@ -6,6 +6,7 @@
 //! terminals: it reports [`Event`]s to a callback and the CLI draws them.
 
 pub mod aipl;
+pub mod attribution;
 pub mod audiences;
 pub mod compare;
 pub mod components;
@@ -120,6 +121,8 @@ pub struct Manifest {
     pub comparisons: Vec<compare::CompareReport>,
     /// Per export: its file and rows.
     pub exports: Vec<export::ExportReport>,
+    /// Per AIPL model broken down by channel: paths, conversions, Markov credits.
+    pub contributions: Vec<attribution::ContributionReport>,
     pub error: Option<String>,
 }
 
@@ -221,6 +224,7 @@ struct NodeResult {
     compare: Option<compare::CompareReport>,
     /// A file to stage (partition folder, file name, bytes) and its report.
     export: Option<(PathBuf, String, Vec<u8>, export::ExportReport)>,
+    contribution: Option<attribution::ContributionReport>,
     summary: String,
     seconds: f64,
 }
@@ -260,6 +264,7 @@ pub async fn run(
         audiences: Vec::new(),
         comparisons: Vec::new(),
         exports: Vec::new(),
+        contributions: Vec::new(),
         error: None,
     };
     let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
@@ -373,6 +378,9 @@ async fn execute(
                 if let Some(c) = result.compare {
                     manifest.comparisons.push(c);
                 }
+                if let Some(c) = result.contribution {
+                    manifest.contributions.push(c);
+                }
                 if let Some((folder, file, bytes, report)) = result.export {
                     staging.write_file(&folder, &file, &bytes)?;
                     manifest.exports.push(report);
@@ -466,6 +474,7 @@ async fn run_node(
             audiences: Vec::new(),
             compare: None,
             export: None,
+            contribution: None,
             summary: "reused from an earlier run".to_string(),
             seconds: started.elapsed().as_secs_f64(),
         });
@@ -518,6 +527,7 @@ async fn run_node(
                 audiences: Vec::new(),
                 compare: None,
                 export: None,
+                contribution: None,
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
@@ -580,6 +590,31 @@ async fn run_node(
                 audiences: Vec::new(),
                 compare: None,
                 export: None,
+                contribution: None,
+                summary,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        NodeKind::Contribution(job) => {
+            let (tables, report) = attribution::run(ctx, job, &opts.date)
+                .await
+                .map_err(|e| (index, RunError::node(node, e)))?;
+            let summary = format!("{} paths, {} conversions", report.paths, report.conversions);
+            Ok(NodeResult {
+                index,
+                output: Output::Done,
+                scanned: false,
+                reused: None,
+                tables,
+                input: None,
+                oneid: None,
+                check: None,
+                tags: None,
+                aipl: None,
+                audiences: Vec::new(),
+                compare: None,
+                export: None,
+                contribution: Some(report),
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -603,6 +638,7 @@ async fn run_node(
                 audiences: Vec::new(),
                 compare: None,
                 export: Some((folder, file, bytes, report)),
+                contribution: None,
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -635,6 +671,7 @@ async fn run_node(
                 audiences: Vec::new(),
                 compare: Some(report),
                 export: None,
+                contribution: None,
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -664,6 +701,7 @@ async fn run_node(
                 audiences: Vec::new(),
                 compare: None,
                 export: None,
+                contribution: None,
                 summary: format!("{rows} located"),
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -697,6 +735,7 @@ async fn node_plan(
         | NodeKind::OneId(_)
         | NodeKind::Near(_)
         | NodeKind::Compare(_)
+        | NodeKind::Contribution(_)
         | NodeKind::Export(_) => {
             return Ok(None);
         }
@@ -920,6 +959,7 @@ async fn planned_node(
         audiences: Vec::new(),
         compare: None,
         export: None,
+        contribution: None,
         summary: format!("{rows} rows"),
         seconds: 0.0,
     };
@@ -1397,7 +1437,7 @@ async fn logical_plans_in(
             NodeKind::OneId(_) => oneid::mapping_schema(),
             NodeKind::Near(j) => near::schema(j),
             // Computed by the runtime from finished tables; nothing scans them.
-            NodeKind::Compare(_) | NodeKind::Export(_) => continue,
+            NodeKind::Compare(_) | NodeKind::Export(_) | NodeKind::Contribution(_) => continue,
             kind => {
                 let (plan, rules) = node_plan(ctx, kind, date, jit)
                     .await
