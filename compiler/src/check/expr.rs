@@ -535,7 +535,10 @@ impl Cx<'_> {
             "duration" => Ty::Duration,
             "distance" => Ty::Distance,
             "row" => match first {
-                Some((Ty::Dimension(d), _)) => Ty::Row(d),
+                Some((Ty::Dimension(d), span)) => {
+                    self.positioned(&d, span);
+                    Ty::Row(d)
+                }
                 _ => Ty::Unknown,
             },
             "capture" => Ty::Capture,
@@ -890,6 +893,44 @@ pub(crate) fn compatible(a: &Ty, b: &Ty) -> bool {
         (Ty::String | Ty::Enum(_), Ty::String | Ty::Enum(_)) => true,
         (Ty::Date | Ty::Timestamp, Ty::Date | Ty::Timestamp) => true,
         (a, b) => a == b,
+    }
+}
+
+impl Cx<'_> {
+    /// `nearest(d)` finds rows by position: the dimension needs `lat` and `lon`.
+    fn positioned(&mut self, dimension: &str, span: Span) {
+        let Some(def) = self.def(dimension) else {
+            return;
+        };
+        let ItemKind::Dimension(d) = &def.item.kind else {
+            return;
+        };
+        let missing: Vec<&str> = ["lat", "lon"]
+            .into_iter()
+            .filter(|a| !d.attributes.iter().any(|x| x.text == *a))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        self.report(
+            Diagnostic::error(
+                codes::UNKNOWN_COLUMN,
+                span,
+                format!(
+                    "`{dimension}` has no {} attribute: `nearest` finds its rows by position",
+                    missing
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            )
+            .with_span_label("rows without a position")
+            .with_help(format!(
+                "add {} to `attributes {{ }}` of `dimension {dimension}` (latitude and longitude in degrees)",
+                missing.join(" and ")
+            )),
+        );
     }
 }
 
