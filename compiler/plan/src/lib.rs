@@ -235,7 +235,11 @@ pub fn fact(
     }
     // By grain, then by every other column: rows that share a grain (a grain that is
     // not unique, as in real transaction logs) still land in one order on every run.
+    // A grain an error check keeps unique needs no more.
     let plan = plan.project(columns).map_err(df)?;
+    if job.grain_unique.is_some() {
+        return sorted(plan, &job.grain)?.build().map_err(df);
+    }
     let order: Vec<String> = job
         .grain
         .iter()

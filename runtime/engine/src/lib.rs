@@ -329,7 +329,32 @@ async fn execute(
                         _ => None,
                     })
                     .collect();
-                running.push(run_node(i, &node.id, &node.kind, inputs, &ctx, opts));
+                let staged = staging.dir().to_path_buf();
+                let id = node.id.clone();
+                let kind = &node.kind;
+                let ctx = &ctx;
+                running.push(async move {
+                    let result = run_node(i, &id, kind, inputs, ctx, opts).await?;
+                    // Each node writes its own partitions off the scheduler, so one
+                    // node's write does not hold up the others.
+                    let tables: Vec<(String, arrow::datatypes::SchemaRef, Vec<_>)> = result
+                        .tables
+                        .iter()
+                        .map(|(_, relative, schema, batches)| {
+                            (relative.clone(), schema.clone(), batches.clone())
+                        })
+                        .collect();
+                    tokio::task::spawn_blocking(move || {
+                        for (relative, schema, batches) in tables {
+                            write::stage(&staged, Path::new(&relative), schema, &batches)?;
+                        }
+                        Ok::<_, RunError>(())
+                    })
+                    .await
+                    .map_err(|e| (i, RunError::node(&id, e.to_string())))?
+                    .map_err(|e| (i, e))?;
+                    Ok(result)
+                });
             }
         }
         let Some(done) = running.next().await else {
@@ -345,7 +370,8 @@ async fn execute(
                     .map(|(_, relative, schema, _)| (relative.clone(), schema.clone()));
                 for (table, relative, schema, batches) in result.tables {
                     let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-                    let path = staging.write(Path::new(&relative), schema, &batches)?;
+                    let _ = schema;
+                    let path = staging.record(Path::new(&relative));
                     manifest.tables.push(TableReport {
                         node: node.clone(),
                         table,

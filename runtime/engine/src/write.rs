@@ -50,12 +50,19 @@ impl Staging {
         schema: SchemaRef,
         batches: &[RecordBatch],
     ) -> Result<PathBuf, RunError> {
-        let dir = self.dir.join(relative);
-        fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
-        let path = dir.join("part-00000.parquet");
-        write_parquet(&path, schema, batches)?;
+        stage(&self.dir, relative, schema, batches)?;
+        Ok(self.record(relative))
+    }
+
+    /// The folder partitions are staged in; [`stage`] writes there.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Takes a partition written by [`stage`] into the commit; where it will be.
+    pub fn record(&mut self, relative: &Path) -> PathBuf {
         self.partitions.push(relative.to_path_buf());
-        Ok(self.out.join(relative))
+        self.out.join(relative)
     }
 
     /// Writes one file into a partition folder of its own (an export).
@@ -102,6 +109,18 @@ impl Staging {
     pub fn abandon(self) {
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Writes one partition into a staging folder, as one Parquet file.
+pub fn stage(
+    dir: &Path,
+    relative: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(), RunError> {
+    let dir = dir.join(relative);
+    fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
+    write_parquet(&dir.join("part-00000.parquet"), schema, batches)
 }
 
 /// Writes batches as one Parquet file. The writer's output depends only on the data,
