@@ -164,11 +164,6 @@ pub struct FactJob {
     /// (column name, expression over the source's row).
     pub dims: Vec<(String, mj_lang::ast::Expr)>,
     pub measures: Vec<(String, mj_lang::ast::Expr)>,
-    /// The `error` check that keeps a one-column grain unique, if any: the rows are
-    /// then sorted by the grain alone (a repeated grain fails the run before anything
-    /// is committed); otherwise by the grain, then by every other column, so rows that
-    /// share a grain land in one order on every run.
-    pub grain_unique: Option<String>,
 }
 
 /// Reads one declared source with its declared schema; bad rows go to rejects.
@@ -408,27 +403,6 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             }),
             deps: vec![dep],
         });
-    }
-    // A one-column grain that an error check keeps unique.
-    let checks: Vec<(String, CheckKind, String)> = nodes
-        .iter()
-        .filter_map(|n| match &n.kind {
-            NodeKind::Check(c) if c.fail_run => {
-                Some((c.table.clone(), c.rule.clone(), c.name.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    for n in &mut nodes {
-        if let NodeKind::Fact(f) = &mut n.kind
-            && let [grain] = f.grain.as_slice()
-        {
-            let table = format!("dwd.{}", f.name);
-            f.grain_unique = checks
-                .iter()
-                .find(|(t, rule, _)| *t == table && *rule == CheckKind::Unique(grain.clone()))
-                .map(|(_, _, name)| name.clone());
-        }
     }
     for mut job in summaries(&items, &facts, &sources, &dimensions) {
         // A distinct count of values an `error` check keeps unique is a count.
@@ -880,7 +854,6 @@ fn fact_job(f: &Fact, source: &Source) -> FactJob {
         entity: f.entity.as_ref().map(|e| e.text.clone()),
         dims: f.dims.iter().map(binding).collect(),
         measures: f.measures.iter().map(binding).collect(),
-        grain_unique: None,
     }
 }
 

@@ -108,8 +108,16 @@ fn alignments(module: &Module, text: &str) -> Vec<Option<(usize, usize)>> {
                     .map(|d| width(&quote(&d.value)))
                     .max()
                     .unwrap_or(0);
-                for slot in &mut out[start..end] {
-                    *slot = Some((nw, dw));
+                // Padding must not push a member over the line width: then the run is
+                // not aligned at all (the same decision on every pass, so formatting
+                // twice changes nothing).
+                let fits = items[start..end]
+                    .iter()
+                    .all(|i| one_line_aligned(i, text, Some((nw, dw))));
+                if fits {
+                    for slot in &mut out[start..end] {
+                        *slot = Some((nw, dw));
+                    }
                 }
             }
         }
@@ -120,6 +128,11 @@ fn alignments(module: &Module, text: &str) -> Vec<Option<(usize, usize)>> {
 
 /// Whether an item prints on one line (without alignment) and has no comment inside.
 fn one_line(item: &Item, text: &str) -> bool {
+    one_line_aligned(item, text, None)
+}
+
+/// Whether an item prints on one line with the given alignment.
+fn one_line_aligned(item: &Item, text: &str, align: Option<(usize, usize)>) -> bool {
     let inside =
         &text[(item.span.start as usize).min(text.len())..(item.span.end as usize).min(text.len())];
     if inside.contains("//") {
@@ -131,7 +144,7 @@ fn one_line(item: &Item, text: &str) -> bool {
         comments: &[],
         next: 0,
         text,
-        align: None,
+        align,
     };
     p.item(item);
     !p.out.trim_end().contains('\n')

@@ -8,6 +8,7 @@ mod docs;
 mod format;
 mod incremental;
 mod jit;
+mod lsp;
 mod plans;
 mod robustness;
 mod runtime;

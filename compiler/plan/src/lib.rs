@@ -150,7 +150,7 @@ pub(crate) fn binary(op: BinaryOp, l: DfExpr, r: DfExpr) -> DfExpr {
 /// The detail (DWD) table of a business process for business date `date`
 /// (`YYYY-MM-DD`): rows of `ods_<source>` whose time is on or before the date,
 /// filtered by the fact's `where`, with the entity key from `oneid_<entity>`, sorted
-/// by grain, then by its other columns.
+/// by grain.
 pub fn fact(
     job: &FactJob,
     source: Arc<dyn TableSource>,
@@ -231,28 +231,18 @@ pub fn fact(
         columns.push(col("ids.oneid").alias(entity));
     }
     for (name, e) in job.dims.iter().chain(&job.measures) {
+        // A dim or measure that is a grain column is there already.
+        if job.grain.contains(name) {
+            continue;
+        }
         columns.push(qualify(row_expr(e)?, &table).alias(name));
     }
-    // By grain, then by every other column: rows that share a grain (a grain that is
-    // not unique, as in real transaction logs) still land in one order on every run.
-    // A grain an error check keeps unique needs no more.
-    let plan = plan.project(columns).map_err(df)?;
-    if job.grain_unique.is_some() {
-        return sorted(plan, &job.grain)?.build().map_err(df);
-    }
-    let order: Vec<String> = job
-        .grain
-        .iter()
-        .cloned()
-        .chain(
-            plan.schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .filter(|f| !job.grain.contains(f)),
-        )
-        .collect();
-    sorted(plan, &order)?.build().map_err(df)
+    // By grain, as a person would write it: a grain tells rows apart, so the order is
+    // the same on every run (rows that share a grain are alike in every column the
+    // grain names, and only such rows may trade places).
+    sorted(plan.project(columns).map_err(df)?, &job.grain)?
+        .build()
+        .map_err(df)
 }
 
 /// Qualifies bare columns with the source's table (the OneID join brings its own).

@@ -161,6 +161,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The language server, over standard input and output (for editors).
+    Lsp,
     /// The AIPL funnel's history: flows between dates and trends.
     Aipl {
         #[command(subcommand)]
@@ -313,6 +315,7 @@ fn main() -> ExitCode {
             };
             run::audience(&path, &name, &date, explain, sample, out)
         }
+        Command::Lsp => mj_lsp::run_stdio().map(|()| ExitCode::SUCCESS),
         Command::Attribution {
             path,
             date,

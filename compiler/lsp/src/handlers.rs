@@ -1,0 +1,363 @@
+//! Requests, answered from a snapshot of the database.
+
+use std::path::PathBuf;
+
+use lsp_server::{ErrorCode, Request, Response};
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CompletionItem, CompletionItemKind,
+    DocumentSymbol, FoldingRange, GotoDefinitionResponse, Hover, HoverContents, Location,
+    MarkupContent, MarkupKind, Position, SymbolInformation, SymbolKind, TextEdit, Url,
+    WorkspaceEdit,
+};
+use mj_compiler::queries::{DefKind, Name};
+use mj_compiler::{Database, Project, SourceFile};
+use mj_lang::ast::{Item, ItemKind};
+use serde::de::DeserializeOwned;
+
+use crate::State;
+use crate::convert::LineIndex;
+
+/// The database as it was when a request arrived.
+pub struct Snapshot {
+    db: Database,
+    project: Project,
+    files: Vec<(PathBuf, SourceFile)>,
+}
+
+impl Snapshot {
+    pub fn of(state: &State) -> Snapshot {
+        Snapshot {
+            db: state.db.clone(),
+            project: state.project,
+            files: state.files.iter().map(|(p, f)| (p.clone(), *f)).collect(),
+        }
+    }
+
+    /// Answers one request; unknown methods and malformed parameters get an error.
+    pub fn handle(&self, req: &Request) -> Response {
+        let result = match req.method.as_str() {
+            "textDocument/hover" => self.run(req, Snapshot::hover),
+            "textDocument/definition" => self.run(req, Snapshot::definition),
+            "textDocument/documentSymbol" => self.run(req, Snapshot::symbols),
+            "workspace/symbol" => self.run(req, Snapshot::workspace_symbols),
+            "textDocument/formatting" => self.run(req, Snapshot::formatting),
+            "textDocument/foldingRange" => self.run(req, Snapshot::folding),
+            "textDocument/codeAction" => self.run(req, Snapshot::code_actions),
+            "textDocument/completion" => self.run(req, Snapshot::completion),
+            _ => return crate::unknown(req),
+        };
+        match result {
+            Ok(value) => Response::new_ok(req.id.clone(), value),
+            Err(message) => {
+                Response::new_err(req.id.clone(), ErrorCode::InvalidParams as i32, message)
+            }
+        }
+    }
+
+    fn run<P: DeserializeOwned, R: serde::Serialize>(
+        &self,
+        req: &Request,
+        f: fn(&Snapshot, P) -> Option<R>,
+    ) -> Result<serde_json::Value, String> {
+        let params: P = serde_json::from_value(req.params.clone())
+            .map_err(|e| format!("invalid parameters for `{}`: {e}", req.method))?;
+        Ok(serde_json::to_value(f(self, params)).unwrap_or(serde_json::Value::Null))
+    }
+
+    fn file(&self, uri: &Url) -> Option<SourceFile> {
+        let path = uri.to_file_path().ok()?;
+        self.files.iter().find(|(p, _)| *p == path).map(|(_, f)| *f)
+    }
+
+    fn uri(&self, file: SourceFile) -> Option<Url> {
+        let path = self
+            .files
+            .iter()
+            .find(|(_, f)| *f == file)
+            .map(|(p, _)| p)?;
+        Url::from_file_path(path).ok()
+    }
+
+    /// The name under a position: letters, digits and `_` (names may start with a digit).
+    fn word_at(&self, file: SourceFile, p: Position) -> Option<(String, usize, usize)> {
+        let text = file.text(&self.db);
+        let index = LineIndex::new(text);
+        let at = index.offset(p);
+        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_word(*c))
+            .last()
+            .map_or(at, |(i, _)| i);
+        let end = text[at..]
+            .char_indices()
+            .find(|(_, c)| !is_word(*c))
+            .map_or(text.len(), |(i, _)| at + i);
+        (start < end).then(|| (text[start..end].to_string(), start, end))
+    }
+
+    fn def(&self, name: &str) -> Option<&mj_compiler::queries::Def> {
+        mj_compiler::queries::lookup(
+            &self.db,
+            self.project,
+            Name::new(&self.db, name.to_string()),
+        )
+        .as_ref()
+    }
+
+    fn hover(&self, p: lsp_types::HoverParams) -> Option<Hover> {
+        let doc = &p.text_document_position_params;
+        let file = self.file(&doc.text_document.uri)?;
+        let (word, start, end) = self.word_at(file, doc.position)?;
+        let def = self.def(&word)?;
+        let item = self.def_item(def)?;
+        let text = def.file.text(&self.db);
+        let source = text
+            .get(item.span.start as usize..item.span.end as usize)
+            .unwrap_or("");
+        let display = def
+            .item
+            .kind
+            .header()
+            .and_then(|h| h.display.as_ref())
+            .map(|d| format!(" — {}", d.value))
+            .unwrap_or_default();
+        let mut md = format!(
+            "**{}** `{word}`{display}\n\n```mj\n{}\n```",
+            def.kind
+                .describe()
+                .trim_start_matches("a ")
+                .trim_start_matches("an "),
+            source.trim_end()
+        );
+        if let ItemKind::Derived(d) = &def.item.kind {
+            let mut by: Vec<String> = d.by.iter().map(|b| b.text.clone()).collect();
+            by.sort();
+            by.dedup();
+            let table = if by.is_empty() {
+                "dws_total".to_string()
+            } else {
+                format!("dws_{}", by.join("_"))
+            };
+            md.push_str(&format!(
+                "\n\nComputed in the summary table `dws.{table}`, column `{word}`."
+            ));
+        }
+        let index = LineIndex::new(file.text(&self.db));
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: md,
+            }),
+            range: Some(lsp_types::Range::new(
+                index.position(start),
+                index.position(end),
+            )),
+        })
+    }
+
+    fn definition(&self, p: lsp_types::GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+        let doc = &p.text_document_position_params;
+        let file = self.file(&doc.text_document.uri)?;
+        let (word, _, _) = self.word_at(file, doc.position)?;
+        let def = self.def(&word)?;
+        let uri = self.uri(def.file)?;
+        let item = self.def_item(def)?;
+        let span = item.kind.header().map_or(item.span, |h| h.name.span);
+        let index = LineIndex::new(def.file.text(&self.db));
+        Some(GotoDefinitionResponse::Scalar(Location::new(
+            uri,
+            index.range(span),
+        )))
+    }
+
+    /// A file's items with their positions.
+    fn items(&self, file: SourceFile) -> &[Item] {
+        &mj_compiler::parse(&self.db, file).module.items
+    }
+
+    /// A definition's item with its positions.
+    fn def_item(&self, def: &mj_compiler::queries::Def) -> Option<&Item> {
+        self.items(def.file).get(def.ordinal as usize)
+    }
+
+    fn symbols(&self, p: lsp_types::DocumentSymbolParams) -> Option<Vec<DocumentSymbol>> {
+        let file = self.file(&p.text_document.uri)?;
+        let index = LineIndex::new(file.text(&self.db));
+        let mut out = Vec::new();
+        for item in self.items(file).iter() {
+            let Some(h) = item.kind.header() else {
+                continue;
+            };
+            let kind = DefKind::of(&item.kind);
+            #[allow(deprecated)]
+            out.push(DocumentSymbol {
+                name: h.name.text.clone(),
+                detail: h.display.as_ref().map(|d| d.value.clone()),
+                kind: symbol_kind(kind),
+                tags: None,
+                deprecated: None,
+                range: index.range(item.span),
+                selection_range: index.range(h.name.span),
+                children: None,
+            });
+        }
+        Some(out)
+    }
+
+    fn workspace_symbols(
+        &self,
+        p: lsp_types::WorkspaceSymbolParams,
+    ) -> Option<Vec<SymbolInformation>> {
+        let query = p.query.to_lowercase();
+        let mut out = Vec::new();
+        for (_, file) in &self.files {
+            let Some(uri) = self.uri(*file) else { continue };
+            let index = LineIndex::new(file.text(&self.db));
+            for item in self.items(*file).iter() {
+                let Some(h) = item.kind.header() else {
+                    continue;
+                };
+                let display = h.display.as_ref().map(|d| d.value.to_lowercase());
+                if !h.name.text.to_lowercase().contains(&query)
+                    && !display.is_some_and(|d| d.contains(&query))
+                {
+                    continue;
+                }
+                #[allow(deprecated)]
+                out.push(SymbolInformation {
+                    name: h.name.text.clone(),
+                    kind: symbol_kind(DefKind::of(&item.kind)),
+                    tags: None,
+                    deprecated: None,
+                    location: Location::new(uri.clone(), index.range(h.name.span)),
+                    container_name: None,
+                });
+            }
+        }
+        Some(out)
+    }
+
+    fn formatting(&self, p: lsp_types::DocumentFormattingParams) -> Option<Vec<TextEdit>> {
+        let file = self.file(&p.text_document.uri)?;
+        let text = file.text(&self.db);
+        let parsed = mj_compiler::parse(&self.db, file);
+        // A file with syntax errors is left as it is, as `mj fmt` leaves it.
+        if !parsed.errors.is_empty() {
+            return None;
+        }
+        let formatted = mj_lang::format(&parsed.module, text);
+        if formatted == *text {
+            return Some(Vec::new());
+        }
+        let index = LineIndex::new(text);
+        Some(vec![TextEdit::new(
+            lsp_types::Range::new(Position::new(0, 0), index.position(text.len())),
+            formatted,
+        )])
+    }
+
+    fn folding(&self, p: lsp_types::FoldingRangeParams) -> Option<Vec<FoldingRange>> {
+        let file = self.file(&p.text_document.uri)?;
+        let index = LineIndex::new(file.text(&self.db));
+        let mut out = Vec::new();
+        for item in self.items(file).iter() {
+            let r = index.range(item.span);
+            if r.end.line > r.start.line {
+                out.push(FoldingRange {
+                    start_line: r.start.line,
+                    start_character: None,
+                    end_line: r.end.line,
+                    end_character: None,
+                    kind: None,
+                    collapsed_text: None,
+                });
+            }
+        }
+        Some(out)
+    }
+
+    fn code_actions(&self, p: lsp_types::CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
+        let file = self.file(&p.text_document.uri)?;
+        let index = LineIndex::new(file.text(&self.db));
+        let id = file.id(&self.db);
+        let mut out = Vec::new();
+        for d in mj_compiler::all_diagnostics(&self.db, self.project) {
+            if d.span.file != id {
+                continue;
+            }
+            let r = index.range(d.span);
+            if r.end < p.range.start || r.start > p.range.end {
+                continue;
+            }
+            let Some(fix) = &d.fix else { continue };
+            let mut changes: std::collections::HashMap<Url, Vec<TextEdit>> = Default::default();
+            for e in &fix.edits {
+                let Some((edit_file, uri)) = self
+                    .files
+                    .iter()
+                    .find(|(_, f)| f.id(&self.db) == e.span.file)
+                    .and_then(|(_, f)| Some((*f, self.uri(*f)?)))
+                else {
+                    continue;
+                };
+                let ei = LineIndex::new(edit_file.text(&self.db));
+                changes
+                    .entry(uri)
+                    .or_default()
+                    .push(TextEdit::new(ei.range(e.span), e.replacement.clone()));
+            }
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: fix.message.clone(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![crate::convert::diagnostic(&d, &index)]),
+                edit: Some(WorkspaceEdit::new(changes)),
+                command: None,
+                is_preferred: Some(true),
+                disabled: None,
+                data: None,
+            }));
+        }
+        Some(out)
+    }
+
+    fn completion(&self, _p: lsp_types::CompletionParams) -> Option<Vec<CompletionItem>> {
+        let names = mj_compiler::queries::names_by_kind(&self.db, self.project);
+        let mut out = Vec::new();
+        for (kind, list) in names.iter() {
+            for name in list {
+                out.push(CompletionItem {
+                    label: name.clone(),
+                    kind: Some(completion_kind(*kind)),
+                    detail: Some(kind.describe().to_string()),
+                    ..Default::default()
+                });
+            }
+        }
+        Some(out)
+    }
+}
+
+fn symbol_kind(kind: Option<DefKind>) -> SymbolKind {
+    match kind {
+        Some(DefKind::Source | DefKind::Dimension | DefKind::Fact) => SymbolKind::STRUCT,
+        Some(DefKind::Atomic | DefKind::Derived | DefKind::Composite) => SymbolKind::FIELD,
+        Some(DefKind::Modifier | DefKind::Period) => SymbolKind::CONSTANT,
+        Some(DefKind::Function) => SymbolKind::FUNCTION,
+        Some(DefKind::OneId) => SymbolKind::CLASS,
+        Some(DefKind::Tag | DefKind::Aipl | DefKind::Rfm | DefKind::Audience) => {
+            SymbolKind::PROPERTY
+        }
+        _ => SymbolKind::OBJECT,
+    }
+}
+
+fn completion_kind(kind: DefKind) -> CompletionItemKind {
+    match kind {
+        DefKind::Function => CompletionItemKind::FUNCTION,
+        DefKind::Source | DefKind::Dimension | DefKind::Fact => CompletionItemKind::STRUCT,
+        DefKind::Modifier | DefKind::Period => CompletionItemKind::CONSTANT,
+        _ => CompletionItemKind::FIELD,
+    }
+}
