@@ -274,3 +274,25 @@ pub fn all_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     diags.dedup();
     diags
 }
+
+/// The items that refer to `name` (its metric, tag, model, audience… users), by name,
+/// in file order: the edges the cycle check follows.
+pub fn used_by(db: &dyn Db, project: Project, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in project.files(db).iter().skip(1) {
+        for item in file_items(db, *file).iter() {
+            let Some(h) = item.kind.header() else {
+                continue;
+            };
+            if h.name.text != name
+                && crate::check::project::references(item)
+                    .iter()
+                    .any(|r| r.text == name)
+                && !out.contains(&h.name.text)
+            {
+                out.push(h.name.text.clone());
+            }
+        }
+    }
+    out
+}

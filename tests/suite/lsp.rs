@@ -186,6 +186,10 @@ fn an_editor_session_on_the_example() {
     );
     let shown = hover["contents"]["value"].as_str().unwrap_or("");
     assert!(shown.contains("dws.dws_consumer"), "{shown}");
+    assert!(
+        shown.contains("Used by `aov_30d`, `online_rate_30d`."),
+        "{shown}"
+    );
 
     // Go to definition across files: `consumer` is defined in oneid.mj.
     let def = c.request(

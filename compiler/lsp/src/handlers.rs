@@ -144,6 +144,11 @@ impl Snapshot {
                 "\n\nComputed in the summary table `dws.{table}`, column `{word}`."
             ));
         }
+        let users = mj_compiler::queries::used_by(&self.db, self.project, &word);
+        if !users.is_empty() {
+            let shown: Vec<String> = users.iter().map(|u| format!("`{u}`")).collect();
+            md.push_str(&format!("\n\nUsed by {}.", shown.join(", ")));
+        }
         let index = LineIndex::new(file.text(&self.db));
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {

@@ -99,7 +99,7 @@ fn duplicates(
 }
 
 /// Names an item refers to.
-fn references(item: &Item) -> Vec<&Ident> {
+pub(crate) fn references(item: &Item) -> Vec<&Ident> {
     let mut out = Vec::new();
     let mut exprs: Vec<&Expr> = Vec::new();
     match &item.kind {
