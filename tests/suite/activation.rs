@@ -59,45 +59,12 @@ fn chi_square_of_a_textbook_table() {
     );
 }
 
-/// Every row of a partition as text, by column name.
-fn rows(dir: &std::path::Path, columns: &[&str]) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for b in crate::common::partition(dir) {
-        let cols: Vec<_> = columns
-            .iter()
-            .map(|c| b.column(b.schema().index_of(c).expect("column")).clone())
-            .collect();
-        for i in 0..b.num_rows() {
-            out.push(
-                cols.iter()
-                    .map(|c| {
-                        if c.is_null(i) {
-                            String::new()
-                        } else {
-                            arrow::util::display::array_value_to_string(c, i).expect("cell")
-                        }
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
-}
-
 #[test]
 fn audiences_routes_and_comparisons_match_hand_written_computations() {
-    use crate::common::{graph, repo, run, scratch};
+    use crate::common::{graph, repo, run};
     use arrow::array::Array;
     use std::collections::HashMap;
-    let dir = scratch("activation");
-    let cfg = mj_gen::GenConfig {
-        consumers: 1500,
-        days: 120,
-        seed: 5,
-        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
-    };
-    mj_gen::generate(&cfg, &dir).expect("generates");
+    let dir = crate::common::generated("activation", 1500, 120, 5);
     let out = dir.join("out");
     let g = graph(&repo().join("examples/meijia"));
     let (manifest, result) = run(&g, &dir, &out, "2025-06-30");
@@ -105,19 +72,20 @@ fn audiences_routes_and_comparisons_match_hand_written_computations() {
     let part = |t: &str| out.join(t).join("dt=2025-06-30");
 
     // Nearest stores: the index's answer is brute force's, on every located consumer.
-    let stores: Vec<(String, f64, f64)> = rows(&part("dim/store"), &["store_id", "lat", "lon"])
-        .into_iter()
-        .filter(|r| !r[1].is_empty() && !r[2].is_empty())
-        .map(|r| {
-            (
-                r[0].clone(),
-                r[1].parse().expect("lat"),
-                r[2].parse().expect("lon"),
-            )
-        })
-        .collect();
+    let stores: Vec<(String, f64, f64)> =
+        crate::common::rows_text(&part("dim/store"), &["store_id", "lat", "lon"])
+            .into_iter()
+            .filter(|r| !r[1].is_empty() && !r[2].is_empty())
+            .map(|r| {
+                (
+                    r[0].clone(),
+                    r[1].parse().expect("lat"),
+                    r[2].parse().expect("lon"),
+                )
+            })
+            .collect();
     let points: Vec<(f64, f64)> = stores.iter().map(|s| (s.1, s.2)).collect();
-    let near = rows(
+    let near = crate::common::rows_text(
         &part("ads/consumer_near_store"),
         &[
             "consumer",
@@ -221,7 +189,9 @@ fn audiences_routes_and_comparisons_match_hand_written_computations() {
     );
 
     // Sizes, overlaps and routes in the manifest agree with the member tables.
-    let size = |a: &str| rows(&part(&format!("ads/audience_{a}")), &["consumer"]).len() as u64;
+    let size = |a: &str| {
+        crate::common::rows_text(&part(&format!("ads/audience_{a}")), &["consumer"]).len() as u64
+    };
     let report = |a: &str| {
         manifest
             .audiences
@@ -238,7 +208,7 @@ fn audiences_routes_and_comparisons_match_hand_written_computations() {
     assert_eq!(routes.values().sum::<u64>(), size("high_value"));
     assert!(routes.len() >= 2, "{routes:?}");
     let members = |a: &str| {
-        rows(&part(&format!("ads/audience_{a}")), &["consumer"])
+        crate::common::rows_text(&part(&format!("ads/audience_{a}")), &["consumer"])
             .into_iter()
             .map(|r| r[0].clone())
             .collect::<std::collections::HashSet<_>>()
@@ -249,13 +219,14 @@ fn audiences_routes_and_comparisons_match_hand_written_computations() {
     assert_eq!(report("sofa_intent").overlap["high_value"], both);
 
     // TGI of gender, from the audience and the tags by hand.
-    let gender: HashMap<String, String> = rows(&part("ads/consumer_tags"), &["consumer", "gender"])
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone()))
-        .collect();
+    let gender: HashMap<String, String> =
+        crate::common::rows_text(&part("ads/consumer_tags"), &["consumer", "gender"])
+            .into_iter()
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect();
     let sofa = members("sofa_intent");
     let all = gender.len() as f64;
-    let shares = rows(
+    let shares = crate::common::rows_text(
         &part("ads/compare_sofa_intent_all"),
         &["attribute", "value", "a_entities", "b_entities", "tgi"],
     );
@@ -336,7 +307,7 @@ fn audiences_routes_and_comparisons_match_hand_written_computations() {
     assert!(hashed > 0);
     // The salted MD5s of the Parquet export.
     let pq = crate::common::partition(&out.join("audiences/high_value/dt=2025-06-30"));
-    let md5s = rows(
+    let md5s = crate::common::rows_text(
         &out.join("audiences/high_value/dt=2025-06-30"),
         &["oneid", "phone_md5", "rfm_segment"],
     );
@@ -412,16 +383,8 @@ fn channel_contribution_of_a_path_set_computed_by_hand() {
 
 #[test]
 fn channel_contribution_on_generated_data_hands_out_every_conversion() {
-    use crate::common::{graph, repo, run, scratch};
-    let dir = scratch("contribution");
-    let cfg = mj_gen::GenConfig {
-        consumers: 1200,
-        days: 60,
-        seed: 3,
-        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
-    };
-    mj_gen::generate(&cfg, &dir).expect("generates");
+    use crate::common::{graph, repo, run};
+    let dir = crate::common::generated("contribution", 1200, 60, 3);
     let out = dir.join("out");
     let (manifest, result) = run(
         &graph(&repo().join("examples/meijia")),
@@ -434,7 +397,7 @@ fn channel_contribution_on_generated_data_hands_out_every_conversion() {
     let report = &manifest.contributions[0];
     let stages = &manifest.aipl[0].stages;
     assert_eq!(report.conversions, stages["P"] + stages["L"]);
-    let table = rows(
+    let table = crate::common::rows_text(
         &part("ads/aipl_brand_contribution"),
         &[
             "channel",

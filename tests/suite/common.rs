@@ -181,3 +181,43 @@ pub fn pairwise(pred: &[(String, String)], truth: &[(String, String)]) -> (f64, 
     let f1 = 2.0 * precision * recall / (precision + recall).max(f64::MIN_POSITIVE);
     (precision, recall, f1)
 }
+
+/// A scratch folder with `mj gen`'s data for the example: `consumers` over `days` up to
+/// 2025-06-30, from `seed`.
+pub fn generated(name: &str, consumers: u64, days: u32, seed: u64) -> PathBuf {
+    let dir = scratch(name);
+    let cfg = mj_gen::GenConfig {
+        consumers,
+        days,
+        seed,
+        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
+        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
+    };
+    mj_gen::generate(&cfg, &dir).expect("generates");
+    dir
+}
+
+/// Every row of a partition as text, by column name (null as the empty string).
+pub fn rows_text(dir: &Path, columns: &[&str]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for b in partition(dir) {
+        let cols: Vec<_> = columns
+            .iter()
+            .map(|c| b.column(b.schema().index_of(c).expect("column")).clone())
+            .collect();
+        for i in 0..b.num_rows() {
+            out.push(
+                cols.iter()
+                    .map(|c| {
+                        if arrow::array::Array::is_null(c, i) {
+                            String::new()
+                        } else {
+                            arrow::util::display::array_value_to_string(c, i).expect("cell")
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}

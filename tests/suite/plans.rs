@@ -62,15 +62,7 @@ fn every_plan_travels_through_datafusion_proto() {
     use datafusion::physical_plan::collect;
     use datafusion::prelude::SessionContext;
     use mj_runtime::travel;
-    let dir = crate::common::scratch("travel");
-    let cfg = mj_gen::GenConfig {
-        consumers: 600,
-        days: 40,
-        seed: 11,
-        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
-    };
-    mj_gen::generate(&cfg, &dir).expect("generates");
+    let dir = crate::common::generated("travel", 600, 40, 11);
     let out = dir.join("out");
     let g = graph(&repo().join("examples/meijia"));
     crate::common::run(&g, &dir, &out, "2025-06-30")

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 
-use crate::common::{graph, pairwise, partition, repo, run, scratch};
+use crate::common::{graph, pairwise, partition, repo, rows_text, run, scratch};
 
 /// The batches of one Parquet file.
 fn partition_file(path: &Path) -> Vec<RecordBatch> {
@@ -443,15 +443,7 @@ fn check_star(res: &mj_oneid::Resolution, rt: &tokio::runtime::Runtime) {
 
 #[test]
 fn oneid_on_generated_data_against_the_generators_truth() {
-    let dir = scratch("generated");
-    let cfg = mj_gen::GenConfig {
-        consumers: 3000,
-        days: 90,
-        seed: 11,
-        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
-    };
-    mj_gen::generate(&cfg, &dir).expect("generates");
+    let dir = crate::common::generated("generated", 3000, 90, 11);
     let out = dir.join("out");
     let (manifest, result) = run(
         &graph(&repo().join("examples/meijia")),
@@ -610,15 +602,7 @@ fn duckdb_python() -> std::process::Command {
 
 #[test]
 fn generated_sql_run_by_duckdb_gives_the_same_tables() {
-    let dir = scratch("duckdb");
-    let cfg = mj_gen::GenConfig {
-        consumers: 1500,
-        days: 60,
-        seed: 5,
-        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
-    };
-    mj_gen::generate(&cfg, &dir).expect("generates");
+    let dir = crate::common::generated("duckdb", 1500, 60, 5);
     let out = dir.join("out");
     let g = graph(&repo().join("examples/meijia"));
     run(&g, &dir, &out, "2025-06-30").1.expect("runs");
@@ -950,15 +934,7 @@ fn median_and_stddev_follow_sql() {
 
 #[test]
 fn tags_match_a_hand_written_query_with_and_without_the_jit() {
-    let dir = scratch("tags");
-    let cfg = mj_gen::GenConfig {
-        consumers: 1200,
-        days: 120,
-        seed: 21,
-        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
-    };
-    mj_gen::generate(&cfg, &dir).expect("generates");
+    let dir = crate::common::generated("tags", 1200, 120, 21);
     let out = dir.join("out");
     let g = graph(&repo().join("examples/meijia"));
     let (manifest, result) = run(&g, &dir, &out, "2025-06-30");
@@ -1065,15 +1041,7 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
 
 #[test]
 fn aipl_stages_match_a_hand_written_query_and_flows_add_up() {
-    let dir = scratch("aipl");
-    let cfg = mj_gen::GenConfig {
-        consumers: 1500,
-        days: 120,
-        seed: 8,
-        end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
-    };
-    mj_gen::generate(&cfg, &dir).expect("generates");
+    let dir = crate::common::generated("aipl", 1500, 120, 8);
     let out = dir.join("out");
     let g = graph(&repo().join("examples/meijia"));
     for day in ["2025-06-20", "2025-06-30"] {
@@ -1331,25 +1299,6 @@ fn rfm_scores_baselines_and_segments_by_hand() {
     assert_eq!(seg("500.0").chars().next(), Some('L'));
     assert_eq!(&seg("2000.0")[1..], "HH");
     assert_eq!(&seg("50.0")[2..], "L");
-}
-
-/// Every row of a partition as text, by column name.
-fn rows_text(dir: &Path, columns: &[&str]) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for b in partition(dir) {
-        let cols: Vec<_> = columns
-            .iter()
-            .map(|c| b.column(b.schema().index_of(c).expect("column")).clone())
-            .collect();
-        for i in 0..b.num_rows() {
-            rows.push(
-                cols.iter()
-                    .map(|c| arrow::util::display::array_value_to_string(c, i).expect("cell"))
-                    .collect(),
-            );
-        }
-    }
-    rows
 }
 
 #[test]

@@ -79,6 +79,16 @@ pub fn decode(body: &[u8]) -> Result<Message, String> {
         }
     };
     let id = value.get("id").cloned().unwrap_or(serde_json::Value::Null);
+    // lsp-server reads any object with an id as a response; a message has a method
+    // (request, notification) or a result or an error (response), else nobody answers.
+    let has = |k: &str| value.get(k).is_some();
+    if !has("method") && !has("result") && !has("error") {
+        return Err(error_text(
+            id,
+            -32600,
+            "not a JSON-RPC message: no method, result or error",
+        ));
+    }
     serde_json::from_value::<Message>(value)
         .map_err(|e| error_text(id, -32600, &format!("not a JSON-RPC message: {e}")))
 }

@@ -229,6 +229,30 @@ struct NodeResult {
     seconds: f64,
 }
 
+impl NodeResult {
+    /// A finished node that wrote nothing and reports nothing beyond its summary.
+    fn new(index: usize, output: Output, summary: String, seconds: f64) -> NodeResult {
+        NodeResult {
+            index,
+            output,
+            scanned: false,
+            reused: None,
+            tables: Vec::new(),
+            input: None,
+            oneid: None,
+            check: None,
+            tags: None,
+            aipl: None,
+            audiences: Vec::new(),
+            compare: None,
+            export: None,
+            contribution: None,
+            summary,
+            seconds,
+        }
+    }
+}
+
 pub fn session() -> SessionContext {
     SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2))
 }
@@ -487,22 +511,13 @@ async fn run_node(
             _ => oneid::mapping_schema(),
         };
         return Ok(NodeResult {
-            index,
-            output: Output::Done,
-            scanned: false,
             reused: Some((dir, schema)),
-            tables: Vec::new(),
-            input: None,
-            oneid: None,
-            check: None,
-            tags: None,
-            aipl: None,
-            audiences: Vec::new(),
-            compare: None,
-            export: None,
-            contribution: None,
-            summary: "reused from an earlier run".to_string(),
-            seconds: started.elapsed().as_secs_f64(),
+            ..NodeResult::new(
+                index,
+                Output::Done,
+                "reused from an earlier run".to_string(),
+                started.elapsed().as_secs_f64(),
+            )
         });
     }
     match kind {
@@ -627,22 +642,14 @@ async fn run_node(
                 .map_err(|e| (index, RunError::node(node, e)))?;
             let summary = format!("{} paths, {} conversions", report.paths, report.conversions);
             Ok(NodeResult {
-                index,
-                output: Output::Done,
-                scanned: false,
-                reused: None,
                 tables,
-                input: None,
-                oneid: None,
-                check: None,
-                tags: None,
-                aipl: None,
-                audiences: Vec::new(),
-                compare: None,
-                export: None,
                 contribution: Some(report),
-                summary,
-                seconds: started.elapsed().as_secs_f64(),
+                ..NodeResult::new(
+                    index,
+                    Output::Done,
+                    summary,
+                    started.elapsed().as_secs_f64(),
+                )
             })
         }
         NodeKind::Export(job) => {
@@ -651,22 +658,13 @@ async fn run_node(
                 .map_err(|e| (index, RunError::node(node, e)))?;
             let summary = format!("{} rows to {}", report.rows, report.path);
             Ok(NodeResult {
-                index,
-                output: Output::Done,
-                scanned: false,
-                reused: None,
-                tables: Vec::new(),
-                input: None,
-                oneid: None,
-                check: None,
-                tags: None,
-                aipl: None,
-                audiences: Vec::new(),
-                compare: None,
                 export: Some((folder, file, bytes, report)),
-                contribution: None,
-                summary,
-                seconds: started.elapsed().as_secs_f64(),
+                ..NodeResult::new(
+                    index,
+                    Output::Done,
+                    summary,
+                    started.elapsed().as_secs_f64(),
+                )
             })
         }
         NodeKind::Compare(job) => {
@@ -684,22 +682,14 @@ async fn run_node(
                 None => format!("{} vs {} entities", report.a_entities, report.b_entities),
             };
             Ok(NodeResult {
-                index,
-                output: Output::Done,
-                scanned: false,
-                reused: None,
                 tables,
-                input: None,
-                oneid: None,
-                check: None,
-                tags: None,
-                aipl: None,
-                audiences: Vec::new(),
                 compare: Some(report),
-                export: None,
-                contribution: None,
-                summary,
-                seconds: started.elapsed().as_secs_f64(),
+                ..NodeResult::new(
+                    index,
+                    Output::Done,
+                    summary,
+                    started.elapsed().as_secs_f64(),
+                )
             })
         }
         NodeKind::Near(job) => {
@@ -709,27 +699,19 @@ async fn run_node(
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             let (layer, name) = node.split_once('.').unwrap_or(("", node));
             Ok(NodeResult {
-                index,
-                output: Output::Done,
                 scanned: true,
-                reused: None,
                 tables: vec![(
                     node.to_string(),
                     format!("{layer}/{name}/{dt}"),
                     schema,
                     batches,
                 )],
-                input: None,
-                oneid: None,
-                check: None,
-                tags: None,
-                aipl: None,
-                audiences: Vec::new(),
-                compare: None,
-                export: None,
-                contribution: None,
-                summary: format!("{rows} located"),
-                seconds: started.elapsed().as_secs_f64(),
+                ..NodeResult::new(
+                    index,
+                    Output::Done,
+                    format!("{rows} located"),
+                    started.elapsed().as_secs_f64(),
+                )
             })
         }
         _ => planned_node(index, node, kind, ctx, opts).await,
@@ -972,22 +954,8 @@ async fn planned_node(
         )]
     };
     let mut result = NodeResult {
-        index,
-        output: Output::Done,
         scanned: scan_name(kind).is_some(),
-        reused: None,
-        tables: Vec::new(),
-        input: None,
-        oneid: None,
-        check: None,
-        tags: None,
-        aipl: None,
-        audiences: Vec::new(),
-        compare: None,
-        export: None,
-        contribution: None,
-        summary: format!("{rows} rows"),
-        seconds: 0.0,
+        ..NodeResult::new(index, Output::Done, format!("{rows} rows"), 0.0)
     };
     if let NodeKind::Tags(job) = kind {
         let (long_schema, long, coverage) = tags::long(job, &schema, &batches).map_err(fail)?;
