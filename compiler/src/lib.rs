@@ -11,6 +11,7 @@ pub mod db;
 pub mod lineage;
 pub mod lower;
 pub mod queries;
+pub mod refs;
 pub mod types;
 
 pub use db::{Database, Db, Project, SourceFile};

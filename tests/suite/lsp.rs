@@ -362,3 +362,345 @@ fn malformed_frames_get_json_rpc_errors() {
     assert_eq!(read_frame(&mut input).expect("io"), Some(b"null".to_vec()));
     assert_eq!(read_frame(&mut input).expect("io"), None);
 }
+
+/// Applies a workspace edit's changes to the files on disk.
+fn apply_edit(edit: &Value) {
+    let changes = edit["changes"].as_object().expect("changes");
+    for (uri, edits) in changes {
+        let path = Url::parse(uri).expect("uri").to_file_path().expect("path");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let index = mj_lsp::convert::LineIndex::new(&text);
+        let mut spans: Vec<(usize, usize, String)> = edits
+            .as_array()
+            .expect("edits")
+            .iter()
+            .map(|e| {
+                let p: lsp_types::Range =
+                    serde_json::from_value(e["range"].clone()).expect("range");
+                (
+                    index.offset(p.start),
+                    index.offset(p.end),
+                    e["newText"].as_str().expect("text").to_string(),
+                )
+            })
+            .collect();
+        spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+        let mut out = text.clone();
+        for (s, e, t) in spans {
+            out.replace_range(s..e, &t);
+        }
+        std::fs::write(&path, out).expect("write");
+    }
+}
+
+/// Errors of the project in a folder, compiled afresh.
+fn project_errors(dir: &Path) -> Vec<String> {
+    let mut inputs = Vec::new();
+    for e in std::fs::read_dir(dir).expect("dir") {
+        let p = e.expect("entry").path();
+        if p.extension().is_some_and(|x| x == "mj") {
+            inputs.push((
+                p.to_string_lossy().to_string(),
+                std::fs::read_to_string(&p).expect("read"),
+            ));
+        }
+    }
+    inputs.sort();
+    let db = mj_compiler::Database::default();
+    let project = mj_compiler::load(&db, &inputs);
+    mj_compiler::all_diagnostics(&db, project)
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect()
+}
+
+fn open(c: &mut Client, path: &Path) -> (Url, String) {
+    let uri = Url::from_file_path(path).expect("uri");
+    let text = std::fs::read_to_string(path).expect("read");
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "mj", "version": 1, "text": text } }),
+    );
+    let _ = c.diagnostics(&uri);
+    (uri, text)
+}
+
+fn at(uri: &Url, text: &str, needle: &str, offset: usize) -> Value {
+    let mut p = position_of(text, needle);
+    p["character"] = json!(p["character"].as_u64().unwrap_or(0) + offset as u64);
+    json!({ "textDocument": { "uri": uri }, "position": p })
+}
+
+#[test]
+fn references_follow_meaning_not_text() {
+    let dir = workspace("lsp-refs");
+    let mut c = Client::start(&dir);
+    let (uri, text) = open(&mut c, &dir.join("model.mj"));
+    let locations = |c: &mut Client, needle: &str, offset: usize, decl: bool| -> Vec<String> {
+        let mut params = at(&uri, &text, needle, offset);
+        params["context"] = json!({ "includeDeclaration": decl });
+        let refs = c.request("textDocument/references", params);
+        let mut out: Vec<String> = refs
+            .as_array()
+            .expect("locations")
+            .iter()
+            .map(|l| {
+                let file = l["uri"]
+                    .as_str()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                format!("{file}:{}", l["range"]["start"]["line"])
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    // A derived metric: its definition, the two composites, the dashboard — not
+    // `online_pay_amt_30d`, which contains the same letters.
+    let refs = locations(&mut c, "derived pay_amt_30d", 8, true);
+    let model_line = |needle: &str| {
+        text[..text.find(needle).expect("needle")]
+            .matches('\n')
+            .count()
+    };
+    let mut expected = vec![
+        format!("model.mj:{}", model_line("derived pay_amt_30d")),
+        format!("model.mj:{}", model_line("composite aov_30d")),
+        format!("model.mj:{}", model_line("composite online_rate_30d")),
+        "showroom.mj:20".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(refs, expected);
+    assert_eq!(locations(&mut c, "derived pay_amt_30d", 8, false).len(), 3);
+    // A dimension: the fact's binding, both modifiers that read it (one through an
+    // attribute), the derived metric's `by` — not the dimension's `key category`,
+    // which is a column of the source.
+    let refs = locations(&mut c, "dimension category", 10, true);
+    let mut expected = vec![
+        format!("model.mj:{}", model_line("dimension category")),
+        format!("model.mj:{}", model_line("dims { store")),
+        format!("model.mj:{}", model_line("modifier sofa")),
+        format!("model.mj:{}", model_line("modifier bedroom")),
+        format!("model.mj:{}", model_line("derived pay_amt_1d")),
+    ];
+    expected.sort();
+    assert_eq!(refs, expected);
+    c.stop();
+}
+
+#[test]
+fn renames_keep_the_project_valid_or_are_refused() {
+    let dir = workspace("lsp-rename");
+    let mut c = Client::start(&dir);
+    let (uri, text) = open(&mut c, &dir.join("model.mj"));
+    assert_eq!(project_errors(&dir), Vec::<String>::new());
+
+    // Renaming a derived metric away from its composed name is refused, with why.
+    let mut params = at(&uri, &text, "derived pay_amt_30d", 8);
+    params["newName"] = json!("pay_30d_amt");
+    let r = c.request_raw("textDocument/rename", params);
+    let message = r.error.expect("refused").message;
+    assert!(
+        message.contains("should be named `pay_amt_30d`"),
+        "{message}"
+    );
+    // So is a name another item has.
+    let mut params = at(&uri, &text, "derived pay_amt_30d", 8);
+    params["newName"] = json!("aov_30d");
+    assert!(c.request_raw("textDocument/rename", params).error.is_some());
+    // A standard-library period cannot be renamed at all.
+    let prepared = c.request(
+        "textDocument/prepareRename",
+        at(&uri, &text, "pay_amt[30d]", 8),
+    );
+    assert_eq!(prepared, Value::Null);
+
+    // Renaming an atomic metric renames the derived metrics composed from it, and
+    // every use of those, across files.
+    let prepared = c.request(
+        "textDocument/prepareRename",
+        at(&uri, &text, "atomic pay_amt ", 7),
+    );
+    assert_eq!(prepared["placeholder"], "pay_amt");
+    let mut params = at(&uri, &text, "atomic pay_amt ", 7);
+    params["newName"] = json!("gmv");
+    let edit = c.request("textDocument/rename", params);
+    apply_edit(&edit);
+    assert_eq!(project_errors(&dir), Vec::<String>::new());
+    let model = std::fs::read_to_string(dir.join("model.mj")).expect("model");
+    assert!(model.contains("derived online_gmv_30d"), "{model}");
+    assert!(model.contains("= gmv_30d / pay_ord_cnt_30d"), "{model}");
+    assert!(!model.contains("pay_amt"), "{model}");
+    let assets = std::fs::read_to_string(dir.join("assets.mj")).expect("assets");
+    assert!(assets.contains("monetary  = gmv_365d"), "{assets}");
+    let showroom = std::fs::read_to_string(dir.join("showroom.mj")).expect("showroom");
+    assert!(showroom.contains("kpi gmv_30d, aov_30d"), "{showroom}");
+
+    // Renaming a dimension rewrites a shorthand binding as `new = column`.
+    let model_uri = uri.clone();
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": model_uri, "version": 2 }, "contentChanges": [{ "text": model }] }),
+    );
+    for f in ["assets.mj", "showroom.mj", "audiences.mj"] {
+        let u = Url::from_file_path(dir.join(f)).expect("uri");
+        c.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": [{ "uri": u, "type": 2 }] }),
+        );
+    }
+    let _ = c.diagnostics(&uri);
+    let mut params = at(&uri, &model, "dimension category", 10);
+    params["newName"] = json!("cate");
+    let edit = c.request("textDocument/rename", params);
+    apply_edit(&edit);
+    assert_eq!(project_errors(&dir), Vec::<String>::new());
+    let model = std::fs::read_to_string(dir.join("model.mj")).expect("model");
+    assert!(
+        model.contains("dims { store = store_id, cate = category, channel }"),
+        "{model}"
+    );
+    assert!(model.contains("= cate.line =="), "{model}");
+    assert!(model.contains("by store, cate"), "{model}");
+    c.stop();
+}
+
+#[test]
+fn hover_tokens_and_completion_know_the_context() {
+    let dir = workspace("lsp-context");
+    let mut c = Client::start(&dir);
+    let (uri, text) = open(&mut c, &dir.join("model.mj"));
+
+    // Hover on a use of a derived metric: its unit and the SQL of its aggregate.
+    let hover = c.request(
+        "textDocument/hover",
+        at(&uri, &text, "online_pay_amt_30d / pay", 0),
+    );
+    let shown = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(shown.contains("Type: number (currency(CNY))"), "{shown}");
+    assert!(
+        shown.contains("```sql") && shown.contains("sum("),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("FILTER (WHERE") && shown.contains("douyin_shop"),
+        "{shown}"
+    );
+
+    // Semantic tokens: the header of a fact is a type declaration; a metric use a variable.
+    let tokens = c.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|v| v.as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(data.len() % 5, 0);
+    let mut decoded = Vec::new();
+    let (mut line, mut col) = (0u64, 0u64);
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            line += t[0];
+            col = t[1];
+        } else {
+            col += t[1];
+        }
+        let l = text.lines().nth(line as usize).unwrap_or("");
+        let word: String = l
+            .encode_utf16()
+            .skip(col as usize)
+            .take(t[2] as usize)
+            .map(|u| char::from_u32(u32::from(u)).unwrap_or('?'))
+            .collect();
+        decoded.push((word, t[3], t[4]));
+    }
+    let legend = mj_lsp::capabilities()["semanticTokensProvider"]["legend"]["tokenTypes"].clone();
+    let ty = |name: &str| {
+        legend
+            .as_array()
+            .expect("legend")
+            .iter()
+            .position(|x| x == name)
+            .expect("type") as u64
+    };
+    assert!(
+        decoded.contains(&("pay_order".to_string(), ty("type"), 1)),
+        "{decoded:?}"
+    );
+    assert!(decoded.contains(&("pay_ord_cnt_30d".to_string(), ty("variable"), 0)));
+    assert!(decoded.contains(&("fact".to_string(), ty("keyword"), 0)));
+    assert!(decoded.contains(&(
+        "// DWD / DWS: dimensions, business processes and metrics.".to_string(),
+        ty("comment"),
+        0
+    )));
+
+    // Completion inside `metric[…]`: periods, and only the modifiers of that process.
+    let edited = text.replace("visit_cnt[3d] by", "visit_cnt[3d, ] by");
+    assert_ne!(edited, text);
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": edited }] }),
+    );
+    let _ = c.diagnostics(&uri);
+    let labels = |c: &mut Client, params: Value| -> Vec<String> {
+        c.request("textDocument/completion", params)
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["label"].as_str().map(str::to_string))
+            .collect()
+    };
+    let got = labels(&mut c, at(&uri, &edited, "visit_cnt[3d, ]", 14));
+    assert!(
+        got.contains(&"consult".to_string()) && got.contains(&"30d".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        !got.contains(&"online".to_string()) && !got.contains(&"3d".to_string()),
+        "{got:?}"
+    );
+    // Columns after `table.`; attributes after a dimension; stages after an AIPL model.
+    let got = labels(&mut c, at(&uri, &edited, "sum(pay_order.amount)", 14));
+    assert!(
+        got.contains(&"amount".to_string()) && got.contains(&"paid_at".to_string()),
+        "{got:?}"
+    );
+    let got = labels(&mut c, at(&uri, &edited, "category.line", 9));
+    assert_eq!(got, vec!["category", "name", "line"]);
+
+    let (auri, atext) = open(&mut c, &dir.join("audiences.mj"));
+    let got = labels(&mut c, at(&auri, &atext, "brand == I", 9));
+    assert_eq!(got, vec!["A", "I", "P", "L"]);
+    let got = labels(&mut c, at(&auri, &atext, "price_level == \"高端\"", 16));
+    assert_eq!(got, vec!["\"高端\"", "\"中端\"", "\"大众\""]);
+    let got = labels(&mut c, at(&auri, &atext, "value == HHH", 9));
+    assert!(
+        got.contains(&"LLL".to_string()) && got.len() == 8,
+        "{got:?}"
+    );
+    let got = labels(
+        &mut c,
+        at(&auri, &atext, "nearest(store).service_radius_km =>", 15),
+    );
+    assert!(
+        got.contains(&"service_radius_km".to_string()) && got.contains(&"lat".to_string()),
+        "{got:?}"
+    );
+
+    // Identifiers and columns in a `link`.
+    let (ouri, otext) = open(&mut c, &dir.join("oneid.mj"));
+    let got = labels(&mut c, at(&ouri, &otext, "link pos_order   (member_id", 18));
+    assert!(
+        got.contains(&"phone".to_string()) && got.contains(&"store_id".to_string()),
+        "{got:?}"
+    );
+    c.stop();
+}

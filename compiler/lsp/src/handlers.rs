@@ -11,7 +11,7 @@ use lsp_types::{
 };
 use mj_compiler::queries::{DefKind, Name};
 use mj_compiler::{Database, Project, SourceFile};
-use mj_lang::ast::{Item, ItemKind};
+use mj_lang::ast::Item;
 use serde::de::DeserializeOwned;
 
 use crate::State;
@@ -44,6 +44,10 @@ impl Snapshot {
             "textDocument/foldingRange" => self.run(req, Snapshot::folding),
             "textDocument/codeAction" => self.run(req, Snapshot::code_actions),
             "textDocument/completion" => self.run(req, Snapshot::completion),
+            "textDocument/references" => self.run(req, Snapshot::references),
+            "textDocument/prepareRename" => self.run(req, Snapshot::prepare_rename),
+            "textDocument/rename" => return self.rename(req),
+            "textDocument/semanticTokens/full" => self.run(req, Snapshot::semantic_tokens),
             _ => return crate::unknown(req),
         };
         match result {
@@ -97,6 +101,19 @@ impl Snapshot {
         (start < end).then(|| (text[start..end].to_string(), start, end))
     }
 
+    /// The project name under a position: an occurrence the compiler resolved, else
+    /// the word there when it names a definition. With its byte range.
+    fn target_at(&self, file: SourceFile, p: Position) -> Option<(String, usize, usize)> {
+        let index = LineIndex::new(file.text(&self.db));
+        let at = index.offset(p);
+        if let Some(o) = mj_compiler::refs::occurrence_at(&self.db, self.project, file, at) {
+            return Some((o.name.clone(), o.span.start as usize, o.span.end as usize));
+        }
+        let (word, start, end) = self.word_at(file, p)?;
+        self.def(&word)?;
+        Some((word, start, end))
+    }
+
     fn def(&self, name: &str) -> Option<&mj_compiler::queries::Def> {
         mj_compiler::queries::lookup(
             &self.db,
@@ -109,7 +126,7 @@ impl Snapshot {
     fn hover(&self, p: lsp_types::HoverParams) -> Option<Hover> {
         let doc = &p.text_document_position_params;
         let file = self.file(&doc.text_document.uri)?;
-        let (word, start, end) = self.word_at(file, doc.position)?;
+        let (word, start, end) = self.target_at(file, doc.position)?;
         let def = self.def(&word)?;
         let item = self.def_item(def)?;
         let text = def.file.text(&self.db);
@@ -131,19 +148,10 @@ impl Snapshot {
                 .trim_start_matches("an "),
             source.trim_end()
         );
-        if let ItemKind::Derived(d) = &def.item.kind {
-            let mut by: Vec<String> = d.by.iter().map(|b| b.text.clone()).collect();
-            by.sort();
-            by.dedup();
-            let table = if by.is_empty() {
-                "dws_total".to_string()
-            } else {
-                format!("dws_{}", by.join("_"))
-            };
-            md.push_str(&format!(
-                "\n\nComputed in the summary table `dws.{table}`, column `{word}`."
-            ));
+        if let Some(ty) = mj_compiler::check::type_of(&self.db, self.project, &word) {
+            md.push_str(&format!("\n\nType: {ty}."));
         }
+        md.push_str(&crate::hover::computes(&self.db, self.project, def, &word));
         let users = mj_compiler::queries::used_by(&self.db, self.project, &word);
         if !users.is_empty() {
             let shown: Vec<String> = users.iter().map(|u| format!("`{u}`")).collect();
@@ -165,7 +173,7 @@ impl Snapshot {
     fn definition(&self, p: lsp_types::GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
         let doc = &p.text_document_position_params;
         let file = self.file(&doc.text_document.uri)?;
-        let (word, _, _) = self.word_at(file, doc.position)?;
+        let (word, _, _) = self.target_at(file, doc.position)?;
         let def = self.def(&word)?;
         let uri = self.uri(def.file)?;
         let item = self.def_item(def)?;
@@ -175,6 +183,92 @@ impl Snapshot {
             uri,
             index.range(span),
         )))
+    }
+
+    fn references(&self, p: lsp_types::ReferenceParams) -> Option<Vec<Location>> {
+        let doc = &p.text_document_position;
+        let file = self.file(&doc.text_document.uri)?;
+        let (name, _, _) = self.target_at(file, doc.position)?;
+        let mut out = Vec::new();
+        for (f, o) in mj_compiler::refs::references(&self.db, self.project, &name) {
+            if o.definition && !p.context.include_declaration {
+                continue;
+            }
+            let Some(uri) = self.uri(f) else { continue };
+            let index = LineIndex::new(f.text(&self.db));
+            out.push(Location::new(uri, index.range(o.span)));
+        }
+        Some(out)
+    }
+
+    fn prepare_rename(
+        &self,
+        p: lsp_types::TextDocumentPositionParams,
+    ) -> Option<lsp_types::PrepareRenameResponse> {
+        let file = self.file(&p.text_document.uri)?;
+        let (name, start, end) = self.target_at(file, p.position)?;
+        // Standard-library items have no file to edit.
+        let def = self.def(&name)?;
+        self.uri(def.file)?;
+        let index = LineIndex::new(file.text(&self.db));
+        Some(lsp_types::PrepareRenameResponse::RangeWithPlaceholder {
+            range: lsp_types::Range::new(index.position(start), index.position(end)),
+            placeholder: name,
+        })
+    }
+
+    /// A rename across files, or an error response with the compiler's reason.
+    fn rename(&self, req: &Request) -> Response {
+        let p: lsp_types::RenameParams = match serde_json::from_value(req.params.clone()) {
+            Ok(p) => p,
+            Err(e) => {
+                return Response::new_err(
+                    req.id.clone(),
+                    ErrorCode::InvalidParams as i32,
+                    format!("invalid parameters for `textDocument/rename`: {e}"),
+                );
+            }
+        };
+        let doc = &p.text_document_position;
+        let failed = |message: String| {
+            Response::new_err(req.id.clone(), ErrorCode::RequestFailed as i32, message)
+        };
+        let Some(file) = self.file(&doc.text_document.uri) else {
+            return failed("this document is not part of the mj project".to_string());
+        };
+        let Some((name, _, _)) = self.target_at(file, doc.position) else {
+            return failed("there is no project name here to rename".to_string());
+        };
+        let rename =
+            match mj_compiler::refs::rename(&self.db, self.project, &name, p.new_name.trim()) {
+                Ok(r) => r,
+                Err(reason) => return failed(reason),
+            };
+        let mut changes: std::collections::HashMap<Url, Vec<TextEdit>> = Default::default();
+        for (f, span, text) in rename.edits {
+            let Some(uri) = self.uri(f) else { continue };
+            let index = LineIndex::new(f.text(&self.db));
+            changes
+                .entry(uri)
+                .or_default()
+                .push(TextEdit::new(index.range(span), text));
+        }
+        Response::new_ok(req.id.clone(), WorkspaceEdit::new(changes))
+    }
+
+    fn semantic_tokens(
+        &self,
+        p: lsp_types::SemanticTokensParams,
+    ) -> Option<lsp_types::SemanticTokensResult> {
+        let file = self.file(&p.text_document.uri)?;
+        let occurrences = mj_compiler::refs::occurrences(&self.db, self.project, file);
+        let data = crate::tokens::encode(file.text(&self.db), occurrences);
+        Some(lsp_types::SemanticTokensResult::Tokens(
+            lsp_types::SemanticTokens {
+                result_id: None,
+                data,
+            },
+        ))
     }
 
     /// A file's items with their positions.
@@ -327,20 +421,12 @@ impl Snapshot {
         Some(out)
     }
 
-    fn completion(&self, _p: lsp_types::CompletionParams) -> Option<Vec<CompletionItem>> {
-        let names = mj_compiler::queries::names_by_kind(&self.db, self.project);
-        let mut out = Vec::new();
-        for (kind, list) in names.iter() {
-            for name in list {
-                out.push(CompletionItem {
-                    label: name.clone(),
-                    kind: Some(completion_kind(*kind)),
-                    detail: Some(kind.describe().to_string()),
-                    ..Default::default()
-                });
-            }
-        }
-        Some(out)
+    fn completion(&self, p: lsp_types::CompletionParams) -> Option<Vec<CompletionItem>> {
+        let doc = &p.text_document_position;
+        let file = self.file(&doc.text_document.uri)?;
+        let index = LineIndex::new(file.text(&self.db));
+        let at = index.offset(doc.position);
+        Some(crate::complete::complete(&self.db, self.project, file, at))
     }
 }
 
@@ -358,7 +444,7 @@ fn symbol_kind(kind: Option<DefKind>) -> SymbolKind {
     }
 }
 
-fn completion_kind(kind: DefKind) -> CompletionItemKind {
+pub(crate) fn completion_kind(kind: DefKind) -> CompletionItemKind {
     match kind {
         DefKind::Function => CompletionItemKind::FUNCTION,
         DefKind::Source | DefKind::Dimension | DefKind::Fact => CompletionItemKind::STRUCT,

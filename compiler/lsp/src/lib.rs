@@ -11,8 +11,11 @@
 //! files are read from disk, and the editor's text replaces a file's while it is open.
 //! Malformed messages get a JSON-RPC error and the server goes on (see [`transport`]).
 
+mod complete;
 pub mod convert;
 mod handlers;
+mod hover;
+mod tokens;
 pub mod transport;
 
 use std::collections::BTreeMap;
@@ -43,7 +46,13 @@ pub fn capabilities() -> serde_json::Value {
         "documentFormattingProvider": true,
         "foldingRangeProvider": true,
         "codeActionProvider": { "codeActionKinds": ["quickfix"] },
-        "completionProvider": { "triggerCharacters": ["[", ".", "("] },
+        "completionProvider": { "triggerCharacters": ["[", ".", "(", ",", "\"", " "] },
+        "referencesProvider": true,
+        "renameProvider": { "prepareProvider": true },
+        "semanticTokensProvider": {
+            "legend": { "tokenTypes": tokens::TYPES, "tokenModifiers": tokens::MODIFIERS },
+            "full": true
+        },
         "positionEncoding": "utf-16"
     })
 }

@@ -261,7 +261,7 @@ fn qualify(e: DfExpr, table: &str) -> DfExpr {
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
-fn chrono_day(date: &str) -> Result<i32, PlanError> {
+pub fn chrono_day(date: &str) -> Result<i32, PlanError> {
     let parts: Vec<i64> = date
         .split('-')
         .map(|p| p.parse::<i64>())
@@ -378,6 +378,65 @@ fn metric_expr(e: &Expr) -> Result<DfExpr, PlanError> {
     })
 }
 
+/// One metric of a summary part as its aggregate over `dwd_<fact>` for business day
+/// `day` (days since 1970-01-01): its period and modifiers are the aggregate's filter.
+/// The language server shows it, unparsed to SQL, on hover.
+pub fn metric_aggregate(
+    part: &mj_compiler::lower::SummaryPart,
+    m: &mj_compiler::lower::MetricJob,
+    day: i32,
+) -> Result<DfExpr, PlanError> {
+    use datafusion::functions_aggregate::expr_fn as agg;
+    use datafusion::logical_expr::ExprFunctionExt;
+    let table = format!("dwd_{}", part.fact);
+    let mut cond: Option<DfExpr> = None;
+    let mut and = |e: DfExpr| {
+        cond = Some(match cond.take() {
+            Some(c) => c.and(e),
+            None => e,
+        })
+    };
+    if let Some(time) = &part.time {
+        let t = col(format!("{table}.\"{time}\""));
+        let (from, to) = period_days(&m.period, day);
+        if let Some(from) = from {
+            and(t.clone().gt_eq(day_literal(from, part.time_is_date)));
+        }
+        and(t.lt(day_literal(to, part.time_is_date)));
+    }
+    for f in &m.filters {
+        and(qualify(row_expr(f)?, &table));
+    }
+    let arg = match &m.arg {
+        Some(a) => qualify(row_expr(a)?, &table),
+        None => lit(1),
+    };
+    let call = match m.aggregate.as_str() {
+        "sum" => agg::sum(arg),
+        "count" => agg::count(arg),
+        "count_distinct" => agg::count(arg).distinct().build().map_err(df)?,
+        "avg" => agg::avg(arg),
+        "min" => agg::min(arg),
+        "max" => agg::max(arg),
+        "median" => agg::median(arg),
+        // The sample standard deviation, as SQL's stddev.
+        "stddev" => agg::stddev(arg),
+        other => {
+            return Err(err(format!(
+                "the aggregate `{other}` of `{}` is not planned yet",
+                m.name
+            )));
+        }
+    };
+    let distinct = m.aggregate == "count_distinct";
+    let call = match (cond, distinct) {
+        (Some(c), true) => call.distinct().filter(c).build().map_err(df)?,
+        (Some(c), false) => call.filter(c).build().map_err(df)?,
+        (None, _) => call,
+    };
+    Ok(call)
+}
+
 /// The summary (DWS) table of one granularity for business date `date`: each fact's
 /// rows aggregated per granularity (each metric with its period and modifiers as the
 /// aggregate's filter), the facts joined on the granularity, composites computed, and
@@ -390,8 +449,6 @@ pub fn summary(
     dims: &[(String, Arc<dyn TableSource>)],
     date: &str,
 ) -> Result<LogicalPlan, PlanError> {
-    use datafusion::functions_aggregate::expr_fn as agg;
-    use datafusion::logical_expr::ExprFunctionExt;
     let day = chrono_day(date)?;
     let mut plans: Vec<(String, LogicalPlanBuilder)> = Vec::new();
     for part in &job.parts {
@@ -402,52 +459,7 @@ pub fn summary(
         let alias = format!("p{}", plans.len());
         let mut aggregates = Vec::new();
         for m in &part.metrics {
-            let mut cond: Option<DfExpr> = None;
-            let mut and = |e: DfExpr| {
-                cond = Some(match cond.take() {
-                    Some(c) => c.and(e),
-                    None => e,
-                })
-            };
-            if let Some(time) = &part.time {
-                let t = col(format!("{table}.\"{time}\""));
-                let (from, to) = period_days(&m.period, day);
-                if let Some(from) = from {
-                    and(t.clone().gt_eq(day_literal(from, part.time_is_date)));
-                }
-                and(t.lt(day_literal(to, part.time_is_date)));
-            }
-            for f in &m.filters {
-                and(qualify(row_expr(f)?, &table));
-            }
-            let arg = match &m.arg {
-                Some(a) => qualify(row_expr(a)?, &table),
-                None => lit(1),
-            };
-            let call = match m.aggregate.as_str() {
-                "sum" => agg::sum(arg),
-                "count" => agg::count(arg),
-                "count_distinct" => agg::count(arg).distinct().build().map_err(df)?,
-                "avg" => agg::avg(arg),
-                "min" => agg::min(arg),
-                "max" => agg::max(arg),
-                "median" => agg::median(arg),
-                // The sample standard deviation, as SQL's stddev.
-                "stddev" => agg::stddev(arg),
-                other => {
-                    return Err(err(format!(
-                        "the aggregate `{other}` of `{}` is not planned yet",
-                        m.name
-                    )));
-                }
-            };
-            let distinct = m.aggregate == "count_distinct";
-            let call = match (cond, distinct) {
-                (Some(c), true) => call.distinct().filter(c).build().map_err(df)?,
-                (Some(c), false) => call.filter(c).build().map_err(df)?,
-                (None, _) => call,
-            };
-            aggregates.push(call.alias(&m.name));
+            aggregates.push(metric_aggregate(part, m, day)?.alias(&m.name));
         }
         let group: Vec<DfExpr> = job
             .by

@@ -68,6 +68,49 @@ pub fn check_items(
     cx.diags
 }
 
+/// A quiet checker, for questions the editor asks (types, columns) outside a check.
+fn quiet(db: &dyn Db, project: Project) -> Option<Cx<'_>> {
+    let file = *project.files(db).first()?;
+    Some(Cx {
+        db,
+        project,
+        file,
+        diags: Vec::new(),
+        silent: 1,
+        stack: Vec::new(),
+        in_aggregate: false,
+    })
+}
+
+/// The type of a metric or tag as the checker infers it (`number (currency(CNY))`),
+/// for hover; `None` for other items or when it is unknown.
+pub fn type_of(db: &dyn Db, project: Project, name: &str) -> Option<String> {
+    let mut cx = quiet(db, project)?;
+    let def = cx.def(name)?;
+    let ty = match &def.item.kind {
+        ItemKind::Atomic(_) => cx.atomic_type(name),
+        ItemKind::Derived(_) | ItemKind::Composite(_) => cx.metric_type(name),
+        ItemKind::Tag(t) => {
+            let t = t.clone();
+            cx.tag_type(&t)
+        }
+        _ => return None,
+    };
+    (!ty.is_unknown()).then(|| ty.to_string())
+}
+
+/// The columns of a source or fact with their types, for completion.
+pub fn columns_of(db: &dyn Db, project: Project, table: &str) -> Vec<(String, String)> {
+    let Some(mut cx) = quiet(db, project) else {
+        return Vec::new();
+    };
+    cx.table_columns(table)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.name, c.ty.to_string()))
+        .collect()
+}
+
 /// A column of a table as the checks see it.
 #[derive(Clone, Debug)]
 pub(crate) struct Col {
