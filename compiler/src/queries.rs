@@ -254,11 +254,62 @@ pub fn check_file(db: &dyn Db, project: Project, file: SourceFile) -> Vec<Diagno
     diags
 }
 
+/// What the project-wide checks read of each item of a file (names, meanings,
+/// references), without positions: recomputed only for the file an edit touched.
+#[salsa::tracked(returns(ref))]
+pub fn file_facts(db: &dyn Db, file: SourceFile) -> Arc<Vec<crate::check::project::ItemFacts>> {
+    Arc::new(
+        file_items(db, file)
+            .iter()
+            .map(crate::check::project::ItemFacts::of)
+            .collect(),
+    )
+}
+
+/// Whether the project-wide checks find nothing, judged from the files' facts: an edit
+/// that only moves text, or changes nothing those checks read, leaves it equal, so
+/// [`check_project`] does not re-run for it.
+#[salsa::tracked]
+pub fn project_is_clean(db: &dyn Db, project: Project) -> bool {
+    let facts: Vec<&Arc<Vec<crate::check::project::ItemFacts>>> = project
+        .files(db)
+        .iter()
+        .map(|&f| file_facts(db, f))
+        .collect();
+    crate::check::project::finds_nothing(facts.iter().flat_map(|f| f.iter()))
+}
+
 /// Diagnostics that need the whole project at once: duplicate definitions, cycles,
-/// duplicate meanings.
+/// duplicate meanings. Only a project with such problems reads the positions of every
+/// file (to report them).
 #[salsa::tracked(returns(ref))]
 pub fn check_project(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
-    crate::check::project::check(db, project)
+    if *project_is_clean(db, project) {
+        return Vec::new();
+    }
+    crate::check::project::check(
+        project
+            .files(db)
+            .iter()
+            .flat_map(|&f| parse(db, f).module.items.iter()),
+    )
+}
+
+/// The diagnostics of one file: its own checks and the project-wide ones located in
+/// it, sorted by position. What an editor shows for an open document, without checking
+/// the files it does not show.
+pub fn file_diagnostics(db: &dyn Db, project: Project, file: SourceFile) -> Vec<Diagnostic> {
+    let id = file.id(db);
+    let mut diags: Vec<Diagnostic> = check_file(db, project, file).clone();
+    diags.extend(
+        check_project(db, project)
+            .iter()
+            .filter(|d| d.span.file == id)
+            .cloned(),
+    );
+    diags.sort_by(|a, b| (a.span.start, a.code).cmp(&(b.span.start, b.code)));
+    diags.dedup();
+    diags
 }
 
 /// Every diagnostic of the project, sorted by file and position.

@@ -138,3 +138,31 @@ fn fixes_remove_their_diagnostic() {
     }
     assert!(checked >= 5, "only {checked} fixes were exercised");
 }
+
+/// The project-wide checks are skipped while their facts (names, meanings, references
+/// without positions) say the project is clean: on every case, that verdict agrees with
+/// running the checks themselves.
+#[test]
+fn the_clean_verdict_agrees_with_the_project_checks() {
+    let mut cases = cases();
+    cases.push(repo().join("examples/meijia"));
+    let mut project_level = 0;
+    for case in cases {
+        let files = mj_files(&case, &case);
+        let db = mj_compiler::Database::default();
+        let project = mj_compiler::load(&db, &files);
+        let full = mj_compiler::check::project::check(
+            project
+                .files(&db)
+                .iter()
+                .flat_map(|&f| mj_compiler::parse(&db, f).module.items.iter()),
+        );
+        let clean = *mj_compiler::queries::project_is_clean(&db, project);
+        assert_eq!(clean, full.is_empty(), "{}: {full:#?}", case.display());
+        project_level += usize::from(!full.is_empty());
+    }
+    assert!(
+        project_level >= 4,
+        "cases with project-wide findings: {project_level}"
+    );
+}

@@ -48,6 +48,11 @@ fn edits_rerun_only_what_depends_on_them() {
     assert_eq!(count(&log, "file_items"), 1, "{log:#?}");
     assert_eq!(count(&log, "project_index"), 0, "{log:#?}");
     assert_eq!(
+        count(&log, "project_is_clean") + count(&log, "check_project"),
+        0,
+        "the project-wide checks read no positions while the project is clean: {log:#?}"
+    );
+    assert_eq!(
         count(&log, "check_file"),
         1,
         "only metrics.mj is checked again: {log:#?}"

@@ -380,12 +380,8 @@ impl Snapshot {
     fn code_actions(&self, p: lsp_types::CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
         let file = self.file(&p.text_document.uri)?;
         let index = LineIndex::new(file.text(&self.db));
-        let id = file.id(&self.db);
         let mut out = Vec::new();
-        for d in mj_compiler::all_diagnostics(&self.db, self.project) {
-            if d.span.file != id {
-                continue;
-            }
+        for d in mj_compiler::queries::file_diagnostics(&self.db, self.project, file) {
             let r = index.range(d.span);
             if r.end < p.range.start || r.start > p.range.end {
                 continue;

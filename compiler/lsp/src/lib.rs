@@ -293,19 +293,17 @@ fn apply(state: &mut State, n: &Notification) -> Option<Vec<PathBuf>> {
 
 /// Pushes the diagnostics of open documents.
 fn publish(connection: &Connection, state: &State, paths: &[PathBuf]) {
-    let all = mj_compiler::all_diagnostics(&state.db, state.project);
     for path in paths {
         let Some(file) = state.files.get(path).copied() else {
             continue;
         };
         let text = file.text(&state.db);
         let index = convert::LineIndex::new(text);
-        let id = file.id(&state.db);
-        let diagnostics: Vec<LspDiagnostic> = all
-            .iter()
-            .filter(|d| d.span.file == id)
-            .map(|d| convert::diagnostic(d, &index))
-            .collect();
+        let diagnostics: Vec<LspDiagnostic> =
+            mj_compiler::queries::file_diagnostics(&state.db, state.project, file)
+                .iter()
+                .map(|d| convert::diagnostic(d, &index))
+                .collect();
         let Ok(uri) = Url::from_file_path(path) else {
             continue;
         };

@@ -7,7 +7,7 @@ mod expr;
 mod model;
 pub(crate) mod naming;
 mod oneid;
-pub(crate) mod project;
+pub mod project;
 mod scan;
 
 use mj_lang::Diagnostic;

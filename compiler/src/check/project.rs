@@ -7,32 +7,29 @@ use mj_lang::Diagnostic;
 use mj_lang::ast::*;
 
 use crate::codes;
-use crate::db::{Db, Project};
-use crate::queries::parse;
 
 struct Named<'a> {
     name: &'a Ident,
     item: &'a Item,
 }
 
-pub fn check(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
+/// The project-wide checks over every item of the project, in file order.
+pub fn check<'a>(items: impl Iterator<Item = &'a Item>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut named: Vec<Named<'_>> = Vec::new();
     let mut roots: Vec<&Root> = Vec::new();
     let mut namings: Vec<&Item> = Vec::new();
-    for &file in project.files(db) {
-        for item in &parse(db, file).module.items {
-            if let Some(h) = item.kind.header() {
-                named.push(Named {
-                    name: &h.name,
-                    item,
-                });
-            }
-            match &item.kind {
-                ItemKind::Glossary(g) => roots.extend(&g.roots),
-                ItemKind::Naming(_) => namings.push(item),
-                _ => {}
-            }
+    for item in items {
+        if let Some(h) = item.kind.header() {
+            named.push(Named {
+                name: &h.name,
+                item,
+            });
+        }
+        match &item.kind {
+            ItemKind::Glossary(g) => roots.extend(&g.roots),
+            ItemKind::Naming(_) => namings.push(item),
+            _ => {}
         }
     }
     duplicates(&named, &roots, &namings, &mut diags);
@@ -314,7 +311,7 @@ fn flatten<'a>(e: &'a Expr, op: BinaryOp, out: &mut Vec<&'a Expr>) {
 }
 
 /// The meaning of an item, when two items can mean the same thing.
-fn meaning(item: &Item) -> Option<String> {
+pub(crate) fn meaning(item: &Item) -> Option<String> {
     Some(match &item.kind {
         ItemKind::Atomic(a) => format!("atomic {}", normalize(&a.expr)),
         ItemKind::Modifier(m) => format!("modifier on {} {}", m.process.text, normalize(&m.expr)),
@@ -413,4 +410,149 @@ fn meanings(named: &[Named<'_>], roots: &[&Root], diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// What the project-wide checks read of one item, without positions (see
+/// [`crate::queries::file_facts`]).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct ItemFacts {
+    pub keyword: &'static str,
+    pub name: Option<String>,
+    pub display: Option<String>,
+    pub meaning: Option<String>,
+    pub references: Vec<String>,
+    /// A glossary's roots: (name, display).
+    pub roots: Vec<(String, Option<String>)>,
+    pub naming: bool,
+}
+
+impl ItemFacts {
+    pub fn of(item: &Item) -> ItemFacts {
+        let h = item.kind.header();
+        ItemFacts {
+            keyword: item.kind.keyword(),
+            name: h.map(|h| h.name.text.clone()),
+            display: h.and_then(|h| h.display.as_ref()).map(|d| d.value.clone()),
+            meaning: h.and_then(|_| meaning(item)),
+            references: if h.is_some() {
+                references(item)
+                    .into_iter()
+                    .map(|r| r.text.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            roots: match &item.kind {
+                ItemKind::Glossary(g) => g
+                    .roots
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.name.text.clone(),
+                            r.display.as_ref().map(|d| d.value.clone()),
+                        )
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            naming: matches!(item.kind, ItemKind::Naming(_)),
+        }
+    }
+}
+
+/// Whether [`check`] would find anything, decided from the items' facts alone: the
+/// same rules (duplicate names, roots and naming blocks, reference cycles, duplicate
+/// meanings, display names and root meanings), without building a diagnostic.
+pub fn finds_nothing<'a>(items: impl Iterator<Item = &'a ItemFacts>) -> bool {
+    let items: Vec<&ItemFacts> = items.collect();
+    let named: Vec<&ItemFacts> = items.iter().copied().filter(|i| i.name.is_some()).collect();
+    fn name(i: &ItemFacts) -> &str {
+        i.name.as_deref().unwrap_or("")
+    }
+    // Duplicates.
+    let mut names: HashMap<&str, usize> = HashMap::with_capacity(named.len());
+    for (i, n) in named.iter().enumerate() {
+        if names.insert(name(n), i).is_some() {
+            return false;
+        }
+    }
+    let mut roots: HashMap<&str, ()> = HashMap::new();
+    for (r, _) in items.iter().flat_map(|i| &i.roots) {
+        if roots.insert(r, ()).is_some() {
+            return false;
+        }
+    }
+    if items.iter().filter(|i| i.naming).count() > 1 {
+        return false;
+    }
+    // Cycles: an iterative depth-first search with colours.
+    let edges: Vec<Vec<usize>> = named
+        .iter()
+        .map(|n| {
+            n.references
+                .iter()
+                .filter_map(|r| names.get(r.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let mut colour = vec![0u8; named.len()];
+    for start in 0..named.len() {
+        if colour[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        colour[start] = 1;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(&to) = edges[node].get(*next) {
+                *next += 1;
+                match colour[to] {
+                    0 => {
+                        colour[to] = 1;
+                        stack.push((to, 0));
+                    }
+                    1 => return false,
+                    _ => {}
+                }
+            } else {
+                colour[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    // Meanings and display names.
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    let mut display: HashMap<(&str, &str), &str> = HashMap::new();
+    for n in &named {
+        let Some(m) = n.meaning.as_deref() else {
+            continue;
+        };
+        match seen.get(m) {
+            Some(prev) if *prev != name(n) => return false,
+            Some(_) => {}
+            None => {
+                seen.insert(m, name(n));
+            }
+        }
+        let Some(d) = n.display.as_deref() else {
+            continue;
+        };
+        match display.get(&(n.keyword, d)) {
+            Some(prev) if *prev != m => return false,
+            Some(_) => {}
+            None => {
+                display.insert((n.keyword, d), m);
+            }
+        }
+    }
+    let mut root_display: HashMap<&str, &str> = HashMap::new();
+    for (r, d) in items.iter().flat_map(|i| &i.roots) {
+        let Some(d) = d else { continue };
+        match root_display.get(d.as_str()) {
+            Some(prev) if prev != r => return false,
+            _ => {
+                root_display.insert(d, r);
+            }
+        }
+    }
+    true
 }
