@@ -392,3 +392,62 @@ fn audience_prints_size_routes_and_what_each_condition_keeps() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("it has: vip"));
 }
+
+/// Neovim's own LSP client (headless, `editors/nvim/session.lua`) against `mj lsp` on a
+/// copy of the example: diagnostics, hover, definition, references, completion, a quick
+/// fix and a rename across files. `scripts/editor-tools` installs Neovim.
+#[test]
+fn neovim_drives_the_language_server() {
+    let Ok(version) = Command::new("nvim").arg("--version").output() else {
+        panic!("Neovim is not installed: run scripts/editor-tools (the test script does)");
+    };
+    assert!(version.status.success());
+    let dir = scratch("nvim", &[]);
+    for e in std::fs::read_dir(example()).expect("example") {
+        let p = e.expect("entry").path();
+        if p.extension().is_some_and(|x| x == "mj" || x == "toml") {
+            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../editors/nvim/session.lua");
+    let mut child = Command::new("nvim")
+        .args(["--headless", "-u", "NONE", "-i", "NONE", "-n", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .env("MJ_BIN", env!("CARGO_BIN_EXE_mj"))
+        .env("MJ_ROOT", &dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("nvim starts");
+    // The session must end on its own: a hang is a failure, not a wait.
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("the Neovim session did not finish in 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for step in [
+        "diagnostics",
+        "hover",
+        "definition",
+        "references",
+        "completion",
+        "diagnostic on change",
+        "code action",
+        "rename",
+        "rename refused",
+        "shutdown",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == format!("ok {step}")),
+            "step `{step}` missing:\n{stdout}\n{stderr}"
+        );
+    }
+}
