@@ -3,10 +3,10 @@
 //! Checks of one file read other files only through [`lookup`], one query per name, so
 //! an edit re-runs the checks of exactly the files that refer to what changed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use mj_lang::ast::{Item, ItemKind};
+use mj_lang::ast::{FileId, Item, ItemKind};
 use mj_lang::{Diagnostic, Parsed};
 
 use crate::db::{Db, Project, SourceFile};
@@ -126,9 +126,9 @@ pub struct DefRef {
 /// item leaves the index equal.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Index {
-    pub defs: HashMap<String, Vec<DefRef>>,
+    pub defs: rustc_hash::FxHashMap<String, Vec<DefRef>>,
     /// Glossary roots by name: (file, item ordinal, root ordinal).
-    pub roots: HashMap<String, Vec<(SourceFile, u32, u32)>>,
+    pub roots: rustc_hash::FxHashMap<String, Vec<(SourceFile, u32, u32)>>,
 }
 
 #[salsa::tracked(returns(ref))]
@@ -245,13 +245,95 @@ pub fn lookup<'db>(db: &'db dyn Db, project: Project, name: Name<'db>) -> Option
     })
 }
 
+/// Items per chunk of [`chunk_diagnostics`]: small enough that re-checking a chunk is
+/// cheap, large enough that verifying the chunks of an unchanged file is.
+pub const CHUNK: usize = 32;
+
 /// Diagnostics of one file: syntax errors and every check that looks at one item.
+/// The items are checked in chunks of [`CHUNK`] on the chunk's own text
+/// ([`chunk_diagnostics`]), so an edit re-checks the chunk it changed and the chunks
+/// that use what it changed, not the whole file.
 #[salsa::tracked(returns(ref))]
 pub fn check_file(db: &dyn Db, project: Project, file: SourceFile) -> Vec<Diagnostic> {
     let parsed = parse(db, file);
+    let id = file.id(db);
     let mut diags = parsed.errors.clone();
-    diags.extend(crate::check::check_items(db, project, file, &parsed.module));
+    for (chunk, items) in parsed.module.items.chunks(CHUNK).enumerate() {
+        match chunk_diagnostics(db, project, file, chunk as u32) {
+            Some(relative) => diags.extend(
+                relative
+                    .iter()
+                    .map(|d| place(d.clone(), id, items[0].span.start)),
+            ),
+            // Items that do not parse on their own as they do in their file (error
+            // recovery differs): checked in place.
+            None => diags.extend(crate::check::check_items(db, project, file, items)),
+        }
+    }
     diags
+}
+
+/// The text of one chunk of a file's items, from the first item's start to the last
+/// one's end, and how many items it has (none past the last chunk). Equal across edits
+/// of other chunks, and across edits that only move the chunk.
+#[salsa::tracked(returns(ref))]
+pub fn chunk_text(db: &dyn Db, file: SourceFile, chunk: u32) -> (String, usize) {
+    let items = &parse(db, file).module.items;
+    let first = chunk as usize * CHUNK;
+    let Some(start) = items.get(first) else {
+        return (String::new(), 0);
+    };
+    let last = (first + CHUNK).min(items.len());
+    let text = file
+        .text(db)
+        .get(start.span.start as usize..items[last - 1].span.end as usize)
+        .unwrap_or("")
+        .to_string();
+    (text, last - first)
+}
+
+/// The per-item checks of one chunk, run on the chunk's own text: spans are relative
+/// to the chunk's start, in [`FileId::ITEM`] (spans into other items keep their file).
+/// `None` when the text does not parse, alone, to the chunk's items.
+#[salsa::tracked(returns(ref))]
+pub fn chunk_diagnostics(
+    db: &dyn Db,
+    project: Project,
+    file: SourceFile,
+    chunk: u32,
+) -> Option<Vec<Diagnostic>> {
+    let (text, count) = chunk_text(db, file, chunk);
+    let parsed = mj_lang::parse(FileId::ITEM, text);
+    if !parsed.errors.is_empty() || parsed.module.items.len() != *count {
+        return None;
+    }
+    Some(crate::check::check_items(
+        db,
+        project,
+        file,
+        &parsed.module.items,
+    ))
+}
+
+/// A diagnostic of a chunk checked on its own, moved to the chunk's place in its file.
+fn place(mut d: Diagnostic, file: FileId, start: u32) -> Diagnostic {
+    let moved = |s: &mut mj_lang::ast::Span| {
+        if s.file == FileId::ITEM {
+            s.file = file;
+            s.start += start;
+            s.end += start;
+        }
+    };
+    moved(&mut d.span);
+    for l in &mut d.labels {
+        moved(&mut l.span);
+    }
+    if let Some(fix) = &mut d.fix {
+        for e in &mut fix.edits {
+            moved(&mut e.span);
+        }
+    }
+    d
 }
 
 /// What the project-wide checks read of each item of a file (names, meanings,

@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct FileId(pub u32);
 
+impl FileId {
+    /// Not a file: spans relative to the start of the item they are in. The compiler
+    /// checks each item on its own text (so an edit elsewhere does not re-check it) and
+    /// moves such spans to the item's place in its file afterwards.
+    pub const ITEM: FileId = FileId(u32::MAX);
+}
+
 impl fmt::Debug for FileId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.0)

@@ -57,6 +57,11 @@ fn edits_rerun_only_what_depends_on_them() {
         1,
         "only metrics.mj is checked again: {log:#?}"
     );
+    assert_eq!(
+        count(&log, "chunk_diagnostics"),
+        0,
+        "no item of it changed, so no chunk is checked again: {log:#?}"
+    );
 
     // 2. A change to an item that derived.mj does not use (the order-count metric):
     //    derived.mj's check does not run again.
@@ -72,6 +77,11 @@ fn edits_rerun_only_what_depends_on_them() {
         count(&log, "check_file"),
         1,
         "derived.mj does not use pay_ord_cnt: {log:#?}"
+    );
+    assert_eq!(
+        count(&log, "chunk_diagnostics"),
+        1,
+        "only the edited chunk is checked again: {log:#?}"
     );
     assert!(
         count(&log, "lookup") >= 1,

@@ -20,12 +20,12 @@ use crate::types::{Ty, column_type};
 
 pub(crate) use expr::Scope;
 
-/// Runs every per-item check on one file's items.
+/// Runs every per-item check on items of one file.
 pub fn check_items(
     db: &dyn Db,
     project: Project,
     file: SourceFile,
-    module: &Module,
+    items: &[Item],
 ) -> Vec<Diagnostic> {
     let mut cx = Cx {
         db,
@@ -35,8 +35,9 @@ pub fn check_items(
         silent: 0,
         stack: Vec::new(),
         in_aggregate: false,
+        defs: Default::default(),
     };
-    for item in &module.items {
+    for item in items {
         match &item.kind {
             ItemKind::Glossary(g) => model::glossary(&mut cx, g),
             ItemKind::Naming(n) => naming::naming_rules(&mut cx, n),
@@ -79,6 +80,7 @@ fn quiet(db: &dyn Db, project: Project) -> Option<Cx<'_>> {
         silent: 1,
         stack: Vec::new(),
         in_aggregate: false,
+        defs: Default::default(),
     })
 }
 
@@ -132,6 +134,9 @@ pub(crate) struct Cx<'db> {
     pub stack: Vec<String>,
     /// Inside the argument of an aggregate: table columns are allowed there.
     pub in_aggregate: bool,
+    /// Names already looked up while checking this file (the items of a file name the
+    /// same metrics, modifiers and periods over and over).
+    defs: std::cell::RefCell<std::collections::HashMap<String, Option<&'db Def>>>,
 }
 
 impl<'db> Cx<'db> {
@@ -142,7 +147,12 @@ impl<'db> Cx<'db> {
     }
 
     pub fn def(&self, name: &str) -> Option<&'db Def> {
-        lookup(self.db, self.project, Name::new(self.db, name.to_string())).as_ref()
+        if let Some(def) = self.defs.borrow().get(name) {
+            return *def;
+        }
+        let def = lookup(self.db, self.project, Name::new(self.db, name.to_string())).as_ref();
+        self.defs.borrow_mut().insert(name.to_string(), def);
+        def
     }
 
     /// Resolves a name that must be one of `kinds`; reports and returns `None` otherwise.

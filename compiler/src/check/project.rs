@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use mj_lang::Diagnostic;
 use mj_lang::ast::*;
 
@@ -470,13 +472,14 @@ pub fn finds_nothing<'a>(items: impl Iterator<Item = &'a ItemFacts>) -> bool {
         i.name.as_deref().unwrap_or("")
     }
     // Duplicates.
-    let mut names: HashMap<&str, usize> = HashMap::with_capacity(named.len());
+    let mut names: FxHashMap<&str, usize> = FxHashMap::default();
+    names.reserve(named.len());
     for (i, n) in named.iter().enumerate() {
         if names.insert(name(n), i).is_some() {
             return false;
         }
     }
-    let mut roots: HashMap<&str, ()> = HashMap::new();
+    let mut roots: FxHashMap<&str, ()> = FxHashMap::default();
     for (r, _) in items.iter().flat_map(|i| &i.roots) {
         if roots.insert(r, ()).is_some() {
             return false;
@@ -520,8 +523,8 @@ pub fn finds_nothing<'a>(items: impl Iterator<Item = &'a ItemFacts>) -> bool {
         }
     }
     // Meanings and display names.
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    let mut display: HashMap<(&str, &str), &str> = HashMap::new();
+    let mut seen: FxHashMap<&str, &str> = FxHashMap::default();
+    let mut display: FxHashMap<(&str, &str), &str> = FxHashMap::default();
     for n in &named {
         let Some(m) = n.meaning.as_deref() else {
             continue;
@@ -544,7 +547,7 @@ pub fn finds_nothing<'a>(items: impl Iterator<Item = &'a ItemFacts>) -> bool {
             }
         }
     }
-    let mut root_display: HashMap<&str, &str> = HashMap::new();
+    let mut root_display: FxHashMap<&str, &str> = FxHashMap::default();
     for (r, d) in items.iter().flat_map(|i| &i.roots) {
         let Some(d) = d else { continue };
         match root_display.get(d.as_str()) {
