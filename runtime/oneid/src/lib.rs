@@ -362,36 +362,46 @@ impl Builder {
 /// A link whose value links nothing.
 const JUNK: u16 = u16::MAX;
 
-/// Sorts items whose `key` is a fingerprint (spread evenly over 64 bits): one pass
-/// scatters them into buckets by the key's top bits, then each bucket (small enough
-/// for the cache) is sorted on its own.
-fn bucket_sort<T: Copy + Ord + Default>(items: &mut [T], key: impl Fn(&T) -> u64) {
+/// Sorts items whose `key` is a fingerprint (spread evenly over 64 bits): two
+/// most-significant-digit radix passes of 8 bits (256 output streams each, which the
+/// cache and TLB keep up with), then each of the 65,536 small buckets is sorted on its
+/// own. Items with equal keys end in `Ord` order.
+pub(crate) fn bucket_sort<T: Copy + Ord + Default>(items: &mut [T], key: impl Fn(&T) -> u64) {
     let n = items.len();
     if n < 1 << 16 {
         items.sort_unstable();
         return;
     }
-    // About 4,096 items a bucket.
-    let bits = (usize::BITS - (n >> 12).leading_zeros()).clamp(1, 20);
-    let shift = 64 - bits;
-    let mut counts = vec![0usize; (1 << bits) + 1];
-    for x in items.iter() {
-        counts[(key(x) >> shift) as usize + 1] += 1;
+    let mut tmp = vec![T::default(); n];
+    let top = scatter(items, &mut tmp, |x| (key(x) >> 56) as usize);
+    for w in top.windows(2) {
+        let (from, to) = (w[0], w[1]);
+        let inner = scatter(&tmp[from..to], &mut items[from..to], |x| {
+            (key(x) >> 48) as usize & 0xff
+        });
+        for v in inner.windows(2) {
+            items[from + v[0]..from + v[1]].sort_unstable();
+        }
+    }
+}
+
+/// Moves `src` into `dst` grouped by an 8-bit digit, stable; returns the 257 group
+/// boundaries.
+fn scatter<T: Copy>(src: &[T], dst: &mut [T], digit: impl Fn(&T) -> usize) -> Vec<usize> {
+    let mut counts = vec![0usize; 257];
+    for x in src {
+        counts[digit(x) + 1] += 1;
     }
     for i in 1..counts.len() {
         counts[i] += counts[i - 1];
     }
-    let starts = counts.clone();
-    let mut out = vec![T::default(); n];
-    for &x in items.iter() {
-        let d = (key(&x) >> shift) as usize;
-        out[counts[d]] = x;
+    let bounds = counts.clone();
+    for &x in src {
+        let d = digit(&x);
+        dst[counts[d]] = x;
         counts[d] += 1;
     }
-    for w in starts.windows(2) {
-        out[w[0]..w[1]].sort_unstable();
-    }
-    items.copy_from_slice(&out);
+    bounds
 }
 
 /// Sorts (fingerprint, payload) pairs.

@@ -219,12 +219,41 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         .map(|(&id, &(d, _))| (id, d, updated.get(&id).copied().unwrap_or(false)))
         .collect();
     registry.extend(fresh.into_iter().map(|(id, _)| (id, today, true)));
-    registry.sort_unstable();
-    changes.sort_unstable_by(|a, b| (a.kind, a.oneid, a.other).cmp(&(b.kind, b.oneid, b.other)));
+    // Ids are unique fingerprints: sorting by id alone is the full order.
+    crate::bucket_sort(&mut registry, |r| r.0);
+    sort_changes(&mut changes);
     Assignment {
         ids,
         changes,
         registry,
+    }
+}
+
+/// Sorts changes by kind, then id, then the other id. Most are `new` ones (millions on
+/// a first run): each kind is sorted on its own by its ids, which are fingerprints.
+fn sort_changes(changes: &mut Vec<Change>) {
+    // (id, has another id, the other id, records): `None` sorts before `Some`.
+    let mut by_kind: Vec<(&'static str, Vec<(u64, bool, u64, u32)>)> = Vec::new();
+    for c in changes.drain(..) {
+        let entry = (c.oneid, c.other.is_some(), c.other.unwrap_or(0), c.records);
+        match by_kind.iter_mut().find(|(k, _)| *k == c.kind) {
+            Some((_, v)) => v.push(entry),
+            None => by_kind.push((c.kind, vec![entry])),
+        }
+    }
+    by_kind.sort_by_key(|(k, _)| *k);
+    for (kind, mut entries) in by_kind {
+        crate::bucket_sort(&mut entries, |e| e.0);
+        changes.extend(
+            entries
+                .into_iter()
+                .map(|(oneid, has, other, records)| Change {
+                    kind,
+                    oneid,
+                    other: has.then_some(other),
+                    records,
+                }),
+        );
     }
 }
 
