@@ -233,7 +233,8 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
 /// a first run): each kind is sorted on its own by its ids, which are fingerprints.
 fn sort_changes(changes: &mut Vec<Change>) {
     // (id, has another id, the other id, records): `None` sorts before `Some`.
-    let mut by_kind: Vec<(&'static str, Vec<(u64, bool, u64, u32)>)> = Vec::new();
+    type Entry = (u64, bool, u64, u32);
+    let mut by_kind: Vec<(&'static str, Vec<Entry>)> = Vec::new();
     for c in changes.drain(..) {
         let entry = (c.oneid, c.other.is_some(), c.other.unwrap_or(0), c.records);
         match by_kind.iter_mut().find(|(k, _)| *k == c.kind) {
