@@ -13,16 +13,16 @@ CREATE TABLE dwd_pay_order AS
 SELECT o.order_id, o.paid_at, i.oneid AS consumer, o.store_id AS store, o.category,
        o.channel, o.amount, o.qty
 FROM ods_pos_order o
-LEFT JOIN (SELECT record_id, min(oneid) AS oneid FROM oneid_consumer
-           WHERE source = 'pos_order' GROUP BY record_id) i ON o.order_id = i.record_id
+LEFT JOIN (SELECT record_id, oneid FROM oneid_consumer
+           WHERE source = 'pos_order' AND key_first) i ON o.order_id = i.record_id
 WHERE o.status = 'paid' AND o.paid_at < TIMESTAMP '{NEXT} 00:00:00'
 ORDER BY o.order_id;
 
 CREATE TABLE dwd_app_visit AS
 SELECT e.event_id, e.ts, i.oneid AS consumer, e.event, e.style, 1 AS visits
 FROM ods_app_event e
-LEFT JOIN (SELECT record_id, min(oneid) AS oneid FROM oneid_consumer
-           WHERE source = 'app_event' GROUP BY record_id) i ON e.event_id = i.record_id
+LEFT JOIN (SELECT record_id, oneid FROM oneid_consumer
+           WHERE source = 'app_event' AND key_first) i ON e.event_id = i.record_id
 WHERE e.ts < TIMESTAMP '{NEXT} 00:00:00'
 ORDER BY e.event_id;
 

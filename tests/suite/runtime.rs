@@ -1559,3 +1559,55 @@ fn a_distinct_count_of_a_checked_unique_column_is_a_count_after_the_check() {
     );
     assert_eq!(rows, [["2"]]);
 }
+
+/// A key that repeats across two people: the fact keeps both rows (the join cannot
+/// multiply them), each with the smaller OneID, and the mapping marks exactly one row
+/// per key as the one facts join.
+#[test]
+fn a_repeated_key_joins_one_oneid_and_never_multiplies_rows() {
+    let dir = scratch("repeatkey");
+    std::fs::write(
+        dir.join("shop.mj"),
+        "source pos_order from csv(\"orders.csv\", header = true) {\n  order_id string not null\n  member_id string\n  amount decimal(10,2)\n  paid_at timestamp\n}\n\n\
+         oneid consumer {\n  identifier member_id strong\n  link pos_order (member_id)\n}\n\n\
+         fact pay_order from pos_order {\n  grain order_id\n  time paid_at\n  entity consumer\n  measures { amount }\n}\n",
+    )
+    .expect("spec");
+    std::fs::write(
+        dir.join("orders.csv"),
+        "order_id,member_id,amount,paid_at\no1,m1,5,2025-06-20 10:00:00\n\
+         o2,m2,7,2025-06-21 10:00:00\no1,m2,9,2025-06-22 10:00:00\n",
+    )
+    .expect("csv");
+    let g = graph(&dir);
+    let out = dir.join("out");
+    run(&g, &dir, &out, "2025-06-30").1.expect("run");
+    let ids = mapping(&out, "consumer", "2025-06-30");
+    let of = |member_row: usize| ids[member_row].1.clone();
+    // Rows sorted by record id: o1 (m1), o1 (m2), o2 (m2).
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let smaller = of(0).min(of(1));
+    let batches = partition(&out.join("oneid/consumer/dt=2025-06-30"));
+    let first: Vec<bool> = batches
+        .iter()
+        .flat_map(|b| {
+            let c = b.column(4).as_boolean().clone();
+            (0..b.num_rows())
+                .map(move |i| c.value(i))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        first.iter().filter(|&&f| f).count(),
+        2,
+        "one per key: {first:?}"
+    );
+    let rows = rows_text(
+        &out.join("dwd/pay_order/dt=2025-06-30"),
+        &["order_id", "consumer", "amount"],
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let o1: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "o1").collect();
+    assert_eq!(o1.len(), 2, "{rows:?}");
+    assert!(o1.iter().all(|r| r[1] == smaller), "{rows:?} {smaller}");
+}

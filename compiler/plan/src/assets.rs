@@ -155,15 +155,7 @@ fn entity_rows(
             rows.filter(e.is_not_null()).map_err(df)?.project(columns)
         }
         (None, Some(key)) => {
-            let ids = LogicalPlanBuilder::scan(mapping, oneid.clone(), None)
-                .map_err(df)?
-                .filter(col(format!("{mapping}.source")).eq(lit(t.source.clone())))
-                .map_err(df)?
-                .aggregate(
-                    vec![col(format!("{mapping}.record_id")).alias("record_id")],
-                    vec![agg::min(col(format!("{mapping}.oneid"))).alias("__entity")],
-                )
-                .map_err(df)?
+            let ids = crate::record_ids(mapping, oneid.clone(), &t.source, "__entity")?
                 .alias("ids")
                 .map_err(df)?
                 .build()

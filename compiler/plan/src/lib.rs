@@ -198,21 +198,8 @@ pub fn fact(
         columns.push(col(format!("{table}.\"{t}\"")).alias(t));
     }
     if let (Some(entity), Some(mapping), Some(key)) = (&job.entity, oneid, &job.source_key) {
-        // One OneID per record id of this source (the smallest, should a key repeat),
-        // so the join cannot multiply rows.
-        let ids = LogicalPlanBuilder::scan(format!("oneid_{entity}").as_str(), mapping, None)
-            .map_err(df)?
-            .filter(col("source").eq(lit(job.source.clone())))
-            .map_err(df)?
-            .aggregate(
-                vec![col("record_id")],
-                vec![datafusion::functions_aggregate::expr_fn::min(col("oneid")).alias("oneid")],
-            )
-            .map_err(df)?
-            .alias("ids")
-            .map_err(df)?
-            .build()
-            .map_err(df)?;
+        let ids = record_ids(&format!("oneid_{entity}"), mapping, &job.source, "oneid")?;
+        let ids = ids.alias("ids").map_err(df)?.build().map_err(df)?;
         plan = plan
             .join(
                 ids,
@@ -258,6 +245,39 @@ fn qualify(e: DfExpr, table: &str) -> DfExpr {
     })
     .map(|t| t.data)
     .unwrap_or_else(|e| DfExpr::Literal(ScalarValue::Utf8(Some(e.to_string())), None))
+}
+
+/// The OneID of each record id of one source, as `(record_id, <alias>)`: one row per
+/// record id (the smallest OneID, should a key repeat), so joining it cannot multiply
+/// rows. The mapping marks that row (`key_first`); a mapping written before it did is
+/// grouped instead.
+pub fn record_ids(
+    name: &str,
+    mapping: Arc<dyn TableSource>,
+    source: &str,
+    alias: &str,
+) -> Result<LogicalPlanBuilder, PlanError> {
+    let marked = mapping.schema().field_with_name("key_first").is_ok();
+    let c = |column: &str| col(format!("{name}.{column}"));
+    let rows = LogicalPlanBuilder::scan(name, mapping, None).map_err(df)?;
+    let is_source = c("source").eq(lit(source.to_string()));
+    if marked {
+        rows.filter(is_source.and(c("key_first")))
+            .map_err(df)?
+            .project(vec![
+                c("record_id").alias("record_id"),
+                c("oneid").alias(alias),
+            ])
+            .map_err(df)
+    } else {
+        rows.filter(is_source)
+            .map_err(df)?
+            .aggregate(
+                vec![c("record_id").alias("record_id")],
+                vec![datafusion::functions_aggregate::expr_fn::min(c("oneid")).alias(alias)],
+            )
+            .map_err(df)
+    }
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.

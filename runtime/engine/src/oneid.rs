@@ -3,7 +3,9 @@
 //! Output tables (each partitioned by business date):
 //! - `oneid/<entity>`: one row per source row — `source`, `record_id` (the source's
 //!   key column), `record_fp` (the record's fingerprint, stable between runs),
-//!   `oneid`; sorted by source and record id;
+//!   `oneid`, and `key_first`: whether the row is the one a fact joins for its source
+//!   and record id (the smallest OneID among the rows sharing them, should a key
+//!   repeat; never for a row without a record id); sorted by source and record id;
 //! - `oneid/<entity>_changes`: the run's `new`, `merge` and `split` ids;
 //! - `oneid/<entity>_registry`: every id ever issued, its creation date, whether active.
 
@@ -278,6 +280,7 @@ pub fn mapping_schema() -> arrow::datatypes::SchemaRef {
         Field::new("record_id", DataType::Utf8, true),
         Field::new("record_fp", DataType::UInt64, false),
         Field::new("oneid", DataType::Utf8, false),
+        Field::new("key_first", DataType::Boolean, false),
     ]))
 }
 
@@ -293,6 +296,24 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
     let link_order = |s: &str| r.rows.iter().position(|(x, _, _)| x == s);
     rows.sort_by(|x, y| (link_order(x.0), x.1).cmp(&(link_order(y.0), y.1)));
     let err = |e: arrow::error::ArrowError| RunError::node("oneid", e.to_string());
+    let id_of = |rec: u32| a.ids[res.record_component[rec as usize] as usize];
+    // The row facts join per (source, record id): rows sharing them are adjacent; the
+    // smallest id wins (ids render at a fixed width, so text order is number order).
+    let mut key_first = vec![false; rows.len()];
+    let mut start = 0;
+    while start < rows.len() {
+        let mut end = start + 1;
+        while end < rows.len() && rows[end].0 == rows[start].0 && rows[end].1 == rows[start].1 {
+            end += 1;
+        }
+        if rows[start].1.is_some() {
+            let best = (start..end)
+                .min_by_key(|&i| id_of(rows[i].2))
+                .unwrap_or(start);
+            key_first[best] = true;
+        }
+        start = end;
+    }
     let mapping = RecordBatch::try_new(
         mapping_schema(),
         vec![
@@ -301,9 +322,10 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
             Arc::new(UInt64Array::from_iter_values(
                 rows.iter().map(|r| res.record_fps[r.2 as usize]),
             )),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| {
-                render(a.ids[res.record_component[r.2 as usize] as usize])
-            }))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| render(id_of(r.2))),
+            )),
+            Arc::new(BooleanArray::from(key_first)),
         ],
     )
     .map_err(err)?;
