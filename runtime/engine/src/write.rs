@@ -11,9 +11,15 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
+};
 use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
 
 use crate::RunError;
 
@@ -123,28 +129,113 @@ pub fn stage(
     write_parquet(&dir.join("part-00000.parquet"), schema, batches)
 }
 
+/// Rows per row group, as the Parquet writer's default.
+const ROW_GROUP_ROWS: usize = 1024 * 1024;
+
 /// Writes batches as one Parquet file. The writer's output depends only on the data,
-/// so the same rows give the same bytes.
+/// so the same rows give the same bytes. The columns of each row group are encoded on
+/// two threads (Parquet encodes each column chunk on its own): the bytes are the same
+/// as one thread's.
 pub fn write_parquet(
     path: &Path,
     schema: SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<(), RunError> {
+    let io = |e: parquet::errors::ParquetError| RunError::io(path, std::io::Error::other(e));
     let file = fs::File::create(path).map_err(|e| RunError::io(path, e))?;
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(parquet::basic::Compression::SNAPPY)
         .build();
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props))
-        .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
-    for b in batches {
-        writer
-            .write(b)
-            .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
+    parquet::arrow::add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+    let props = Arc::new(props);
+    let parquet_schema = parquet::arrow::ArrowSchemaConverter::new()
+        .with_coerce_types(props.coerce_types())
+        .convert(&schema)
+        .map_err(io)?;
+    let flat = parquet_schema.num_columns() == schema.fields().len();
+    if !flat {
+        // Nested columns have several leaves each: the plain writer handles them.
+        let mut writer = ArrowWriter::try_new(file, schema, Some((*props).clone())).map_err(io)?;
+        for b in batches {
+            writer.write(b).map_err(io)?;
+        }
+        writer.close().map_err(io)?;
+        return Ok(());
     }
-    writer
-        .close()
-        .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
+    let mut writer =
+        SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), props.clone())
+            .map_err(io)?;
+    let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
+    let groups = row_groups(batches, ROW_GROUP_ROWS);
+    for (index, group) in groups.iter().enumerate() {
+        let writers = factory.create_column_writers(index).map_err(io)?;
+        let fields = schema.fields();
+        // Columns alternate between the two threads; chunks come back in order.
+        let mut chunks: Vec<Option<ArrowColumnChunk>> = (0..writers.len()).map(|_| None).collect();
+        let mut mine: [Vec<(usize, ArrowColumnWriter)>; 2] = [Vec::new(), Vec::new()];
+        for (i, w) in writers.into_iter().enumerate() {
+            mine[i % 2].push((i, w));
+        }
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = mine
+                .into_iter()
+                .map(|columns| {
+                    scope.spawn(move || {
+                        let mut done = Vec::new();
+                        for (i, mut w) in columns {
+                            for b in group {
+                                for leaf in compute_leaves(&fields[i], b.column(i))? {
+                                    w.write(&leaf)?;
+                                }
+                            }
+                            done.push((i, w.close()?));
+                        }
+                        Ok::<_, parquet::errors::ParquetError>(done)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("an encoding thread does not panic"))
+                .collect::<Vec<_>>()
+        });
+        for r in results {
+            for (i, chunk) in r.map_err(io)? {
+                chunks[i] = Some(chunk);
+            }
+        }
+        let mut row_group = writer.next_row_group().map_err(io)?;
+        for chunk in chunks.into_iter().flatten() {
+            chunk.append_to_row_group(&mut row_group).map_err(io)?;
+        }
+        row_group.close().map_err(io)?;
+    }
+    writer.close().map_err(io)?;
     Ok(())
+}
+
+/// Batches cut into row groups of at most `rows` rows (slices, no copies).
+fn row_groups(batches: &[RecordBatch], rows: usize) -> Vec<Vec<RecordBatch>> {
+    let mut groups: Vec<Vec<RecordBatch>> = Vec::new();
+    let mut current: Vec<RecordBatch> = Vec::new();
+    let mut filled = 0;
+    for b in batches {
+        let mut offset = 0;
+        while offset < b.num_rows() {
+            let take = (rows - filled).min(b.num_rows() - offset);
+            current.push(b.slice(offset, take));
+            offset += take;
+            filled += take;
+            if filled == rows {
+                groups.push(std::mem::take(&mut current));
+                filled = 0;
+            }
+        }
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
 }
 
 /// Reads every Parquet file of a partition folder.
