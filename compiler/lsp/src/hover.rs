@@ -6,30 +6,21 @@ use mj_compiler::queries::Def;
 use mj_compiler::{Db, Project};
 use mj_lang::ast::ItemKind;
 
-/// The business date the SQL fragment is shown for.
-fn today() -> String {
+/// Today, in days since 1970-01-01: the business date the SQL fragment is shown for.
+fn today() -> i32 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    (secs / 86_400) as i32
 }
 
 /// Markdown paragraphs (each starting with a blank line) for an item.
 pub fn computes(db: &dyn Db, project: Project, def: &Def, name: &str) -> String {
-    let graph = mj_compiler::lower::lower(db, project);
     match &def.item.kind {
-        ItemKind::Derived(_) | ItemKind::Composite(_) => metric(&graph, name),
+        // Only a metric needs the job graph (its summary table and aggregate).
+        ItemKind::Derived(_) | ItemKind::Composite(_) => {
+            metric(&mj_compiler::lower::lower(db, project), name)
+        }
         ItemKind::Fact(_) => format!("\n\nDetail table `dwd.{name}`."),
         ItemKind::Dimension(_) => format!("\n\nDimension table `dim.{name}`."),
         ItemKind::Source(_) => {
@@ -75,9 +66,9 @@ fn metric(graph: &JobGraph, name: &str) -> String {
                 "\n\nComputed in the summary table `{}`, column `{name}`.",
                 node.id
             );
-            let date = today();
-            let sql = mj_plan::chrono_day(&date)
-                .and_then(|day| mj_plan::metric_aggregate(part, m, day))
+            let day = today();
+            let date = mj_plan::date_text(day);
+            let sql = mj_plan::metric_aggregate(part, m, day)
                 .ok()
                 .and_then(|e| datafusion::sql::unparser::expr_to_sql(&e).ok());
             if let Some(sql) = sql {

@@ -543,32 +543,27 @@ pub fn audiences(
             .build()
             .map_err(df)
     };
-    for (m, src) in &inputs.aipl {
-        if !job.aipl.contains(m) {
-            continue;
-        }
-        let k = format!("__key_aipl_{m}");
+    // AIPL stages and RFM segments: one left join per model, on the entity.
+    let models = inputs
+        .aipl
+        .iter()
+        .filter(|(m, _)| job.aipl.contains(m))
+        .map(|(m, src)| ("aipl", "stage", m, src))
+        .chain(
+            inputs
+                .rfm
+                .iter()
+                .filter(|(m, _)| job.rfm.contains(m))
+                .map(|(m, src)| ("rfm", "segment", m, src)),
+        );
+    for (kind, column, m, src) in models {
+        let k = format!("__key_{kind}_{m}");
         let right = side(
-            &format!("ads_aipl_{m}"),
+            &format!("ads_{kind}_{m}"),
             src,
             vec![
                 (entity.to_string(), k.clone()),
-                ("stage".to_string(), format!("__aipl_{m}")),
-            ],
-        )?;
-        plan = join(plan, right, key(), &k)?;
-    }
-    for (m, src) in &inputs.rfm {
-        if !job.rfm.contains(m) {
-            continue;
-        }
-        let k = format!("__key_rfm_{m}");
-        let right = side(
-            &format!("ads_rfm_{m}"),
-            src,
-            vec![
-                (entity.to_string(), k.clone()),
-                ("segment".to_string(), format!("__rfm_{m}")),
+                (column.to_string(), format!("__{kind}_{m}")),
             ],
         )?;
         plan = join(plan, right, key(), &k)?;

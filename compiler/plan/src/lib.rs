@@ -348,6 +348,12 @@ fn days(y: i64, m: i64, d: i64) -> i32 {
     (era * 146_097 + doe - 719_468) as i32
 }
 
+/// `YYYY-MM-DD` of days since 1970-01-01 (the inverse of [`chrono_day`]).
+pub fn date_text(day: i32) -> String {
+    let (y, m, d) = civil(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// (year, month, day) of days since 1970-01-01.
 fn civil(z: i32) -> (i64, i64, i64) {
     let z = i64::from(z) + 719_468;
