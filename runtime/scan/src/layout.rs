@@ -165,8 +165,19 @@ pub fn triangulate(poly: &[Point2<f64>]) -> Vec<[usize; 3]> {
     }
     let mut out = Vec::new();
     let convex = |a: Point2<f64>, b: Point2<f64>, c: Point2<f64>| cross(b - a, c - b) > 1e-12;
+    // A vertex blocks an ear if it lies inside the triangle or on its new diagonal c–a
+    // (vertices on the polygon's own edges a–b and b–c, such as collinear cuts, do not).
     let inside = |p: Point2<f64>, a: Point2<f64>, b: Point2<f64>, c: Point2<f64>| {
-        cross(b - a, p - a) >= 0.0 && cross(c - b, p - b) >= 0.0 && cross(a - c, p - c) >= 0.0
+        let eps = 1e-12;
+        let (d1, d2, d3) = (
+            cross(b - a, p - a),
+            cross(c - b, p - b),
+            cross(a - c, p - c),
+        );
+        if d1 > eps && d2 > eps && d3 > eps {
+            return true;
+        }
+        d3.abs() <= eps && d1 >= -eps && d2 >= -eps && (p - a).norm() > eps && (p - c).norm() > eps
     };
     let mut guard = 0;
     while idx.len() > 3 && guard < 10_000 {

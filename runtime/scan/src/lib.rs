@@ -13,8 +13,13 @@
 //! column looking along +Z and longitude growing towards +X.
 
 pub mod annotations;
+pub mod formats;
 pub mod geometry;
 pub mod layout;
+pub mod mesh;
+pub mod plan;
+pub mod reconstruct;
+pub mod synth;
 
 use std::fmt;
 
