@@ -14,7 +14,7 @@
 //! With the camera `h` metres above the floor, a floor pixel (φ < 0) is the point where
 //! its ray meets `y = −h`; a ceiling pixel (φ > 0) meets `y = c − h` for ceiling height `c`.
 
-use nalgebra::{Point3, Vector3};
+use nalgebra::{Point3, Rotation3, Vector3};
 
 use crate::ScanError;
 
@@ -122,6 +122,74 @@ fn plane_point(lon: f64, lat: f64, plane_y: f64) -> Option<Point3<f64>> {
     }
     let t = plane_y / ray.y;
     Some(Point3::from(ray * t))
+}
+
+/// The camera's tilt, from corner annotations: in an upright panorama a wall corner's
+/// vertical edge is a meridian, so its ceiling and floor corners share a longitude. The
+/// rotation `R = Rx(a) · Rz(b)` minimizing the squared longitude differences of the pairs
+/// (Gauss–Newton from `R = I`) takes the image's rays to upright ones; the corners are
+/// rewritten as an upright camera would have seen them. With fewer than three pairs the
+/// tilt cannot be told apart from the walls, and `I` is returned.
+pub fn upright(pano: &Pano, corners: &mut [crate::annotations::CornerPair]) -> Rotation3<f64> {
+    if corners.len() < 3 {
+        return Rotation3::identity();
+    }
+    let rays: Vec<(Vector3<f64>, Vector3<f64>)> = corners
+        .iter()
+        .map(|c| {
+            let (l1, p1) = pano.pixel_to_angles(c.ceiling.0, c.ceiling.1);
+            let (l2, p2) = pano.pixel_to_angles(c.floor.0, c.floor.1);
+            (angles_to_ray(l1, p1), angles_to_ray(l2, p2))
+        })
+        .collect();
+    let rotation = |a: f64, b: f64| {
+        Rotation3::from_axis_angle(&Vector3::x_axis(), a)
+            * Rotation3::from_axis_angle(&Vector3::z_axis(), b)
+    };
+    let residuals = |a: f64, b: f64| -> Vec<f64> {
+        let r = rotation(a, b);
+        rays.iter()
+            .map(|(c, f)| {
+                let d = ray_to_angles(&(r * c)).0 - ray_to_angles(&(r * f)).0;
+                (d + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU) - std::f64::consts::PI
+            })
+            .collect()
+    };
+    let (mut a, mut b) = (0.0, 0.0);
+    for _ in 0..30 {
+        let r0 = residuals(a, b);
+        let h = 1e-7;
+        let ra = residuals(a + h, b);
+        let rb = residuals(a, b + h);
+        let (mut jtj, mut jtr) = (nalgebra::Matrix2::zeros(), nalgebra::Vector2::zeros());
+        for k in 0..r0.len() {
+            let j = nalgebra::Vector2::new((ra[k] - r0[k]) / h, (rb[k] - r0[k]) / h);
+            jtj += j * j.transpose();
+            jtr += j * r0[k];
+        }
+        let Some(step) = (jtj + nalgebra::Matrix2::identity() * 1e-12)
+            .try_inverse()
+            .map(|m| m * jtr)
+        else {
+            break;
+        };
+        a -= step.x;
+        b -= step.y;
+        if step.norm() < 1e-12 {
+            break;
+        }
+    }
+    let r = rotation(a, b);
+    for c in corners.iter_mut() {
+        let fix = |(x, y): (f64, f64)| {
+            let (lon, lat) = pano.pixel_to_angles(x, y);
+            let (lon, lat) = ray_to_angles(&(r * angles_to_ray(lon, lat)));
+            pano.angles_to_pixel(lon, lat)
+        };
+        c.ceiling = fix(c.ceiling);
+        c.floor = fix(c.floor);
+    }
+    r
 }
 
 #[cfg(test)]

@@ -13,13 +13,19 @@
 //! column looking along +Z and longitude growing towards +X.
 
 pub mod annotations;
+pub mod export;
 pub mod formats;
 pub mod geometry;
+pub mod job;
 pub mod layout;
 pub mod mesh;
 pub mod plan;
+pub mod pointcloud;
 pub mod reconstruct;
+pub mod svg;
 pub mod synth;
+pub mod texture;
+pub mod tour;
 
 use std::fmt;
 

@@ -9,7 +9,7 @@
 //! Walls. Wall `i` of a room runs from corner `i` to corner `i + 1` (mod n); an opening
 //! on it spans `start..end` metres from corner `i`, `bottom..top` metres above the floor.
 
-use nalgebra::{Matrix2, Point2, Point3, Vector2};
+use nalgebra::{Matrix2, Point2, Point3, Rotation3, Vector2};
 
 /// A similarity of the floor: `p ↦ scale · R(rotation) · p + translation` on (x, z),
 /// where `R(θ) = [[cos θ, −sin θ], [sin θ, cos θ]]`.
@@ -171,6 +171,9 @@ pub struct View {
     /// The panorama frame's turn, as a similarity's rotation: a horizontal direction `d`
     /// of the panorama's frame is `R(yaw) d` in the plan's.
     pub yaw: f64,
+    /// The camera's tilt: takes the image's rays to upright ones (see
+    /// [`crate::geometry::upright`]).
+    pub tilt: Rotation3<f64>,
 }
 
 impl View {
@@ -183,7 +186,8 @@ impl View {
     pub fn angles_of(&self, p: &Point3<f64>) -> (f64, f64) {
         let d = p - self.camera;
         let local = rotation(-self.yaw) * Vector2::new(d.x, d.z);
-        crate::geometry::ray_to_angles(&nalgebra::Vector3::new(local.x, d.y, local.y))
+        let upright = nalgebra::Vector3::new(local.x, d.y, local.y);
+        crate::geometry::ray_to_angles(&(self.tilt.inverse() * upright))
     }
 }
 

@@ -15,8 +15,10 @@
 //!    transform is rigid.
 //! 3. A room seen by several panoramas takes the layout of the first; all of them
 //!    texture it.
+//! 4. Placed by doors, the plan is then turned so its walls run along the axes and
+//!    moved so its least x and z are 0 ([`align`]); given transforms are kept as they are.
 
-use nalgebra::{Point2, Point3, Vector2};
+use nalgebra::{Point2, Point3, Rotation3, Vector2};
 
 use crate::ScanError;
 use crate::annotations::{LayoutInput, OpeningInput, PanoAnnotation, Unit};
@@ -43,6 +45,8 @@ pub struct LocalRoom {
     pub openings: Vec<Opening>,
     pub camera_height: f64,
     pub transform: Option<Similarity>,
+    /// The camera's tilt (identity unless the `upright` step measured one).
+    pub tilt: Rotation3<f64>,
 }
 
 /// The room one annotated panorama shows. `pano` is the image's geometry (needed for
@@ -221,6 +225,7 @@ pub fn local_room(
         openings,
         camera_height: h,
         transform: ann.transform,
+        tilt: Rotation3::identity(),
     })
 }
 
@@ -348,9 +353,56 @@ pub fn merge(file: &str, rooms: &[LocalRoom], method: Merge) -> Result<FloorPlan
             room: index,
             camera: Point3::new(c.x, r.camera_height * t.scale, c.y),
             yaw: t.rotation,
+            tilt: r.tilt,
         });
     }
+    if method == Merge::Doors {
+        align(&mut plan);
+    }
     Ok(plan)
+}
+
+/// Turns a plan so its walls' dominant direction (length-weighted, modulo 90°) runs
+/// along +X, by the smallest turn, and moves it so the least x and z are 0.
+pub fn align(plan: &mut FloorPlan) {
+    let (mut s, mut c) = (0.0, 0.0);
+    for r in &plan.rooms {
+        for i in 0..r.floor.len() {
+            let (a, b) = r.wall(i);
+            let d = b - a;
+            let angle = d.y.atan2(d.x);
+            s += d.norm() * (4.0 * angle).sin();
+            c += d.norm() * (4.0 * angle).cos();
+        }
+    }
+    let turn = Similarity {
+        rotation: -s.atan2(c) / 4.0,
+        scale: 1.0,
+        translation: Vector2::zeros(),
+    };
+    let turned = |p: Point2<f64>| turn.apply(p);
+    let (mut min_x, mut min_z) = (f64::MAX, f64::MAX);
+    for r in &plan.rooms {
+        for &p in &r.floor {
+            let q = turned(p);
+            min_x = min_x.min(q.x);
+            min_z = min_z.min(q.y);
+        }
+    }
+    let t = Similarity {
+        translation: Vector2::new(-min_x, -min_z),
+        ..turn
+    };
+    for r in &mut plan.rooms {
+        for p in &mut r.floor {
+            *p = t.apply(*p);
+        }
+    }
+    for v in &mut plan.views {
+        let c = t.apply(Point2::new(v.camera.x, v.camera.z));
+        v.camera = Point3::new(c.x, v.camera.y, c.y);
+        v.yaw += t.rotation;
+    }
 }
 
 fn shared_doors<'a>(a: &'a LocalRoom, b: &'a LocalRoom) -> Vec<(&'a Opening, &'a Opening)> {
@@ -413,20 +465,10 @@ mod tests {
         Pano::new("p.jpg", WIDTH, WIDTH / 2, Convention::HorizonNet).expect("2:1")
     }
 
-    /// The truth seen from the reconstruction's frame (the first panorama's).
-    fn truth_in_first_frame(truth: &FloorPlan) -> Vec<Vec<Point2<f64>>> {
-        let v = &truth.views[0];
-        let first = Similarity {
-            rotation: v.yaw,
-            scale: 1.0,
-            translation: Vector2::new(v.camera.x, v.camera.z),
-        }
-        .inverse();
-        truth
-            .rooms
-            .iter()
-            .map(|r| r.floor.iter().map(|&p| first.apply(p)).collect())
-            .collect()
+    /// The truth's rooms: the showroom's first panorama turns less than 45°, and its
+    /// least x and z are 0, so aligning the reconstruction brings it to the truth's frame.
+    fn truth_floors(truth: &FloorPlan) -> Vec<Vec<Point2<f64>>> {
+        truth.rooms.iter().map(|r| r.floor.clone()).collect()
     }
 
     fn reconstruct(truth: &FloorPlan, sigma: f64, seed: u64, manhattan: Option<f64>) -> FloorPlan {
@@ -443,7 +485,7 @@ mod tests {
     #[test]
     fn the_showroom_is_rebuilt_exactly_from_clean_clicks_and_within_goals_from_noisy_ones() {
         let truth = synth::showroom();
-        let want = truth_in_first_frame(&truth);
+        let want = truth_floors(&truth);
         let plan = reconstruct(&truth, 0.0, 1, None);
         assert_eq!(plan.rooms.len(), 4);
         for (room, want) in plan.rooms.iter().zip(&want) {

@@ -79,7 +79,7 @@ pub fn trace(
     lat: f64,
 ) -> Option<(Surface, Point3<f64>, (f64, f64))> {
     let room = &plan.rooms[view.room];
-    let local = angles_to_ray(lon, lat);
+    let local = view.tilt * angles_to_ray(lon, lat);
     let turned = view.turn_to_plan(Vector2::new(local.x, local.z));
     let horizontal = turned.norm();
     if horizontal < 1e-12 {
@@ -87,7 +87,7 @@ pub fn trace(
     }
     let cam = Point2::new(view.camera.x, view.camera.z);
     let (wall, t, along) = ray_hit(&room.floor, cam, turned / horizontal)?;
-    let slope = lat.tan();
+    let slope = local.y / horizontal;
     let at = |r: f64, y: f64| {
         let p = cam + turned / horizontal * r;
         Point3::new(p.x, y, p.y)
@@ -259,6 +259,7 @@ fn add_view(plan: &mut FloorPlan, file: &str, room: usize, at: (f64, f64), heigh
         room,
         camera: Point3::new(at.0, height, at.1),
         yaw,
+        tilt: nalgebra::Rotation3::identity(),
     });
 }
 
@@ -428,4 +429,35 @@ pub fn pixel_of(plan: &FloorPlan, view: usize, width: u32, p: &Point3<f64>) -> (
     };
     let (lon, lat) = plan.views[view].angles_of(p);
     pano.angles_to_pixel(lon, lat)
+}
+
+/// Writes a capture of `plan` into `dir`: each view's panorama (`width` pixels wide,
+/// JPEG) and `layout.json` (mj's annotation format) with `sigma` pixels of click noise.
+/// Returns the files written.
+pub fn write_capture(
+    plan: &FloorPlan,
+    dir: &std::path::Path,
+    width: u32,
+    sigma: f64,
+    seed: u64,
+) -> Result<Vec<std::path::PathBuf>, crate::ScanError> {
+    let err = |p: &std::path::Path, e: &dyn std::fmt::Display| {
+        crate::ScanError::new(p.display().to_string(), None, format!("cannot write: {e}"))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| err(dir, &e))?;
+    let mut noise = Noise(seed);
+    let mut written = Vec::new();
+    let mut annotations = Vec::new();
+    for (v, view) in plan.views.iter().enumerate() {
+        let path = dir.join(&view.file);
+        let img = render(plan, v, width);
+        std::fs::write(&path, crate::texture::jpeg(&img, 90)).map_err(|e| err(&path, &e))?;
+        written.push(path);
+        annotations.push(annotate(plan, v, &view.file, width, sigma, &mut noise));
+    }
+    let path = dir.join("layout.json");
+    std::fs::write(&path, crate::annotations::to_mj_json(&annotations))
+        .map_err(|e| err(&path, &e))?;
+    written.push(path);
+    Ok(written)
 }
