@@ -53,6 +53,130 @@ pub enum NodeKind {
     Export(crate::assets::ExportJob),
     /// `ads.aipl_<model>_contribution`: each channel's credit for conversions.
     Contribution(crate::assets::AiplJob),
+    /// `scan.<name>`: a showroom scan's reconstruction and its files.
+    Scan(ScanJob),
+}
+
+/// A scan item, resolved: what it captures, its steps with their defaults filled in,
+/// its hotspots and outputs. Paths are as written (captures relative to the project,
+/// outputs to the output folder).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ScanJob {
+    pub name: String,
+    pub display: Option<String>,
+    pub panoramas: Vec<String>,
+    pub annotations: Vec<String>,
+    pub pointclouds: Vec<String>,
+    /// Metres; 1.6 when the scan does not say.
+    pub camera_height: f64,
+    pub upright: bool,
+    /// The Manhattan tolerance in degrees; `None` for `layout free`. 10° when the scan
+    /// has no `layout` step.
+    pub manhattan_deg: Option<f64>,
+    /// `doors` (the default) or `transforms`.
+    pub merge: String,
+    /// Texture size in pixels; 1024 when the scan does not say.
+    pub texture: u32,
+    pub hotspots: Vec<ScanHotspot>,
+    /// (kind, path): kinds `glb`, `obj`, `floorplan`, `tour`, `summary`.
+    pub outputs: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ScanHotspot {
+    pub name: String,
+    pub display: Option<String>,
+    pub kind: String,
+    pub target: String,
+    /// Metres in the floor plan's frame, or else the room it is in.
+    pub at: Option<[f64; 3]>,
+    pub room: Option<String>,
+}
+
+fn string_arg(e: &mj_lang::ast::Expr) -> Option<(String, String)> {
+    let ExprKind::Call(f, args) = &e.kind else {
+        return None;
+    };
+    let value = args.iter().find_map(|a| match a {
+        mj_lang::ast::Arg::Positional { value, .. } => match &value.kind {
+            ExprKind::Str(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    })?;
+    Some((f.text.clone(), value))
+}
+
+fn scan_job(s: &mj_lang::ast::Scan) -> ScanJob {
+    use mj_lang::ast::{HotspotPlace, ScanStep};
+    let mut job = ScanJob {
+        name: s.header.name.text.clone(),
+        display: s.header.display.as_ref().map(|d| d.value.clone()),
+        panoramas: Vec::new(),
+        annotations: Vec::new(),
+        pointclouds: Vec::new(),
+        camera_height: s.camera_height.as_ref().and_then(crate::check::scan::metres).unwrap_or(1.6),
+        upright: false,
+        manhattan_deg: Some(10.0),
+        merge: "doors".to_string(),
+        texture: 1024,
+        hotspots: Vec::new(),
+        outputs: Vec::new(),
+    };
+    for c in &s.captures {
+        match string_arg(c) {
+            Some((f, v)) if f == "panoramas" => job.panoramas.push(v),
+            Some((f, v)) if f == "annotations" => job.annotations.push(v),
+            Some((f, v)) if f == "pointcloud" => job.pointclouds.push(v),
+            _ => {}
+        }
+    }
+    for step in &s.steps {
+        match step {
+            ScanStep::Upright(_) => job.upright = true,
+            ScanStep::Layout(e) => {
+                let (name, args) = match &e.kind {
+                    ExprKind::Call(f, args) => (f.text.as_str(), args.as_slice()),
+                    ExprKind::Name(n) => (n.text.as_str(), &[][..]),
+                    _ => continue,
+                };
+                job.manhattan_deg = match name {
+                    "free" => None,
+                    _ => Some(
+                        args.iter()
+                            .find_map(|a| match a {
+                                mj_lang::ast::Arg::Named(n) if n.name.text == "tolerance" => {
+                                    crate::check::scan::degrees(&n.value)
+                                }
+                                _ => None,
+                            })
+                            .unwrap_or(10.0),
+                    ),
+                };
+            }
+            ScanStep::MergeBy(i) => job.merge = i.text.clone(),
+            ScanStep::Texture(n, _) => job.texture = *n,
+        }
+    }
+    for h in &s.hotspots {
+        let (at, room) = match &h.place {
+            HotspotPlace::At(xyz, _) => {
+                let v: Vec<f64> = xyz.iter().filter_map(|t| t.parse().ok()).collect();
+                (v.try_into().ok(), None)
+            }
+            HotspotPlace::Room(r) => (None, Some(r.text.clone())),
+        };
+        job.hotspots.push(ScanHotspot {
+            name: h.name.text.clone(),
+            display: h.display.as_ref().map(|d| d.value.clone()),
+            kind: h.kind.text.clone(),
+            target: h.target.value.clone(),
+            at,
+            room,
+        });
+    }
+    job.outputs = s.outputs.iter().filter_map(string_arg).collect();
+    job
 }
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
@@ -567,6 +691,15 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                     deps: vec![audiences],
                 });
             }
+        }
+    }
+    for item in &items {
+        if let ItemKind::Scan(s) = &item.kind {
+            nodes.push(Node {
+                id: format!("scan.{}", s.header.name.text),
+                kind: NodeKind::Scan(scan_job(s)),
+                deps: Vec::new(),
+            });
         }
     }
     JobGraph { nodes }

@@ -182,7 +182,7 @@ pub fn pairwise(pred: &[(String, String)], truth: &[(String, String)]) -> (f64, 
     (precision, recall, f1)
 }
 
-/// A scratch folder with `mj gen`'s data for the example: `consumers` over `days` up to
+/// A scratch folder with `mj gen`'s data for the example (and its scan's captures): `consumers` over `days` up to
 /// 2025-06-30, from `seed`.
 pub fn generated(name: &str, consumers: u64, days: u32, seed: u64) -> PathBuf {
     let dir = scratch(name);
@@ -194,6 +194,9 @@ pub fn generated(name: &str, consumers: u64, days: u32, seed: u64) -> PathBuf {
         places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
     };
     mj_gen::generate(&cfg, &dir).expect("generates");
+    // The example's scan captures, as `mj gen` writes them (smaller panoramas).
+    mj_scan::synth::write_capture(&mj_scan::synth::showroom(), &dir.join("scans/sh"), 512, 2.0, seed)
+        .expect("scan capture");
     dir
 }
 

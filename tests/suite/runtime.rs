@@ -1611,3 +1611,75 @@ fn a_repeated_key_joins_one_oneid_and_never_multiplies_rows() {
     assert_eq!(o1.len(), 2, "{rows:?}");
     assert!(o1.iter().all(|r| r[1] == smaller), "{rows:?} {smaller}");
 }
+
+/// A copy of `examples/showroom` (its specs and captures) in a scratch folder.
+fn showroom_copy(name: &str) -> std::path::PathBuf {
+    let dir = scratch(name);
+    let src = repo().join("examples/showroom");
+    let mut stack = vec![std::path::PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        for e in std::fs::read_dir(src.join(&rel)).expect("example").flatten() {
+            let r = rel.join(e.file_name());
+            if e.path().is_dir() {
+                if e.file_name() != "out" {
+                    std::fs::create_dir_all(dir.join(&r)).expect("dir");
+                    stack.push(r);
+                }
+            } else {
+                std::fs::copy(e.path(), dir.join(&r)).expect("copy");
+            }
+        }
+    }
+    dir
+}
+
+#[test]
+fn scans_run_in_the_job_graph_with_their_outputs_staged_like_partitions() {
+    let dir = showroom_copy("scan-run");
+    let out = dir.join("out");
+    let g = graph(&dir);
+    let (manifest, result) = run(&g, &dir, &out, "2025-06-30");
+    result.expect("the showroom runs");
+    let sh = manifest
+        .scans
+        .iter()
+        .find(|s| s.scan == "flagship_sh")
+        .expect("flagship_sh in the manifest");
+    assert_eq!((sh.rooms, sh.panoramas), (4, 4));
+    // 108 m² built; 2 px of click noise in the shipped annotations.
+    assert!((sh.area_m2 - 108.0).abs() / 108.0 < 0.03, "{}", sh.area_m2);
+    let hz = manifest.scans.iter().find(|s| s.scan == "store_hz").expect("store_hz");
+    // The point cloud is the 54 m² living room with its 135° wall.
+    assert!((hz.area_m2 - 54.0).abs() / 54.0 < 0.02, "{}", hz.area_m2);
+    for f in [
+        "scans/flagship_sh.glb",
+        "scans/flagship_sh.svg",
+        "scans/flagship_sh.json",
+        "scans/flagship_sh/model.obj",
+        "scans/flagship_sh/model.mtl",
+        "scans/flagship_sh/model_textures/0.jpg",
+        "scans/flagship_sh_tour/index.html",
+        "scans/flagship_sh_tour/viewer.js",
+        "scans/flagship_sh_tour/data.js",
+        "scans/store_hz.glb",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    assert!(!out.join(".staging").join(&manifest.run_id).exists());
+    let files = |out: &Path| {
+        snapshot(out)
+            .into_iter()
+            .filter(|(n, _)| !n.contains("_runs"))
+            .collect::<Vec<_>>()
+    };
+    let first = files(&out);
+    run(&g, &dir, &out, "2025-06-30").1.expect("second run");
+    assert_eq!(files(&out), first, "the same captures give the same bytes");
+    // A capture that cannot be decoded fails the run, names the file and changes nothing.
+    std::fs::write(dir.join("scans/sh/kitchen.jpg"), b"not a jpeg").expect("break");
+    let (manifest, result) = run(&g, &dir, &out, "2025-06-30");
+    let error = result.expect_err("a broken panorama fails the run").message;
+    assert!(error.contains("scan.flagship_sh") && error.contains("kitchen.jpg"), "{error}");
+    assert_eq!(manifest.status, "failed");
+    assert_eq!(files(&out), first, "earlier outputs intact");
+}

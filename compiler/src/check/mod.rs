@@ -8,7 +8,7 @@ mod model;
 pub(crate) mod naming;
 mod oneid;
 pub mod project;
-mod scan;
+pub(crate) mod scan;
 
 use mj_lang::Diagnostic;
 use mj_lang::ast::*;

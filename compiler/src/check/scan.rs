@@ -132,6 +132,7 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
         };
         if known {
             call_type(cx, o, &scope);
+            output_path(cx, o);
         } else {
             let d = Diagnostic::error(codes::SCAN_UNKNOWN_OUTPUT, o.span, "unknown scan output")
                 .with_span_label("not an output kind")
@@ -145,6 +146,38 @@ pub(super) fn scan(cx: &mut Cx<'_>, s: &Scan) {
                 _ => d,
             };
             cx.report(d);
+        }
+    }
+}
+
+/// An output's path is relative to the run's output folder and stays inside it.
+fn output_path(cx: &mut Cx<'_>, o: &Expr) {
+    let ExprKind::Call(_, args) = &o.kind else {
+        return;
+    };
+    for a in args {
+        let Arg::Positional { value, .. } = a else {
+            continue;
+        };
+        let ExprKind::Str(path) = &value.kind else {
+            continue;
+        };
+        let trimmed = path.trim_end_matches('/');
+        let outside = trimmed.is_empty()
+            || path.starts_with('/')
+            || path.starts_with('\\')
+            || path.get(1..2) == Some(":")
+            || trimmed.split(['/', '\\']).any(|part| part == ".." || part == ".");
+        if outside {
+            cx.report(
+                Diagnostic::error(
+                    codes::SCAN_UNKNOWN_OUTPUT,
+                    value.span,
+                    format!("the output path {path:?} is not a path inside the output folder"),
+                )
+                .with_span_label("outside the output folder")
+                .with_help("output paths are relative to the run's output folder (`[run] out`, `--out`), e.g. \"scans/store.glb\""),
+            );
         }
     }
 }
@@ -171,7 +204,7 @@ fn range(cx: &mut Cx<'_>, span: Span, message: String, help: &str) {
     );
 }
 
-fn metres(e: &Expr) -> Option<f64> {
+pub(crate) fn metres(e: &Expr) -> Option<f64> {
     match &e.kind {
         ExprKind::Quantity(q) => {
             let v: f64 = q.value.parse().ok()?;
@@ -185,7 +218,7 @@ fn metres(e: &Expr) -> Option<f64> {
     }
 }
 
-fn degrees(e: &Expr) -> Option<f64> {
+pub(crate) fn degrees(e: &Expr) -> Option<f64> {
     match &e.kind {
         ExprKind::Quantity(q) if q.unit == QuantityUnit::Degrees => q.value.parse().ok(),
         _ => None,

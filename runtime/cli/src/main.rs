@@ -161,6 +161,22 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run a project's scan jobs alone: panoramas, corner annotations and point clouds
+    /// to floor plans, a glTF model, OBJ, an SVG plan, a JSON summary and a tour page.
+    Scan {
+        /// The project folder (default: the current folder).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Only this scan.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where outputs go (default: `[run] out`); scan output paths are relative to it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where capture paths are resolved (default: `[data] root`, or the project).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// The language server, over standard input and output (for editors).
     Lsp,
     /// The AIPL funnel's history: flows between dates and trends.
@@ -315,6 +331,12 @@ fn main() -> ExitCode {
             };
             run::audience(&path, &name, &date, explain, sample, out)
         }
+        Command::Scan {
+            path,
+            name,
+            out,
+            data,
+        } => run::scan(&path, name.as_deref(), out, data),
         Command::Lsp => mj_lsp::run_stdio().map(|()| ExitCode::SUCCESS),
         Command::Attribution {
             path,

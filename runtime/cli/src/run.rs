@@ -191,8 +191,14 @@ pub fn generate(
     let end = chrono::NaiveDate::parse_from_str(end, "%Y-%m-%d")
         .map_err(|_| format!("`{end}` is not a date (YYYY-MM-DD)"))?;
     let loaded = load(path)?;
+    let declares = |name: &str| {
+        loaded.graph.nodes.iter().any(|n| {
+            matches!(&n.kind, mj_compiler::lower::NodeKind::Source(s) if s.name == name)
+        })
+    };
+    let sources = mj_gen::layout().iter().any(|(name, _, _)| declares(name));
     // The generator writes the example's sources: the spec must declare them alike.
-    for (name, location, columns) in mj_gen::layout() {
+    for (name, location, columns) in mj_gen::layout().into_iter().filter(|_| sources) {
         let found = loaded.graph.nodes.iter().find_map(|n| match &n.kind {
             mj_compiler::lower::NodeKind::Source(s) if s.name == name => Some(s),
             _ => None,
@@ -212,28 +218,43 @@ pub fn generate(
             ));
         }
     }
-    let places = match places {
-        Some(p) => p,
-        None => find_places(path).ok_or(
-            "cannot find shared/data/cn_adcodes/adcodes.csv beside the project or its parents; pass --places FILE",
-        )?,
-    };
-    let cfg = mj_gen::GenConfig {
-        consumers,
-        days,
-        seed,
-        end,
-        places,
-    };
     let started = std::time::Instant::now();
-    let summary = mj_gen::generate(&cfg, out).map_err(|e| e.to_string())?;
-    for (file, rows) in &summary.files {
-        eprintln!("  {file:<40} {rows:>10} rows");
+    let scans = generate_scans(&loaded.graph, out, seed)?;
+    if !sources && scans.is_empty() {
+        return Err(
+            "the project declares neither the sources `mj gen` writes nor a scan it can capture"
+                .to_string(),
+        );
+    }
+    let mut files = 0;
+    let mut persons = 0;
+    if sources {
+        let places = match places {
+            Some(p) => p,
+            None => find_places(path).ok_or(
+                "cannot find shared/data/cn_adcodes/adcodes.csv beside the project or its parents; pass --places FILE",
+            )?,
+        };
+        let cfg = mj_gen::GenConfig {
+            consumers,
+            days,
+            seed,
+            end,
+            places,
+        };
+        let summary = mj_gen::generate(&cfg, out).map_err(|e| e.to_string())?;
+        persons = summary.persons;
+        for (file, rows) in &summary.files {
+            eprintln!("  {file:<40} {rows:>10} rows");
+        }
+        files = summary.files.len();
+    }
+    for (dir, n) in &scans {
+        eprintln!("  {dir:<40} {n:>10} files");
     }
     eprintln!(
-        "ok: {} persons, {} files in {:.1} s under {}",
-        summary.persons,
-        summary.files.len(),
+        "ok: {persons} persons, {files} files, {} scan capture(s) in {:.1} s under {}",
+        scans.len(),
         started.elapsed().as_secs_f64(),
         out.display()
     );
@@ -777,4 +798,129 @@ pub fn aipl_trend(
         println!();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mj scan`: runs the project's scan jobs (or one) alone, each output written beside
+/// its place and renamed into it.
+pub fn scan(
+    path: &Path,
+    name: Option<&str>,
+    out: Option<PathBuf>,
+    data: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let loaded = load(path)?;
+    let data = data.unwrap_or_else(|| loaded.config.data.clone());
+    let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let scans: Vec<&mj_compiler::lower::ScanJob> = loaded
+        .graph
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            mj_compiler::lower::NodeKind::Scan(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let chosen: Vec<_> = scans
+        .iter()
+        .filter(|s| name.is_none_or(|n| n == s.name))
+        .collect();
+    if chosen.is_empty() {
+        let known: Vec<&str> = scans.iter().map(|s| s.name.as_str()).collect();
+        return Err(match name {
+            Some(n) if !known.is_empty() => {
+                format!("the project has no scan `{n}` (scans: {})", known.join(", "))
+            }
+            _ => "the project declares no scan".to_string(),
+        });
+    }
+    let mut failed = false;
+    for s in chosen {
+        let job = mj_runtime::scan::job(s, &data, &out);
+        let started = std::time::Instant::now();
+        match mj_scan::job::run(&job) {
+            Ok(report) => {
+                eprintln!(
+                    "scan.{}: {} rooms, {:.2} m², {} panoramas, {} triangles in {:.1} s",
+                    s.name,
+                    report.rooms,
+                    report.area_m2,
+                    report.panoramas,
+                    report.triangles,
+                    started.elapsed().as_secs_f64()
+                );
+                for (step, secs) in &report.steps {
+                    eprintln!("  {step:<18} {secs:>7.3} s");
+                }
+                for o in &report.outputs {
+                    println!("{}", out.join(o).display());
+                }
+            }
+            Err(e) => {
+                eprintln!("error: scan.{}: {e}", s.name);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        eprintln!("failed: the outputs of the failed scans are unchanged");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes synthetic captures of the showroom of `mj_scan::synth::showroom` for the
+/// project's scans: panoramas and their corner annotations (2 px of click noise) for a
+/// scan whose captures are `DIR/*.jpg` and `DIR/layout.json`, a scanned point cloud of
+/// its living room (binary PLY, Z up, 1 cm of noise) for a scan that captures one
+/// `….ply`; returns (what was written, files), or says why a scan was left alone.
+fn generate_scans(
+    graph: &mj_compiler::lower::JobGraph,
+    out: &Path,
+    seed: u64,
+) -> Result<Vec<(String, usize)>, String> {
+    let plan = mj_scan::synth::showroom();
+    let mut written = Vec::new();
+    for n in &graph.nodes {
+        let mj_compiler::lower::NodeKind::Scan(s) = &n.kind else {
+            continue;
+        };
+        let folder = match (s.panoramas.as_slice(), s.annotations.as_slice()) {
+            ([p], [a]) if a.ends_with("/layout.json") && p.ends_with("/*.jpg") => {
+                let dir = a.trim_end_matches("/layout.json");
+                (p.trim_end_matches("/*.jpg") == dir).then_some(dir)
+            }
+            _ => None,
+        };
+        let cloud = match (s.panoramas.as_slice(), s.pointclouds.as_slice()) {
+            ([], [c]) if c.ends_with(".ply") && !c.contains('*') => Some(c),
+            _ => None,
+        };
+        if let Some(dir) = folder {
+            let files = mj_scan::synth::write_capture(&plan, &out.join(dir), 1024, 2.0, seed)
+                .map_err(|e| e.to_string())?;
+            written.push((format!("{dir}/ (scan {})", s.name), files.len()));
+        } else if let Some(file) = cloud {
+            let room = &plan.rooms[1];
+            let points = mj_scan::pointcloud::sample_room(room, 150.0, 0.01, seed);
+            // Stored Z up, as many scanners do.
+            let z_up: Vec<_> = points
+                .iter()
+                .map(|p| nalgebra::Point3::new(p.x, -p.z, p.y))
+                .collect();
+            let path = out.join(file);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            std::fs::write(&path, mj_scan::pointcloud::write_ply(&z_up))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            written.push((format!("{file} (scan {})", s.name), 1));
+        } else {
+            eprintln!(
+                "  scan.{}: not generated (mj gen writes captures given as DIR/*.jpg with DIR/layout.json, or one .ply)",
+                s.name
+            );
+        }
+    }
+    Ok(written)
 }

@@ -13,6 +13,7 @@ pub mod components;
 pub mod export;
 pub mod near;
 pub mod oneid;
+pub mod scan;
 pub mod source;
 pub mod tags;
 pub mod travel;
@@ -123,6 +124,8 @@ pub struct Manifest {
     pub exports: Vec<export::ExportReport>,
     /// Per AIPL model broken down by channel: paths, conversions, Markov credits.
     pub contributions: Vec<attribution::ContributionReport>,
+    /// Per scan: rooms, area, outputs and the time of each step.
+    pub scans: Vec<scan::ScanReport>,
     pub error: Option<String>,
 }
 
@@ -225,6 +228,8 @@ struct NodeResult {
     /// A file to stage (partition folder, file name, bytes) and its report.
     export: Option<(PathBuf, String, Vec<u8>, export::ExportReport)>,
     contribution: Option<attribution::ContributionReport>,
+    /// A scan's report and its files (output path, parts), staged by the driver.
+    scan: Option<(scan::ScanReport, Vec<mj_scan::job::OutputFiles>)>,
     summary: String,
     seconds: f64,
 }
@@ -247,6 +252,7 @@ impl NodeResult {
             compare: None,
             export: None,
             contribution: None,
+            scan: None,
             summary,
             seconds,
         }
@@ -289,6 +295,7 @@ pub async fn run(
         comparisons: Vec::new(),
         exports: Vec::new(),
         contributions: Vec::new(),
+        scans: Vec::new(),
         error: None,
     };
     let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
@@ -431,6 +438,12 @@ async fn execute(
                 if let Some(c) = result.contribution {
                     manifest.contributions.push(c);
                 }
+                if let Some((report, files)) = result.scan {
+                    for (relative, parts) in &files {
+                        staging.write_output(Path::new(relative), parts)?;
+                    }
+                    manifest.scans.push(report);
+                }
                 if let Some((folder, file, bytes, report)) = result.export {
                     staging.write_file(&folder, &file, &bytes)?;
                     manifest.exports.push(report);
@@ -569,6 +582,7 @@ async fn run_node(
                 compare: None,
                 export: None,
                 contribution: None,
+                scan: None,
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
@@ -632,6 +646,7 @@ async fn run_node(
                 compare: None,
                 export: None,
                 contribution: None,
+                scan: None,
                 summary,
                 seconds: started.elapsed().as_secs_f64(),
             })
@@ -644,6 +659,29 @@ async fn run_node(
             Ok(NodeResult {
                 tables,
                 contribution: Some(report),
+                ..NodeResult::new(
+                    index,
+                    Output::Done,
+                    summary,
+                    started.elapsed().as_secs_f64(),
+                )
+            })
+        }
+        NodeKind::Scan(job) => {
+            let job = scan::job(job, &opts.data, &opts.out);
+            let (report, files) = tokio::task::spawn_blocking(move || scan::render(&job))
+                .await
+                .map_err(|e| (index, RunError::node(node, e.to_string())))?
+                .map_err(|e| (index, RunError::node(node, e)))?;
+            let summary = format!(
+                "{} rooms, {:.1} m², {} panoramas, {} outputs",
+                report.rooms,
+                report.area_m2,
+                report.panoramas,
+                files.len()
+            );
+            Ok(NodeResult {
+                scan: Some((report, files)),
                 ..NodeResult::new(
                     index,
                     Output::Done,
@@ -744,6 +782,7 @@ async fn node_plan(
         | NodeKind::Near(_)
         | NodeKind::Compare(_)
         | NodeKind::Contribution(_)
+        | NodeKind::Scan(_)
         | NodeKind::Export(_) => {
             return Ok(None);
         }
@@ -1431,7 +1470,10 @@ async fn logical_plans_in(
             NodeKind::OneId(_) => oneid::mapping_schema(),
             NodeKind::Near(j) => near::schema(j),
             // Computed by the runtime from finished tables; nothing scans them.
-            NodeKind::Compare(_) | NodeKind::Export(_) | NodeKind::Contribution(_) => continue,
+            NodeKind::Compare(_)
+            | NodeKind::Export(_)
+            | NodeKind::Contribution(_)
+            | NodeKind::Scan(_) => continue,
             kind => {
                 let (plan, rules) = node_plan(ctx, kind, date, jit)
                     .await

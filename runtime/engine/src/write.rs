@@ -86,6 +86,26 @@ impl Staging {
         Ok(self.out.join(relative).join(file))
     }
 
+    /// Stages one output that is not a partition (a scan's model, plan or tour): a
+    /// single file (one part with an empty name) or a folder of parts, at `relative`
+    /// under OUT; the commit moves it into place whole.
+    pub fn write_output(
+        &mut self,
+        relative: &Path,
+        parts: &[(String, Vec<u8>)],
+    ) -> Result<PathBuf, RunError> {
+        let target = self.dir.join(relative);
+        let single = parts.len() == 1 && parts[0].0.is_empty();
+        for (name, bytes) in parts {
+            let path = if single { target.clone() } else { target.join(name) };
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(|e| RunError::io(dir, e))?;
+            }
+            fs::write(&path, bytes).map_err(|e| RunError::io(&path, e))?;
+        }
+        Ok(self.record(relative))
+    }
+
     /// Where a partition is staged until the commit.
     pub fn staged(&self, relative: &Path) -> PathBuf {
         self.dir.join(relative)

@@ -394,8 +394,23 @@ pub fn build(
     })
 }
 
-/// Runs the job and writes its outputs.
+/// The files of one output: a single file (one part with an empty name) or a folder's
+/// files, with the output's path relative to the output folder.
+pub type OutputFiles = (String, Vec<(String, Vec<u8>)>);
+
+/// Runs the job and writes its outputs (each beside its place, then renamed into it).
 pub fn run(job: &Job) -> Result<Report, ScanError> {
+    let (mut report, files) = render(job)?;
+    let started = Instant::now();
+    for (relative, parts) in files {
+        write_atomically(&job.out.join(relative), &parts)?;
+    }
+    report.steps.push(("write".to_string(), started.elapsed().as_secs_f64()));
+    Ok(report)
+}
+
+/// Runs the job's steps and renders its outputs in memory, writing nothing.
+pub fn render(job: &Job) -> Result<(Report, Vec<OutputFiles>), ScanError> {
     let mut steps = Vec::new();
     let mut tilts = Vec::new();
     let built = build(job, &mut steps, &mut tilts)?;
@@ -403,90 +418,60 @@ pub fn run(job: &Job) -> Result<Report, ScanError> {
     let jpegs: Vec<Vec<u8>> = encode_all(&built.textures);
     clock.done("encode textures");
     let title = job.display.clone().unwrap_or_else(|| job.name.clone());
-    let area: f64 = built
-        .plan
-        .rooms
-        .iter()
-        .map(|r| crate::layout::area(&r.floor))
-        .sum();
+    let area: f64 = built.plan.rooms.iter().map(|r| crate::layout::area(&r.floor)).sum();
     let triangles: usize = built.mesh.surfaces.iter().map(|s| s.indices.len()).sum();
-    // Render every output in memory first.
-    let mut files: Vec<(PathBuf, Vec<(String, Vec<u8>)>)> = Vec::new();
+    let mut files: Vec<OutputFiles> = Vec::new();
     let mut written = Vec::new();
+    let single = |bytes: Vec<u8>| vec![(String::new(), bytes)];
     for o in &job.outputs {
-        let target = job.out.join(&o.path);
-        written.push(target.display().to_string());
+        written.push(o.path.clone());
+        let path = Path::new(&o.path);
         match o.kind {
             OutputKind::Glb => {
-                let bytes =
-                    export::glb(&job.name, &built.plan, &built.mesh, &jpegs, &built.anchors);
-                files.push((target, vec![(String::new(), bytes)]));
+                let bytes = export::glb(&job.name, &built.plan, &built.mesh, &jpegs, &built.anchors);
+                files.push((o.path.clone(), single(bytes)));
             }
             OutputKind::Obj => {
-                let stem = target
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().to_string())
-                    .unwrap_or_else(|| job.name.clone());
+                let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| job.name.clone());
+                let sibling = |name: &str| path.with_file_name(name).to_string_lossy().to_string();
                 let mtl = format!("{stem}.mtl");
                 let tex = |i: usize| format!("{stem}_textures/{i}.jpg");
                 let (obj, mtl_text) = export::obj(&mtl, &built.plan, &built.mesh, &tex);
-                files.push((target.clone(), vec![(String::new(), obj.into_bytes())]));
-                files.push((
-                    target.with_file_name(&mtl),
-                    vec![(String::new(), mtl_text.into_bytes())],
-                ));
-                let dir = target.with_file_name(format!("{stem}_textures"));
-                let parts = jpegs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, j)| (format!("{i}.jpg"), j.clone()))
-                    .collect();
-                files.push((dir, parts));
+                files.push((o.path.clone(), single(obj.into_bytes())));
+                files.push((sibling(&mtl), single(mtl_text.into_bytes())));
+                let parts = jpegs.iter().enumerate().map(|(i, j)| (format!("{i}.jpg"), j.clone())).collect();
+                files.push((sibling(&format!("{stem}_textures")), parts));
             }
             OutputKind::Floorplan => {
                 let text = svg::floorplan(&title, &built.plan, &built.anchors);
-                files.push((target, vec![(String::new(), text.into_bytes())]));
+                files.push((o.path.clone(), single(text.into_bytes())));
             }
             OutputKind::Summary => {
-                let extra = json!({"steps": steps, "texture": job.texture});
-                let v = export::summary(
-                    &job.name,
-                    job.display.as_deref(),
-                    &built.plan,
-                    &built.anchors,
-                    extra,
-                );
+                let extra = json!({"texture": job.texture, "tilt_deg": tilts});
+                let v = export::summary(&job.name, job.display.as_deref(), &built.plan, &built.anchors, extra);
                 let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-                files.push((target, vec![(String::new(), text.into_bytes())]));
+                files.push((o.path.clone(), single(text.into_bytes())));
             }
             OutputKind::Tour => {
-                let parts = tour::tour(
-                    &title,
-                    &built.plan,
-                    &built.mesh,
-                    &jpegs,
-                    &built.panoramas,
-                    &built.anchors,
-                );
-                files.push((target, parts));
+                let parts = tour::tour(&title, &built.plan, &built.mesh, &jpegs, &built.panoramas, &built.anchors);
+                files.push((o.path.clone(), parts));
             }
         }
     }
     clock.done("render outputs");
-    for (target, parts) in files {
-        write_atomically(&target, &parts)?;
-    }
-    clock.done("write");
     steps.extend(clock.0);
-    Ok(Report {
-        rooms: built.plan.rooms.len(),
-        panoramas: built.plan.views.len(),
-        area_m2: (area * 100.0).round() / 100.0,
-        triangles,
-        steps,
-        outputs: written,
-        tilt_deg: tilts,
-    })
+    Ok((
+        Report {
+            rooms: built.plan.rooms.len(),
+            panoramas: built.plan.views.len(),
+            area_m2: (area * 100.0).round() / 100.0,
+            triangles,
+            steps,
+            outputs: written,
+            tilt_deg: tilts,
+        },
+        files,
+    ))
 }
 
 fn encode_all(textures: &[texture::Texture]) -> Vec<Vec<u8>> {
@@ -514,7 +499,7 @@ fn encode_all(textures: &[texture::Texture]) -> Vec<Vec<u8>> {
 
 /// Writes one file (a single part with an empty name) or a folder of parts: first
 /// beside the target, then renamed over it.
-fn write_atomically(target: &Path, parts: &[(String, Vec<u8>)]) -> Result<(), ScanError> {
+pub fn write_atomically(target: &Path, parts: &[(String, Vec<u8>)]) -> Result<(), ScanError> {
     let err = |e: std::io::Error| {
         ScanError::new(
             target.display().to_string(),

@@ -264,7 +264,7 @@ fn add_view(plan: &mut FloorPlan, file: &str, room: usize, at: (f64, f64), heigh
 }
 
 /// The showroom of `examples/showroom`: an entrance hall, a living-room display with a
-/// cut (135°) corner, a bedroom display and an L-shaped kitchen display, 114 m², joined
+/// cut (135°) corner, a bedroom display and an L-shaped kitchen display, 108 m², joined
 /// by three doors, one panorama each, the camera 1.6 m up.
 pub fn showroom() -> FloorPlan {
     use OpeningKind::*;
