@@ -395,11 +395,11 @@ fn audience_prints_size_routes_and_what_each_condition_keeps() {
 
 /// Neovim's own LSP client (headless, `editors/nvim/session.lua`) against `mj lsp` on a
 /// copy of the example: diagnostics, hover, definition, references, completion, a quick
-/// fix and a rename across files. `scripts/editor-tools` installs Neovim.
+/// fix and a rename across files. `scripts/test-tools` installs Neovim.
 #[test]
 fn neovim_drives_the_language_server() {
     let Ok(version) = Command::new("nvim").arg("--version").output() else {
-        panic!("Neovim is not installed: run scripts/editor-tools (the test script does)");
+        panic!("Neovim is not installed: run scripts/test-tools (the test script does)");
     };
     assert!(version.status.success());
     let dir = scratch("nvim", &[]);
@@ -450,4 +450,184 @@ fn neovim_drives_the_language_server() {
             "step `{step}` missing:\n{stdout}\n{stderr}"
         );
     }
+}
+
+fn showroom() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/showroom")
+}
+
+/// Headless Chromium on a page: the DOM after it settled, or a screenshot.
+fn chromium(url: &str, dump: Option<&Path>, profile: &Path) -> String {
+    let mut cmd = Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--use-angle=swiftshader",
+        "--enable-unsafe-swiftshader",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--virtual-time-budget=10000",
+        "--window-size=1024,640",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    match dump {
+        Some(png) => cmd.arg(format!("--screenshot={}", png.display())),
+        None => cmd.arg("--dump-dom"),
+    };
+    let out = cmd.arg(url).output().unwrap_or_else(|e| {
+        panic!("Chromium does not start ({e}): run scripts/test-tools (the test script does)")
+    });
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// `mj scan` on the shipped showroom: a glb the Khronos validator accepts with no error,
+/// an OBJ, an SVG plan with areas, a JSON summary, and a tour that headless Chromium
+/// draws with its hotspots (checked on the DOM and on screenshots); a broken capture
+/// fails with the file named and leaves the outputs as they were.
+#[test]
+fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
+    let out_dir = scratch("scan", &[]);
+    let out = mj()
+        .arg("scan")
+        .arg(showroom())
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("scan.flagship_sh: 4 rooms"), "{stderr}");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let scans = out_dir.join("scans");
+    for f in ["flagship_sh.glb", "flagship_sh.svg", "flagship_sh.json", "store_hz.glb"] {
+        assert!(listed.contains(f), "{listed}");
+        assert!(scans.join(f).is_file(), "{f}");
+    }
+
+    // glTF 2.0 binary: header, a JSON chunk, a binary chunk; metres, one node per room.
+    let glb = std::fs::read(scans.join("flagship_sh.glb")).expect("glb");
+    assert_eq!(&glb[0..4], b"glTF");
+    assert_eq!(u32::from_le_bytes(glb[4..8].try_into().expect("4")), 2);
+    assert_eq!(u32::from_le_bytes(glb[8..12].try_into().expect("4")) as usize, glb.len());
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().expect("4")) as usize;
+    assert_eq!(&glb[16..20], b"JSON");
+    let gltf: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).expect("JSON");
+    assert_eq!(gltf["asset"]["version"], "2.0");
+    let names: Vec<&str> = gltf["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["name"].as_str())
+        .collect();
+    for node in ["hall", "living", "bedroom", "kitchen", "hotspot:sofa_1", "panorama:hall.jpg"] {
+        assert!(names.contains(&node), "{names:?}");
+    }
+    assert!(!gltf["images"].as_array().expect("images").is_empty());
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scan/validate");
+    assert!(
+        validator.join("node_modules/gltf-validator").is_dir(),
+        "the glTF validator is not installed: run scripts/test-tools (the test script does)"
+    );
+    let v = Command::new("node")
+        .arg(validator.join("validate.js"))
+        .arg(scans.join("flagship_sh.glb"))
+        .arg(scans.join("store_hz.glb"))
+        .output()
+        .expect("node runs");
+    let reports = String::from_utf8_lossy(&v.stdout);
+    assert!(v.status.success(), "{reports}{}", String::from_utf8_lossy(&v.stderr));
+    for line in reports.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).expect("a report");
+        assert_eq!(r["errors"], 0, "{line}");
+        assert_eq!(r["warnings"], 0, "{line}");
+    }
+
+    // The plan and the summary: four rooms, 108 m² within the clicks' noise.
+    let svg = std::fs::read_to_string(scans.join("flagship_sh.svg")).expect("svg");
+    assert!(svg.starts_with("<?xml") || svg.starts_with("<svg"), "{}", &svg[..80]);
+    for room in ["hall", "living", "bedroom", "kitchen"] {
+        assert!(svg.contains(room), "{room}");
+    }
+    assert!(svg.contains("m²"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scans.join("flagship_sh.json")).expect("json"))
+            .expect("summary");
+    let rooms = summary["rooms"].as_array().expect("rooms");
+    assert_eq!(rooms.len(), 4);
+    let area: f64 = rooms.iter().filter_map(|r| r["area_m2"].as_f64()).sum();
+    assert!((area - 108.0).abs() / 108.0 < 0.03, "{area}");
+    let obj = std::fs::read_to_string(scans.join("flagship_sh/model.obj")).expect("obj");
+    assert!(obj.contains("mtllib model.mtl") && obj.lines().filter(|l| l.starts_with("f ")).count() > 100);
+
+    // The tour: the hall's panorama with its hotspots, and the 3D view of every room.
+    let tour = scans.join("flagship_sh_tour/index.html");
+    let url = |hash: &str| format!("file://{}#{hash}", tour.display());
+    let profile = out_dir.join("chromium-profile");
+    for (hash, at_least) in [("view=pano&pano=0", 3), ("view=3d", 7)] {
+        let dom = chromium(&url(hash), None, &profile);
+        let body = dom.split("<body").nth(1).expect("a body").split('>').next().expect("tag");
+        assert!(body.contains("data-state=\"ready\""), "{hash}: {body}");
+        let visible: usize = body
+            .split("data-visible=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .expect("data-visible");
+        assert!(visible >= at_least, "{hash}: {visible} hotspots on screen");
+        for kind in ["product", "video", "audio", "link", "location"] {
+            assert!(dom.contains(&format!("hotspot {kind}")), "{hash}: no {kind} hotspot");
+        }
+        let png = out_dir.join(format!("{}.png", hash.replace(['=', '&'], "_")));
+        chromium(&url(hash), Some(&png), &profile);
+        let shot = image::open(&png).expect("a PNG screenshot").into_rgb8();
+        let background = [0xee, 0xf0, 0xf2];
+        let pixels = shot.pixels().count() as f64;
+        let drawn = shot.pixels().filter(|p| p.0 != background).count() as f64 / pixels;
+        // Hotspot dots are #ff00ff, a colour the synthetic store has nowhere.
+        let magenta = shot
+            .pixels()
+            .filter(|p| p.0[0] > 235 && p.0[1] < 20 && p.0[2] > 235)
+            .count();
+        let mut colours: Vec<[u8; 3]> = shot.pixels().map(|p| p.0).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        assert!(drawn > 0.3, "{hash}: {drawn:.2} of the page drawn");
+        assert!(colours.len() > 500, "{hash}: {} colours", colours.len());
+        // An 18 px dot is about 250 pixels; labels and other dots may cover part of one.
+        assert!(magenta > 120 * at_least, "{hash}: {magenta} hotspot pixels");
+    }
+
+    // A broken capture: exit 1, the file named, the earlier outputs as they were.
+    let broken = scratch("scan-broken", &[]);
+    std::fs::copy(showroom().join("showroom.mj"), broken.join("showroom.mj")).expect("copy");
+    std::fs::create_dir_all(broken.join("scans/sh")).expect("dir");
+    for e in std::fs::read_dir(showroom().join("scans/sh")).expect("captures").flatten() {
+        std::fs::copy(e.path(), broken.join("scans/sh").join(e.file_name())).expect("copy");
+    }
+    std::fs::write(broken.join("scans/sh/living.jpg"), [0u8; 64]).expect("break");
+    let before = std::fs::read(scans.join("flagship_sh.glb")).expect("glb");
+    let out = mj()
+        .args(["scan", "--name", "flagship_sh"])
+        .arg(&broken)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("living.jpg") && stderr.contains("cannot decode"), "{stderr}");
+    assert_eq!(std::fs::read(scans.join("flagship_sh.glb")).expect("glb"), before);
+    let out = mj()
+        .args(["scan", "--name", "flagship_bj"])
+        .arg(showroom())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scans: flagship_sh, store_hz"));
 }
