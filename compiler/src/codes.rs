@@ -119,8 +119,8 @@ codes! {
     /// A scan setting out of range: camera height outside 0.3–3 m, a Manhattan
     /// tolerance outside (0°, 45°], a texture size that is not a power of two in 256–8192.
     SCAN_OUT_OF_RANGE = "mj::scan::out_of_range";
-    /// A scan output that is not one of glb, obj, floorplan, tour, summary, or a scan
-    /// without outputs.
+    /// A scan output that is not one of glb, obj, floorplan, tour, summary, a scan
+    /// without outputs, or an output path outside the output folder (absolute, `..`).
     SCAN_UNKNOWN_OUTPUT = "mj::scan::unknown_output";
     /// A scan without captures, an unknown merge method or hotspot kind.
     SCAN_INVALID_STEP = "mj::scan::invalid_step";

@@ -115,7 +115,11 @@ fn scan_job(s: &mj_lang::ast::Scan) -> ScanJob {
         panoramas: Vec::new(),
         annotations: Vec::new(),
         pointclouds: Vec::new(),
-        camera_height: s.camera_height.as_ref().and_then(crate::check::scan::metres).unwrap_or(1.6),
+        camera_height: s
+            .camera_height
+            .as_ref()
+            .and_then(crate::check::scan::metres)
+            .unwrap_or(1.6),
         upright: false,
         manhattan_deg: Some(10.0),
         merge: "doors".to_string(),

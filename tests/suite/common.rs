@@ -195,8 +195,14 @@ pub fn generated(name: &str, consumers: u64, days: u32, seed: u64) -> PathBuf {
     };
     mj_gen::generate(&cfg, &dir).expect("generates");
     // The example's scan captures, as `mj gen` writes them (smaller panoramas).
-    mj_scan::synth::write_capture(&mj_scan::synth::showroom(), &dir.join("scans/sh"), 512, 2.0, seed)
-        .expect("scan capture");
+    mj_scan::synth::write_capture(
+        &mj_scan::synth::showroom(),
+        &dir.join("scans/sh"),
+        512,
+        2.0,
+        seed,
+    )
+    .expect("scan capture");
     dir
 }
 

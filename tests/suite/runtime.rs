@@ -1618,7 +1618,10 @@ fn showroom_copy(name: &str) -> std::path::PathBuf {
     let src = repo().join("examples/showroom");
     let mut stack = vec![std::path::PathBuf::new()];
     while let Some(rel) = stack.pop() {
-        for e in std::fs::read_dir(src.join(&rel)).expect("example").flatten() {
+        for e in std::fs::read_dir(src.join(&rel))
+            .expect("example")
+            .flatten()
+        {
             let r = rel.join(e.file_name());
             if e.path().is_dir() {
                 if e.file_name() != "out" {
@@ -1648,7 +1651,11 @@ fn scans_run_in_the_job_graph_with_their_outputs_staged_like_partitions() {
     assert_eq!((sh.rooms, sh.panoramas), (4, 4));
     // 108 m² built; 2 px of click noise in the shipped annotations.
     assert!((sh.area_m2 - 108.0).abs() / 108.0 < 0.03, "{}", sh.area_m2);
-    let hz = manifest.scans.iter().find(|s| s.scan == "store_hz").expect("store_hz");
+    let hz = manifest
+        .scans
+        .iter()
+        .find(|s| s.scan == "store_hz")
+        .expect("store_hz");
     // The point cloud is the 54 m² living room with its 135° wall.
     assert!((hz.area_m2 - 54.0).abs() / 54.0 < 0.02, "{}", hz.area_m2);
     for f in [
@@ -1679,7 +1686,10 @@ fn scans_run_in_the_job_graph_with_their_outputs_staged_like_partitions() {
     std::fs::write(dir.join("scans/sh/kitchen.jpg"), b"not a jpeg").expect("break");
     let (manifest, result) = run(&g, &dir, &out, "2025-06-30");
     let error = result.expect_err("a broken panorama fails the run").message;
-    assert!(error.contains("scan.flagship_sh") && error.contains("kitchen.jpg"), "{error}");
+    assert!(
+        error.contains("scan.flagship_sh") && error.contains("kitchen.jpg"),
+        "{error}"
+    );
     assert_eq!(manifest.status, "failed");
     assert_eq!(files(&out), first, "earlier outputs intact");
 }

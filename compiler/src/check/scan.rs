@@ -167,7 +167,9 @@ fn output_path(cx: &mut Cx<'_>, o: &Expr) {
             || path.starts_with('/')
             || path.starts_with('\\')
             || path.get(1..2) == Some(":")
-            || trimmed.split(['/', '\\']).any(|part| part == ".." || part == ".");
+            || trimmed
+                .split(['/', '\\'])
+                .any(|part| part == ".." || part == ".");
         if outside {
             cx.report(
                 Diagnostic::error(

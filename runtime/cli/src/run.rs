@@ -191,11 +191,12 @@ pub fn generate(
     let end = chrono::NaiveDate::parse_from_str(end, "%Y-%m-%d")
         .map_err(|_| format!("`{end}` is not a date (YYYY-MM-DD)"))?;
     let loaded = load(path)?;
-    let declares = |name: &str| {
-        loaded.graph.nodes.iter().any(|n| {
-            matches!(&n.kind, mj_compiler::lower::NodeKind::Source(s) if s.name == name)
-        })
-    };
+    let declares =
+        |name: &str| {
+            loaded.graph.nodes.iter().any(
+                |n| matches!(&n.kind, mj_compiler::lower::NodeKind::Source(s) if s.name == name),
+            )
+        };
     let sources = mj_gen::layout().iter().any(|(name, _, _)| declares(name));
     // The generator writes the example's sources: the spec must declare them alike.
     for (name, location, columns) in mj_gen::layout().into_iter().filter(|_| sources) {
@@ -828,7 +829,10 @@ pub fn scan(
         let known: Vec<&str> = scans.iter().map(|s| s.name.as_str()).collect();
         return Err(match name {
             Some(n) if !known.is_empty() => {
-                format!("the project has no scan `{n}` (scans: {})", known.join(", "))
+                format!(
+                    "the project has no scan `{n}` (scans: {})",
+                    known.join(", ")
+                )
             }
             _ => "the project declares no scan".to_string(),
         });

@@ -482,7 +482,11 @@ fn chromium(url: &str, dump: Option<&Path>, profile: &Path) -> String {
     let out = cmd.arg(url).output().unwrap_or_else(|e| {
         panic!("Chromium does not start ({e}): run scripts/test-tools (the test script does)")
     });
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
@@ -505,7 +509,12 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
     assert!(stderr.contains("scan.flagship_sh: 4 rooms"), "{stderr}");
     let listed = String::from_utf8_lossy(&out.stdout);
     let scans = out_dir.join("scans");
-    for f in ["flagship_sh.glb", "flagship_sh.svg", "flagship_sh.json", "store_hz.glb"] {
+    for f in [
+        "flagship_sh.glb",
+        "flagship_sh.svg",
+        "flagship_sh.json",
+        "store_hz.glb",
+    ] {
         assert!(listed.contains(f), "{listed}");
         assert!(scans.join(f).is_file(), "{f}");
     }
@@ -514,7 +523,10 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
     let glb = std::fs::read(scans.join("flagship_sh.glb")).expect("glb");
     assert_eq!(&glb[0..4], b"glTF");
     assert_eq!(u32::from_le_bytes(glb[4..8].try_into().expect("4")), 2);
-    assert_eq!(u32::from_le_bytes(glb[8..12].try_into().expect("4")) as usize, glb.len());
+    assert_eq!(
+        u32::from_le_bytes(glb[8..12].try_into().expect("4")) as usize,
+        glb.len()
+    );
     let json_len = u32::from_le_bytes(glb[12..16].try_into().expect("4")) as usize;
     assert_eq!(&glb[16..20], b"JSON");
     let gltf: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).expect("JSON");
@@ -525,7 +537,14 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
         .iter()
         .filter_map(|n| n["name"].as_str())
         .collect();
-    for node in ["hall", "living", "bedroom", "kitchen", "hotspot:sofa_1", "panorama:hall.jpg"] {
+    for node in [
+        "hall",
+        "living",
+        "bedroom",
+        "kitchen",
+        "hotspot:sofa_1",
+        "panorama:hall.jpg",
+    ] {
         assert!(names.contains(&node), "{names:?}");
     }
     assert!(!gltf["images"].as_array().expect("images").is_empty());
@@ -541,7 +560,11 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
         .output()
         .expect("node runs");
     let reports = String::from_utf8_lossy(&v.stdout);
-    assert!(v.status.success(), "{reports}{}", String::from_utf8_lossy(&v.stderr));
+    assert!(
+        v.status.success(),
+        "{reports}{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
     for line in reports.lines() {
         let r: serde_json::Value = serde_json::from_str(line).expect("a report");
         assert_eq!(r["errors"], 0, "{line}");
@@ -550,7 +573,11 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
 
     // The plan and the summary: four rooms, 108 m² within the clicks' noise.
     let svg = std::fs::read_to_string(scans.join("flagship_sh.svg")).expect("svg");
-    assert!(svg.starts_with("<?xml") || svg.starts_with("<svg"), "{}", &svg[..80]);
+    assert!(
+        svg.starts_with("<?xml") || svg.starts_with("<svg"),
+        "{}",
+        &svg[..80]
+    );
     for room in ["hall", "living", "bedroom", "kitchen"] {
         assert!(svg.contains(room), "{room}");
     }
@@ -563,7 +590,10 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
     let area: f64 = rooms.iter().filter_map(|r| r["area_m2"].as_f64()).sum();
     assert!((area - 108.0).abs() / 108.0 < 0.03, "{area}");
     let obj = std::fs::read_to_string(scans.join("flagship_sh/model.obj")).expect("obj");
-    assert!(obj.contains("mtllib model.mtl") && obj.lines().filter(|l| l.starts_with("f ")).count() > 100);
+    assert!(
+        obj.contains("mtllib model.mtl")
+            && obj.lines().filter(|l| l.starts_with("f ")).count() > 100
+    );
 
     // The tour: the hall's panorama with its hotspots, and the 3D view of every room.
     let tour = scans.join("flagship_sh_tour/index.html");
@@ -571,7 +601,13 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
     let profile = out_dir.join("chromium-profile");
     for (hash, at_least) in [("view=pano&pano=0", 3), ("view=3d", 7)] {
         let dom = chromium(&url(hash), None, &profile);
-        let body = dom.split("<body").nth(1).expect("a body").split('>').next().expect("tag");
+        let body = dom
+            .split("<body")
+            .nth(1)
+            .expect("a body")
+            .split('>')
+            .next()
+            .expect("tag");
         assert!(body.contains("data-state=\"ready\""), "{hash}: {body}");
         let visible: usize = body
             .split("data-visible=\"")
@@ -581,7 +617,10 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
             .expect("data-visible");
         assert!(visible >= at_least, "{hash}: {visible} hotspots on screen");
         for kind in ["product", "video", "audio", "link", "location"] {
-            assert!(dom.contains(&format!("hotspot {kind}")), "{hash}: no {kind} hotspot");
+            assert!(
+                dom.contains(&format!("hotspot {kind}")),
+                "{hash}: no {kind} hotspot"
+            );
         }
         let png = out_dir.join(format!("{}.png", hash.replace(['=', '&'], "_")));
         chromium(&url(hash), Some(&png), &profile);
@@ -607,7 +646,10 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
     let broken = scratch("scan-broken", &[]);
     std::fs::copy(showroom().join("showroom.mj"), broken.join("showroom.mj")).expect("copy");
     std::fs::create_dir_all(broken.join("scans/sh")).expect("dir");
-    for e in std::fs::read_dir(showroom().join("scans/sh")).expect("captures").flatten() {
+    for e in std::fs::read_dir(showroom().join("scans/sh"))
+        .expect("captures")
+        .flatten()
+    {
         std::fs::copy(e.path(), broken.join("scans/sh").join(e.file_name())).expect("copy");
     }
     std::fs::write(broken.join("scans/sh/living.jpg"), [0u8; 64]).expect("break");
@@ -621,8 +663,14 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("living.jpg") && stderr.contains("cannot decode"), "{stderr}");
-    assert_eq!(std::fs::read(scans.join("flagship_sh.glb")).expect("glb"), before);
+    assert!(
+        stderr.contains("living.jpg") && stderr.contains("cannot decode"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(scans.join("flagship_sh.glb")).expect("glb"),
+        before
+    );
     let out = mj()
         .args(["scan", "--name", "flagship_bj"])
         .arg(showroom())

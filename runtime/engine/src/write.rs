@@ -97,7 +97,11 @@ impl Staging {
         let target = self.dir.join(relative);
         let single = parts.len() == 1 && parts[0].0.is_empty();
         for (name, bytes) in parts {
-            let path = if single { target.clone() } else { target.join(name) };
+            let path = if single {
+                target.clone()
+            } else {
+                target.join(name)
+            };
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir).map_err(|e| RunError::io(dir, e))?;
             }

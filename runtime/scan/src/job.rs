@@ -405,7 +405,9 @@ pub fn run(job: &Job) -> Result<Report, ScanError> {
     for (relative, parts) in files {
         write_atomically(&job.out.join(relative), &parts)?;
     }
-    report.steps.push(("write".to_string(), started.elapsed().as_secs_f64()));
+    report
+        .steps
+        .push(("write".to_string(), started.elapsed().as_secs_f64()));
     Ok(report)
 }
 
@@ -418,7 +420,12 @@ pub fn render(job: &Job) -> Result<(Report, Vec<OutputFiles>), ScanError> {
     let jpegs: Vec<Vec<u8>> = encode_all(&built.textures);
     clock.done("encode textures");
     let title = job.display.clone().unwrap_or_else(|| job.name.clone());
-    let area: f64 = built.plan.rooms.iter().map(|r| crate::layout::area(&r.floor)).sum();
+    let area: f64 = built
+        .plan
+        .rooms
+        .iter()
+        .map(|r| crate::layout::area(&r.floor))
+        .sum();
     let triangles: usize = built.mesh.surfaces.iter().map(|s| s.indices.len()).sum();
     let mut files: Vec<OutputFiles> = Vec::new();
     let mut written = Vec::new();
@@ -428,18 +435,26 @@ pub fn render(job: &Job) -> Result<(Report, Vec<OutputFiles>), ScanError> {
         let path = Path::new(&o.path);
         match o.kind {
             OutputKind::Glb => {
-                let bytes = export::glb(&job.name, &built.plan, &built.mesh, &jpegs, &built.anchors);
+                let bytes =
+                    export::glb(&job.name, &built.plan, &built.mesh, &jpegs, &built.anchors);
                 files.push((o.path.clone(), single(bytes)));
             }
             OutputKind::Obj => {
-                let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| job.name.clone());
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_else(|| job.name.clone());
                 let sibling = |name: &str| path.with_file_name(name).to_string_lossy().to_string();
                 let mtl = format!("{stem}.mtl");
                 let tex = |i: usize| format!("{stem}_textures/{i}.jpg");
                 let (obj, mtl_text) = export::obj(&mtl, &built.plan, &built.mesh, &tex);
                 files.push((o.path.clone(), single(obj.into_bytes())));
                 files.push((sibling(&mtl), single(mtl_text.into_bytes())));
-                let parts = jpegs.iter().enumerate().map(|(i, j)| (format!("{i}.jpg"), j.clone())).collect();
+                let parts = jpegs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, j)| (format!("{i}.jpg"), j.clone()))
+                    .collect();
                 files.push((sibling(&format!("{stem}_textures")), parts));
             }
             OutputKind::Floorplan => {
@@ -448,12 +463,25 @@ pub fn render(job: &Job) -> Result<(Report, Vec<OutputFiles>), ScanError> {
             }
             OutputKind::Summary => {
                 let extra = json!({"texture": job.texture, "tilt_deg": tilts});
-                let v = export::summary(&job.name, job.display.as_deref(), &built.plan, &built.anchors, extra);
+                let v = export::summary(
+                    &job.name,
+                    job.display.as_deref(),
+                    &built.plan,
+                    &built.anchors,
+                    extra,
+                );
                 let text = serde_json::to_string_pretty(&v).unwrap_or_default();
                 files.push((o.path.clone(), single(text.into_bytes())));
             }
             OutputKind::Tour => {
-                let parts = tour::tour(&title, &built.plan, &built.mesh, &jpegs, &built.panoramas, &built.anchors);
+                let parts = tour::tour(
+                    &title,
+                    &built.plan,
+                    &built.mesh,
+                    &jpegs,
+                    &built.panoramas,
+                    &built.anchors,
+                );
                 files.push((o.path.clone(), parts));
             }
         }
