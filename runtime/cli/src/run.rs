@@ -82,6 +82,12 @@ pub fn run(
             for t in &manifest.tables {
                 eprintln!("  {:<32} {:>10} rows  {}", t.table, t.rows, t.path);
             }
+            for s in &manifest.scans {
+                for o in &s.outputs {
+                    let scan = format!("scan.{}", s.scan);
+                    eprintln!("  {scan:<32} {:>10}       {}", "", opts.out.join(o).display());
+                }
+            }
             eprintln!(
                 "ok: {} table(s) for {} in {:.1} s; manifest {}",
                 manifest.tables.len(),
