@@ -85,7 +85,11 @@ pub fn run(
             for s in &manifest.scans {
                 for o in &s.outputs {
                     let scan = format!("scan.{}", s.scan);
-                    eprintln!("  {scan:<32} {:>10}       {}", "", opts.out.join(o).display());
+                    eprintln!(
+                        "  {scan:<32} {:>10}       {}",
+                        "",
+                        opts.out.join(o).display()
+                    );
                 }
             }
             eprintln!(
