@@ -1669,6 +1669,8 @@ fn scans_run_in_the_job_graph_with_their_outputs_staged_like_partitions() {
         "scans/flagship_sh_tour/viewer.js",
         "scans/flagship_sh_tour/data.js",
         "scans/store_hz.glb",
+        "scans/store_hz/model.obj",
+        "scans/store_hz/model.mtl",
     ] {
         assert!(out.join(f).is_file(), "{f}");
     }

@@ -96,6 +96,9 @@ impl Staging {
     ) -> Result<PathBuf, RunError> {
         let target = self.dir.join(relative);
         let single = parts.len() == 1 && parts[0].0.is_empty();
+        if parts.is_empty() {
+            fs::create_dir_all(&target).map_err(|e| RunError::io(&target, e))?;
+        }
         for (name, bytes) in parts {
             let path = if single {
                 target.clone()

@@ -253,7 +253,7 @@ pub fn obj(
     mtl_name: &str,
     plan: &FloorPlan,
     mesh: &Mesh,
-    texture_file: &dyn Fn(usize) -> String,
+    texture_file: &dyn Fn(usize) -> Option<String>,
 ) -> (String, String) {
     use std::fmt::Write;
     let mut o = String::new();
@@ -292,12 +292,19 @@ pub fn obj(
         }
     }
     for i in 0..mesh.canvases.len() {
-        let _ = writeln!(
-            m,
-            "newmtl {}\nKa 1 1 1\nKd 1 1 1\nKs 0 0 0\nillum 1\nmap_Kd {}\n",
-            canvas_name(plan, mesh, i),
-            texture_file(i)
-        );
+        // Without a texture (a scan of point clouds only), a plain light grey.
+        let _ = match texture_file(i) {
+            Some(file) => writeln!(
+                m,
+                "newmtl {}\nKa 1 1 1\nKd 1 1 1\nKs 0 0 0\nillum 1\nmap_Kd {file}\n",
+                canvas_name(plan, mesh, i)
+            ),
+            None => writeln!(
+                m,
+                "newmtl {}\nKa 1 1 1\nKd 0.8 0.8 0.8\nKs 0 0 0\nillum 1\n",
+                canvas_name(plan, mesh, i)
+            ),
+        };
     }
     (o, m)
 }

@@ -446,16 +446,19 @@ pub fn render(job: &Job) -> Result<(Report, Vec<OutputFiles>), ScanError> {
                     .unwrap_or_else(|| job.name.clone());
                 let sibling = |name: &str| path.with_file_name(name).to_string_lossy().to_string();
                 let mtl = format!("{stem}.mtl");
-                let tex = |i: usize| format!("{stem}_textures/{i}.jpg");
+                let tex = |i: usize| (i < jpegs.len()).then(|| format!("{stem}_textures/{i}.jpg"));
                 let (obj, mtl_text) = export::obj(&mtl, &built.plan, &built.mesh, &tex);
                 files.push((o.path.clone(), single(obj.into_bytes())));
                 files.push((sibling(&mtl), single(mtl_text.into_bytes())));
-                let parts = jpegs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, j)| (format!("{i}.jpg"), j.clone()))
-                    .collect();
-                files.push((sibling(&format!("{stem}_textures")), parts));
+                // A scan without panoramas (a point cloud) has no textures to write.
+                if !jpegs.is_empty() {
+                    let parts = jpegs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, j)| (format!("{i}.jpg"), j.clone()))
+                        .collect();
+                    files.push((sibling(&format!("{stem}_textures")), parts));
+                }
             }
             OutputKind::Floorplan => {
                 let text = svg::floorplan(&title, &built.plan, &built.anchors);

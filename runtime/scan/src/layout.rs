@@ -283,14 +283,20 @@ fn clip(subject: &[Point2<f64>], clipper: &[Point2<f64>]) -> Vec<Point2<f64>> {
 /// Where segment p→q crosses the line through a and b.
 fn line_cut(p: Point2<f64>, q: Point2<f64>, a: Point2<f64>, b: Point2<f64>) -> Point2<f64> {
     let d = q - p;
-    let t = cross(a - p, b - a) / cross(d, b - a);
+    let denom = cross(d, b - a);
+    // Parallel to the line (p and q on its two sides only by rounding): either end will do.
+    if denom.abs() <= f64::EPSILON * d.norm() * (b - a).norm() {
+        return p;
+    }
+    let t = (cross(a - p, b - a) / denom).clamp(0.0, 1.0);
     p + d * t
 }
 
-/// Intersection over union of two floor polygons.
+/// Intersection over union of two floor polygons (0 when both are empty).
 pub fn iou_2d(a: &[Point2<f64>], b: &[Point2<f64>]) -> f64 {
     let inter = intersection_area(a, b);
-    inter / (area(a) + area(b) - inter)
+    let union = area(a) + area(b) - inter;
+    if union > 0.0 { inter / union } else { 0.0 }
 }
 
 /// Intersection over union of two rooms as prisms from the floor to their ceilings.
@@ -304,6 +310,28 @@ mod tests {
     use super::*;
     use crate::geometry::{Convention, ray_to_angles};
     use nalgebra::Vector3;
+
+    #[test]
+    fn floors_equal_to_rounding_have_an_iou_of_one() {
+        // The showroom's living room against itself moved by 1e-15 m: parallel edges that
+        // overlap, where a clipping step once divided by zero.
+        let living = pts(&[
+            (4.0, 0.0),
+            (12.0, 0.0),
+            (12.0, 5.0),
+            (10.0, 7.0),
+            (4.0, 7.0),
+        ]);
+        for shift in [0.0, 1e-15, -3e-16, 1e-12] {
+            let moved: Vec<Point2<f64>> = living
+                .iter()
+                .map(|p| Point2::new(p.x + shift, p.y - shift))
+                .collect();
+            let iou = iou_2d(&living, &moved);
+            assert!((iou - 1.0).abs() < 1e-9, "shift {shift}: IoU {iou}");
+        }
+        assert_eq!(iou_2d(&[], &[]), 0.0);
+    }
 
     fn pts(v: &[(f64, f64)]) -> Vec<Point2<f64>> {
         v.iter().map(|&(x, y)| Point2::new(x, y)).collect()
