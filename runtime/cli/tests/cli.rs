@@ -471,7 +471,7 @@ fn chromium(url: &str, dump: Option<&Path>, profile: &Path) -> String {
         "--disable-component-update",
         "--disable-sync",
         "--hide-scrollbars",
-        "--virtual-time-budget=10000",
+        "--virtual-time-budget=20000",
         "--window-size=1024,640",
     ])
     .arg(format!("--user-data-dir={}", profile.display()));
@@ -600,7 +600,15 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
     let url = |hash: &str| format!("file://{}#{hash}", tour.display());
     let profile = out_dir.join("chromium-profile");
     for (hash, at_least) in [("view=pano&pano=0", 3), ("view=3d", 7)] {
-        let dom = chromium(&url(hash), None, &profile);
+        // On a loaded machine the first frame with its images may come after Chromium's
+        // budget: ask again (three times at most) before calling the page broken.
+        let mut dom = String::new();
+        for _ in 0..3 {
+            dom = chromium(&url(hash), None, &profile);
+            if dom.contains("data-state=\"ready\"") {
+                break;
+            }
+        }
         let body = dom
             .split("<body")
             .nth(1)
@@ -623,22 +631,32 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
             );
         }
         let png = out_dir.join(format!("{}.png", hash.replace(['=', '&'], "_")));
-        chromium(&url(hash), Some(&png), &profile);
-        let shot = image::open(&png).expect("a PNG screenshot").into_rgb8();
         let background = [0xee, 0xf0, 0xf2];
-        let pixels = shot.pixels().count() as f64;
-        let drawn = shot.pixels().filter(|p| p.0 != background).count() as f64 / pixels;
-        // Hotspot dots are #ff00ff, a colour the synthetic store has nowhere.
-        let magenta = shot
-            .pixels()
-            .filter(|p| p.0[0] > 235 && p.0[1] < 20 && p.0[2] > 235)
-            .count();
-        let mut colours: Vec<[u8; 3]> = shot.pixels().map(|p| p.0).collect();
-        colours.sort_unstable();
-        colours.dedup();
+        // (share of the page drawn, distinct colours, hotspot-dot pixels); as with the
+        // DOM, a loaded machine gets three tries to draw the first frame.
+        let mut measured = (0.0, 0, 0);
+        for _ in 0..3 {
+            chromium(&url(hash), Some(&png), &profile);
+            let shot = image::open(&png).expect("a PNG screenshot").into_rgb8();
+            let pixels = shot.pixels().count() as f64;
+            let drawn = shot.pixels().filter(|p| p.0 != background).count() as f64 / pixels;
+            // Hotspot dots are #ff00ff, a colour the synthetic store has nowhere.
+            let magenta = shot
+                .pixels()
+                .filter(|p| p.0[0] > 235 && p.0[1] < 20 && p.0[2] > 235)
+                .count();
+            let mut colours: Vec<[u8; 3]> = shot.pixels().map(|p| p.0).collect();
+            colours.sort_unstable();
+            colours.dedup();
+            measured = (drawn, colours.len(), magenta);
+            // An 18 px dot is about 250 pixels; labels and other dots may cover part of one.
+            if drawn > 0.3 && colours.len() > 500 && magenta > 120 * at_least {
+                break;
+            }
+        }
+        let (drawn, colours, magenta) = measured;
         assert!(drawn > 0.3, "{hash}: {drawn:.2} of the page drawn");
-        assert!(colours.len() > 500, "{hash}: {} colours", colours.len());
-        // An 18 px dot is about 250 pixels; labels and other dots may cover part of one.
+        assert!(colours > 500, "{hash}: {colours} colours");
         assert!(magenta > 120 * at_least, "{hash}: {magenta} hotspot pixels");
     }
 
