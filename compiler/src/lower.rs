@@ -58,8 +58,8 @@ pub enum NodeKind {
 }
 
 /// A scan item, resolved: what it captures, its steps with their defaults filled in,
-/// its hotspots and outputs. Paths are as written (captures relative to the project,
-/// outputs to the output folder).
+/// its hotspots and outputs. Paths are as written (captures relative to the data root,
+/// outputs to the output folder, without a trailing `/`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ScanJob {
     pub name: String,
@@ -73,13 +73,31 @@ pub struct ScanJob {
     /// The Manhattan tolerance in degrees; `None` for `layout free`. 10° when the scan
     /// has no `layout` step.
     pub manhattan_deg: Option<f64>,
-    /// `doors` (the default) or `transforms`.
-    pub merge: String,
+    /// `merge by doors` unless the scan says `transforms`.
+    pub merge: ScanMerge,
     /// Texture size in pixels; 1024 when the scan does not say.
     pub texture: u32,
     pub hotspots: Vec<ScanHotspot>,
-    /// (kind, path): kinds `glb`, `obj`, `floorplan`, `tour`, `summary`.
-    pub outputs: Vec<(String, String)>,
+    pub outputs: Vec<(ScanOutput, String)>,
+}
+
+/// How a scan's rooms are placed in one floor plan.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub enum ScanMerge {
+    /// By the doors two rooms share.
+    Doors,
+    /// By transforms given in the annotations.
+    Transforms,
+}
+
+/// What a scan writes (`glb(…)`, `obj(…)`, `floorplan(…)`, `tour(…)`, `summary(…)`).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub enum ScanOutput {
+    Glb,
+    Obj,
+    Floorplan,
+    Tour,
+    Summary,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -88,9 +106,14 @@ pub struct ScanHotspot {
     pub display: Option<String>,
     pub kind: String,
     pub target: String,
-    /// Metres in the floor plan's frame, or else the room it is in.
-    pub at: Option<[f64; 3]>,
-    pub room: Option<String>,
+    pub place: HotspotAt,
+}
+
+/// Where a hotspot is: metres in the floor plan's frame, or a room.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum HotspotAt {
+    Point([f64; 3]),
+    Room(String),
 }
 
 fn string_arg(e: &mj_lang::ast::Expr) -> Option<(String, String)> {
@@ -122,7 +145,7 @@ fn scan_job(s: &mj_lang::ast::Scan) -> ScanJob {
             .unwrap_or(1.6),
         upright: false,
         manhattan_deg: Some(10.0),
-        merge: "doors".to_string(),
+        merge: ScanMerge::Doors,
         texture: 1024,
         hotspots: Vec::new(),
         outputs: Vec::new(),
@@ -158,28 +181,52 @@ fn scan_job(s: &mj_lang::ast::Scan) -> ScanJob {
                     ),
                 };
             }
-            ScanStep::MergeBy(i) => job.merge = i.text.clone(),
+            ScanStep::MergeBy(i) => {
+                job.merge = match i.text.as_str() {
+                    "transforms" => ScanMerge::Transforms,
+                    _ => ScanMerge::Doors,
+                }
+            }
             ScanStep::Texture(n, _) => job.texture = *n,
         }
     }
     for h in &s.hotspots {
-        let (at, room) = match &h.place {
+        let place = match &h.place {
+            // The grammar takes three numbers.
             HotspotPlace::At(xyz, _) => {
-                let v: Vec<f64> = xyz.iter().filter_map(|t| t.parse().ok()).collect();
-                (v.try_into().ok(), None)
+                let mut p = [0.0; 3];
+                for (c, t) in p.iter_mut().zip(xyz) {
+                    *c = t.parse().unwrap_or(0.0);
+                }
+                HotspotAt::Point(p)
             }
-            HotspotPlace::Room(r) => (None, Some(r.text.clone())),
+            HotspotPlace::Room(r) => HotspotAt::Room(r.text.clone()),
         };
         job.hotspots.push(ScanHotspot {
             name: h.name.text.clone(),
             display: h.display.as_ref().map(|d| d.value.clone()),
             kind: h.kind.text.clone(),
             target: h.target.value.clone(),
-            at,
-            room,
+            place,
         });
     }
-    job.outputs = s.outputs.iter().filter_map(string_arg).collect();
+    // The checker reports any other output.
+    job.outputs = s
+        .outputs
+        .iter()
+        .filter_map(string_arg)
+        .filter_map(|(kind, path)| {
+            let kind = match kind.as_str() {
+                "glb" => ScanOutput::Glb,
+                "obj" => ScanOutput::Obj,
+                "floorplan" => ScanOutput::Floorplan,
+                "tour" => ScanOutput::Tour,
+                "summary" => ScanOutput::Summary,
+                _ => return None,
+            };
+            Some((kind, path.trim_end_matches('/').to_string()))
+        })
+        .collect();
     job
 }
 

@@ -1648,14 +1648,16 @@ fn scans_run_in_the_job_graph_with_their_outputs_staged_like_partitions() {
         .iter()
         .find(|s| s.scan == "flagship_sh")
         .expect("flagship_sh in the manifest");
+    let sh = &sh.report;
     assert_eq!((sh.rooms, sh.panoramas), (4, 4));
     // 108 m² built; 2 px of click noise in the shipped annotations.
     assert!((sh.area_m2 - 108.0).abs() / 108.0 < 0.03, "{}", sh.area_m2);
-    let hz = manifest
+    let hz = &manifest
         .scans
         .iter()
         .find(|s| s.scan == "store_hz")
-        .expect("store_hz");
+        .expect("store_hz")
+        .report;
     // The point cloud is the 54 m² living room with its 135° wall.
     assert!((hz.area_m2 - 54.0).abs() / 54.0 < 0.02, "{}", hz.area_m2);
     for f in [

@@ -83,7 +83,7 @@ pub fn run(
                 eprintln!("  {:<32} {:>10} rows  {}", t.table, t.rows, t.path);
             }
             for s in &manifest.scans {
-                for o in &s.outputs {
+                for o in &s.report.outputs {
                     let scan = format!("scan.{}", s.scan);
                     eprintln!(
                         "  {scan:<32} {:>10}       {}",
@@ -915,19 +915,9 @@ fn generate_scans(
                 .map_err(|e| e.to_string())?;
             written.push((format!("{dir}/ (scan {})", s.name), files.len()));
         } else if let Some(file) = cloud {
-            let room = &plan.rooms[1];
-            let points = mj_scan::pointcloud::sample_room(room, 150.0, 0.01, seed);
-            // Stored Z up, as many scanners do.
-            let z_up: Vec<_> = points
-                .iter()
-                .map(|p| nalgebra::Point3::new(p.x, -p.z, p.y))
-                .collect();
-            let path = out.join(file);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            }
-            std::fs::write(&path, mj_scan::pointcloud::write_ply(&z_up))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            // The living room, as a laser scanner would capture it.
+            mj_scan::synth::write_cloud(&plan, 1, &out.join(file), seed)
+                .map_err(|e| e.to_string())?;
             written.push((format!("{file} (scan {})", s.name), 1));
         } else {
             eprintln!(

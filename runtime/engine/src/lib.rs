@@ -675,9 +675,9 @@ async fn run_node(
                 .map_err(|e| (index, RunError::node(node, e)))?;
             let summary = format!(
                 "{} rooms, {:.1} m², {} panoramas, {} outputs",
-                report.rooms,
-                report.area_m2,
-                report.panoramas,
+                report.report.rooms,
+                report.report.area_m2,
+                report.report.panoramas,
                 files.len()
             );
             Ok(NodeResult {

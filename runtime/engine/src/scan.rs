@@ -6,35 +6,21 @@
 
 use std::path::Path;
 
-use mj_compiler::lower::ScanJob;
+use mj_compiler::lower::{HotspotAt, ScanJob, ScanMerge, ScanOutput};
 use mj_scan::job::{HotspotSpec, Job, Output, OutputFiles, OutputKind, Place, Report};
 use mj_scan::reconstruct::Merge;
 use serde::Serialize;
 
-/// A scan in a run's manifest.
+/// A scan in a run's manifest: its name and what the job reported.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
     pub scan: String,
-    pub rooms: usize,
-    pub panoramas: usize,
-    pub area_m2: f64,
-    pub triangles: usize,
-    /// Output paths, relative to the output folder.
-    pub outputs: Vec<String>,
-    /// (step, seconds), in order.
-    pub steps: Vec<(String, f64)>,
+    #[serde(flatten)]
+    pub report: Report,
 }
 
 /// The runnable job of a lowered scan item.
 pub fn job(scan: &ScanJob, base: &Path, out: &Path) -> Job {
-    let kind = |k: &str| match k {
-        "glb" => Some(OutputKind::Glb),
-        "obj" => Some(OutputKind::Obj),
-        "floorplan" => Some(OutputKind::Floorplan),
-        "tour" => Some(OutputKind::Tour),
-        "summary" => Some(OutputKind::Summary),
-        _ => None,
-    };
     Job {
         name: scan.name.clone(),
         display: scan.display.clone(),
@@ -46,10 +32,9 @@ pub fn job(scan: &ScanJob, base: &Path, out: &Path) -> Job {
         camera_height: scan.camera_height,
         upright: scan.upright,
         manhattan: scan.manhattan_deg.map(f64::to_radians),
-        merge: if scan.merge == "transforms" {
-            Merge::Transforms
-        } else {
-            Merge::Doors
+        merge: match scan.merge {
+            ScanMerge::Doors => Merge::Doors,
+            ScanMerge::Transforms => Merge::Transforms,
         },
         texture: scan.texture,
         hotspots: scan
@@ -60,40 +45,32 @@ pub fn job(scan: &ScanJob, base: &Path, out: &Path) -> Job {
                 display: h.display.clone(),
                 kind: h.kind.clone(),
                 target: h.target.clone(),
-                place: match (&h.at, &h.room) {
-                    (Some(p), _) => Place::At(*p),
-                    (None, Some(r)) => Place::Room(r.clone()),
-                    (None, None) => Place::At([0.0; 3]),
+                place: match &h.place {
+                    HotspotAt::Point(p) => Place::At(*p),
+                    HotspotAt::Room(r) => Place::Room(r.clone()),
                 },
             })
             .collect(),
         outputs: scan
             .outputs
             .iter()
-            .filter_map(|(k, p)| {
-                kind(k).map(|kind| Output {
-                    kind,
-                    path: p.trim_end_matches('/').to_string(),
-                })
+            .map(|(kind, path)| Output {
+                kind: match kind {
+                    ScanOutput::Glb => OutputKind::Glb,
+                    ScanOutput::Obj => OutputKind::Obj,
+                    ScanOutput::Floorplan => OutputKind::Floorplan,
+                    ScanOutput::Tour => OutputKind::Tour,
+                    ScanOutput::Summary => OutputKind::Summary,
+                },
+                path: path.clone(),
             })
             .collect(),
     }
 }
 
-pub fn report(scan: &str, r: &Report) -> ScanReport {
-    ScanReport {
-        scan: scan.to_string(),
-        rooms: r.rooms,
-        panoramas: r.panoramas,
-        area_m2: r.area_m2,
-        triangles: r.triangles,
-        outputs: r.outputs.clone(),
-        steps: r.steps.clone(),
-    }
-}
-
 /// Runs a scan job's steps and renders its files in memory (nothing written).
 pub fn render(job: &Job) -> Result<(ScanReport, Vec<OutputFiles>), String> {
-    let (r, files) = mj_scan::job::render(job).map_err(|e| e.to_string())?;
-    Ok((report(&job.name, &r), files))
+    let (report, files) = mj_scan::job::render(job).map_err(|e| e.to_string())?;
+    let scan = job.name.clone();
+    Ok((ScanReport { scan, report }, files))
 }
