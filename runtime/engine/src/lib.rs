@@ -218,6 +218,9 @@ struct NodeResult {
         arrow::datatypes::SchemaRef,
         Vec<arrow::array::RecordBatch>,
     )>,
+    /// Tables the node streamed into staging itself, as its plan produced them:
+    /// (table, partition, schema, rows).
+    written: Vec<(String, String, arrow::datatypes::SchemaRef, u64)>,
     input: Option<InputReport>,
     oneid: Option<(String, oneid::OneIdReport)>,
     check: Option<CheckReport>,
@@ -243,6 +246,7 @@ impl NodeResult {
             scanned: false,
             reused: None,
             tables: Vec::new(),
+            written: Vec::new(),
             input: None,
             oneid: None,
             check: None,
@@ -365,7 +369,7 @@ async fn execute(
                 let kind = &node.kind;
                 let ctx = &ctx;
                 running.push(async move {
-                    let result = run_node(i, &id, kind, inputs, ctx, opts).await?;
+                    let result = run_node(i, &id, kind, inputs, ctx, opts, &staged).await?;
                     // Each node writes its own partitions off the scheduler, so one
                     // node's write does not hold up the others.
                     let tables: Vec<(String, arrow::datatypes::SchemaRef, Vec<_>)> = result
@@ -395,13 +399,27 @@ async fn execute(
             Ok(result) => {
                 let node = &graph.nodes[result.index].id;
                 let scanned = result
-                    .tables
+                    .written
                     .first()
-                    .filter(|_| result.scanned)
-                    .map(|(_, relative, schema, _)| (relative.clone(), schema.clone()));
-                for (table, relative, schema, batches) in result.tables {
-                    let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-                    let _ = schema;
+                    .map(|(_, relative, schema, _)| (relative.clone(), schema.clone()))
+                    .or_else(|| {
+                        result
+                            .tables
+                            .first()
+                            .map(|(_, relative, schema, _)| (relative.clone(), schema.clone()))
+                    })
+                    .filter(|_| result.scanned);
+                let tables =
+                    result
+                        .written
+                        .into_iter()
+                        .chain(result.tables.into_iter().map(
+                            |(table, relative, schema, batches)| {
+                                let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+                                (table, relative, schema, rows)
+                            },
+                        ));
+                for (table, relative, _, rows) in tables {
                     let path = staging.record(Path::new(&relative));
                     manifest.tables.push(TableReport {
                         node: node.clone(),
@@ -502,6 +520,7 @@ async fn run_node(
     inputs: Vec<(String, Arc<SourceData>)>,
     ctx: &SessionContext,
     opts: &RunOptions,
+    staged: &Path,
 ) -> Result<NodeResult, (usize, RunError)> {
     let started = Instant::now();
     let dt = format!("dt={}", opts.date);
@@ -573,6 +592,7 @@ async fn run_node(
                 ),
                 output: Output::Source(Arc::new(data)),
                 tables,
+                written: Vec::new(),
                 input: Some(input),
                 oneid: None,
                 check: None,
@@ -637,6 +657,7 @@ async fn run_node(
                         vec![registry],
                     ),
                 ],
+                written: Vec::new(),
                 input: None,
                 oneid: Some((job.name.clone(), report)),
                 check: None,
@@ -752,7 +773,7 @@ async fn run_node(
                 )
             })
         }
-        _ => planned_node(index, node, kind, ctx, opts).await,
+        _ => planned_node(index, node, kind, ctx, opts, staged).await,
     }
 }
 
@@ -949,6 +970,54 @@ async fn collect(
     Ok((schema, batches))
 }
 
+/// Runs a plan into one Parquet file, encoding row groups on the blocking pool while
+/// the plan computes the next rows; returns the schema and the rows written.
+async fn stream_into(
+    ctx: &SessionContext,
+    node: &str,
+    plan: datafusion::logical_expr::LogicalPlan,
+    file: PathBuf,
+) -> Result<(arrow::datatypes::SchemaRef, u64), RunError> {
+    let plain = |e: datafusion::error::DataFusionError| RunError::node(node, e.to_string());
+    let df = ctx.execute_logical_plan(plan).await.map_err(plain)?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let mut stream = df.execute_stream().await.map_err(plain)?;
+    // About one row group of batches in flight: the plan keeps going while the
+    // writer encodes.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<arrow::array::RecordBatch>(128);
+    let writer_schema = schema.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut w = write::PartWriter::create(&file, writer_schema)?;
+        while let Some(b) = rx.blocking_recv() {
+            w.push(&b)?;
+        }
+        w.finish()
+    });
+    let mut failed = None;
+    while let Some(batch) = stream.next().await {
+        match batch {
+            Ok(b) => {
+                if tx.send(b).await.is_err() {
+                    // The writer stopped: its error says why.
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(plain(e));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| RunError::node(node, format!("the Parquet writer stopped: {e}")))?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok((schema, written?))
+}
+
 /// Runs a planned node: its plan, then what its kind does with the rows.
 async fn planned_node(
     index: usize,
@@ -956,6 +1025,7 @@ async fn planned_node(
     kind: &NodeKind,
     ctx: &SessionContext,
     opts: &RunOptions,
+    staged: &Path,
 ) -> Result<NodeResult, (usize, RunError)> {
     let started = Instant::now();
     let fail = |e: String| (index, RunError::node(node, e));
@@ -981,9 +1051,33 @@ async fn planned_node(
         .await
         .map_err(fail)?
         .ok_or_else(|| fail("not a planned table".to_string()))?;
+    let (layer, name) = node.split_once('.').unwrap_or(("", node));
+    if !matches!(
+        kind,
+        NodeKind::Tags(_) | NodeKind::Aipl(_) | NodeKind::Audiences(_) | NodeKind::Check(_)
+    ) {
+        // Only written: rows go to the Parquet writer as the plan produces them.
+        let relative = format!("{layer}/{name}/dt={}", opts.date);
+        let file = write::part_file(staged, Path::new(&relative)).map_err(|e| (index, e))?;
+        let (schema, rows) = stream_into(ctx, node, plan, file)
+            .await
+            .map_err(|e| (index, e))?;
+        let mut result = NodeResult {
+            scanned: scan_name(kind).is_some(),
+            ..NodeResult::new(
+                index,
+                Output::Done,
+                format!("{rows} rows"),
+                started.elapsed().as_secs_f64(),
+            )
+        };
+        result
+            .written
+            .push((node.to_string(), relative, schema, rows));
+        return Ok(result);
+    }
     let (schema, batches) = collect(ctx, plan).await.map_err(fail)?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let (layer, name) = node.split_once('.').unwrap_or(("", node));
     let table = |schema, batches| {
         vec![(
             node.to_string(),

@@ -151,58 +151,128 @@ pub fn stage(
     schema: SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<(), RunError> {
+    write_parquet(&part_file(dir, relative)?, schema, batches)
+}
+
+/// The one Parquet file of partition `relative` under `dir`, its folder created.
+pub fn part_file(dir: &Path, relative: &Path) -> Result<PathBuf, RunError> {
     let dir = dir.join(relative);
     fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
-    write_parquet(&dir.join("part-00000.parquet"), schema, batches)
+    Ok(dir.join("part-00000.parquet"))
 }
 
 /// Rows per row group, as the Parquet writer's default.
 const ROW_GROUP_ROWS: usize = 1024 * 1024;
 
 /// Writes batches as one Parquet file. The writer's output depends only on the data,
-/// so the same rows give the same bytes. The columns of each row group are encoded on
-/// two threads (Parquet encodes each column chunk on its own): the bytes are the same
-/// as one thread's.
+/// so the same rows give the same bytes.
 pub fn write_parquet(
     path: &Path,
     schema: SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<(), RunError> {
-    let io = |e: parquet::errors::ParquetError| RunError::io(path, std::io::Error::other(e));
-    let file = fs::File::create(path).map_err(|e| RunError::io(path, e))?;
-    let mut props = WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::SNAPPY)
-        .build();
-    parquet::arrow::add_encoded_arrow_schema_to_metadata(&schema, &mut props);
-    let props = Arc::new(props);
-    let parquet_schema = parquet::arrow::ArrowSchemaConverter::new()
-        .with_coerce_types(props.coerce_types())
-        .convert(&schema)
-        .map_err(io)?;
-    let flat = parquet_schema.num_columns() == schema.fields().len();
-    if !flat {
-        // Nested columns have several leaves each: the plain writer handles them.
-        let mut writer = ArrowWriter::try_new(file, schema, Some((*props).clone())).map_err(io)?;
-        for b in batches {
-            writer.write(b).map_err(io)?;
-        }
-        writer.close().map_err(io)?;
-        return Ok(());
+    let mut w = PartWriter::create(path, schema)?;
+    for b in batches {
+        w.push(b)?;
     }
-    let mut writer =
-        SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), props.clone())
+    w.finish().map(|_| ())
+}
+
+/// One Parquet file written row group by row group as batches arrive, so a plan's
+/// rows are encoded while later rows are still being computed. Row groups hold
+/// [`ROW_GROUP_ROWS`] rows whatever the batches' sizes, and the columns of each are
+/// encoded on two threads (Parquet encodes each column chunk on its own): the bytes
+/// are the same as one thread's writing the rows in one go.
+pub struct PartWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    file: FileWriter,
+    /// Rows waiting for their row group (slices, no copies).
+    pending: Vec<RecordBatch>,
+    filled: usize,
+    groups: usize,
+    rows: u64,
+}
+
+enum FileWriter {
+    /// Nested columns have several leaves each: the plain writer handles them.
+    Plain(ArrowWriter<fs::File>),
+    Parallel(SerializedFileWriter<fs::File>, ArrowRowGroupWriterFactory),
+}
+
+impl PartWriter {
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<PartWriter, RunError> {
+        let io = |e: parquet::errors::ParquetError| RunError::io(path, std::io::Error::other(e));
+        let file = fs::File::create(path).map_err(|e| RunError::io(path, e))?;
+        let mut props = WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build();
+        parquet::arrow::add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+        let parquet_schema = parquet::arrow::ArrowSchemaConverter::new()
+            .with_coerce_types(props.coerce_types())
+            .convert(&schema)
             .map_err(io)?;
-    let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
-    let groups = row_groups(batches, ROW_GROUP_ROWS);
-    for (index, group) in groups.iter().enumerate() {
-        let writers = factory.create_column_writers(index).map_err(io)?;
-        let fields = schema.fields();
+        let file = if parquet_schema.num_columns() == schema.fields().len() {
+            let writer =
+                SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), Arc::new(props))
+                    .map_err(io)?;
+            let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
+            FileWriter::Parallel(writer, factory)
+        } else {
+            FileWriter::Plain(ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(io)?)
+        };
+        Ok(PartWriter {
+            path: path.to_path_buf(),
+            schema,
+            file,
+            pending: Vec::new(),
+            filled: 0,
+            groups: 0,
+            rows: 0,
+        })
+    }
+
+    /// Adds rows; every full row group is encoded and written before this returns.
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<(), RunError> {
+        self.rows += batch.num_rows() as u64;
+        if let FileWriter::Plain(w) = &mut self.file {
+            let path = &self.path;
+            return w
+                .write(batch)
+                .map_err(|e| RunError::io(path, std::io::Error::other(e)));
+        }
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let take = (ROW_GROUP_ROWS - self.filled).min(batch.num_rows() - offset);
+            self.pending.push(batch.slice(offset, take));
+            offset += take;
+            self.filled += take;
+            if self.filled == ROW_GROUP_ROWS {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes and writes the pending rows as one row group.
+    fn flush(&mut self) -> Result<(), RunError> {
+        let group = std::mem::take(&mut self.pending);
+        self.filled = 0;
+        let FileWriter::Parallel(writer, factory) = &mut self.file else {
+            return Ok(());
+        };
+        let path = &self.path;
+        let io = |e: parquet::errors::ParquetError| RunError::io(path, std::io::Error::other(e));
+        let writers = factory.create_column_writers(self.groups).map_err(io)?;
+        self.groups += 1;
+        let fields = self.schema.fields();
         // Columns alternate between the two threads; chunks come back in order.
         let mut chunks: Vec<Option<ArrowColumnChunk>> = (0..writers.len()).map(|_| None).collect();
         let mut mine: [Vec<(usize, ArrowColumnWriter)>; 2] = [Vec::new(), Vec::new()];
         for (i, w) in writers.into_iter().enumerate() {
             mine[i % 2].push((i, w));
         }
+        let group = &group;
         let results = std::thread::scope(|scope| {
             let handles: Vec<_> = mine
                 .into_iter()
@@ -236,33 +306,22 @@ pub fn write_parquet(
             chunk.append_to_row_group(&mut row_group).map_err(io)?;
         }
         row_group.close().map_err(io)?;
+        Ok(())
     }
-    writer.close().map_err(io)?;
-    Ok(())
-}
 
-/// Batches cut into row groups of at most `rows` rows (slices, no copies).
-fn row_groups(batches: &[RecordBatch], rows: usize) -> Vec<Vec<RecordBatch>> {
-    let mut groups: Vec<Vec<RecordBatch>> = Vec::new();
-    let mut current: Vec<RecordBatch> = Vec::new();
-    let mut filled = 0;
-    for b in batches {
-        let mut offset = 0;
-        while offset < b.num_rows() {
-            let take = (rows - filled).min(b.num_rows() - offset);
-            current.push(b.slice(offset, take));
-            offset += take;
-            filled += take;
-            if filled == rows {
-                groups.push(std::mem::take(&mut current));
-                filled = 0;
-            }
+    /// Writes the last row group and the footer; returns the rows written.
+    pub fn finish(mut self) -> Result<u64, RunError> {
+        if self.filled > 0 {
+            self.flush()?;
         }
+        let path = self.path;
+        match self.file {
+            FileWriter::Plain(w) => w.close().map(|_| ()),
+            FileWriter::Parallel(w, _) => w.close().map(|_| ()),
+        }
+        .map_err(|e| RunError::io(&path, std::io::Error::other(e)))?;
+        Ok(self.rows)
     }
-    if !current.is_empty() {
-        groups.push(current);
-    }
-    groups
 }
 
 /// Reads every Parquet file of a partition folder.
