@@ -98,11 +98,11 @@ fn every_plan_travels_through_datafusion_proto() {
                 .expect("runs")
         });
         assert_eq!(rows(&got), expected, "{node}: the logical plan read back");
-        // The physical plan, as an executor receives it.
+        // The physical plan, as an executor receives it (a fact's sort-merge join
+        // included).
+        let kind = &g.nodes.iter().find(|n| &n.id == node).expect("node").kind;
         let got = rt.block_on(async {
-            let physical = mj_runtime::session()
-                .state()
-                .create_physical_plan(plan)
+            let physical = mj_runtime::physical_plan(kind, plan)
                 .await
                 .expect("physical plan");
             let bytes = travel::encode_physical(physical).expect("encodes");

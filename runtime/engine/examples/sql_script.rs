@@ -4,7 +4,8 @@
 //!     sql_script SCRIPT.sql
 //!
 //! Statements are separated by `;` at the end of a line; each runs to completion
-//! (`CREATE EXTERNAL TABLE`, `COPY (…) TO …`), in order.
+//! (`CREATE EXTERNAL TABLE`, `COPY (…) TO …`), in order; what an `EXPLAIN` returns is
+//! printed.
 
 use std::process::ExitCode;
 
@@ -24,9 +25,19 @@ async fn main() -> ExitCode {
     let ctx = mj_runtime::session();
     for statement in text.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
         let result = async { ctx.sql(statement).await?.collect().await }.await;
-        if let Err(e) = result {
-            eprintln!("{e}\nin:\n{statement}");
-            return ExitCode::from(1);
+        match result {
+            Err(e) => {
+                eprintln!("{e}\nin:\n{statement}");
+                return ExitCode::from(1);
+            }
+            // What `EXPLAIN [ANALYZE]` says is printed; other results are not.
+            Ok(batches) if statement.to_ascii_uppercase().starts_with("EXPLAIN") => {
+                match arrow::util::pretty::pretty_format_batches(&batches) {
+                    Ok(table) => println!("{table}"),
+                    Err(e) => eprintln!("{e}"),
+                }
+            }
+            Ok(_) => {}
         }
     }
     ExitCode::SUCCESS

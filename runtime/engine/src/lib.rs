@@ -267,6 +267,40 @@ pub fn session() -> SessionContext {
     SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2))
 }
 
+/// Whether a node's joins are sort-merge joins rather than hash joins. A fact joins
+/// every row of its source to the OneID mapping on the record key: millions of rows
+/// on both sides, and the fact is written sorted by its grain. Sorting both sides and
+/// merging them costs less than hashing strings into a table of millions of entries
+/// and then sorting the joined rows, and when the grain is the record key the merged
+/// rows come out in the order they are written in. Other nodes join small dimensions
+/// or aggregates, where a hash join is the better choice.
+fn merge_joins(kind: &NodeKind) -> bool {
+    matches!(kind, NodeKind::Fact(job) if job.entity.is_some())
+}
+
+/// The context a node's plan is made physical and run in: the session, with its join
+/// choice ([`merge_joins`]). It shares the session's tables.
+fn node_context(ctx: &SessionContext, kind: &NodeKind) -> SessionContext {
+    if !merge_joins(kind) {
+        return ctx.clone();
+    }
+    let mut state = ctx.state();
+    state.config_mut().options_mut().optimizer.prefer_hash_join = false;
+    SessionContext::new_with_state(state)
+}
+
+/// The physical plan `run` executes for a node's logical plan (its join choice
+/// included), in a fresh session: the plan reads the files it names.
+pub async fn physical_plan(
+    kind: &NodeKind,
+    plan: &datafusion::logical_expr::LogicalPlan,
+) -> datafusion::error::Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    node_context(&session(), kind)
+        .state()
+        .create_physical_plan(plan)
+        .await
+}
+
 /// Runs the graph for one date. On failure nothing is moved into place, and the
 /// manifest (status `failed`) says why.
 pub async fn run(
@@ -1059,7 +1093,7 @@ async fn planned_node(
         // Only written: rows go to the Parquet writer as the plan produces them.
         let relative = format!("{layer}/{name}/dt={}", opts.date);
         let file = write::part_file(staged, Path::new(&relative)).map_err(|e| (index, e))?;
-        let (schema, rows) = stream_into(ctx, node, plan, file)
+        let (schema, rows) = stream_into(&node_context(ctx, kind), node, plan, file)
             .await
             .map_err(|e| (index, e))?;
         let mut result = NodeResult {
@@ -1456,7 +1490,13 @@ pub async fn plans(
     let ctx = session();
     let mut out = Vec::new();
     for (node, plan, rules) in logical_plans_in(&ctx, graph, date, out_dir, jit).await? {
-        let physical = ctx
+        let kind = &graph
+            .nodes
+            .iter()
+            .find(|n| n.id == node)
+            .expect("a plan is made for a node of the graph")
+            .kind;
+        let physical = node_context(&ctx, kind)
             .state()
             .create_physical_plan(&plan)
             .await
