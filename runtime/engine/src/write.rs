@@ -266,11 +266,30 @@ impl PartWriter {
         let writers = factory.create_column_writers(self.groups).map_err(io)?;
         self.groups += 1;
         let fields = self.schema.fields();
-        // Columns alternate between the two threads; chunks come back in order.
+        // The two threads get about the same bytes to encode: the largest column
+        // first, each to the thread with less so far (strings cost more than numbers).
+        // Chunks come back in column order whatever thread encoded them.
         let mut chunks: Vec<Option<ArrowColumnChunk>> = (0..writers.len()).map(|_| None).collect();
+        let bytes: Vec<usize> = (0..writers.len())
+            .map(|i| {
+                group
+                    .iter()
+                    .map(|b| b.column(i).to_data().get_slice_memory_size().unwrap_or(0))
+                    .sum()
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..writers.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(bytes[i]), i));
+        let mut thread_of = vec![0usize; writers.len()];
+        let mut load = [0usize; 2];
+        for i in order {
+            let t = usize::from(load[1] < load[0]);
+            thread_of[i] = t;
+            load[t] += bytes[i];
+        }
         let mut mine: [Vec<(usize, ArrowColumnWriter)>; 2] = [Vec::new(), Vec::new()];
         for (i, w) in writers.into_iter().enumerate() {
-            mine[i % 2].push((i, w));
+            mine[thread_of[i]].push((i, w));
         }
         let group = &group;
         let results = std::thread::scope(|scope| {
