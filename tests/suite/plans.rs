@@ -105,6 +105,17 @@ fn every_plan_travels_through_datafusion_proto() {
             let physical = mj_runtime::physical_plan(kind, plan)
                 .await
                 .expect("physical plan");
+            // A fact merges its rows with the OneID mapping; when its grain is the
+            // record key they come out in grain order, so nothing sorts them again.
+            if let mj_compiler::lower::NodeKind::Fact(job) = kind {
+                let text = datafusion::physical_plan::displayable(physical.as_ref())
+                    .indent(true)
+                    .to_string();
+                assert!(text.contains("SortMergeJoinExec"), "{node}:\n{text}");
+                if job.grain.first() == job.source_key.as_ref() {
+                    assert_eq!(text.matches("SortExec").count(), 2, "{node}:\n{text}");
+                }
+            }
             let bytes = travel::encode_physical(physical).expect("encodes");
             let back = travel::decode_physical(&bytes, &fresh.task_ctx()).expect("decodes");
             collect(back, fresh.task_ctx()).await.expect("runs")
