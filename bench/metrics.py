@@ -9,8 +9,9 @@
 2. `mj gen` CONSUMERS consumers (cached under bench/data/<consumers>), then one full
    `mj run` (not timed) so that the sources (ods/) and the OneID mapping (oneid/) of
    the business date exist as Parquet.
-3. Timed, RUNS times each, in turn, every engine in its own process, each reading the
-   same ods/ and oneid/ Parquet and writing its tables as Parquet:
+3. Timed, RUNS times each, in turn (each round starting with the next engine), every
+   engine in its own process, each reading the same ods/ and oneid/ Parquet and writing
+   its tables as Parquet:
    - mj:          `mj run --reuse` (dimensions, facts, checks and summaries from mj's plans);
    - duckdb:      bench/metrics.sql on DuckDB (Python package);
    - datafusion:  bench/metrics.sql on DataFusion, configured as mj configures it.
@@ -121,9 +122,12 @@ def measure(cmd):
 
 
 results = {k: [] for k in commands}
+# Each round starts with another engine, so that none always runs right after the
+# same neighbour (whose memory use and file cache it would inherit).
+names = list(commands)
 for i in range(runs):
-    for name, cmd in commands.items():
-        results[name].append(measure(cmd))
+    for name in names[i % len(names):] + names[:i % len(names)]:
+        results[name].append(measure(commands[name]))
 os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
 with open(os.path.join(ROOT, "bench", "results", "metrics-raw.json"), "w") as f:
     json.dump(results, f)
