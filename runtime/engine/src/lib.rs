@@ -27,7 +27,7 @@ use std::time::Instant;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use mj_compiler::lower::{JobGraph, NodeKind};
+use mj_compiler::lower::{JobGraph, Node, NodeKind};
 use serde::Serialize;
 
 use crate::source::{FileStats, SourceData};
@@ -1026,9 +1026,10 @@ async fn stream_into(
     let df = ctx.execute_logical_plan(plan).await.map_err(plain)?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let mut stream = df.execute_stream().await.map_err(plain)?;
-    // About one row group of batches in flight (32 × BATCH_ROWS): the plan keeps
-    // going while the writer encodes.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<arrow::array::RecordBatch>(32);
+    // About one row group of batches in flight: the plan keeps going while the
+    // writer encodes.
+    let (tx, mut rx) =
+        tokio::sync::mpsc::channel::<arrow::array::RecordBatch>(write::ROW_GROUP_ROWS / BATCH_ROWS);
     let writer_schema = schema.clone();
     let writer = tokio::task::spawn_blocking(move || {
         let mut w = write::PartWriter::create(&file, writer_schema)?;
@@ -1413,7 +1414,7 @@ pub async fn sql(
         logical_plans_in(&session(), graph, date, out, false)
             .await?
             .into_iter()
-            .map(|(n, p, _)| (n, p))
+            .map(|(n, p, _)| (n.id.clone(), p))
             .collect();
     // The unparser recurses deeply on nested plans: give it a thread with room.
     std::thread::scope(|scope| {
@@ -1500,23 +1501,17 @@ pub async fn plans(
     let ctx = session();
     let mut out = Vec::new();
     for (node, plan, rules) in logical_plans_in(&ctx, graph, date, out_dir, jit).await? {
-        let kind = &graph
-            .nodes
-            .iter()
-            .find(|n| n.id == node)
-            .expect("a plan is made for a node of the graph")
-            .kind;
-        let physical = node_context(&ctx, kind)
+        let physical = node_context(&ctx, &node.kind)
             .state()
             .create_physical_plan(&plan)
             .await
-            .map_err(|e| RunError::node(&node, e.to_string()))?;
+            .map_err(|e| RunError::node(&node.id, e.to_string()))?;
         out.push(PlannedTable {
             logical: plan.display_indent().to_string(),
             physical: datafusion::physical_plan::displayable(physical.as_ref())
                 .indent(true)
                 .to_string(),
-            node,
+            node: node.id.clone(),
             rules,
         });
     }
@@ -1584,12 +1579,13 @@ pub async fn explain_audience(
 }
 
 /// Every planned table's logical plan over the partitions in `out`: (node, plan),
-/// rules compiled as `run` compiles them by default.
-pub async fn logical_plans(
-    graph: &JobGraph,
+/// rules compiled as `run` compiles them by default. [`physical_plan`] makes one
+/// physical as `run` does.
+pub async fn logical_plans<'g>(
+    graph: &'g JobGraph,
     date: &str,
     out: &Path,
-) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan)>, RunError> {
+) -> Result<Vec<(&'g Node, datafusion::logical_expr::LogicalPlan)>, RunError> {
     Ok(logical_plans_in(&session(), graph, date, out, true)
         .await?
         .into_iter()
@@ -1599,13 +1595,20 @@ pub async fn logical_plans(
 
 /// Every planned table's logical plan. Each table is registered where `run` would
 /// write it (`OUT/<layer>/<table>/dt=D`), with its schema; nothing is read.
-async fn logical_plans_in(
+async fn logical_plans_in<'g>(
     ctx: &SessionContext,
-    graph: &JobGraph,
+    graph: &'g JobGraph,
     date: &str,
     out: &Path,
     jit: bool,
-) -> Result<Vec<(String, datafusion::logical_expr::LogicalPlan, Vec<RuleNote>)>, RunError> {
+) -> Result<
+    Vec<(
+        &'g Node,
+        datafusion::logical_expr::LogicalPlan,
+        Vec<RuleNote>,
+    )>,
+    RunError,
+> {
     let mut out_plans = Vec::new();
     for n in &graph.nodes {
         let fail = |e: String| RunError::node(&n.id, e);
@@ -1625,7 +1628,7 @@ async fn logical_plans_in(
                     .ok_or_else(|| fail("not a planned table".to_string()))?;
                 let schema = Arc::new(plan.schema().as_arrow().clone());
                 if !matches!(kind, NodeKind::Check(_)) {
-                    out_plans.push((n.id.clone(), plan, rules));
+                    out_plans.push((n, plan, rules));
                 }
                 schema
             }

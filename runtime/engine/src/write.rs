@@ -162,7 +162,7 @@ pub fn part_file(dir: &Path, relative: &Path) -> Result<PathBuf, RunError> {
 }
 
 /// Rows per row group, as the Parquet writer's default.
-const ROW_GROUP_ROWS: usize = 1024 * 1024;
+pub(crate) const ROW_GROUP_ROWS: usize = 1024 * 1024;
 
 /// Writes batches as one Parquet file. The writer's output depends only on the data,
 /// so the same rows give the same bytes.
