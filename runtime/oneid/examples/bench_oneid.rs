@@ -118,19 +118,24 @@ fn main() {
         builder.add(*source, "", &fields);
     }
     let mapped = started.elapsed().as_secs_f64();
+    let mut phases = String::new();
     let res = builder.resolve();
     let resolved = started.elapsed().as_secs_f64();
+    for (name, d) in &res.phases {
+        phases.push_str(&format!(", \"{name}\": {:.3}", d.as_secs_f64()));
+    }
     let ids = assign("consumer", "2025-06-30", &res, &Previous::default());
     let total = started.elapsed().as_secs_f64();
     println!(
-        "{{\"records\": {records}, \"links\": {links}, \"distinct_records\": {}, \"persons\": {}, \"ids\": {}, \"seconds\": {total:.3}, \"seconds_map\": {mapped:.3}, \"seconds_union_find\": {:.3}, \"seconds_ids\": {:.3}, \"links_per_second\": {:.0}, \"peak_rss_mb\": {:.0}}}",
+        "{{\"records\": {records}, \"links\": {links}, \"distinct_records\": {}, \"persons\": {}, \"ids\": {}, \"seconds\": {total:.3}, \"seconds_map\": {mapped:.3}, \"seconds_union_find\": {:.3}, \"seconds_ids\": {:.3}, \"links_per_second\": {:.0}, \"peak_rss_mb\": {:.0}, \"phases\": {{\"map\": {mapped:.3}{phases}, \"ids\": {:.3}}}}}",
         res.records(),
         res.components,
         ids.ids.len(),
         resolved - mapped,
         total - resolved,
         links as f64 / total,
-        peak_rss_mb()
+        peak_rss_mb(),
+        total - resolved,
     );
     if let Some(path) = csv {
         // Edges between records and values as the engine saw them, for an outside

@@ -130,10 +130,8 @@ pub enum Detached {
 pub struct Builder {
     rules: Rules,
     reject_fps: Vec<u64>,
-    /// Per link (one usable value of one row): fingerprint, identifier, text.
-    link_fp: Vec<u64>,
-    link_ident: Vec<u16>,
-    link_text: Vec<(u32, u32)>,
+    /// Per link (one usable value of one row).
+    links: Vec<Link>,
     text: String,
     /// Per row: source, fingerprint (the record's identity), first link.
     row_source: Vec<u32>,
@@ -154,6 +152,8 @@ struct Records {
     rules: Rules,
     reject_fps: Vec<u64>,
     values: Vec<Value>,
+    /// The records of each value, value after value (each value's `records` long).
+    value_records: Vec<u32>,
     text: String,
     record_fps: Vec<u64>,
     record_source: Vec<u32>,
@@ -168,9 +168,7 @@ impl Builder {
     pub fn new(rules: Rules) -> Builder {
         let mut b = Builder {
             reject_fps: Vec::new(),
-            link_fp: Vec::new(),
-            link_ident: Vec::new(),
-            link_text: Vec::new(),
+            links: Vec::new(),
             text: String::new(),
             row_source: Vec::new(),
             row_fp: Vec::new(),
@@ -196,9 +194,7 @@ impl Builder {
         self.row_source.reserve(rows);
         self.row_fp.reserve(rows);
         self.row_start.reserve(rows);
-        self.link_fp.reserve(rows * links);
-        self.link_ident.reserve(rows * links);
-        self.link_text.reserve(rows * links);
+        self.links.reserve(rows * links);
         self.text.reserve(rows * links * 12);
     }
 
@@ -257,9 +253,11 @@ impl Builder {
         key.extend_from_slice(&u64::from(source).to_le_bytes());
         for &(fp, ident, start, len) in &fps {
             key.extend_from_slice(&fp.to_le_bytes());
-            self.link_fp.push(fp);
-            self.link_ident.push(ident);
-            self.link_text.push((start, len));
+            self.links.push(Link {
+                fp,
+                text: (start, len),
+                ident,
+            });
         }
         if fps.is_empty() {
             // Nothing to link by: the row stands alone, named by its key.
@@ -268,7 +266,7 @@ impl Builder {
         }
         self.row_fp.push(fingerprint(0x7265_636f_7264, &key));
         self.row_source.push(source);
-        self.row_start.push(self.link_fp.len() as u32);
+        self.row_start.push(self.links.len() as u32);
         self.key_buf = key;
         self.fps_buf = fps;
         row
@@ -276,86 +274,187 @@ impl Builder {
 
     /// Joins the records into people.
     pub fn resolve(self) -> Resolution {
-        Resolver::new(self.index()).run()
+        let started = std::time::Instant::now();
+        let records = self.index();
+        let indexed = started.elapsed();
+        let mut res = Resolver::new(records).run();
+        res.phases.insert(0, ("index", indexed));
+        res
     }
 
-    /// Dense ids by sorting: values in order of fingerprint, records in order of
-    /// fingerprint; rows repeating a record share it.
+    /// [`Builder::resolve`] making every strong join one by one with the capacity
+    /// checks, as the crate docs state the rules: the reference the fast path must
+    /// agree with.
+    #[cfg(test)]
+    fn resolve_one_by_one(self) -> Resolution {
+        let mut resolver = Resolver::new(self.index());
+        resolver.one_by_one = true;
+        resolver.run()
+    }
+
+    /// Dense ids by sorting: records in order of fingerprint (rows repeating a record
+    /// share it), then values in order of fingerprint. Scattered reads and writes over
+    /// big arrays cost a cache and TLB miss each, so no pass makes them: the sorted
+    /// items carry what the next pass needs, passes read in order, and the writes
+    /// that land out of order go through [`scatter_into`].
     fn index(self) -> Records {
-        let links = self.link_fp.len();
         let rows = self.row_fp.len();
-        // Values and rows are sorted at the same time, one on each core.
-        let ((values, link_value), by_fp) = std::thread::scope(|scope| {
-            let rows_sorted = scope.spawn(|| {
-                let mut by_fp: Vec<(u64, u32)> = self
-                    .row_fp
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &fp)| (fp, i as u32))
-                    .collect();
-                radix_sort(&mut by_fp);
-                by_fp
-            });
-            let mut by_fp: Vec<(u64, u32)> = self
-                .link_fp
-                .iter()
-                .enumerate()
-                .map(|(i, &fp)| (fp, i as u32))
-                .collect();
-            radix_sort(&mut by_fp);
-            let mut link_value = vec![0u32; links];
-            let mut values: Vec<Value> = Vec::new();
-            for &(fp, link) in &by_fp {
-                if values.last().is_none_or(|v| v.fingerprint != fp) {
-                    values.push(Value {
-                        identifier: self.link_ident[link as usize],
-                        fingerprint: fp,
-                        records: 0,
-                        state: ValueState::Usable,
-                        // The text of the value's first occurrence, in the rows' arena.
-                        text: self.link_text[link as usize],
-                    });
-                }
-                link_value[link as usize] = values.len() as u32 - 1;
+        // 1. Rows by fingerprint: each group of equal fingerprints is one record,
+        //    named by its first row.
+        let mut by_fp: Vec<RowItem> = (0..rows)
+            .map(|i| RowItem {
+                fp: self.row_fp[i],
+                row: i as u32,
+                start: self.row_start[i],
+                len: self.row_start[i + 1] - self.row_start[i],
+                source: self.row_source[i],
+            })
+            .collect();
+        bucket_sort(&mut by_fp, |x| x.fp);
+        let mut record_fps = Vec::with_capacity(rows);
+        let mut record_source = Vec::with_capacity(rows);
+        let mut starts = Vec::with_capacity(rows + 1);
+        starts.push(0u32);
+        // (row, record) for every row, (row, first place in the links) for first rows.
+        let mut row_records: Vec<(u32, u32)> = Vec::with_capacity(rows);
+        let mut row_places: Vec<(u32, u32)> = Vec::with_capacity(rows);
+        for it in &by_fp {
+            if record_fps.last() != Some(&it.fp) {
+                record_fps.push(it.fp);
+                record_source.push(it.source);
+                let place = starts[starts.len() - 1];
+                starts.push(place + it.len);
+                row_places.push((it.row, place));
             }
-            let sorted = rows_sorted.join().expect("the row sort does not panic");
-            ((values, link_value), sorted)
-        });
-        let mut values = values;
-        let mut row_record = vec![0u32; rows];
-        let mut record_fps = Vec::new();
-        let mut record_source = Vec::new();
-        let mut starts = vec![0u32];
-        let mut record_links = Vec::with_capacity(links);
-        for &(fp, row) in &by_fp {
-            if record_fps.last() != Some(&fp) {
-                record_fps.push(fp);
-                record_source.push(self.row_source[row as usize]);
-                let (s, e) = (
-                    self.row_start[row as usize] as usize,
-                    self.row_start[row as usize + 1] as usize,
-                );
-                for &v in &link_value[s..e] {
-                    values[v as usize].records += 1;
-                    record_links.push(v);
-                }
-                starts.push(record_links.len() as u32);
-            }
-            row_record[row as usize] = record_fps.len() as u32 - 1;
+            row_records.push((it.row, record_fps.len() as u32 - 1));
         }
+        drop(by_fp);
+        let mut row_record = vec![0u32; rows];
+        scatter_into(&mut row_record, &mut row_records);
+        drop(row_records);
+        let mut row_place = vec![u32::MAX; rows];
+        scatter_into(&mut row_place, &mut row_places);
+        drop(row_places);
+        // 2. The links of each record's first row, read in row order.
+        let mut items: Vec<LinkItem> = Vec::with_capacity(self.links.len());
+        for (row, &place) in row_place.iter().enumerate() {
+            if place == u32::MAX {
+                continue;
+            }
+            let record = row_record[row];
+            let (s, e) = (self.row_start[row], self.row_start[row + 1]);
+            for (j, l) in self.links[s as usize..e as usize].iter().enumerate() {
+                items.push(LinkItem {
+                    fp: l.fp,
+                    record,
+                    pos: place + j as u32,
+                    text_start: l.text.0,
+                    text_len: l.text.1,
+                    ident: l.ident,
+                });
+            }
+        }
+        drop(row_place);
+        // 3. Values by fingerprint. A record's fingerprints are distinct, so a value's
+        //    group holds each of its records once, in record order; a record's links
+        //    are its values in fingerprint order, as its row listed them.
+        bucket_sort(&mut items, |x| x.fp);
+        let mut values: Vec<Value> = Vec::new();
+        let mut value_records = Vec::with_capacity(items.len());
+        let mut placed: Vec<(u32, u32)> = Vec::with_capacity(items.len());
+        for it in &items {
+            match values.last_mut() {
+                Some(v) if v.fingerprint == it.fp => v.records += 1,
+                _ => values.push(Value {
+                    identifier: it.ident,
+                    fingerprint: it.fp,
+                    records: 1,
+                    state: ValueState::Usable,
+                    // The text of the value's first occurrence, in the rows' arena.
+                    text: (it.text_start, it.text_len),
+                }),
+            }
+            value_records.push(it.record);
+            placed.push((it.pos, values.len() as u32 - 1));
+        }
+        drop(items);
+        let mut links = vec![0u32; placed.len()];
+        scatter_into(&mut links, &mut placed);
         Records {
             rules: self.rules,
             reject_fps: self.reject_fps,
             values,
+            value_records,
             text: self.text,
             record_fps,
             record_source,
             starts,
-            links: record_links,
+            links,
             row_record,
             rows: self.rows,
             unusable: self.unusable,
         }
+    }
+}
+
+/// One usable value of one row: fingerprint, text in the arena, identifier.
+#[derive(Clone, Copy, Debug, Default)]
+struct Link {
+    fp: u64,
+    text: (u32, u32),
+    ident: u16,
+}
+
+/// A row while records are numbered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct RowItem {
+    fp: u64,
+    row: u32,
+    start: u32,
+    len: u32,
+    source: u32,
+}
+
+/// A record's link while values are numbered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct LinkItem {
+    fp: u64,
+    record: u32,
+    pos: u32,
+    text_start: u32,
+    text_len: u32,
+    ident: u16,
+}
+
+/// `out[i] = x` for every `(i, x)` of `pairs` (which it reorders). Writing in the
+/// pairs' order would touch a random cache line per pair; instead the pairs are
+/// first grouped by the block of `out` they land in (blocks small enough for the
+/// cache), then written block by block.
+fn scatter_into(out: &mut [u32], pairs: &mut [(u32, u32)]) {
+    const BLOCK: u32 = 15;
+    if out.len() <= 1 << BLOCK {
+        for &(i, x) in pairs.iter() {
+            out[i as usize] = x;
+        }
+        return;
+    }
+    let blocks = (out.len() >> BLOCK) + 1;
+    let mut counts = vec![0usize; blocks + 1];
+    for &(i, _) in pairs.iter() {
+        counts[(i >> BLOCK) as usize + 1] += 1;
+    }
+    for b in 1..counts.len() {
+        counts[b] += counts[b - 1];
+    }
+    let mut grouped = vec![(0u32, 0u32); pairs.len()];
+    let mut next = counts.clone();
+    for &p in pairs.iter() {
+        let b = (p.0 >> BLOCK) as usize;
+        grouped[next[b]] = p;
+        next[b] += 1;
+    }
+    for &(i, x) in &grouped {
+        out[i as usize] = x;
     }
 }
 
@@ -366,7 +465,10 @@ const JUNK: u16 = u16::MAX;
 /// most-significant-digit radix passes of 8 bits (256 output streams each, which the
 /// cache and TLB keep up with), then each of the 65,536 small buckets is sorted on its
 /// own. Items with equal keys end in `Ord` order.
-pub(crate) fn bucket_sort<T: Copy + Ord + Default>(items: &mut [T], key: impl Fn(&T) -> u64) {
+pub(crate) fn bucket_sort<T: Copy + Ord + Default + Send>(
+    items: &mut [T],
+    key: impl Fn(&T) -> u64 + Sync,
+) {
     let n = items.len();
     if n < 1 << 16 {
         items.sort_unstable();
@@ -374,15 +476,28 @@ pub(crate) fn bucket_sort<T: Copy + Ord + Default>(items: &mut [T], key: impl Fn
     }
     let mut tmp = vec![T::default(); n];
     let top = scatter(items, &mut tmp, |x| (key(x) >> 56) as usize);
-    for w in top.windows(2) {
-        let (from, to) = (w[0], w[1]);
-        let inner = scatter(&tmp[from..to], &mut items[from..to], |x| {
-            (key(x) >> 48) as usize & 0xff
-        });
-        for v in inner.windows(2) {
-            items[from + v[0]..from + v[1]].sort_unstable();
+    // The 256 top buckets are independent: half of the items to each core.
+    let half = top.partition_point(|&b| b < n / 2);
+    let (tmp_lo, tmp_hi) = tmp.split_at_mut(top[half]);
+    let (items_lo, items_hi) = items.split_at_mut(top[half]);
+    let key = &key;
+    let finish = move |tmp: &mut [T], items: &mut [T], bounds: &[usize]| {
+        let base = bounds[0];
+        for w in bounds.windows(2) {
+            let (from, to) = (w[0] - base, w[1] - base);
+            let inner = scatter(&tmp[from..to], &mut items[from..to], |x| {
+                (key(x) >> 48) as usize & 0xff
+            });
+            for v in inner.windows(2) {
+                items[from + v[0]..from + v[1]].sort_unstable();
+            }
         }
-    }
+    };
+    std::thread::scope(|scope| {
+        let hi = scope.spawn(|| finish(tmp_hi, items_hi, &top[half..]));
+        finish(tmp_lo, items_lo, &top[..=half]);
+        hi.join().expect("sorting does not panic");
+    });
 }
 
 /// Moves `src` into `dst` grouped by an 8-bit digit, stable; returns the 257 group
@@ -412,6 +527,20 @@ pub(crate) fn radix_sort(items: &mut [(u64, u32)]) {
 /// Sorts fingerprints.
 pub(crate) fn radix_sort_u64(items: &mut [u64]) {
     bucket_sort(items, |x| *x);
+}
+
+/// The root of `x` in a forest where every parent is at most its child: the
+/// smallest record of the component. Halves the path on the way.
+fn find_first(parent: &mut [u32], mut x: u32) -> u32 {
+    loop {
+        let p = parent[x as usize];
+        if p == x {
+            return x;
+        }
+        let g = parent[p as usize];
+        parent[x as usize] = g;
+        x = g;
+    }
 }
 
 /// Union-find over records (ids `0..R`) and values (`R..R+V`), with path halving
@@ -465,32 +594,23 @@ struct Resolver {
     detached: Vec<(u32, Detached)>,
     /// Anonymous-group joins: (record of the group, person root's record, via value).
     attached: Vec<(u32, u32, u32)>,
+    /// Every component goes through [`Resolver::exact`] (the tests' reference).
+    #[cfg(test)]
+    one_by_one: bool,
 }
 
 impl Resolver {
     fn new(b: Records) -> Resolver {
-        let r_count = b.record_fps.len();
-        let n = r_count + b.values.len();
-        let mut slots = Vec::new();
-        for (i, rule) in b.rules.identifiers.iter().enumerate() {
-            if !rule.weak && rule.capacity == Some(1) {
-                let mut slot = vec![u32::MAX; n];
-                for (v, value) in b.values.iter().enumerate() {
-                    if value.identifier as usize == i {
-                        slot[r_count + v] = v as u32;
-                    }
-                }
-                slots.push((i, slot));
-            }
-        }
         Resolver {
             kinds: Vec::new(),
-            uf: Uf::new(n),
-            slots,
+            uf: Uf::new(0),
+            slots: Vec::new(),
             held: FxHashMap::default(),
             conflicts: Vec::new(),
             detached: Vec::new(),
             attached: Vec::new(),
+            #[cfg(test)]
+            one_by_one: false,
             b,
         }
     }
@@ -502,6 +622,7 @@ impl Resolver {
     }
 
     fn run(mut self) -> Resolution {
+        let mut clock = Phases::default();
         let r_count = self.b.record_fps.len() as u32;
         // 1. Junk.
         let frequent = self.b.rules.frequent_above;
@@ -512,10 +633,7 @@ impl Resolver {
                 v.state = ValueState::Frequent;
             }
         }
-        // 2. Strong identifiers, capacity-constrained first.
-        let rules = self.b.rules.identifiers.clone();
-        let mut order: Vec<usize> = (0..rules.len()).filter(|&i| !rules[i].weak).collect();
-        order.sort_by_key(|&i| (rules[i].capacity.is_none(), i));
+        // 2. Strong identifiers.
         // Each link's identifier, or JUNK: read once, in link order.
         let kinds: Vec<u16> = self
             .b
@@ -530,29 +648,19 @@ impl Resolver {
                 }
             })
             .collect();
-        for &k in &order {
-            for r in 0..r_count {
-                let (s, e) = (
-                    self.b.starts[r as usize] as usize,
-                    self.b.starts[r as usize + 1] as usize,
-                );
-                for (j, &kind) in kinds.iter().enumerate().take(e).skip(s) {
-                    if kind == k as u16 {
-                        let v = self.b.links[j];
-                        self.join_checked(r, r_count + v, k, v);
-                    }
-                }
-            }
-        }
+        self.strong(r_count, &kinds);
+        clock.lap("strong");
         // 3. Weak identifiers.
         self.kinds = kinds;
         self.weak(r_count);
         let kinds = std::mem::take(&mut self.kinds);
+        clock.lap("weak");
         // 4. Components, then cuts.
         let mut comp: Vec<u32> = (0..r_count).map(|r| self.uf.find(r)).collect();
         if let Some(max) = self.b.rules.max_component {
             self.cut(&mut comp, max, r_count);
         }
+        clock.lap("cut");
         // Dense component numbers in order of first record.
         let mut dense = vec![u32::MAX; self.uf.parent.len()];
         let mut components = 0u32;
@@ -587,7 +695,9 @@ impl Resolver {
                 }
             }
         }
+        clock.lap("components");
         Resolution {
+            phases: clock.0,
             rules: self.b.rules,
             values: self.b.values,
             text: self.b.text,
@@ -604,6 +714,193 @@ impl Resolver {
             rows: self.b.rows,
             unusable: self.b.unusable,
             row_record: self.b.row_record,
+        }
+    }
+
+    /// Joins records through their strong values. Were no join refused, the people
+    /// would be the connected components of records and strong values: those are
+    /// found first, over records alone and value by value (reading the value → records
+    /// lists in order). Capacities refuse joins, in the order the crate docs give, only
+    /// inside a component holding more values of a capacity-bound identifier than it
+    /// allows; such components are resolved again, exactly, by [`Resolver::exact`].
+    /// Either way each node ends with its root in `self.uf`.
+    fn strong(&mut self, r_count: u32, kinds: &[u16]) {
+        let rules = &self.b.rules.identifiers;
+        let joins = |v: &Value| v.state == ValueState::Usable && !rules[v.identifier as usize].weak;
+        // parent[r] <= r always, so a component's root is its first record and one pass
+        // in record order flattens the forest.
+        let mut parent: Vec<u32> = (0..r_count).collect();
+        let mut at = 0usize;
+        for value in &self.b.values {
+            let rs = &self.b.value_records[at..at + value.records as usize];
+            at += rs.len();
+            if rs.len() < 2 || !joins(value) {
+                continue;
+            }
+            let mut a = find_first(&mut parent, rs[0]);
+            for &r in &rs[1..] {
+                let b = find_first(&mut parent, r);
+                if a != b {
+                    let (lo, hi) = (a.min(b), a.max(b));
+                    parent[hi as usize] = lo;
+                    a = lo;
+                }
+            }
+        }
+        for x in 0..parent.len() {
+            parent[x] = parent[parent[x] as usize];
+        }
+        // Components over capacity: count their values of each capacity-bound identifier.
+        let mut over = vec![false; r_count as usize];
+        let mut any_over = false;
+        for (i, rule) in rules.iter().enumerate() {
+            let Some(cap) = rule.capacity.filter(|_| !rule.weak) else {
+                continue;
+            };
+            let mut count = vec![0u32; r_count as usize];
+            let mut at = 0usize;
+            for value in &self.b.values {
+                let first = self.b.value_records.get(at).copied();
+                at += value.records as usize;
+                if value.identifier as usize == i && value.state == ValueState::Usable {
+                    let Some(first) = first else { continue };
+                    let root = parent[first as usize] as usize;
+                    count[root] += 1;
+                    if count[root] > cap {
+                        over[root] = true;
+                        any_over = true;
+                    }
+                }
+            }
+        }
+        let mut uf_parent: Vec<u32> = Vec::with_capacity(r_count as usize + self.b.values.len());
+        uf_parent.extend_from_slice(&parent);
+        let mut at = 0usize;
+        for (v, value) in self.b.values.iter().enumerate() {
+            let first = self.b.value_records.get(at).copied();
+            at += value.records as usize;
+            match first {
+                Some(r) if joins(value) => uf_parent.push(parent[r as usize]),
+                _ => uf_parent.push(r_count + v as u32),
+            }
+        }
+        #[cfg(test)]
+        if self.one_by_one {
+            over.fill(true);
+            any_over = true;
+        }
+        if any_over {
+            let subset: Vec<u32> = (0..r_count)
+                .filter(|&r| over[parent[r as usize] as usize])
+                .collect();
+            self.exact(&subset, kinds, &mut uf_parent);
+        }
+        let n = uf_parent.len();
+        self.uf = Uf {
+            parent: uf_parent,
+            size: vec![1; n],
+        };
+    }
+
+    /// The strong joins of `subset` (whole components, in record order) made one by
+    /// one with the capacity checks, on a resolver of their own; their roots are
+    /// written back into `uf_parent` and their conflicts added.
+    fn exact(&mut self, subset: &[u32], kinds: &[u16], uf_parent: &mut [u32]) {
+        let r_count = self.b.record_fps.len() as u32;
+        let rules = &self.b.rules.identifiers;
+        // The strong, usable values of the subset, in order.
+        let mut values: Vec<u32> = Vec::new();
+        let mut starts = vec![0u32];
+        let mut links = Vec::new();
+        for &r in subset {
+            let (s, e) = (
+                self.b.starts[r as usize] as usize,
+                self.b.starts[r as usize + 1] as usize,
+            );
+            for j in s..e {
+                if kinds[j] != JUNK && !rules[kinds[j] as usize].weak {
+                    values.push(self.b.links[j]);
+                    links.push(self.b.links[j]);
+                }
+            }
+            starts.push(links.len() as u32);
+        }
+        values.sort_unstable();
+        values.dedup();
+        for v in &mut links {
+            *v = values.binary_search(v).expect("a value of the subset") as u32;
+        }
+        let sub = Records {
+            rules: self.b.rules.clone(),
+            reject_fps: Vec::new(),
+            values: values.iter().map(|&v| self.b.values[v as usize].clone()).collect(),
+            value_records: Vec::new(),
+            text: String::new(),
+            record_fps: subset.iter().map(|&r| self.b.record_fps[r as usize]).collect(),
+            record_source: Vec::new(),
+            starts,
+            links,
+            row_record: Vec::new(),
+            rows: 0,
+            unusable: 0,
+        };
+        let mut sub = Resolver::new(sub);
+        sub.join_in_order();
+        let s_count = subset.len() as u32;
+        let global = |x: u32| {
+            if x < s_count {
+                subset[x as usize]
+            } else {
+                r_count + values[(x - s_count) as usize]
+            }
+        };
+        for x in 0..s_count + values.len() as u32 {
+            let root = sub.uf.find(x);
+            uf_parent[global(x) as usize] = global(root);
+        }
+        for c in sub.conflicts {
+            self.conflicts.push(Conflict {
+                identifier: c.identifier,
+                value: values[c.value as usize],
+                record: subset[c.record as usize],
+            });
+        }
+    }
+
+    /// Every strong join, one by one: identifiers with a capacity first (in
+    /// declaration order), then the others; records in order; the first join wins.
+    fn join_in_order(&mut self) {
+        let r_count = self.b.record_fps.len();
+        let n = r_count + self.b.values.len();
+        self.uf = Uf::new(n);
+        for (i, rule) in self.b.rules.identifiers.iter().enumerate() {
+            if !rule.weak && rule.capacity == Some(1) {
+                let mut slot = vec![u32::MAX; n];
+                for (v, value) in self.b.values.iter().enumerate() {
+                    if value.identifier as usize == i {
+                        slot[r_count + v] = v as u32;
+                    }
+                }
+                self.slots.push((i, slot));
+            }
+        }
+        let rules = self.b.rules.identifiers.clone();
+        let mut order: Vec<usize> = (0..rules.len()).filter(|&i| !rules[i].weak).collect();
+        order.sort_by_key(|&i| (rules[i].capacity.is_none(), i));
+        for &k in &order {
+            for r in 0..r_count as u32 {
+                let (s, e) = (
+                    self.b.starts[r as usize] as usize,
+                    self.b.starts[r as usize + 1] as usize,
+                );
+                for j in s..e {
+                    let v = self.b.links[j];
+                    let value = &self.b.values[v as usize];
+                    if value.identifier as usize == k && value.state == ValueState::Usable {
+                        self.join_checked(r, r_count as u32 + v, k, v);
+                    }
+                }
+            }
         }
     }
 
@@ -939,6 +1236,25 @@ pub struct Resolution {
     pub attached: Vec<(u32, u32, u32)>,
     pub rows: u64,
     pub unusable: u64,
+    /// How long each phase of [`Builder::resolve`] took.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Phase timings.
+struct Phases(Vec<(&'static str, std::time::Duration)>, std::time::Instant);
+
+impl Default for Phases {
+    fn default() -> Phases {
+        Phases(Vec::new(), std::time::Instant::now())
+    }
+}
+
+impl Phases {
+    fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.0.push((name, now - self.1));
+        self.1 = now;
+    }
 }
 
 /// One hop of evidence: a record carries a value that another record carries.

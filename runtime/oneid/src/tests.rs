@@ -494,3 +494,63 @@ fn bucket_sort_agrees_with_a_plain_sort() {
     radix_sort_u64(&mut keys);
     assert!(keys.windows(2).all(|w| w[0] <= w[1]));
 }
+
+/// Random rows over few values (so that capacities, junk, weak groups and cuts all
+/// come into play): the fast path gives exactly what joining one by one gives.
+#[test]
+fn fast_path_agrees_with_joining_one_by_one() {
+    let mut seed = 7u64;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for round in 0..300 {
+        let mut rules = rules();
+        rules.identifiers[EMAIL].capacity = Some(2);
+        rules.max_component = (round % 3 == 0).then_some(4);
+        let rows = 5 + next(40);
+        let spread = 2 + next(30);
+        // (source, row key, (identifier, text) fields) per row.
+        type Row = (u32, String, Vec<(usize, String)>);
+        let mut data: Vec<Row> = Vec::new();
+        for i in 0..rows {
+            let texts = [
+                format!("1390000{:04}", next(spread)),
+                format!("u{}@x.cn", next(spread)),
+                format!("M{}", next(spread)),
+                String::new(),
+                format!("d{}", next(spread)),
+            ];
+            let fields = texts
+                .into_iter()
+                .enumerate()
+                .filter(|&(ident, _)| ident != OPENID && next(3) == 0)
+                .collect();
+            data.push((next(3) as u32, format!("k{i}"), fields));
+        }
+        let build = || {
+            let mut b = Builder::new(rules.clone());
+            for (source, key, fields) in &data {
+                let fields: Vec<(usize, &str, Option<&str>)> =
+                    fields.iter().map(|(i, t)| (*i, t.as_str(), None)).collect();
+                b.add(*source, key, &fields);
+            }
+            b
+        };
+        let fast = build().resolve();
+        let reference = build().resolve_one_by_one();
+        assert_eq!(fast.record_component, reference.record_component, "round {round}");
+        assert_eq!(fast.value_component, reference.value_component, "round {round}");
+        let states = |r: &Resolution| r.values.iter().map(|v| v.state).collect::<Vec<_>>();
+        assert_eq!(states(&fast), states(&reference), "round {round}");
+        let conflicts = |r: &Resolution| {
+            r.conflicts
+                .iter()
+                .map(|c| (c.identifier, c.value, c.record))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(conflicts(&fast), conflicts(&reference), "round {round}");
+        assert_eq!(fast.detached, reference.detached, "round {round}");
+        assert_eq!(fast.attached, reference.attached, "round {round}");
+    }
+}
