@@ -165,19 +165,31 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             columns.push((*ident, values, scope));
         }
         // The result does not depend on the order of rows: records are numbered by
-        // their fingerprints.
-        let mut records = vec![0u32; n];
-        let mut fields = Vec::new();
-        for (row, record) in records.iter_mut().enumerate() {
-            fields.clear();
-            for (ident, values, scope) in &columns {
-                if let Some(v) = &values[row] {
-                    let s = scope.as_ref().and_then(|s| s[row].as_deref());
-                    fields.push((*ident, v.as_str(), s));
-                }
-            }
-            *record = builder.add(li as u32, ids[row].as_deref().unwrap_or(""), &fields);
-        }
+        // their fingerprints. Half of the rows are normalized on another core.
+        let fill = |builder: &mut Builder, range: std::ops::Range<usize>| -> Vec<u32> {
+            let mut fields = Vec::new();
+            range
+                .map(|row| {
+                    fields.clear();
+                    for (ident, values, scope) in &columns {
+                        if let Some(v) = &values[row] {
+                            let s = scope.as_ref().and_then(|s| s[row].as_deref());
+                            fields.push((*ident, v.as_str(), s));
+                        }
+                    }
+                    builder.add(li as u32, ids[row].as_deref().unwrap_or(""), &fields)
+                })
+                .collect()
+        };
+        let mut fork = builder.fork();
+        let (mut records, tail) = std::thread::scope(|scope| {
+            let tail = scope.spawn(|| fill(&mut fork, n / 2..n));
+            let head = fill(&mut builder, 0..n / 2);
+            (head, tail.join().expect("normalizing does not panic"))
+        });
+        let base = builder.rows as u32;
+        builder.append(fork);
+        records.extend(tail.into_iter().map(|r| r + base));
         rows.push((link.source.clone(), ids, records));
     }
     let resolution = builder.resolve();

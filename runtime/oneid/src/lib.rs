@@ -198,6 +198,44 @@ impl Builder {
         self.text.reserve(rows * links * 12);
     }
 
+    /// An empty builder with the same rules, to fill on another thread and
+    /// [`Builder::append`] afterwards.
+    pub fn fork(&self) -> Builder {
+        Builder {
+            rules: self.rules.clone(),
+            reject_fps: self.reject_fps.clone(),
+            links: Vec::new(),
+            text: String::new(),
+            row_source: Vec::new(),
+            row_fp: Vec::new(),
+            row_start: vec![0],
+            rows: 0,
+            unusable: 0,
+            buf: String::new(),
+            norm_buf: String::new(),
+            key_buf: Vec::new(),
+            fps_buf: Vec::new(),
+        }
+    }
+
+    /// Adds the rows of a [`Builder::fork`] after this builder's own: the row `i`
+    /// that `other.add` returned is row `self.rows + i` (counted before appending).
+    pub fn append(&mut self, other: Builder) {
+        let text_base = self.text.len() as u32;
+        let link_base = self.links.len() as u32;
+        self.text.push_str(&other.text);
+        self.links.extend(other.links.iter().map(|l| Link {
+            text: (l.text.0 + text_base, l.text.1),
+            ..*l
+        }));
+        self.row_source.extend_from_slice(&other.row_source);
+        self.row_fp.extend_from_slice(&other.row_fp);
+        self.row_start
+            .extend(other.row_start[1..].iter().map(|&s| s + link_base));
+        self.rows += other.rows;
+        self.unusable += other.unusable;
+    }
+
     pub fn rules(&self) -> &Rules {
         &self.rules
     }
@@ -833,10 +871,16 @@ impl Resolver {
         let sub = Records {
             rules: self.b.rules.clone(),
             reject_fps: Vec::new(),
-            values: values.iter().map(|&v| self.b.values[v as usize].clone()).collect(),
+            values: values
+                .iter()
+                .map(|&v| self.b.values[v as usize].clone())
+                .collect(),
             value_records: Vec::new(),
             text: String::new(),
-            record_fps: subset.iter().map(|&r| self.b.record_fps[r as usize]).collect(),
+            record_fps: subset
+                .iter()
+                .map(|&r| self.b.record_fps[r as usize])
+                .collect(),
             record_source: Vec::new(),
             starts,
             links,

@@ -501,7 +501,9 @@ fn bucket_sort_agrees_with_a_plain_sort() {
 fn fast_path_agrees_with_joining_one_by_one() {
     let mut seed = 7u64;
     let mut next = move |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) % n
     };
     for round in 0..300 {
@@ -539,8 +541,14 @@ fn fast_path_agrees_with_joining_one_by_one() {
         };
         let fast = build().resolve();
         let reference = build().resolve_one_by_one();
-        assert_eq!(fast.record_component, reference.record_component, "round {round}");
-        assert_eq!(fast.value_component, reference.value_component, "round {round}");
+        assert_eq!(
+            fast.record_component, reference.record_component,
+            "round {round}"
+        );
+        assert_eq!(
+            fast.value_component, reference.value_component,
+            "round {round}"
+        );
         let states = |r: &Resolution| r.values.iter().map(|v| v.state).collect::<Vec<_>>();
         assert_eq!(states(&fast), states(&reference), "round {round}");
         let conflicts = |r: &Resolution| {
@@ -553,4 +561,42 @@ fn fast_path_agrees_with_joining_one_by_one() {
         assert_eq!(fast.detached, reference.detached, "round {round}");
         assert_eq!(fast.attached, reference.attached, "round {round}");
     }
+}
+
+/// Rows added to a fork and appended resolve as if added to one builder.
+#[test]
+fn forked_rows_append_in_order() {
+    let rows: Vec<(u32, Vec<(usize, &str, Option<&str>)>)> = vec![
+        (
+            0,
+            vec![(PHONE, "138 1234 5678", None), (MEMBER, "M1", None)],
+        ),
+        (1, vec![(PHONE, "13812345678", None)]),
+        (2, vec![(DEVICE, "ipad", None), (MEMBER, "M1", None)]),
+        (1, vec![(PHONE, "+86 13812345678", None)]),
+        (2, vec![(DEVICE, "ipad", None)]),
+        (0, vec![(EMAIL, " A@B.cn", None)]),
+    ];
+    let mut one = Builder::new(rules());
+    for (source, fields) in &rows {
+        one.add(*source, "", fields);
+    }
+    let mut first = Builder::new(rules());
+    let mut second = first.fork();
+    for (i, (source, fields)) in rows.iter().enumerate() {
+        let b = if i < 2 { &mut first } else { &mut second };
+        b.add(*source, "", fields);
+    }
+    first.append(second);
+    let (one, both) = (one.resolve(), first.resolve());
+    assert_eq!(one.row_record, both.row_record);
+    assert_eq!(one.record_component, both.record_component);
+    assert_eq!(one.record_fps, both.record_fps);
+    let texts = |r: &Resolution| {
+        (0..r.values.len() as u32)
+            .map(|v| r.value_text(v).to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&one), texts(&both));
+    assert_eq!(texts(&both).len(), 4);
 }
