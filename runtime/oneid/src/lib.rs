@@ -562,11 +562,6 @@ pub(crate) fn radix_sort(items: &mut [(u64, u32)]) {
     bucket_sort(items, |x| x.0);
 }
 
-/// Sorts fingerprints.
-pub(crate) fn radix_sort_u64(items: &mut [u64]) {
-    bucket_sort(items, |x| *x);
-}
-
 /// The root of `x` in a forest where every parent is at most its child: the
 /// smallest record of the component. Halves the path on the way.
 fn find_first(parent: &mut [u32], mut x: u32) -> u32 {

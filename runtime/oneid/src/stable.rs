@@ -20,7 +20,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::{Resolution, fingerprint, radix_sort, radix_sort_u64};
+use crate::{Resolution, fingerprint, radix_sort};
 
 /// The text form of an id: `C` + 16 lowercase hex digits.
 pub fn render(id: u64) -> String {
@@ -86,18 +86,22 @@ pub struct Assignment {
 pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> Assignment {
     let today = day(date);
     let n = res.components as usize;
-    let mut first_fp = vec![u64::MAX; n];
-    let mut size = vec![0u32; n];
+    // Per person: smallest record fingerprint, records.
+    let mut persons = vec![(u64::MAX, 0u32); n];
     // (person, previous id) for every record that had one.
     let mut held: Vec<(u32, u64)> = Vec::new();
     for (r, &c) in res.record_component.iter().enumerate() {
         let fp = res.record_fps[r];
-        first_fp[c as usize] = first_fp[c as usize].min(fp);
-        size[c as usize] += 1;
-        if let Some(&id) = prev.records.get(&fp) {
+        let p = &mut persons[c as usize];
+        p.0 = p.0.min(fp);
+        p.1 += 1;
+        if !prev.records.is_empty()
+            && let Some(&id) = prev.records.get(&fp)
+        {
             held.push((c, id));
         }
     }
+    let (first_fp, size): (Vec<u64>, Vec<u32>) = persons.into_iter().unzip();
     held.sort_unstable();
     // (person, id, records held), one entry per pair.
     let mut counts: Vec<(u32, u64, u32)> = Vec::new();
@@ -129,9 +133,16 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
     let mut ids = vec![0u64; n];
     let mut changes: Vec<Change> = Vec::new();
     // Persons in order of their first record, so new ids are drawn deterministically.
-    let mut by_first: Vec<(u64, u32)> = (0..n as u32).map(|c| (first_fp[c as usize], c)).collect();
-    radix_sort(&mut by_first);
-    let order = by_first.into_iter().map(|(_, c)| c);
+    // A resolution numbers its persons that way already (records are numbered by
+    // fingerprint, persons by first record).
+    let order: Vec<u32> = if first_fp.is_sorted() {
+        (0..n as u32).collect()
+    } else {
+        let mut by_first: Vec<(u64, u32)> =
+            (0..n as u32).map(|c| (first_fp[c as usize], c)).collect();
+        radix_sort(&mut by_first);
+        by_first.into_iter().map(|(_, c)| c).collect()
+    };
     let mut key = Vec::with_capacity(entity.len() + 8);
     for c in order {
         let start = owned.partition_point(|&(oc, _)| oc < c);
@@ -162,24 +173,29 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         fresh.push((fingerprint(0, &key), c));
     }
     // First draws that collide with an earlier id, or with another person's draw, are
-    // drawn again (salt 1, 2, …), persons in order of their first record.
-    let mut taken: Vec<u64> = fresh.iter().map(|&(id, _)| id).collect();
-    radix_sort_u64(&mut taken);
-    let duplicated: FxHashSet<u64> = taken
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect();
+    // drawn again (salt 1, 2, …), persons in order of their first record. The draws
+    // are sorted by id (their index in `fresh` breaking ties), which also orders the
+    // new ids for the registry and the change log.
+    let sorted_draws = |fresh: &[(u64, u32)]| {
+        let mut sorted: Vec<(u64, u32)> = fresh
+            .iter()
+            .enumerate()
+            .map(|(i, &(id, _))| (id, i as u32))
+            .collect();
+        radix_sort(&mut sorted);
+        sorted
+    };
+    let mut sorted = sorted_draws(&fresh);
     let mut redraw: Vec<usize> = Vec::new();
-    let mut first_seen: FxHashSet<u64> = FxHashSet::default();
-    for (i, &(id, _)) in fresh.iter().enumerate() {
-        let again = !prev.registry.is_empty() && prev.registry.contains_key(&id);
-        if again || (!duplicated.is_empty() && duplicated.contains(&id) && !first_seen.insert(id)) {
-            redraw.push(i);
+    for (k, &(id, i)) in sorted.iter().enumerate() {
+        let repeated = k > 0 && sorted[k - 1].0 == id;
+        if repeated || (!prev.registry.is_empty() && prev.registry.contains_key(&id)) {
+            redraw.push(i as usize);
         }
     }
     if !redraw.is_empty() {
-        drawn.extend(taken.iter().copied());
+        redraw.sort_unstable();
+        drawn.extend(fresh.iter().map(|&(id, _)| id));
         for i in redraw {
             let c = fresh[i].1;
             let mut salt = 1u64;
@@ -195,32 +211,45 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
             };
             fresh[i].0 = id;
         }
+        sorted = sorted_draws(&fresh);
     }
-    for &(id, c) in &fresh {
-        // Split from the (smallest) id its records had, if any.
-        let from = counts.partition_point(|&(pc, _, _)| pc < c);
-        let other = counts[from..]
+    // Each new id's change, read in person order, then listed in id order.
+    let fresh_changes: Vec<Change> = fresh
+        .iter()
+        .map(|&(id, c)| {
+            ids[c as usize] = id;
+            // Split from the (smallest) id its records had, if any.
+            let from = counts.partition_point(|&(pc, _, _)| pc < c);
+            let other = counts[from..]
+                .iter()
+                .take_while(|x| x.0 == c)
+                .map(|x| x.1)
+                .min();
+            Change {
+                kind: if other.is_none() { "new" } else { "split" },
+                oneid: id,
+                other,
+                records: size[c as usize],
+            }
+        })
+        .collect();
+    changes.extend(
+        sorted
             .iter()
-            .take_while(|x| x.0 == c)
-            .map(|x| x.1)
-            .min();
-        changes.push(Change {
-            kind: if other.is_none() { "new" } else { "split" },
-            oneid: id,
-            other,
-            records: size[c as usize],
-        });
-        ids[c as usize] = id;
-    }
+            .map(|&(_, i)| fresh_changes[i as usize].clone()),
+    );
+    drop(fresh_changes);
     // Earlier ids that no person kept are retired (their records are gone or merged).
     let mut registry: Vec<(u64, u32, bool)> = prev
         .registry
         .iter()
         .map(|(&id, &(d, _))| (id, d, updated.get(&id).copied().unwrap_or(false)))
         .collect();
-    registry.extend(fresh.into_iter().map(|(id, _)| (id, today, true)));
+    registry.extend(sorted.iter().map(|&(id, _)| (id, today, true)));
     // Ids are unique fingerprints: sorting by id alone is the full order.
-    crate::bucket_sort(&mut registry, |r| r.0);
+    if !registry.is_sorted_by_key(|r| r.0) {
+        crate::bucket_sort(&mut registry, |r| r.0);
+    }
     sort_changes(&mut changes);
     Assignment {
         ids,
@@ -232,6 +261,9 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
 /// Sorts changes by kind, then id, then the other id. Most are `new` ones (millions on
 /// a first run): each kind is sorted on its own by its ids, which are fingerprints.
 fn sort_changes(changes: &mut Vec<Change>) {
+    if changes.is_sorted_by_key(|c| (c.kind, c.oneid, c.other)) {
+        return;
+    }
     // (id, has another id, the other id, records): `None` sorts before `Some`.
     type Entry = (u64, bool, u64, u32);
     let mut by_kind: Vec<(&'static str, Vec<Entry>)> = Vec::new();
@@ -244,7 +276,9 @@ fn sort_changes(changes: &mut Vec<Change>) {
     }
     by_kind.sort_by_key(|(k, _)| *k);
     for (kind, mut entries) in by_kind {
-        crate::bucket_sort(&mut entries, |e| e.0);
+        if !entries.is_sorted() {
+            crate::bucket_sort(&mut entries, |e| e.0);
+        }
         changes.extend(
             entries
                 .into_iter()
