@@ -368,10 +368,10 @@ impl Builder {
         }
         drop(by_fp);
         let mut row_record = vec![0u32; rows];
-        scatter_into(&mut row_record, &mut row_records);
+        scatter_into(&mut row_record, &row_records);
         drop(row_records);
         let mut row_place = vec![u32::MAX; rows];
-        scatter_into(&mut row_place, &mut row_places);
+        scatter_into(&mut row_place, &row_places);
         drop(row_places);
         // 2. The links of each record's first row, read in row order.
         let mut items: Vec<LinkItem> = Vec::with_capacity(self.links.len());
@@ -417,7 +417,7 @@ impl Builder {
         }
         drop(items);
         let mut links = vec![0u32; placed.len()];
-        scatter_into(&mut links, &mut placed);
+        scatter_into(&mut links, &placed);
         Records {
             rules: self.rules,
             reject_fps: self.reject_fps,
@@ -464,11 +464,11 @@ struct LinkItem {
     ident: u16,
 }
 
-/// `out[i] = x` for every `(i, x)` of `pairs` (which it reorders). Writing in the
+/// `out[i] = x` for every `(i, x)` of `pairs`. Writing in the
 /// pairs' order would touch a random cache line per pair; instead the pairs are
 /// first grouped by the block of `out` they land in (blocks small enough for the
 /// cache), then written block by block.
-fn scatter_into(out: &mut [u32], pairs: &mut [(u32, u32)]) {
+fn scatter_into(out: &mut [u32], pairs: &[(u32, u32)]) {
     const BLOCK: u32 = 15;
     if out.len() <= 1 << BLOCK {
         for &(i, x) in pairs.iter() {

@@ -490,9 +490,21 @@ fn bucket_sort_agrees_with_a_plain_sort() {
     expected.sort_unstable();
     radix_sort(&mut items);
     assert_eq!(items, expected);
-    let mut keys: Vec<u64> = expected.iter().rev().map(|x| x.0).collect();
-    radix_sort_u64(&mut keys);
-    assert!(keys.windows(2).all(|w| w[0] <= w[1]));
+}
+
+/// Scattered writes made block by block land where direct writes would.
+#[test]
+fn scatter_into_writes_every_pair() {
+    let n = 200_000u32;
+    // A permutation: i -> i * 7919 mod n (7919 is prime and does not divide n).
+    let pairs: Vec<(u32, u32)> = (0..n).map(|i| ((i * 7919) % n, i)).collect();
+    let mut direct = vec![0u32; n as usize];
+    for &(i, x) in &pairs {
+        direct[i as usize] = x;
+    }
+    let mut out = vec![0u32; n as usize];
+    scatter_into(&mut out, &pairs);
+    assert_eq!(out, direct);
 }
 
 /// Random rows over few values (so that capacities, junk, weak groups and cuts all
