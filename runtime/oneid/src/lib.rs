@@ -600,6 +600,14 @@ impl Uf {
         x
     }
 
+    /// Joins two roots under the smaller. A forest joined only this way (and by
+    /// [`Resolver::strong`]) keeps every parent at most its child: a component's root
+    /// is its first record.
+    fn link_min(&mut self, a: u32, b: u32) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        self.parent[hi as usize] = lo;
+    }
+
     /// Joins two roots; returns the new root.
     fn link(&mut self, a: u32, b: u32) -> u32 {
         let (big, small) = if self.size[a as usize] >= self.size[b as usize] {
@@ -694,37 +702,51 @@ impl Resolver {
             self.cut(&mut comp, max, r_count);
         }
         clock.lap("cut");
-        // Dense component numbers in order of first record.
-        let mut dense = vec![u32::MAX; self.uf.parent.len()];
+        // Dense component numbers in order of first record. Every component's label
+        // is its first record (the forest's root, or the first record of a cut part),
+        // so a record either opens a component or joins an earlier record's.
         let mut components = 0u32;
-        let mut record_component = Vec::with_capacity(comp.len());
-        for &c in &comp {
-            let slot = &mut dense[c as usize];
-            if *slot == u32::MAX {
-                *slot = components;
+        let mut record_component: Vec<u32> = Vec::with_capacity(comp.len());
+        for (r, &c) in comp.iter().enumerate() {
+            let label = if c as usize == r {
                 components += 1;
-            }
-            record_component.push(*slot);
+                components - 1
+            } else {
+                record_component[c as usize]
+            };
+            record_component.push(label);
         }
-        // A value belongs to the person of the records it joined. Flatten the forest
-        // first, so each node's root is one read away.
-        for x in 0..self.uf.parent.len() as u32 {
-            let root = self.uf.find(x);
-            self.uf.parent[x as usize] = root;
+        // A value belongs to the person of the records it joined. Parents are at most
+        // their children, so one pass in order flattens the forest.
+        for x in 0..self.uf.parent.len() {
+            self.uf.parent[x] = self.uf.parent[self.uf.parent[x] as usize];
         }
         let mut value_component: Vec<Option<u32>> = vec![None; self.b.values.len()];
-        for r in 0..r_count {
-            let root = self.uf.parent[r as usize];
-            let (s, e) = (
-                self.b.starts[r as usize] as usize,
-                self.b.starts[r as usize + 1] as usize,
-            );
-            for (&kind, &v) in kinds[s..e].iter().zip(&self.b.links[s..e]) {
-                if kind != JUNK
-                    && self.b.values[v as usize].state == ValueState::Usable
-                    && self.uf.parent[(r_count + v) as usize] == root
-                {
-                    value_component[v as usize] = Some(record_component[r as usize]);
+        let cut = self.b.values.iter().any(|v| v.state == ValueState::Cut);
+        if !cut {
+            // A joined value's root is a record of its person.
+            for (v, value) in self.b.values.iter().enumerate() {
+                let root = self.uf.parent[r_count as usize + v];
+                if root < r_count && value.state == ValueState::Usable {
+                    value_component[v] = Some(record_component[root as usize]);
+                }
+            }
+        } else {
+            // A cut person's parts share a root: the value goes with the last record
+            // that carries it under that root.
+            for r in 0..r_count {
+                let root = self.uf.parent[r as usize];
+                let (s, e) = (
+                    self.b.starts[r as usize] as usize,
+                    self.b.starts[r as usize + 1] as usize,
+                );
+                for (&kind, &v) in kinds[s..e].iter().zip(&self.b.links[s..e]) {
+                    if kind != JUNK
+                        && self.b.values[v as usize].state == ValueState::Usable
+                        && self.uf.parent[(r_count + v) as usize] == root
+                    {
+                        value_component[v as usize] = Some(record_component[r as usize]);
+                    }
                 }
             }
         }
@@ -828,10 +850,9 @@ impl Resolver {
                 .collect();
             self.exact(&subset, kinds, &mut uf_parent);
         }
-        let n = uf_parent.len();
         self.uf = Uf {
             parent: uf_parent,
-            size: vec![1; n],
+            size: Vec::new(),
         };
     }
 
@@ -893,9 +914,20 @@ impl Resolver {
                 r_count + values[(x - s_count) as usize]
             }
         };
+        // Each component's root becomes its first record (the subset is in order).
+        let mut first = vec![u32::MAX; s_count as usize + values.len()];
+        for x in 0..s_count {
+            let root = sub.uf.find(x) as usize;
+            if first[root] == u32::MAX {
+                first[root] = subset[x as usize];
+            }
+        }
         for x in 0..s_count + values.len() as u32 {
             let root = sub.uf.find(x);
-            uf_parent[global(x) as usize] = global(root);
+            uf_parent[global(x) as usize] = match first[root as usize] {
+                u32::MAX => global(root),
+                record => record,
+            };
         }
         for c in sub.conflicts {
             self.conflicts.push(Conflict {
@@ -1087,7 +1119,7 @@ impl Resolver {
                     let a = self.uf.find(r);
                     let b = self.uf.find(r_count + v);
                     if a != b {
-                        self.uf.link(a, b);
+                        self.uf.link_min(a, b);
                     }
                 }
             }
@@ -1151,7 +1183,7 @@ impl Resolver {
             let a = self.uf.find(g);
             let b = self.uf.find(target);
             if a != b {
-                self.uf.link(a, b);
+                self.uf.link_min(a, b);
                 self.attached.push((r, representative[target as usize], v));
             }
         }
