@@ -1049,7 +1049,6 @@ impl Resolver {
 
     fn weak(&mut self, r_count: u32) {
         let rules = self.b.rules.identifiers.clone();
-        let nodes = self.uf.parent.len();
         let weak_kind: Vec<bool> = rules.iter().map(|r| r.weak).collect();
         let usable_weak = |kind: u16| kind != JUNK && weak_kind[kind as usize];
         let link_range =
@@ -1066,16 +1065,13 @@ impl Resolver {
         const MANY: u32 = u32::MAX - 1;
         let mut reach = vec![NONE; self.b.values.len()];
         let mut person_values: Vec<(u32, u32)> = Vec::new();
-        // A record of each person, to stand for it in the evidence.
-        let mut representative = vec![NONE; nodes];
+        // A person's root is its first record: it stands for the person in the evidence,
+        // and indexes the per-person arrays below.
         for r in 0..r_count {
             if anonymous[r as usize] {
                 continue;
             }
             let root = self.uf.find(r);
-            if representative[root as usize] == NONE {
-                representative[root as usize] = r;
-            }
             for j in link_range(r) {
                 let v = self.b.links[j];
                 if !usable_weak(self.kinds[j]) {
@@ -1099,7 +1095,7 @@ impl Resolver {
             person_values.sort_unstable();
             person_values.dedup();
             for &i in &capped {
-                per_person[i] = vec![0; nodes];
+                per_person[i] = vec![0; r_count as usize];
             }
             for &(root, v) in &person_values {
                 let i = self.b.values[v as usize].identifier as usize;
@@ -1125,7 +1121,7 @@ impl Resolver {
             }
         }
         // Decide each group: (person root or MANY, first value, record), by group root.
-        let mut groups: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); nodes];
+        let mut groups: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); r_count as usize];
         let mut group_order = Vec::new();
         let mut group_values: Vec<(u32, u32)> = Vec::new();
         for r in 0..r_count {
@@ -1184,7 +1180,7 @@ impl Resolver {
             let b = self.uf.find(target);
             if a != b {
                 self.uf.link_min(a, b);
-                self.attached.push((r, representative[target as usize], v));
+                self.attached.push((r, target, v));
             }
         }
     }
