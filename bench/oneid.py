@@ -77,7 +77,7 @@ result = {
     "mj_seconds": mj["seconds"],
     "mj_links_per_second": mj["links_per_second"],
     "mj_peak_rss_mb": mj["peak_rss_mb"],
-    "mj_phases": {k: mj[k] for k in ("seconds_map", "seconds_union_find", "seconds_ids")},
+    "mj_phases": mj["phases"],
     "sql_edges": edges,
     "sql_seconds": sql_seconds,
     "sql_rounds": rounds,

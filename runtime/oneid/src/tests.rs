@@ -578,7 +578,8 @@ fn fast_path_agrees_with_joining_one_by_one() {
 /// Rows added to a fork and appended resolve as if added to one builder.
 #[test]
 fn forked_rows_append_in_order() {
-    let rows: Vec<(u32, Vec<(usize, &str, Option<&str>)>)> = vec![
+    type Row<'a> = (u32, Vec<(usize, &'a str, Option<&'a str>)>);
+    let rows: Vec<Row> = vec![
         (
             0,
             vec![(PHONE, "138 1234 5678", None), (MEMBER, "M1", None)],
