@@ -576,8 +576,9 @@ fn find_first(parent: &mut [u32], mut x: u32) -> u32 {
     }
 }
 
-/// Union-find over records (ids `0..R`) and values (`R..R+V`), with path halving
-/// and union by size.
+/// Union-find over records (ids `0..R`) and values (`R..R+V`), with path halving.
+/// The resolver's forest joins with [`Uf::link_min`] (no sizes kept); the one-by-one
+/// resolver and the cut join by size with [`Uf::link`].
 struct Uf {
     parent: Vec<u32>,
     size: Vec<u32>,
@@ -626,10 +627,11 @@ struct Resolver {
     /// Per record link: its identifier, or JUNK when the value links nothing.
     kinds: Vec<u16>,
     uf: Uf,
-    /// For each `unique` strong identifier: the one value each root holds (NONE if
-    /// none yet), by node.
+    /// Joining one by one ([`Resolver::join_in_order`]) only — for each `unique`
+    /// strong identifier: the one value each root holds (NONE if none yet), by node.
     slots: Vec<(usize, Vec<u32>)>,
-    /// Values of strong identifiers with `max_per_person` above one, by root (sparse).
+    /// Joining one by one only — values of strong identifiers with `max_per_person`
+    /// above one, by root (sparse).
     held: FxHashMap<u32, Vec<u32>>,
     conflicts: Vec<Conflict>,
     detached: Vec<(u32, Detached)>,
