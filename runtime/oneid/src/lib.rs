@@ -166,8 +166,21 @@ struct Records {
 
 impl Builder {
     pub fn new(rules: Rules) -> Builder {
-        let mut b = Builder {
-            reject_fps: Vec::new(),
+        let reject_fps = rules
+            .rejects
+            .iter()
+            .filter_map(|(ident, raw)| {
+                let v = rules.identifiers[*ident].normalizer.apply(raw)?;
+                Some(fingerprint(*ident as u64, v.as_bytes()))
+            })
+            .collect();
+        Builder::empty(rules, reject_fps)
+    }
+
+    fn empty(rules: Rules, reject_fps: Vec<u64>) -> Builder {
+        Builder {
+            rules,
+            reject_fps,
             links: Vec::new(),
             text: String::new(),
             row_source: Vec::new(),
@@ -179,14 +192,7 @@ impl Builder {
             norm_buf: String::new(),
             key_buf: Vec::new(),
             fps_buf: Vec::new(),
-            rules,
-        };
-        for (ident, raw) in b.rules.rejects.clone() {
-            if let Some(v) = b.rules.identifiers[ident].normalizer.apply(&raw) {
-                b.reject_fps.push(fingerprint(ident as u64, v.as_bytes()));
-            }
         }
-        b
     }
 
     /// Room for about `rows` rows of `links` values each.
@@ -201,21 +207,7 @@ impl Builder {
     /// An empty builder with the same rules, to fill on another thread and
     /// [`Builder::append`] afterwards.
     pub fn fork(&self) -> Builder {
-        Builder {
-            rules: self.rules.clone(),
-            reject_fps: self.reject_fps.clone(),
-            links: Vec::new(),
-            text: String::new(),
-            row_source: Vec::new(),
-            row_fp: Vec::new(),
-            row_start: vec![0],
-            rows: 0,
-            unusable: 0,
-            buf: String::new(),
-            norm_buf: String::new(),
-            key_buf: Vec::new(),
-            fps_buf: Vec::new(),
-        }
+        Builder::empty(self.rules.clone(), self.reject_fps.clone())
     }
 
     /// Adds the rows of a [`Builder::fork`] after this builder's own: the row `i`
