@@ -1345,6 +1345,22 @@ pub async fn resolve_entity(
     entity: Option<&str>,
     data: &Path,
 ) -> Result<(mj_compiler::lower::OneIdJob, oneid::Resolved), RunError> {
+    let (job, inputs) = read_entity_sources(graph, entity, data).await?;
+    let refs: Vec<oneid::Input<'_>> = inputs
+        .iter()
+        .map(|(s, d)| oneid::Input { source: s, data: d })
+        .collect();
+    let resolved = oneid::resolve(&job, &refs)?;
+    Ok((job, resolved))
+}
+
+/// The OneID job of `entity` (the only one when `None`) and the rows of the sources
+/// it links, read as `mj run` reads them.
+pub async fn read_entity_sources(
+    graph: &JobGraph,
+    entity: Option<&str>,
+    data: &Path,
+) -> Result<(mj_compiler::lower::OneIdJob, Vec<(String, SourceData)>), RunError> {
     let ctx = session();
     let job = graph
         .nodes
@@ -1371,12 +1387,7 @@ pub async fn resolve_entity(
         };
         inputs.push((s.name.clone(), source::read(&ctx, s, data).await?));
     }
-    let refs: Vec<oneid::Input<'_>> = inputs
-        .iter()
-        .map(|(s, d)| oneid::Input { source: s, data: d })
-        .collect();
-    let resolved = oneid::resolve(&job, &refs)?;
-    Ok((job, resolved))
+    Ok((job, inputs))
 }
 
 /// A planned table as `mj plan` shows it.

@@ -9,6 +9,7 @@
 //! - `oneid/<entity>_changes`: the run's `new`, `merge` and `split` ids;
 //! - `oneid/<entity>_registry`: every id ever issued, its creation date, whether active.
 
+use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,16 +35,55 @@ pub struct Input<'a> {
 /// A resolved entity, with the row → record mapping needed to write and explain it.
 pub struct Resolved {
     pub resolution: Resolution,
-    /// Per link: (source, record id per row, record per row).
-    pub rows: Vec<(String, Vec<Option<String>>, Vec<u32>)>,
+    /// Per link, in link order.
+    pub rows: Vec<LinkRows>,
+}
+
+/// The rows one link fed in.
+pub struct LinkRows {
+    pub source: String,
+    /// The record id of each row: the link's key column, batch by batch, or (without
+    /// a key) the row's number from 1 as `row<N>`.
+    keys: Option<Vec<StringArray>>,
+    /// The record of each row.
+    pub records: Vec<u32>,
+}
+
+impl LinkRows {
+    /// The record id of row `i`.
+    pub fn key(&self, mut i: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let Some(keys) = &self.keys else {
+            return Some(format!("row{}", i + 1).into());
+        };
+        for k in keys {
+            if i < k.len() {
+                return k.is_valid(i).then(|| k.value(i).into());
+            }
+            i -= k.len();
+        }
+        None
+    }
+
+    /// Every row's record id, in row order.
+    fn keys(&self) -> Vec<Option<std::borrow::Cow<'_, str>>> {
+        match &self.keys {
+            Some(keys) => keys
+                .iter()
+                .flat_map(|k| k.iter().map(|v| v.map(Into::into)))
+                .collect(),
+            None => (0..self.records.len())
+                .map(|i| Some(format!("row{}", i + 1).into()))
+                .collect(),
+        }
+    }
 }
 
 impl Resolved {
     /// The first row of a record, as `source:record_id`.
     pub fn record_name(&self, record: u32) -> String {
-        for (source, ids, records) in &self.rows {
-            if let Some(i) = records.iter().position(|&r| r == record) {
-                return format!("{source}:{}", ids[i].as_deref().unwrap_or("?"));
+        for rows in &self.rows {
+            if let Some(i) = rows.records.iter().position(|&r| r == record) {
+                return format!("{}:{}", rows.source, rows.key(i).as_deref().unwrap_or("?"));
             }
         }
         format!("record {record}")
@@ -54,11 +94,12 @@ impl Resolved {
         let (source, id) = name.split_once(':')?;
         self.rows
             .iter()
-            .filter(|(s, _, _)| s == source)
-            .find_map(|(_, ids, records)| {
-                ids.iter()
+            .filter(|rows| rows.source == source)
+            .find_map(|rows| {
+                rows.keys()
+                    .iter()
                     .position(|x| x.as_deref() == Some(id))
-                    .map(|i| records[i])
+                    .map(|i| rows.records[i])
             })
     }
 }
@@ -90,112 +131,160 @@ pub fn rules(job: &OneIdJob) -> Rules {
     }
 }
 
-fn text_column(data: &SourceData, name: &str) -> Option<Vec<Option<String>>> {
+/// A source's column as text, batch by batch.
+fn text_column(data: &SourceData, name: &str) -> Option<Vec<StringArray>> {
     let idx = data.schema.index_of(name).ok()?;
-    let mut out = Vec::with_capacity(data.rows() as usize);
     let options = CastOptions::default();
-    for b in &data.batches {
-        let col = cast_with_options(b.column(idx), &DataType::Utf8, &options).ok()?;
-        let col = col.as_string::<i32>();
-        for i in 0..col.len() {
-            out.push(col.is_valid(i).then(|| col.value(i).to_string()));
-        }
-    }
-    Some(out)
-}
-
-/// One column's values, or a compound value: the parts trimmed and joined with `|`,
-/// missing when any part is missing.
-fn compound(mut parts: Vec<Vec<Option<String>>>) -> Vec<Option<String>> {
-    if parts.len() == 1 {
-        return parts.pop().unwrap_or_default();
-    }
-    let n = parts.first().map_or(0, Vec::len);
-    (0..n)
-        .map(|i| {
-            let mut out = String::new();
-            for (k, p) in parts.iter().enumerate() {
-                let v = p[i].as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-                if k > 0 {
-                    out.push('|');
-                }
-                out.push_str(v);
-            }
-            Some(out)
+    data.batches
+        .iter()
+        .map(|b| {
+            let col = cast_with_options(b.column(idx), &DataType::Utf8, &options).ok()?;
+            Some(col.as_string::<i32>().clone())
         })
         .collect()
 }
 
-/// Feeds the rows of every linked source into the engine and resolves them.
+/// One column's values, or a compound value: the parts trimmed and joined with `|`,
+/// missing when any part is missing.
+fn compound(mut parts: Vec<Vec<StringArray>>) -> Vec<StringArray> {
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let batches = parts.first().map_or(0, Vec::len);
+    let mut out = String::new();
+    (0..batches)
+        .map(|b| {
+            (0..parts[0][b].len())
+                .map(|i| {
+                    out.clear();
+                    for (k, p) in parts.iter().enumerate() {
+                        let p = &p[b];
+                        let v = p.is_valid(i).then(|| p.value(i).trim()).filter(|v| !v.is_empty())?;
+                        if k > 0 {
+                            out.push('|');
+                        }
+                        out.push_str(v);
+                    }
+                    Some(out.clone())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Feeds the rows of every linked source into the engine and resolves them. Values
+/// are read from the sources' Arrow columns in place; half of each source's batches
+/// are normalized on another core.
 pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
     let mut builder = Builder::new(rules(job));
     let total: u64 = inputs.iter().map(|i| i.data.rows()).sum();
     builder.reserve(total as usize, 2);
     let mut rows = Vec::new();
+    let missing = |source: &str, column: &str| {
+        RunError::node(
+            &format!("oneid.{}", job.name),
+            format!("`{source}` has no column `{column}`"),
+        )
+    };
     for (li, link) in job.links.iter().enumerate() {
         let Some(input) = inputs.iter().find(|i| i.source == link.source) else {
             continue;
         };
-        let n = input.data.rows() as usize;
-        let ids = match &link.key {
-            Some(k) => text_column(input.data, k).unwrap_or_else(|| vec![None; n]),
-            None => (0..n).map(|i| Some(format!("row{}", i + 1))).collect(),
-        };
+        let keys = link.key.as_ref().and_then(|k| text_column(input.data, k));
+        // (identifier, values, scope values), each batch by batch.
         let mut columns = Vec::new();
         for (ident, parts) in &link.fields {
             let mut part_values = Vec::new();
             for column in parts {
-                part_values.push(text_column(input.data, column).ok_or_else(|| {
-                    RunError::node(
-                        &format!("oneid.{}", job.name),
-                        format!("`{}` has no column `{column}`", link.source),
-                    )
-                })?);
+                part_values.push(
+                    text_column(input.data, column).ok_or_else(|| missing(&link.source, column))?,
+                );
             }
-            let values = compound(part_values);
             let scope = match &job.identifiers[*ident].scoped_by {
-                Some(s) => Some(text_column(input.data, s).ok_or_else(|| {
-                    RunError::node(
-                        &format!("oneid.{}", job.name),
-                        format!("`{}` has no column `{s}`", link.source),
-                    )
-                })?),
+                Some(s) => Some(text_column(input.data, s).ok_or_else(|| missing(&link.source, s))?),
                 None => None,
             };
-            columns.push((*ident, values, scope));
+            columns.push((*ident, compound(part_values), scope));
         }
-        // The result does not depend on the order of rows: records are numbered by
-        // their fingerprints. Half of the rows are normalized on another core.
-        let fill = |builder: &mut Builder, range: std::ops::Range<usize>| -> Vec<u32> {
+        let batches = input.data.batches.len();
+        // The first row of each batch.
+        let firsts: Vec<usize> = input
+            .data
+            .batches
+            .iter()
+            .scan(0, |at, b| {
+                *at += b.num_rows();
+                Some(*at - b.num_rows())
+            })
+            .collect();
+        let fill = |builder: &mut Builder, batches: std::ops::Range<usize>| -> Vec<u32> {
             let mut fields = Vec::new();
-            range
-                .map(|row| {
+            let mut records = Vec::new();
+            let mut numbered = String::new();
+            for b in batches {
+                for row in 0..input.data.batches[b].num_rows() {
                     fields.clear();
                     for (ident, values, scope) in &columns {
-                        if let Some(v) = &values[row] {
-                            let s = scope.as_ref().and_then(|s| s[row].as_deref());
-                            fields.push((*ident, v.as_str(), s));
+                        let values = &values[b];
+                        if values.is_valid(row) {
+                            let s = scope
+                                .as_ref()
+                                .map(|s| &s[b])
+                                .and_then(|s| s.is_valid(row).then(|| s.value(row)));
+                            fields.push((*ident, values.value(row), s));
                         }
                     }
-                    builder.add(li as u32, ids[row].as_deref().unwrap_or(""), &fields)
-                })
-                .collect()
+                    let key = match &keys {
+                        Some(k) => k[b].is_valid(row).then(|| k[b].value(row)).unwrap_or(""),
+                        None => {
+                            // Without a key column a row is named by its number.
+                            numbered.clear();
+                            write!(numbered, "row{}", firsts[b] + row + 1).expect("to a string");
+                            &numbered
+                        }
+                    };
+                    records.push(builder.add(li as u32, key, &fields));
+                }
+            }
+            records
         };
+        // The result does not depend on the order of rows: records are numbered by
+        // their fingerprints. The second half of the rows goes to another core.
+        let mut seen = 0u64;
+        let half = input
+            .data
+            .batches
+            .iter()
+            .position(|b| {
+                seen += b.num_rows() as u64;
+                seen * 2 > input.data.rows()
+            })
+            .map_or(batches, |b| b + 1);
         let mut fork = builder.fork();
         let (mut records, tail) = std::thread::scope(|scope| {
-            let tail = scope.spawn(|| fill(&mut fork, n / 2..n));
-            let head = fill(&mut builder, 0..n / 2);
+            let tail = scope.spawn(|| fill(&mut fork, half..batches));
+            let head = fill(&mut builder, 0..half);
             (head, tail.join().expect("normalizing does not panic"))
         });
         let base = builder.rows as u32;
         builder.append(fork);
         records.extend(tail.into_iter().map(|r| r + base));
-        rows.push((link.source.clone(), ids, records));
+        rows.push(LinkRows {
+            source: link.source.clone(),
+            keys: link.key.as_ref().map(|_| {
+                // A key column the source lacks names no row.
+                keys.unwrap_or_else(|| {
+                    let nulls = |b: &RecordBatch| StringArray::new_null(b.num_rows());
+                    input.data.batches.iter().map(nulls).collect()
+                })
+            }),
+            records,
+        });
     }
     let resolution = builder.resolve();
     // Row numbers → records.
-    for (_, _, records) in &mut rows {
-        for r in records.iter_mut() {
+    for link in &mut rows {
+        for r in link.records.iter_mut() {
             *r = resolution.record_of(*r);
         }
     }
@@ -258,7 +347,7 @@ pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
             )
         })
         .collect();
-    let count = |k: &str| a.changes.iter().filter(|c| c.kind == k).count() as u64;
+    let count = |k: &str| a.changes.iter().filter(|c| c.kind.as_str() == k).count() as u64;
     OneIdReport {
         rows: res.rows,
         records: res.records() as u64,
@@ -299,13 +388,14 @@ pub fn mapping_schema() -> arrow::datatypes::SchemaRef {
 /// The three output tables: mapping, changes, registry.
 pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError> {
     let res = &r.resolution;
+    let keys: Vec<_> = r.rows.iter().map(LinkRows::keys).collect();
     let mut rows: Vec<(&str, Option<&str>, u32)> = Vec::new();
-    for (source, ids, records) in &r.rows {
-        for (id, &rec) in ids.iter().zip(records) {
-            rows.push((source.as_str(), id.as_deref(), rec));
+    for (link, keys) in r.rows.iter().zip(&keys) {
+        for (id, &rec) in keys.iter().zip(&link.records) {
+            rows.push((link.source.as_str(), id.as_deref(), rec));
         }
     }
-    let link_order = |s: &str| r.rows.iter().position(|(x, _, _)| x == s);
+    let link_order = |s: &str| r.rows.iter().position(|x| x.source == s);
     rows.sort_by(|x, y| (link_order(x.0), x.1).cmp(&(link_order(y.0), y.1)));
     let err = |e: arrow::error::ArrowError| RunError::node("oneid", e.to_string());
     let id_of = |rec: u32| a.ids[res.record_component[rec as usize] as usize];
@@ -350,7 +440,7 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
         ])),
         vec![
             Arc::new(StringArray::from_iter_values(
-                a.changes.iter().map(|c| c.kind),
+                a.changes.iter().map(|c| c.kind.as_str()),
             )) as ArrayRef,
             Arc::new(StringArray::from_iter_values(
                 a.changes.iter().map(|c| render(c.oneid)),

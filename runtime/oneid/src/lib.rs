@@ -130,13 +130,9 @@ pub enum Detached {
 pub struct Builder {
     rules: Rules,
     reject_fps: Vec<u64>,
-    /// Per link (one usable value of one row).
-    links: Vec<Link>,
-    text: String,
-    /// Per row: source, fingerprint (the record's identity), first link.
-    row_source: Vec<u32>,
-    row_fp: Vec<u64>,
-    row_start: Vec<u32>,
+    /// The rows given, in order: parts appended from forks, and the part `add` fills
+    /// (always the last). Appending moves a fork's part, never its rows.
+    parts: Vec<Part>,
     /// Rows given, including duplicates of an existing record.
     pub rows: u64,
     /// Values that normalized to nothing (a malformed phone, an empty e-mail).
@@ -144,7 +140,36 @@ pub struct Builder {
     buf: String,
     norm_buf: String,
     key_buf: Vec<u8>,
-    fps_buf: Vec<(u64, u16, u32, u32)>,
+    fps_buf: Vec<(u64, u16, u32, u16)>,
+}
+
+/// Rows as one builder added them.
+struct Part {
+    /// Per link (one usable value of one row).
+    links: Vec<Link>,
+    /// The links' normalized values, one after another.
+    text: String,
+    /// Per row: source, fingerprint (the record's identity), first link; `row_start`
+    /// ends with the end of the last row's links.
+    row_source: Vec<u32>,
+    row_fp: Vec<u64>,
+    row_start: Vec<u32>,
+}
+
+impl Part {
+    fn new() -> Part {
+        Part {
+            links: Vec::new(),
+            text: String::new(),
+            row_source: Vec::new(),
+            row_fp: Vec::new(),
+            row_start: vec![0],
+        }
+    }
+
+    fn row_links(&self, row: usize) -> &[Link] {
+        &self.links[self.row_start[row] as usize..self.row_start[row + 1] as usize]
+    }
 }
 
 /// The deduplicated records and distinct values the resolver works on.
@@ -161,6 +186,7 @@ struct Records {
     links: Vec<u32>,
     row_record: Vec<u32>,
     rows: u64,
+    row_links: u64,
     unusable: u64,
 }
 
@@ -181,11 +207,7 @@ impl Builder {
         Builder {
             rules,
             reject_fps,
-            links: Vec::new(),
-            text: String::new(),
-            row_source: Vec::new(),
-            row_fp: Vec::new(),
-            row_start: vec![0],
+            parts: vec![Part::new()],
             rows: 0,
             unusable: 0,
             buf: String::new(),
@@ -195,13 +217,19 @@ impl Builder {
         }
     }
 
-    /// Room for about `rows` rows of `links` values each.
+    /// Room for about `rows` more rows of `links` values each.
     pub fn reserve(&mut self, rows: usize, links: usize) {
-        self.row_source.reserve(rows);
-        self.row_fp.reserve(rows);
-        self.row_start.reserve(rows);
-        self.links.reserve(rows * links);
-        self.text.reserve(rows * links * 12);
+        let part = self.part();
+        part.row_source.reserve(rows);
+        part.row_fp.reserve(rows);
+        part.row_start.reserve(rows);
+        part.links.reserve(rows * links);
+        part.text.reserve(rows * links * 12);
+    }
+
+    /// The part [`Builder::add`] fills.
+    fn part(&mut self) -> &mut Part {
+        self.parts.last_mut().expect("a builder always has a part to fill")
     }
 
     /// An empty builder with the same rules, to fill on another thread and
@@ -213,17 +241,10 @@ impl Builder {
     /// Adds the rows of a [`Builder::fork`] after this builder's own: the row `i`
     /// that `other.add` returned is row `self.rows + i` (counted before appending).
     pub fn append(&mut self, other: Builder) {
-        let text_base = self.text.len() as u32;
-        let link_base = self.links.len() as u32;
-        self.text.push_str(&other.text);
-        self.links.extend(other.links.iter().map(|l| Link {
-            text: (l.text.0 + text_base, l.text.1),
-            ..*l
-        }));
-        self.row_source.extend_from_slice(&other.row_source);
-        self.row_fp.extend_from_slice(&other.row_fp);
-        self.row_start
-            .extend(other.row_start[1..].iter().map(|&s| s + link_base));
+        let filled = |p: &Part| !p.row_fp.is_empty();
+        self.parts.retain(filled);
+        self.parts.extend(other.parts.into_iter().filter(filled));
+        self.parts.push(Part::new());
         self.rows += other.rows;
         self.unusable += other.unusable;
     }
@@ -269,10 +290,16 @@ impl Builder {
                 self.buf.push_str(&norm);
                 std::mem::swap(&mut self.buf, &mut norm);
             }
+            if norm.len() > MAX_VALUE_LEN {
+                self.unusable += 1;
+                self.norm_buf = norm;
+                continue;
+            }
             let fp = fingerprint(ident as u64, norm.as_bytes());
-            let start = self.text.len() as u32;
-            self.text.push_str(&norm);
-            fps.push((fp, ident as u16, start, norm.len() as u32));
+            let text = &mut self.parts.last_mut().expect("a part to fill").text;
+            let start = text.len() as u32;
+            text.push_str(&norm);
+            fps.push((fp, ident as u16, start, norm.len() as u16));
             self.norm_buf = norm;
         }
         fps.sort_unstable();
@@ -281,11 +308,13 @@ impl Builder {
         let mut key = std::mem::take(&mut self.key_buf);
         key.clear();
         key.extend_from_slice(&u64::from(source).to_le_bytes());
+        let part = self.parts.last_mut().expect("a part to fill");
         for &(fp, ident, start, len) in &fps {
             key.extend_from_slice(&fp.to_le_bytes());
-            self.links.push(Link {
+            part.links.push(Link {
                 fp,
-                text: (start, len),
+                text: start,
+                len,
                 ident,
             });
         }
@@ -294,9 +323,9 @@ impl Builder {
             key.push(0xff);
             key.extend_from_slice(row_key.as_bytes());
         }
-        self.row_fp.push(fingerprint(0x7265_636f_7264, &key));
-        self.row_source.push(source);
-        self.row_start.push(self.links.len() as u32);
+        part.row_fp.push(fingerprint(0x7265_636f_7264, &key));
+        part.row_source.push(source);
+        part.row_start.push(part.links.len() as u32);
         self.key_buf = key;
         self.fps_buf = fps;
         row
@@ -324,74 +353,101 @@ impl Builder {
 
     /// Dense ids by sorting: records in order of fingerprint (rows repeating a record
     /// share it), then values in order of fingerprint. Scattered reads and writes over
-    /// big arrays cost a cache and TLB miss each, so no pass makes them: the sorted
-    /// items carry what the next pass needs, passes read in order, and the writes
-    /// that land out of order go through [`scatter_into`].
+    /// big arrays cost a cache and TLB miss each, and fresh memory a page fault per
+    /// 4 KiB, so the passes read in order, sorted items carry what the next pass needs,
+    /// writes that land out of order are grouped by block first, and no pass needs a
+    /// copy of its input.
     fn index(self) -> Records {
-        let rows = self.row_fp.len();
+        let parts = &self.parts;
+        // Where each part's rows and text begin, counted over all parts.
+        let mut row_base = Vec::with_capacity(parts.len() + 1);
+        let mut text_base = Vec::with_capacity(parts.len() + 1);
+        let (mut rows, mut text, mut row_links) = (0usize, 0usize, 0u64);
+        for p in parts {
+            row_base.push(rows as u32);
+            text_base.push(text as u32);
+            rows += p.row_fp.len();
+            text += p.text.len();
+            row_links += p.links.len() as u64;
+        }
+        assert!(
+            rows < NONE as usize && text <= u32::MAX as usize,
+            "at most 4 billion rows and 4 GiB of identifier values at once"
+        );
         // 1. Rows by fingerprint: each group of equal fingerprints is one record,
         //    named by its first row.
-        let mut by_fp: Vec<RowItem> = (0..rows)
-            .map(|i| RowItem {
-                fp: self.row_fp[i],
-                row: i as u32,
-                start: self.row_start[i],
-                len: self.row_start[i + 1] - self.row_start[i],
-                source: self.row_source[i],
-            })
-            .collect();
-        bucket_sort(&mut by_fp, |x| x.fp);
+        let by_fp = sort_by_fp(
+            |put| {
+                for (p, part) in parts.iter().enumerate() {
+                    for (i, w) in part.row_start.windows(2).enumerate() {
+                        put(RowItem {
+                            fp: part.row_fp[i],
+                            row: row_base[p] + i as u32,
+                            len: w[1] - w[0],
+                            source: part.row_source[i],
+                        });
+                    }
+                }
+            },
+            |x| x.fp,
+        );
         let mut record_fps = Vec::with_capacity(rows);
         let mut record_source = Vec::with_capacity(rows);
         let mut starts = Vec::with_capacity(rows + 1);
         starts.push(0u32);
-        // (row, record) for every row, (row, first place in the links) for first rows.
-        let mut row_records: Vec<(u32, u32)> = Vec::with_capacity(rows);
-        let mut row_places: Vec<(u32, u32)> = Vec::with_capacity(rows);
+        // (row, its record, the record's first place in the links if the row names
+        // it, else NONE) for every row, grouped by block of rows.
+        let mut row_records = vec![(0u32, 0u32, 0u32); rows];
+        let mut next = block_starts(rows);
         for it in &by_fp {
+            let mut place = NONE;
             if record_fps.last() != Some(&it.fp) {
                 record_fps.push(it.fp);
                 record_source.push(it.source);
-                let place = starts[starts.len() - 1];
+                place = starts[starts.len() - 1];
                 starts.push(place + it.len);
-                row_places.push((it.row, place));
             }
-            row_records.push((it.row, record_fps.len() as u32 - 1));
+            let b = (it.row >> BLOCK) as usize;
+            row_records[next[b]] = (it.row, record_fps.len() as u32 - 1, place);
+            next[b] += 1;
         }
         drop(by_fp);
         let mut row_record = vec![0u32; rows];
-        scatter_into(&mut row_record, &row_records);
-        drop(row_records);
-        let mut row_place = vec![u32::MAX; rows];
-        scatter_into(&mut row_place, &row_places);
-        drop(row_places);
-        // 2. The links of each record's first row, read in row order.
-        let mut items: Vec<LinkItem> = Vec::with_capacity(self.links.len());
-        for (row, &place) in row_place.iter().enumerate() {
-            if place == u32::MAX {
-                continue;
-            }
-            let record = row_record[row];
-            let (s, e) = (self.row_start[row], self.row_start[row + 1]);
-            for (j, l) in self.links[s as usize..e as usize].iter().enumerate() {
-                items.push(LinkItem {
-                    fp: l.fp,
-                    record,
-                    pos: place + j as u32,
-                    text_start: l.text.0,
-                    text_len: l.text.1,
-                    ident: l.ident,
-                });
-            }
+        for &(row, record, _) in &row_records {
+            row_record[row as usize] = record;
         }
-        drop(row_place);
+        // 2. The links of each record's first row, read block by block of rows.
+        let items = sort_by_fp(
+            |put| {
+                for &(row, record, place) in &row_records {
+                    if place == NONE {
+                        continue;
+                    }
+                    let p = row_base.partition_point(|&b| b <= row) - 1;
+                    let links = parts[p].row_links((row - row_base[p]) as usize);
+                    for (j, l) in links.iter().enumerate() {
+                        put(LinkItem {
+                            fp: l.fp,
+                            record,
+                            pos: place + j as u32,
+                            text: text_base[p] + l.text,
+                            len: l.len,
+                            ident: l.ident,
+                        });
+                    }
+                }
+            },
+            |x| x.fp,
+        );
+        drop(row_records);
         // 3. Values by fingerprint. A record's fingerprints are distinct, so a value's
         //    group holds each of its records once, in record order; a record's links
         //    are its values in fingerprint order, as its row listed them.
-        bucket_sort(&mut items, |x| x.fp);
-        let mut values: Vec<Value> = Vec::new();
+        let mut values: Vec<Value> = Vec::with_capacity(items.len());
         let mut value_records = Vec::with_capacity(items.len());
-        let mut placed: Vec<(u32, u32)> = Vec::with_capacity(items.len());
+        // (place in the links, value), grouped by block of places.
+        let mut placed = vec![(0u32, 0u32); items.len()];
+        let mut next = block_starts(items.len());
         for it in &items {
             match values.last_mut() {
                 Some(v) if v.fingerprint == it.fp => v.records += 1,
@@ -400,47 +456,71 @@ impl Builder {
                     fingerprint: it.fp,
                     records: 1,
                     state: ValueState::Usable,
-                    // The text of the value's first occurrence, in the rows' arena.
-                    text: (it.text_start, it.text_len),
+                    // For now where the text of the value's first occurrence is in
+                    // the parts, counted over all of them.
+                    text: (it.text, u32::from(it.len)),
                 }),
             }
             value_records.push(it.record);
-            placed.push((it.pos, values.len() as u32 - 1));
+            let b = (it.pos >> BLOCK) as usize;
+            placed[next[b]] = (it.pos, values.len() as u32 - 1);
+            next[b] += 1;
         }
         drop(items);
         let mut links = vec![0u32; placed.len()];
-        scatter_into(&mut links, &placed);
+        for &(pos, v) in &placed {
+            links[pos as usize] = v;
+        }
+        drop(placed);
+        // The values' texts, each once: the parts' texts are dropped with them.
+        let mut texts = String::new();
+        for v in &mut values {
+            let (at, len) = v.text;
+            let p = text_base.partition_point(|&b| b <= at) - 1;
+            let local = (at - text_base[p]) as usize;
+            v.text = (texts.len() as u32, len);
+            texts.push_str(&parts[p].text[local..local + len as usize]);
+        }
         Records {
             rules: self.rules,
             reject_fps: self.reject_fps,
             values,
             value_records,
-            text: self.text,
+            text: texts,
             record_fps,
             record_source,
             starts,
             links,
             row_record,
             rows: self.rows,
+            row_links,
             unusable: self.unusable,
         }
     }
 }
 
-/// One usable value of one row: fingerprint, text in the arena, identifier.
+/// Not a place: the row repeats a record named by an earlier row.
+const NONE: u32 = u32::MAX;
+
+/// One usable value of one row: fingerprint, text in its part's text (at most
+/// [`MAX_VALUE_LEN`] bytes), identifier.
 #[derive(Clone, Copy, Debug, Default)]
 struct Link {
     fp: u64,
-    text: (u32, u32),
+    text: u32,
+    len: u16,
     ident: u16,
 }
+
+/// The longest usable value, in bytes; longer ones are unusable (no identifier is
+/// that long, and links stay small).
+pub const MAX_VALUE_LEN: usize = u16::MAX as usize;
 
 /// A row while records are numbered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct RowItem {
     fp: u64,
     row: u32,
-    start: u32,
     len: u32,
     source: u32,
 }
@@ -451,83 +531,89 @@ struct LinkItem {
     fp: u64,
     record: u32,
     pos: u32,
-    text_start: u32,
-    text_len: u32,
+    text: u32,
+    len: u16,
     ident: u16,
 }
 
-/// `out[i] = x` for every `(i, x)` of `pairs`. Writing in the
-/// pairs' order would touch a random cache line per pair; instead the pairs are
-/// first grouped by the block of `out` they land in (blocks small enough for the
-/// cache), then written block by block.
-fn scatter_into(out: &mut [u32], pairs: &[(u32, u32)]) {
-    const BLOCK: u32 = 15;
-    if out.len() <= 1 << BLOCK {
-        for &(i, x) in pairs.iter() {
-            out[i as usize] = x;
-        }
-        return;
-    }
-    let blocks = (out.len() >> BLOCK) + 1;
-    let mut counts = vec![0usize; blocks + 1];
-    for &(i, _) in pairs.iter() {
-        counts[(i >> BLOCK) as usize + 1] += 1;
-    }
-    for b in 1..counts.len() {
-        counts[b] += counts[b - 1];
-    }
-    let mut grouped = vec![(0u32, 0u32); pairs.len()];
-    let mut next = counts.clone();
-    for &p in pairs.iter() {
-        let b = (p.0 >> BLOCK) as usize;
-        grouped[next[b]] = p;
-        next[b] += 1;
-    }
-    for &(i, x) in &grouped {
-        out[i as usize] = x;
-    }
+/// Rows or positions per block when writes that land out of order are grouped first:
+/// a block of `u32`s (128 KiB) stays in the cache while it is written.
+const BLOCK: u32 = 15;
+
+/// Where each block of `0..n` begins when every index of `0..n` is listed exactly
+/// once, grouped by block (`i >> BLOCK`).
+fn block_starts(n: usize) -> Vec<usize> {
+    (0..n.div_ceil(1 << BLOCK)).map(|b| b << BLOCK).collect()
 }
 
 /// A link whose value links nothing.
 const JUNK: u16 = u16::MAX;
 
-/// Sorts items whose `key` is a fingerprint (spread evenly over 64 bits): two
-/// most-significant-digit radix passes of 8 bits (256 output streams each, which the
-/// cache and TLB keep up with), then each of the 65,536 small buckets is sorted on its
-/// own. Items with equal keys end in `Ord` order.
-pub(crate) fn bucket_sort<T: Copy + Ord + Default + Send>(
-    items: &mut [T],
+/// The items `each` lists, sorted; their `key` is a fingerprint (spread evenly over 64
+/// bits). `each` is called twice: once to count the items of each of 256 buckets (the
+/// key's top 8 bits), once to put every item straight into its bucket, so no second
+/// buffer of the items' size is needed (fresh memory costs a page fault per 4 KiB).
+/// Each bucket is then sorted on its own, half of them on each core: a radix pass on
+/// the next 8 bits into a scratch buffer the size of one bucket (which the cache
+/// holds), the small groups by `Ord`, and back. Items with equal keys end in `Ord`
+/// order.
+pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
+    each: impl Fn(&mut dyn FnMut(T)),
     key: impl Fn(&T) -> u64 + Sync,
-) {
-    let n = items.len();
+) -> Vec<T> {
+    let mut counts = vec![0usize; 257];
+    each(&mut |x| counts[(key(&x) >> 56) as usize + 1] += 1);
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let n = counts[256];
+    let mut items = vec![T::default(); n];
+    let mut next = counts.clone();
+    each(&mut |x| {
+        let d = (key(&x) >> 56) as usize;
+        items[next[d]] = x;
+        next[d] += 1;
+    });
     if n < 1 << 16 {
         items.sort_unstable();
-        return;
+        return items;
     }
-    let mut tmp = vec![T::default(); n];
-    let top = scatter(items, &mut tmp, |x| (key(x) >> 56) as usize);
-    // The 256 top buckets are independent: half of the items to each core.
-    let half = top.partition_point(|&b| b < n / 2);
-    let (tmp_lo, tmp_hi) = tmp.split_at_mut(top[half]);
-    let (items_lo, items_hi) = items.split_at_mut(top[half]);
+    let half = counts.partition_point(|&b| b < n / 2);
+    let (lo, hi) = items.split_at_mut(counts[half]);
     let key = &key;
-    let finish = move |tmp: &mut [T], items: &mut [T], bounds: &[usize]| {
+    let finish = move |items: &mut [T], bounds: &[usize]| {
         let base = bounds[0];
+        let widest = bounds.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+        let mut scratch = vec![T::default(); widest];
         for w in bounds.windows(2) {
-            let (from, to) = (w[0] - base, w[1] - base);
-            let inner = scatter(&tmp[from..to], &mut items[from..to], |x| {
-                (key(x) >> 48) as usize & 0xff
-            });
+            let bucket = &mut items[w[0] - base..w[1] - base];
+            let scratch = &mut scratch[..bucket.len()];
+            let inner = scatter(bucket, scratch, |x| (key(x) >> 48) as usize & 0xff);
             for v in inner.windows(2) {
-                items[from + v[0]..from + v[1]].sort_unstable();
+                scratch[v[0]..v[1]].sort_unstable();
             }
+            bucket.copy_from_slice(scratch);
         }
     };
     std::thread::scope(|scope| {
-        let hi = scope.spawn(|| finish(tmp_hi, items_hi, &top[half..]));
-        finish(tmp_lo, items_lo, &top[..=half]);
-        hi.join().expect("sorting does not panic");
+        let upper = scope.spawn(|| finish(hi, &counts[half..]));
+        finish(lo, &counts[..=half]);
+        upper.join().expect("sorting does not panic");
     });
+    items
+}
+
+/// Sorts items whose `key` is a fingerprint; see [`sort_by_fp`].
+pub(crate) fn bucket_sort<T: Copy + Ord + Default + Send>(
+    items: &mut Vec<T>,
+    key: impl Fn(&T) -> u64 + Sync,
+) {
+    if items.len() < 1 << 16 {
+        items.sort_unstable();
+        return;
+    }
+    let sorted = sort_by_fp(|put| items.iter().for_each(|&x| put(x)), key);
+    *items = sorted;
 }
 
 /// Moves `src` into `dst` grouped by an 8-bit digit, stable; returns the 257 group
@@ -550,7 +636,7 @@ fn scatter<T: Copy>(src: &[T], dst: &mut [T], digit: impl Fn(&T) -> usize) -> Ve
 }
 
 /// Sorts (fingerprint, payload) pairs.
-pub(crate) fn radix_sort(items: &mut [(u64, u32)]) {
+pub(crate) fn radix_sort(items: &mut Vec<(u64, u32)>) {
     bucket_sort(items, |x| x.0);
 }
 
@@ -761,6 +847,7 @@ impl Resolver {
             detached: self.detached,
             attached: self.attached,
             rows: self.b.rows,
+            row_links: self.b.row_links,
             unusable: self.b.unusable,
             row_record: self.b.row_record,
         }
@@ -896,6 +983,7 @@ impl Resolver {
             links,
             row_record: Vec::new(),
             rows: 0,
+            row_links: 0,
             unusable: 0,
         };
         let mut sub = Resolver::new(sub);
@@ -1296,6 +1384,9 @@ pub struct Resolution {
     pub detached: Vec<(u32, Detached)>,
     pub attached: Vec<(u32, u32, u32)>,
     pub rows: u64,
+    /// Usable identifier values over all rows (rows repeating a record included):
+    /// the links the engine was given.
+    pub row_links: u64,
     pub unusable: u64,
     /// How long each phase of [`Builder::resolve`] took.
     pub phases: Vec<(&'static str, std::time::Duration)>,

@@ -20,7 +20,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::{Resolution, fingerprint, radix_sort};
+use crate::{Resolution, fingerprint, radix_sort, sort_by_fp};
 
 /// The text form of an id: `C` + 16 lowercase hex digits.
 pub fn render(id: u64) -> String {
@@ -61,11 +61,32 @@ pub struct Previous {
     pub registry: FxHashMap<u64, (u32, bool)>,
 }
 
+/// What happened to an id in a run; declared in the order of its text form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChangeKind {
+    /// Another person's id was retired into this one.
+    Merge,
+    /// A person appeared with none of its records holding an earlier id.
+    New,
+    /// A person got a new id while some of its records kept another person's.
+    Split,
+}
+
+impl ChangeKind {
+    /// `merge`, `new` or `split`, as the change log writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Merge => "merge",
+            ChangeKind::New => "new",
+            ChangeKind::Split => "split",
+        }
+    }
+}
+
 /// One line of the change log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
-    /// `new`, `merge` or `split`.
-    pub kind: &'static str,
+    pub kind: ChangeKind,
     pub oneid: u64,
     /// For a merge: the retired id; for a split: the id it split from.
     pub other: Option<u64>,
@@ -87,21 +108,21 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
     let today = day(date);
     let n = res.components as usize;
     // Per person: smallest record fingerprint, records.
-    let mut persons = vec![(u64::MAX, 0u32); n];
+    let mut first_fp = vec![u64::MAX; n];
+    let mut size = vec![0u32; n];
     // (person, previous id) for every record that had one.
     let mut held: Vec<(u32, u64)> = Vec::new();
     for (r, &c) in res.record_component.iter().enumerate() {
         let fp = res.record_fps[r];
-        let p = &mut persons[c as usize];
-        p.0 = p.0.min(fp);
-        p.1 += 1;
+        let first = &mut first_fp[c as usize];
+        *first = (*first).min(fp);
+        size[c as usize] += 1;
         if !prev.records.is_empty()
             && let Some(&id) = prev.records.get(&fp)
         {
             held.push((c, id));
         }
     }
-    let (first_fp, size): (Vec<u64>, Vec<u32>) = persons.into_iter().unzip();
     held.sort_unstable();
     // (person, id, records held), one entry per pair.
     let mut counts: Vec<(u32, u64, u32)> = Vec::new();
@@ -158,7 +179,7 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
             for &old in retired {
                 updated.insert(old, false);
                 changes.push(Change {
-                    kind: "merge",
+                    kind: ChangeKind::Merge,
                     oneid: keep,
                     other: Some(old),
                     records: size[c as usize],
@@ -177,13 +198,14 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
     // are sorted by id (their index in `fresh` breaking ties), which also orders the
     // new ids for the registry and the change log.
     let sorted_draws = |fresh: &[(u64, u32)]| {
-        let mut sorted: Vec<(u64, u32)> = fresh
-            .iter()
-            .enumerate()
-            .map(|(i, &(id, _))| (id, i as u32))
-            .collect();
-        radix_sort(&mut sorted);
-        sorted
+        sort_by_fp(
+            |put| {
+                for (i, &(id, _)) in fresh.iter().enumerate() {
+                    put((id, i as u32));
+                }
+            },
+            |x| x.0,
+        )
     };
     let mut sorted = sorted_draws(&fresh);
     let mut redraw: Vec<usize> = Vec::new();
@@ -213,32 +235,30 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         }
         sorted = sorted_draws(&fresh);
     }
-    // Each new id's change, read in person order, then listed in id order.
-    let fresh_changes: Vec<Change> = fresh
-        .iter()
-        .map(|&(id, c)| {
-            ids[c as usize] = id;
-            // Split from the (smallest) id its records had, if any.
-            let from = counts.partition_point(|&(pc, _, _)| pc < c);
-            let other = counts[from..]
-                .iter()
-                .take_while(|x| x.0 == c)
-                .map(|x| x.1)
-                .min();
-            Change {
-                kind: if other.is_none() { "new" } else { "split" },
-                oneid: id,
-                other,
-                records: size[c as usize],
-            }
-        })
-        .collect();
-    changes.extend(
-        sorted
+    // Each new id's change, in id order.
+    changes.reserve(sorted.len());
+    for &(id, i) in &sorted {
+        let c = fresh[i as usize].1;
+        ids[c as usize] = id;
+        // Split from the (smallest) id its records had, if any.
+        let from = counts.partition_point(|&(pc, _, _)| pc < c);
+        let other = counts[from..]
             .iter()
-            .map(|&(_, i)| fresh_changes[i as usize].clone()),
-    );
-    drop(fresh_changes);
+            .take_while(|x| x.0 == c)
+            .map(|x| x.1)
+            .min();
+        changes.push(Change {
+            kind: if other.is_none() {
+                ChangeKind::New
+            } else {
+                ChangeKind::Split
+            },
+            oneid: id,
+            other,
+            records: size[c as usize],
+        });
+    }
+    drop(fresh);
     // Earlier ids that no person kept are retired (their records are gone or merged).
     let mut registry: Vec<(u64, u32, bool)> = prev
         .registry
@@ -266,7 +286,7 @@ fn sort_changes(changes: &mut Vec<Change>) {
     }
     // (id, has another id, the other id, records): `None` sorts before `Some`.
     type Entry = (u64, bool, u64, u32);
-    let mut by_kind: Vec<(&'static str, Vec<Entry>)> = Vec::new();
+    let mut by_kind: Vec<(ChangeKind, Vec<Entry>)> = Vec::new();
     for c in changes.drain(..) {
         let entry = (c.oneid, c.other.is_some(), c.other.unwrap_or(0), c.records);
         match by_kind.iter_mut().find(|(k, _)| *k == c.kind) {
