@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """OneID throughput beside a SQL connected-components pass, measured in the same run.
 
-    python3 bench/oneid.py [RECORDS]        (default 10,000,000; needs `pip install duckdb`)
+    python3 bench/oneid.py [CONSUMERS]      (default 400,000; needs `pip install duckdb`)
 
-1. Builds and runs `bench_oneid` (release): RECORDS synthetic records, about two
-   identifier values each. Timed: normalization, fingerprint -> dense id mapping,
-   union-find with the guards, stable-id assignment. It writes the joins it made
-   (record -> value edges) to a CSV.
-2. Loads those edges into DuckDB (not timed) and times large-star / small-star
-   rounds until they converge: the same components, computed in SQL.
-3. Prints a table and writes bench/results/oneid.json.
+1. `mj gen examples/meijia --consumers CONSUMERS --days 365` (kept in the temp folder
+   for the next run): about 10 million rows for 400,000 consumers over the four
+   sources the example's `oneid consumer` links (CRM members, POS orders, app events,
+   media touches), with their identifiers written as real systems write them.
+2. Builds and runs the `bench_oneid` example of mj-runtime (release) three times: it
+   reads those sources as `mj run` does (not timed), then times what the OneID node
+   computes from the rows: normalization, fingerprint -> dense id mapping, union-find
+   with the guards, stable-id assignment. The first run writes every identifier link
+   (row -> normalized value) to a CSV.
+3. Loads those links into DuckDB (not timed) and times large-star / small-star rounds
+   until they converge: the connected components of the same links, in SQL.
+4. Prints a table and writes bench/results/oneid.json.
 """
 import json
 import os
@@ -21,15 +26,22 @@ import time
 import duckdb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-records = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
-edges_csv = os.path.join(tempfile.gettempdir(), f"mj-oneid-edges-{records}.csv")
+consumers = int(sys.argv[1]) if len(sys.argv) > 1 else 400_000
+tmp = tempfile.gettempdir()
+data = os.path.join(tmp, f"mj-oneid-gen-{consumers}")
+edges_csv = os.path.join(tmp, f"mj-oneid-links-{consumers}.csv")
 
-subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-oneid", "--example", "bench_oneid"],
-               cwd=ROOT, check=True)
+subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-cli", "-p", "mj-runtime",
+                "--example", "bench_oneid"], cwd=ROOT, check=True)
+mj_exe = os.path.join(ROOT, "target", "release", "mj")
 exe = os.path.join(ROOT, "target", "release", "examples", "bench_oneid")
+project = os.path.join(ROOT, "examples", "meijia")
+if not os.path.exists(os.path.join(data, "truth", "records.csv")):
+    subprocess.run([mj_exe, "gen", project, "--consumers", str(consumers), "--days", "365",
+                    "--seed", "1", "--out", data], check=True, capture_output=True)
 runs = []
 for i in range(3):
-    out = subprocess.run([exe, str(records)] + ([edges_csv] if i == 0 else []),
+    out = subprocess.run([exe, project, data] + ([edges_csv] if i == 0 else []),
                          check=True, capture_output=True, text=True).stdout
     runs.append(json.loads(out))
 mj = sorted(runs, key=lambda r: r["seconds"])[1]  # the median of three
@@ -72,11 +84,16 @@ sql_seconds, rounds, comps = sorted(sql_runs)[1]
 os.remove(edges_csv)
 
 result = {
-    "records": records,
+    "consumers": consumers,
+    "rows": mj["rows"],
     "links": mj["links"],
+    "records": mj["records"],
+    "persons": mj["persons"],
     "mj_seconds": mj["seconds"],
     "mj_links_per_second": mj["links_per_second"],
     "mj_peak_rss_mb": mj["peak_rss_mb"],
+    "mj_page_faults": mj["page_faults"],
+    "mj_seconds_all": sorted(r["seconds"] for r in runs),
     "mj_phases": mj["phases"],
     "sql_edges": edges,
     "sql_seconds": sql_seconds,
@@ -84,13 +101,14 @@ result = {
     "sql_links_per_second": mj["links"] / sql_seconds,
     "ratio": sql_seconds / mj["seconds"],
     "duckdb": duckdb.__version__,
-    "multi_record_components_sql": comps,
+    "components_sql": comps,
 }
 os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
 with open(os.path.join(ROOT, "bench", "results", "oneid.json"), "w") as f:
     json.dump(result, f, indent=2)
 print(f"{'':28}{'mj OneID':>14}{'DuckDB SQL CC':>16}")
-print(f"{'records / links':28}{records:>14,}{mj['links']:>16,}")
+print(f"rows {mj['rows']:,}, links {mj['links']:,}, records {mj['records']:,}, persons {mj['persons']:,}")
+print(f"{'links':28}{mj['links']:>14,}{edges:>16,}")
 print(f"{'seconds (median of 3)':28}{mj['seconds']:>14.2f}{sql_seconds:>16.2f}")
 print(f"{'links per second':28}{mj['links_per_second']:>14,.0f}{result['sql_links_per_second']:>16,.0f}")
 print(f"{'peak memory (MB)':28}{mj['peak_rss_mb']:>14,.0f}{'':>16}")
