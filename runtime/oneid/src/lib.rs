@@ -124,9 +124,10 @@ pub enum Detached {
     OverCapacity,
 }
 
-/// Collects rows: normalizes and fingerprints their values as they come. Mapping
-/// fingerprints to dense ids and deduplicating records happen once, in
-/// [`Builder::resolve`], by sorting (no hash map on the hot path).
+/// Collects rows: normalizes and fingerprints their values as they come, and keeps
+/// each distinct record once (a row repeating a record keeps only its record's
+/// number). Mapping fingerprints to dense ids happens once, in [`Builder::resolve`],
+/// by sorting.
 pub struct Builder {
     rules: Rules,
     reject_fps: Vec<u64>,
@@ -135,6 +136,8 @@ pub struct Builder {
     parts: Vec<Part>,
     /// Rows given, including duplicates of an existing record.
     pub rows: u64,
+    /// Usable values given, over all rows.
+    row_links: u64,
     /// Values that normalized to nothing (a malformed phone, an empty e-mail).
     pub unusable: u64,
     buf: String,
@@ -145,15 +148,20 @@ pub struct Builder {
 
 /// Rows as one builder added them.
 struct Part {
-    /// Per link (one usable value of one row).
+    /// Per link (one usable value of one record).
     links: Vec<Link>,
     /// The links' normalized values, one after another.
     text: String,
-    /// Per row: source, fingerprint (the record's identity), first link; `row_start`
-    /// ends with the end of the last row's links.
-    row_source: Vec<u32>,
-    row_fp: Vec<u64>,
-    row_start: Vec<u32>,
+    /// Per record (a row unlike every earlier row of the part): source, fingerprint
+    /// (the record's identity), first link; `rec_start` ends with the end of the last
+    /// record's links. Two parts may hold the same record.
+    rec_source: Vec<u32>,
+    rec_fp: Vec<u64>,
+    rec_start: Vec<u32>,
+    /// The part's record of each row.
+    row_rec: Vec<u32>,
+    /// Record fingerprint → the part's record.
+    seen: FxHashMap<u64, u32>,
 }
 
 impl Part {
@@ -161,14 +169,16 @@ impl Part {
         Part {
             links: Vec::new(),
             text: String::new(),
-            row_source: Vec::new(),
-            row_fp: Vec::new(),
-            row_start: vec![0],
+            rec_source: Vec::new(),
+            rec_fp: Vec::new(),
+            rec_start: vec![0],
+            row_rec: Vec::new(),
+            seen: FxHashMap::default(),
         }
     }
 
-    fn row_links(&self, row: usize) -> &[Link] {
-        &self.links[self.row_start[row] as usize..self.row_start[row + 1] as usize]
+    fn rec_links(&self, rec: usize) -> &[Link] {
+        &self.links[self.rec_start[rec] as usize..self.rec_start[rec + 1] as usize]
     }
 }
 
@@ -179,7 +189,7 @@ struct Records {
     values: Vec<Value>,
     /// The records of each value, value after value (each value's `records` long).
     value_records: Vec<u32>,
-    text: String,
+    text: Texts,
     record_fps: Vec<u64>,
     record_source: Vec<u32>,
     starts: Vec<u32>,
@@ -209,6 +219,7 @@ impl Builder {
             reject_fps,
             parts: vec![Part::new()],
             rows: 0,
+            row_links: 0,
             unusable: 0,
             buf: String::new(),
             norm_buf: String::new(),
@@ -220,11 +231,12 @@ impl Builder {
     /// Room for about `rows` more rows of `links` values each.
     pub fn reserve(&mut self, rows: usize, links: usize) {
         let part = self.part();
-        part.row_source.reserve(rows);
-        part.row_fp.reserve(rows);
-        part.row_start.reserve(rows);
-        part.links.reserve(rows * links);
-        part.text.reserve(rows * links * 12);
+        part.row_rec.reserve(rows);
+        part.rec_source.reserve(rows / 2);
+        part.rec_fp.reserve(rows / 2);
+        part.rec_start.reserve(rows / 2);
+        part.links.reserve(rows * links / 2);
+        part.text.reserve(rows * links * 6);
     }
 
     /// The part [`Builder::add`] fills.
@@ -241,11 +253,12 @@ impl Builder {
     /// Adds the rows of a [`Builder::fork`] after this builder's own: the row `i`
     /// that `other.add` returned is row `self.rows + i` (counted before appending).
     pub fn append(&mut self, other: Builder) {
-        let filled = |p: &Part| !p.row_fp.is_empty();
+        let filled = |p: &Part| !p.row_rec.is_empty();
         self.parts.retain(filled);
         self.parts.extend(other.parts.into_iter().filter(filled));
         self.parts.push(Part::new());
         self.rows += other.rows;
+        self.row_links += other.row_links;
         self.unusable += other.unusable;
     }
 
@@ -268,6 +281,8 @@ impl Builder {
         self.rows += 1;
         let mut fps = std::mem::take(&mut self.fps_buf);
         fps.clear();
+        // The part's text ends here unless the row is a new record.
+        let text_mark = self.parts.last().map_or(0, |p| p.text.len());
         for &(ident, raw, scope) in fields {
             let rule = &self.rules.identifiers[ident];
             let mut norm = std::mem::take(&mut self.norm_buf);
@@ -308,24 +323,35 @@ impl Builder {
         let mut key = std::mem::take(&mut self.key_buf);
         key.clear();
         key.extend_from_slice(&u64::from(source).to_le_bytes());
-        let part = self.parts.last_mut().expect("a part to fill");
-        for &(fp, ident, start, len) in &fps {
+        for &(fp, ..) in &fps {
             key.extend_from_slice(&fp.to_le_bytes());
-            part.links.push(Link {
-                fp,
-                text: start,
-                len,
-                ident,
-            });
         }
         if fps.is_empty() {
             // Nothing to link by: the row stands alone, named by its key.
             key.push(0xff);
             key.extend_from_slice(row_key.as_bytes());
         }
-        part.row_fp.push(fingerprint(0x7265_636f_7264, &key));
-        part.row_source.push(source);
-        part.row_start.push(part.links.len() as u32);
+        let record_fp = fingerprint(0x7265_636f_7264, &key);
+        self.row_links += fps.len() as u64;
+        let part = self.parts.last_mut().expect("a part to fill");
+        let next = part.rec_fp.len() as u32;
+        let rec = *part.seen.entry(record_fp).or_insert(next);
+        part.row_rec.push(rec);
+        if rec == next {
+            for &(fp, ident, start, len) in &fps {
+                part.links.push(Link {
+                    fp,
+                    text: start,
+                    len,
+                    ident,
+                });
+            }
+            part.rec_fp.push(record_fp);
+            part.rec_source.push(source);
+            part.rec_start.push(part.links.len() as u32);
+        } else {
+            part.text.truncate(text_mark);
+        }
         self.key_buf = key;
         self.fps_buf = fps;
         row
@@ -351,54 +377,53 @@ impl Builder {
         resolver.run()
     }
 
-    /// Dense ids by sorting: records in order of fingerprint (rows repeating a record
-    /// share it), then values in order of fingerprint. Scattered reads and writes over
-    /// big arrays cost a cache and TLB miss each, and fresh memory a page fault per
-    /// 4 KiB, so the passes read in order, sorted items carry what the next pass needs,
-    /// writes that land out of order are grouped by block first, and no pass needs a
-    /// copy of its input.
+    /// Dense ids by sorting: the parts' records in order of fingerprint (parts may
+    /// share a record), then values in order of fingerprint. Scattered reads and writes
+    /// over big arrays cost a cache and TLB miss each, and fresh memory a page fault
+    /// per 4 KiB, so the passes read in order, sorted items carry what the next pass
+    /// needs, writes that land out of order are grouped by block first, and no pass
+    /// needs a copy of its input.
     fn index(self) -> Records {
         let parts = &self.parts;
-        // Where each part's rows and text begin, counted over all parts.
-        let mut row_base = Vec::with_capacity(parts.len() + 1);
-        let mut text_base = Vec::with_capacity(parts.len() + 1);
-        let (mut rows, mut text, mut row_links) = (0usize, 0usize, 0u64);
+        // Where each part's records and text begin, counted over all parts.
+        let mut rec_base = Vec::with_capacity(parts.len());
+        let mut text_base = Vec::with_capacity(parts.len());
+        let (mut recs, mut text, mut rows) = (0usize, 0usize, 0usize);
         for p in parts {
-            row_base.push(rows as u32);
+            rec_base.push(recs as u32);
             text_base.push(text as u32);
-            rows += p.row_fp.len();
+            recs += p.rec_fp.len();
             text += p.text.len();
-            row_links += p.links.len() as u64;
+            rows += p.row_rec.len();
         }
         assert!(
             rows < NONE as usize && text <= u32::MAX as usize,
             "at most 4 billion rows and 4 GiB of identifier values at once"
         );
-        // 1. Rows by fingerprint: each group of equal fingerprints is one record,
-        //    named by its first row.
+        // 1. The parts' records by fingerprint: each group of equal fingerprints is
+        //    one record, named by its first part's.
         let by_fp = sort_by_fp(
             |put| {
                 for (p, part) in parts.iter().enumerate() {
-                    for (i, w) in part.row_start.windows(2).enumerate() {
-                        put(RowItem {
-                            fp: part.row_fp[i],
-                            row: row_base[p] + i as u32,
+                    for (i, w) in part.rec_start.windows(2).enumerate() {
+                        put(RecordItem {
+                            fp: part.rec_fp[i],
+                            rec: rec_base[p] + i as u32,
                             len: w[1] - w[0],
-                            source: part.row_source[i],
+                            source: part.rec_source[i],
                         });
                     }
                 }
             },
             |x| x.fp,
         );
-        let mut record_fps = Vec::with_capacity(rows);
-        let mut record_source = Vec::with_capacity(rows);
-        let mut starts = Vec::with_capacity(rows + 1);
+        let mut record_fps = Vec::with_capacity(recs);
+        let mut record_source = Vec::with_capacity(recs);
+        let mut starts = Vec::with_capacity(recs + 1);
         starts.push(0u32);
-        // (row, its record, the record's first place in the links if the row names
-        // it, else NONE) for every row, grouped by block of rows.
-        let mut row_records = vec![(0u32, 0u32, 0u32); rows];
-        let mut next = block_starts(rows);
+        // Per part record: its record, and the record's first place in the links if
+        // the part record names it (NONE otherwise).
+        let mut global = vec![(0u32, NONE); recs];
         for it in &by_fp {
             let mut place = NONE;
             if record_fps.last() != Some(&it.fp) {
@@ -407,39 +432,39 @@ impl Builder {
                 place = starts[starts.len() - 1];
                 starts.push(place + it.len);
             }
-            let b = (it.row >> BLOCK) as usize;
-            row_records[next[b]] = (it.row, record_fps.len() as u32 - 1, place);
-            next[b] += 1;
+            global[it.rec as usize] = (record_fps.len() as u32 - 1, place);
         }
         drop(by_fp);
-        let mut row_record = vec![0u32; rows];
-        for &(row, record, _) in &row_records {
-            row_record[row as usize] = record;
+        let mut row_record = Vec::with_capacity(rows);
+        for (p, part) in parts.iter().enumerate() {
+            let global = &global[rec_base[p] as usize..];
+            row_record.extend(part.row_rec.iter().map(|&r| global[r as usize].0));
         }
-        // 2. The links of each record's first row, read block by block of rows.
+        // 2. The links of each record's naming part record, read in order.
         let items = sort_by_fp(
             |put| {
-                for &(row, record, place) in &row_records {
-                    if place == NONE {
-                        continue;
-                    }
-                    let p = row_base.partition_point(|&b| b <= row) - 1;
-                    let links = parts[p].row_links((row - row_base[p]) as usize);
-                    for (j, l) in links.iter().enumerate() {
-                        put(LinkItem {
-                            fp: l.fp,
-                            record,
-                            pos: place + j as u32,
-                            text: text_base[p] + l.text,
-                            len: l.len,
-                            ident: l.ident,
-                        });
+                for (p, part) in parts.iter().enumerate() {
+                    let global = &global[rec_base[p] as usize..];
+                    for (i, &(record, place)) in global[..part.rec_fp.len()].iter().enumerate() {
+                        if place == NONE {
+                            continue;
+                        }
+                        for (j, l) in part.rec_links(i).iter().enumerate() {
+                            put(LinkItem {
+                                fp: l.fp,
+                                record,
+                                pos: place + j as u32,
+                                text: text_base[p] + l.text,
+                                len: l.len,
+                                ident: l.ident,
+                            });
+                        }
                     }
                 }
             },
             |x| x.fp,
         );
-        drop(row_records);
+        drop(global);
         // 3. Values by fingerprint. A record's fingerprints are distinct, so a value's
         //    group holds each of its records once, in record order; a record's links
         //    are its values in fingerprint order, as its row listed them.
@@ -456,8 +481,7 @@ impl Builder {
                     fingerprint: it.fp,
                     records: 1,
                     state: ValueState::Usable,
-                    // For now where the text of the value's first occurrence is in
-                    // the parts, counted over all of them.
+                    // The text of the value's first occurrence.
                     text: (it.text, u32::from(it.len)),
                 }),
             }
@@ -472,34 +496,45 @@ impl Builder {
             links[pos as usize] = v;
         }
         drop(placed);
-        // The values' texts, each once: the parts' texts are dropped with them.
-        let mut texts = String::new();
-        for v in &mut values {
-            let (at, len) = v.text;
-            let p = text_base.partition_point(|&b| b <= at) - 1;
-            let local = (at - text_base[p]) as usize;
-            v.text = (texts.len() as u32, len);
-            texts.push_str(&parts[p].text[local..local + len as usize]);
-        }
+        let text = Texts {
+            bases: text_base,
+            parts: self.parts.into_iter().map(|p| p.text).collect(),
+        };
         Records {
             rules: self.rules,
             reject_fps: self.reject_fps,
             values,
             value_records,
-            text: texts,
+            text,
             record_fps,
             record_source,
             starts,
             links,
             row_record,
             rows: self.rows,
-            row_links,
+            row_links: self.row_links,
             unusable: self.unusable,
         }
     }
 }
 
-/// Not a place: the row repeats a record named by an earlier row.
+/// The parts' texts, read as one: an offset counts over the parts in order.
+#[derive(Debug, Default)]
+struct Texts {
+    parts: Vec<String>,
+    /// Where each part begins.
+    bases: Vec<u32>,
+}
+
+impl Texts {
+    fn get(&self, at: u32, len: u32) -> &str {
+        let p = self.bases.partition_point(|&b| b <= at) - 1;
+        let local = (at - self.bases[p]) as usize;
+        &self.parts[p][local..local + len as usize]
+    }
+}
+
+/// Not a place: a part's record that repeats a record named by an earlier one.
 const NONE: u32 = u32::MAX;
 
 /// One usable value of one row: fingerprint, text in its part's text (at most
@@ -516,11 +551,11 @@ struct Link {
 /// that long, and links stay small).
 pub const MAX_VALUE_LEN: usize = u16::MAX as usize;
 
-/// A row while records are numbered.
+/// A part's record while records are numbered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct RowItem {
+struct RecordItem {
     fp: u64,
-    row: u32,
+    rec: u32,
     len: u32,
     source: u32,
 }
@@ -973,7 +1008,7 @@ impl Resolver {
                 .map(|&v| self.b.values[v as usize].clone())
                 .collect(),
             value_records: Vec::new(),
-            text: String::new(),
+            text: Texts::default(),
             record_fps: subset
                 .iter()
                 .map(|&r| self.b.record_fps[r as usize])
@@ -1368,7 +1403,7 @@ fn split(records: &[u32], carriers: &FxHashMap<u32, Vec<u32>>) -> Vec<Vec<u32>> 
 pub struct Resolution {
     pub rules: Rules,
     pub values: Vec<Value>,
-    text: String,
+    text: Texts,
     /// Per record: its fingerprint (stable between runs) and source.
     pub record_fps: Vec<u64>,
     pub record_source: Vec<u32>,
@@ -1433,8 +1468,8 @@ impl Resolution {
     }
 
     pub fn value_text(&self, v: u32) -> &str {
-        let (s, l) = self.values[v as usize].text;
-        &self.text[s as usize..(s + l) as usize]
+        let (at, len) = self.values[v as usize].text;
+        self.text.get(at, len)
     }
 
     pub fn record_values(&self, r: u32) -> &[u32] {

@@ -586,7 +586,12 @@ fn forked_rows_append_in_order() {
         b.add(*source, "", fields);
     }
     first.append(second);
+    // Rows added after appending go after the fork's; this one repeats the first row.
+    let again = vec![(MEMBER, "M1", None), (PHONE, "+86-138-1234-5678", None)];
+    assert_eq!(one.add(0, "", &again), 6);
+    assert_eq!(first.add(0, "", &again), 6);
     let (one, both) = (one.resolve(), first.resolve());
+    assert_eq!(both.row_record[6], both.row_record[0]);
     assert_eq!(one.row_record, both.row_record);
     assert_eq!(one.record_component, both.record_component);
     assert_eq!(one.record_fps, both.record_fps);
