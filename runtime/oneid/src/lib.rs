@@ -26,7 +26,8 @@
 //!    fingerprint) until every part is within `N`; each dropped value is reported.
 //!
 //! Records are deduplicated: two rows of one source with the same normalized
-//! identifier values are one record. Fingerprints are 64-bit ([`fingerprint`]);
+//! identifier values are one record. A value longer than [`MAX_VALUE_LEN`] bytes
+//! after normalizing is unusable, like one that normalizes to nothing. Fingerprints are 64-bit ([`fingerprint`]);
 //! with 20 million distinct values the chance of any collision is about 1 in 100,000.
 
 pub mod normalize;

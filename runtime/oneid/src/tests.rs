@@ -603,3 +603,23 @@ fn forked_rows_append_in_order() {
     assert_eq!(texts(&one), texts(&both));
     assert_eq!(texts(&both).len(), 4);
 }
+
+/// A value too long once normalized links nothing and is counted as unusable.
+#[test]
+fn overlong_values_are_unusable() {
+    let long = "d".repeat(crate::MAX_VALUE_LEN + 1);
+    let fits = "d".repeat(crate::MAX_VALUE_LEN);
+    let mut b = Builder::new(rules());
+    b.add(0, "a", &[(DEVICE, &long, None)]);
+    b.add(0, "b", &[(DEVICE, &long, None)]);
+    b.add(1, "c", &[(DEVICE, &fits, None)]);
+    b.add(1, "d", &[(DEVICE, &fits, None), (MEMBER, "M1", None)]);
+    let res = b.resolve();
+    assert_eq!(res.unusable, 2);
+    assert_eq!(res.row_links, 3);
+    // The two rows without a usable value stand alone; the fitting value is kept whole.
+    assert_ne!(res.row_record[0], res.row_record[1]);
+    assert_eq!(res.values.len(), 2);
+    let v = (0..2).find(|&v| res.value_text(v).len() == fits.len());
+    assert!(v.is_some());
+}
