@@ -151,8 +151,8 @@ pub struct Builder {
 struct Part {
     /// Per link (one usable value of one record).
     links: Vec<Link>,
-    /// The links' normalized values, one after another.
-    text: String,
+    /// The links' normalized values, one after another (UTF-8).
+    text: Vec<u8>,
     /// Per record (a row unlike every earlier row of the part): source, fingerprint
     /// (the record's identity), first link; `rec_start` ends with the end of the last
     /// record's links. Two parts may hold the same record.
@@ -163,19 +163,81 @@ struct Part {
     row_rec: Vec<u32>,
     /// Record fingerprint → the part's record.
     seen: FxHashMap<u64, u32>,
+    /// The last rows added, not yet looked up in `seen`: their links and text are at
+    /// the end of `links` and `text`.
+    pending: Vec<Pending>,
 }
+
+/// A row added but not yet known to be a new record.
+struct Pending {
+    fp: u64,
+    source: u32,
+    /// Where its links and its text begin.
+    links: u32,
+    text: u32,
+}
+
+/// Rows looked up in a part's records at once. Each lookup is a cache miss in a table
+/// of millions of records; made one after another, with nothing between them, the
+/// misses overlap.
+const PENDING: usize = 64;
 
 impl Part {
     fn new() -> Part {
         Part {
             links: Vec::new(),
-            text: String::new(),
+            text: Vec::new(),
             rec_source: Vec::new(),
             rec_fp: Vec::new(),
             rec_start: vec![0],
             row_rec: Vec::new(),
             seen: FxHashMap::default(),
+            pending: Vec::with_capacity(PENDING),
         }
+    }
+
+    /// Looks the pending rows up: a row repeating a record takes its number and its
+    /// links and text are dropped; a new record keeps them (moved down over the
+    /// dropped ones).
+    fn settle(&mut self) {
+        let Some(first) = self.pending.first() else {
+            return;
+        };
+        let (mut links_to, mut text_to) = (first.links as usize, first.text as usize);
+        let found: Vec<Option<u32>> = self
+            .pending
+            .iter()
+            .map(|p| self.seen.get(&p.fp).copied())
+            .collect();
+        for (k, p) in self.pending.iter().enumerate() {
+            let (links_end, text_end) = match self.pending.get(k + 1) {
+                Some(q) => (q.links as usize, q.text as usize),
+                None => (self.links.len(), self.text.len()),
+            };
+            let next = self.rec_fp.len() as u32;
+            // A record new to the table may repeat one of the earlier pending rows.
+            let rec = found[k].unwrap_or_else(|| *self.seen.entry(p.fp).or_insert(next));
+            self.row_rec.push(rec);
+            if rec != next {
+                continue;
+            }
+            let moved = p.text as usize - text_to;
+            self.links
+                .copy_within(p.links as usize..links_end, links_to);
+            let kept = links_end - p.links as usize;
+            for l in &mut self.links[links_to..links_to + kept] {
+                l.text -= moved as u32;
+            }
+            self.text.copy_within(p.text as usize..text_end, text_to);
+            links_to += kept;
+            text_to += text_end - p.text as usize;
+            self.rec_fp.push(p.fp);
+            self.rec_source.push(p.source);
+            self.rec_start.push(links_to as u32);
+        }
+        self.links.truncate(links_to);
+        self.text.truncate(text_to);
+        self.pending.clear();
     }
 
     fn rec_links(&self, rec: usize) -> &[Link] {
@@ -253,7 +315,8 @@ impl Builder {
 
     /// Adds the rows of a [`Builder::fork`] after this builder's own: the row `i`
     /// that `other.add` returned is row `self.rows + i` (counted before appending).
-    pub fn append(&mut self, other: Builder) {
+    pub fn append(&mut self, mut other: Builder) {
+        self.parts.iter_mut().chain(&mut other.parts).for_each(Part::settle);
         let filled = |p: &Part| !p.row_rec.is_empty();
         self.parts.retain(filled);
         self.parts.extend(other.parts.into_iter().filter(filled));
@@ -314,7 +377,7 @@ impl Builder {
             let fp = fingerprint(ident as u64, norm.as_bytes());
             let text = &mut self.parts.last_mut().expect("a part to fill").text;
             let start = text.len() as u32;
-            text.push_str(&norm);
+            text.extend_from_slice(norm.as_bytes());
             fps.push((fp, ident as u16, start, norm.len() as u16));
             self.norm_buf = norm;
         }
@@ -335,23 +398,22 @@ impl Builder {
         let record_fp = fingerprint(0x7265_636f_7264, &key);
         self.row_links += fps.len() as u64;
         let part = self.parts.last_mut().expect("a part to fill");
-        let next = part.rec_fp.len() as u32;
-        let rec = *part.seen.entry(record_fp).or_insert(next);
-        part.row_rec.push(rec);
-        if rec == next {
-            for &(fp, ident, start, len) in &fps {
-                part.links.push(Link {
-                    fp,
-                    text: start,
-                    len,
-                    ident,
-                });
-            }
-            part.rec_fp.push(record_fp);
-            part.rec_source.push(source);
-            part.rec_start.push(part.links.len() as u32);
-        } else {
-            part.text.truncate(text_mark);
+        part.pending.push(Pending {
+            fp: record_fp,
+            source,
+            links: part.links.len() as u32,
+            text: text_mark as u32,
+        });
+        for &(fp, ident, start, len) in &fps {
+            part.links.push(Link {
+                fp,
+                text: start,
+                len,
+                ident,
+            });
+        }
+        if part.pending.len() == PENDING {
+            part.settle();
         }
         self.key_buf = key;
         self.fps_buf = fps;
@@ -384,7 +446,8 @@ impl Builder {
     /// per 4 KiB, so the passes read in order, sorted items carry what the next pass
     /// needs, writes that land out of order are grouped by block first, and no pass
     /// needs a copy of its input.
-    fn index(self) -> Records {
+    fn index(mut self) -> Records {
+        self.parts.iter_mut().for_each(Part::settle);
         let parts = &self.parts;
         // Where each part's records and text begin, counted over all parts.
         let mut rec_base = Vec::with_capacity(parts.len());
@@ -522,7 +585,7 @@ impl Builder {
 /// The parts' texts, read as one: an offset counts over the parts in order.
 #[derive(Debug, Default)]
 struct Texts {
-    parts: Vec<String>,
+    parts: Vec<Vec<u8>>,
     /// Where each part begins.
     bases: Vec<u32>,
 }
@@ -531,7 +594,8 @@ impl Texts {
     fn get(&self, at: u32, len: u32) -> &str {
         let p = self.bases.partition_point(|&b| b <= at) - 1;
         let local = (at - self.bases[p]) as usize;
-        &self.parts[p][local..local + len as usize]
+        std::str::from_utf8(&self.parts[p][local..local + len as usize])
+            .expect("a value's text is whole normalized text")
     }
 }
 

@@ -623,3 +623,45 @@ fn overlong_values_are_unusable() {
     let v = (0..2).find(|&v| res.value_text(v).len() == fits.len());
     assert!(v.is_some());
 }
+
+/// Rows repeating a record are recognized across the batches rows are looked up in,
+/// and a new record keeps exactly its own values and texts.
+#[test]
+fn repeated_rows_across_lookup_batches() {
+    let mut b = Builder::new(rules());
+    let mut expected: Vec<(u32, Vec<String>)> = Vec::new();
+    for i in 0..1000u32 {
+        let k = (i * 7919) % 97;
+        let phone = format!("+86 138 0000 {:04}", k % 31);
+        let device = format!("dev-{}", k % 5);
+        let fields: Vec<(usize, &str, Option<&str>)> = if k % 3 == 0 {
+            vec![(DEVICE, &device, None)]
+        } else {
+            vec![(PHONE, &phone, None), (DEVICE, &device, None)]
+        };
+        b.add(k % 2, "", &fields);
+        let mut texts: Vec<String> = fields
+            .iter()
+            .map(|&(ident, raw, _)| {
+                let rule = &rules().identifiers[ident];
+                rule.normalizer.apply(raw).expect("usable").into_owned()
+            })
+            .collect();
+        texts.sort();
+        expected.push((k % 2, texts));
+    }
+    let res = b.resolve();
+    for i in 0..expected.len() {
+        for j in 0..i {
+            let same = expected[i] == expected[j];
+            assert_eq!(res.row_record[i] == res.row_record[j], same, "rows {j} and {i}");
+        }
+        let mut texts: Vec<String> = res
+            .record_values(res.row_record[i])
+            .iter()
+            .map(|&v| res.value_text(v).to_string())
+            .collect();
+        texts.sort();
+        assert_eq!(texts, expected[i].1, "row {i}");
+    }
+}
