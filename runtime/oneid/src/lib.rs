@@ -876,6 +876,7 @@ impl Resolver {
         self.weak(r_count);
         let kinds = std::mem::take(&mut self.kinds);
         clock.lap("weak");
+        eprintln!("WEAK attached {} detached {} sum {}", self.attached.len(), self.detached.len(), self.attached.iter().map(|x| x.0 as u64 * 3 + x.1 as u64 * 7 + x.2 as u64).sum::<u64>() + self.detached.iter().map(|x| x.0 as u64 * 11 + (x.1 == Detached::Ambiguous) as u64).sum::<u64>());
         // 4. Components, then cuts.
         let mut comp: Vec<u32> = (0..r_count).map(|r| self.uf.find(r)).collect();
         if let Some(max) = self.b.rules.max_component {
@@ -1305,7 +1306,6 @@ impl Resolver {
         // Decide each group: (person root or MANY, first value, record), by group root.
         let mut groups: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); r_count as usize];
         let mut group_order = Vec::new();
-        let mut group_values: Vec<(u32, u32)> = Vec::new();
         for r in 0..r_count {
             if !anonymous[r as usize] {
                 continue;
@@ -1315,9 +1315,6 @@ impl Resolver {
                 let v = self.b.links[j];
                 if !usable_weak(self.kinds[j]) {
                     continue;
-                }
-                if !capped.is_empty() {
-                    group_values.push((g, v));
                 }
                 let target = reach[v as usize];
                 if target == NONE {
@@ -1332,8 +1329,27 @@ impl Resolver {
                 }
             }
         }
-        group_values.sort_unstable();
-        group_values.dedup();
+        // Values a group would bring its person, per capped identifier, by group root. A
+        // weak value of an anonymous record is in that record's group (it joined it), and
+        // the group's person holds it already exactly when the value reaches that person:
+        // a value reaching anyone else, or several people, leaves the group ambiguous.
+        let mut brings: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
+        for &i in &capped {
+            brings[i] = vec![0; r_count as usize];
+        }
+        if !capped.is_empty() {
+            for v in 0..self.b.values.len() as u32 {
+                let value = &self.b.values[v as usize];
+                let counts = &mut brings[value.identifier as usize];
+                if counts.is_empty() || value.state != ValueState::Usable || reach[v as usize] != NONE {
+                    continue;
+                }
+                let g = self.uf.find(r_count + v);
+                if g < r_count {
+                    counts[g as usize] += 1;
+                }
+            }
+        }
         for g in group_order {
             let (target, v, r) = groups[g as usize];
             if target == MANY {
@@ -1341,18 +1357,9 @@ impl Resolver {
                 continue;
             }
             let over = capped.iter().any(|&i| {
-                let cap = rules[i].capacity.unwrap_or(u32::MAX) as usize;
-                let have = per_person[i][target as usize] as usize;
-                let start = group_values.partition_point(|&(x, _)| x < g);
-                let add = group_values[start..]
-                    .iter()
-                    .take_while(|&&(x, _)| x == g)
-                    .filter(|&&(_, x)| {
-                        self.b.values[x as usize].identifier as usize == i
-                            && person_values.binary_search(&(target, x)).is_err()
-                    })
-                    .count();
-                have > cap || have + add > cap
+                let cap = rules[i].capacity.unwrap_or(u32::MAX);
+                let have = per_person[i][target as usize];
+                have > cap || have + brings[i][g as usize] > cap
             });
             if over {
                 self.detached.push((r, Detached::OverCapacity));
