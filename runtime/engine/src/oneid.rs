@@ -180,6 +180,7 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
     let total: u64 = inputs.iter().map(|i| i.data.rows()).sum();
     builder.reserve(total as usize, 2);
     let mut rows = Vec::new();
+    let mut spans = Vec::new();
     let missing = |source: &str, column: &str| {
         RunError::node(
             &format!("oneid.{}", job.name),
@@ -217,9 +218,8 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                 Some(*at - b.num_rows())
             })
             .collect();
-        let fill = |builder: &mut Builder, batches: std::ops::Range<usize>| -> Vec<u32> {
+        let fill = |builder: &mut Builder, batches: std::ops::Range<usize>| {
             let mut fields = Vec::new();
-            let mut records = Vec::new();
             let mut numbered = String::new();
             for b in batches {
                 for row in 0..input.data.batches[b].num_rows() {
@@ -243,10 +243,9 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                             &numbered
                         }
                     };
-                    records.push(builder.add(li as u32, key, &fields));
+                    builder.add(li as u32, key, &fields);
                 }
             }
-            records
         };
         // The result does not depend on the order of rows: records are numbered by
         // their fingerprints. The second half of the rows goes to another core.
@@ -260,15 +259,18 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                 seen * 2 > input.data.rows()
             })
             .map_or(batches, |b| b + 1);
+        // The link's rows are numbered on from the rows before it, the fork's after the
+        // builder's own.
+        let first_row = builder.rows as usize;
         let mut fork = builder.fork();
-        let (mut records, tail) = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let tail = scope.spawn(|| fill(&mut fork, half..batches));
-            let head = fill(&mut builder, 0..half);
-            (head, tail.join().expect("normalizing does not panic"))
+            fill(&mut builder, 0..half);
+            tail.join().expect("normalizing does not panic");
         });
-        let base = builder.rows as u32;
         builder.append(fork);
-        records.extend(tail.into_iter().map(|r| r + base));
+        // Their records, once resolved.
+        spans.push(first_row..builder.rows as usize);
         rows.push(LinkRows {
             source: link.source.clone(),
             keys: link.key.as_ref().map(|_| {
@@ -278,15 +280,12 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                     input.data.batches.iter().map(nulls).collect()
                 })
             }),
-            records,
+            records: Vec::new(),
         });
     }
     let resolution = builder.resolve();
-    // Row numbers → records.
-    for link in &mut rows {
-        for r in link.records.iter_mut() {
-            *r = resolution.record_of(*r);
-        }
+    for (link, span) in rows.iter_mut().zip(spans) {
+        link.records = resolution.row_record[span].to_vec();
     }
     Ok(Resolved { resolution, rows })
 }

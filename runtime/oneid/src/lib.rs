@@ -166,6 +166,8 @@ struct Part {
     /// The last rows added, not yet looked up in `seen`: their links and text are at
     /// the end of `links` and `text`.
     pending: Vec<Pending>,
+    /// What looking the pending rows up found.
+    found: Vec<Option<u32>>,
 }
 
 /// A row added but not yet known to be a new record.
@@ -193,6 +195,7 @@ impl Part {
             row_rec: Vec::new(),
             seen: FxHashMap::default(),
             pending: Vec::with_capacity(PENDING),
+            found: Vec::with_capacity(PENDING),
         }
     }
 
@@ -204,11 +207,9 @@ impl Part {
             return;
         };
         let (mut links_to, mut text_to) = (first.links as usize, first.text as usize);
-        let found: Vec<Option<u32>> = self
-            .pending
-            .iter()
-            .map(|p| self.seen.get(&p.fp).copied())
-            .collect();
+        let mut found = std::mem::take(&mut self.found);
+        found.clear();
+        found.extend(self.pending.iter().map(|p| self.seen.get(&p.fp).copied()));
         for (k, p) in self.pending.iter().enumerate() {
             let (links_end, text_end) = match self.pending.get(k + 1) {
                 Some(q) => (q.links as usize, q.text as usize),
@@ -238,6 +239,7 @@ impl Part {
         self.links.truncate(links_to);
         self.text.truncate(text_to);
         self.pending.clear();
+        self.found = found;
     }
 
     fn rec_links(&self, rec: usize) -> &[Link] {
