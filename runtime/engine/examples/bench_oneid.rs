@@ -35,7 +35,12 @@ fn minor_faults() -> u64 {
         .ok()
         .and_then(|s| {
             // The fields after the command name (which is in parentheses).
-            s.rsplit(')').next()?.split_whitespace().nth(7)?.parse().ok()
+            s.rsplit(')')
+                .next()?
+                .split_whitespace()
+                .nth(7)?
+                .parse()
+                .ok()
         })
         .unwrap_or(0)
 }
@@ -76,7 +81,11 @@ fn main() {
     let graph = mj_compiler::lower::lower(&db, loaded);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let (job, inputs) = runtime
-        .block_on(mj_runtime::read_entity_sources(&graph, None, Path::new(data)))
+        .block_on(mj_runtime::read_entity_sources(
+            &graph,
+            None,
+            Path::new(data),
+        ))
         .unwrap_or_else(|e| panic!("reading the sources: {}", e.message));
     let refs: Vec<oneid::Input<'_>> = inputs
         .iter()

@@ -159,7 +159,10 @@ fn compound(mut parts: Vec<Vec<StringArray>>) -> Vec<StringArray> {
                     out.clear();
                     for (k, p) in parts.iter().enumerate() {
                         let p = &p[b];
-                        let v = p.is_valid(i).then(|| p.value(i).trim()).filter(|v| !v.is_empty())?;
+                        let v = p
+                            .is_valid(i)
+                            .then(|| p.value(i).trim())
+                            .filter(|v| !v.is_empty())?;
                         if k > 0 {
                             out.push('|');
                         }
@@ -202,7 +205,9 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                 );
             }
             let scope = match &job.identifiers[*ident].scoped_by {
-                Some(s) => Some(text_column(input.data, s).ok_or_else(|| missing(&link.source, s))?),
+                Some(s) => {
+                    Some(text_column(input.data, s).ok_or_else(|| missing(&link.source, s))?)
+                }
                 None => None,
             };
             columns.push((*ident, compound(part_values), scope));

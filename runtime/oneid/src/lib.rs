@@ -306,7 +306,9 @@ impl Builder {
 
     /// The part [`Builder::add`] fills.
     fn part(&mut self) -> &mut Part {
-        self.parts.last_mut().expect("a builder always has a part to fill")
+        self.parts
+            .last_mut()
+            .expect("a builder always has a part to fill")
     }
 
     /// An empty builder with the same rules, to fill on another thread and
@@ -318,7 +320,10 @@ impl Builder {
     /// Adds the rows of a [`Builder::fork`] after this builder's own: the row `i`
     /// that `other.add` returned is row `self.rows + i` (counted before appending).
     pub fn append(&mut self, mut other: Builder) {
-        self.parts.iter_mut().chain(&mut other.parts).for_each(Part::settle);
+        self.parts
+            .iter_mut()
+            .chain(&mut other.parts)
+            .for_each(Part::settle);
         let filled = |p: &Part| !p.row_rec.is_empty();
         self.parts.retain(filled);
         self.parts.extend(other.parts.into_iter().filter(filled));
@@ -878,7 +883,20 @@ impl Resolver {
         self.weak(r_count);
         let kinds = std::mem::take(&mut self.kinds);
         clock.lap("weak");
-        eprintln!("WEAK attached {} detached {} sum {}", self.attached.len(), self.detached.len(), self.attached.iter().map(|x| x.0 as u64 * 3 + x.1 as u64 * 7 + x.2 as u64).sum::<u64>() + self.detached.iter().map(|x| x.0 as u64 * 11 + (x.1 == Detached::Ambiguous) as u64).sum::<u64>());
+        eprintln!(
+            "WEAK attached {} detached {} sum {}",
+            self.attached.len(),
+            self.detached.len(),
+            self.attached
+                .iter()
+                .map(|x| x.0 as u64 * 3 + x.1 as u64 * 7 + x.2 as u64)
+                .sum::<u64>()
+                + self
+                    .detached
+                    .iter()
+                    .map(|x| x.0 as u64 * 11 + (x.1 == Detached::Ambiguous) as u64)
+                    .sum::<u64>()
+        );
         // 4. Components, then cuts.
         let mut comp: Vec<u32> = (0..r_count).map(|r| self.uf.find(r)).collect();
         if let Some(max) = self.b.rules.max_component {
@@ -1343,7 +1361,10 @@ impl Resolver {
             for v in 0..self.b.values.len() as u32 {
                 let value = &self.b.values[v as usize];
                 let counts = &mut brings[value.identifier as usize];
-                if counts.is_empty() || value.state != ValueState::Usable || reach[v as usize] != NONE {
+                if counts.is_empty()
+                    || value.state != ValueState::Usable
+                    || reach[v as usize] != NONE
+                {
                     continue;
                 }
                 let g = self.uf.find(r_count + v);

@@ -357,7 +357,13 @@ fn same_input_same_ids_and_stable_across_runs() {
             b.ids[day2.record_component[r2] as usize]
         );
     }
-    assert_eq!(b.changes.iter().filter(|c| c.kind == ChangeKind::New).count(), 1);
+    assert_eq!(
+        b.changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::New)
+            .count(),
+        1
+    );
 }
 
 fn previous(res: &Resolution, a: &stable::Assignment) -> Previous {
@@ -395,7 +401,11 @@ fn merges_keep_the_oldest_id_and_splits_get_new_ones() {
     let day2 = b.resolve();
     assert_eq!(day2.components, 1);
     let a2 = assign("consumer", "2025-01-02", &day2, &p1);
-    let merges: Vec<_> = a2.changes.iter().filter(|c| c.kind == ChangeKind::Merge).collect();
+    let merges: Vec<_> = a2
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Merge)
+        .collect();
     assert_eq!(merges.len(), 1);
     let mut day1_ids = a1.ids.clone();
     day1_ids.sort();
@@ -412,7 +422,11 @@ fn merges_keep_the_oldest_id_and_splits_get_new_ones() {
     let day3 = b.resolve();
     let a3 = assign("consumer", "2025-01-03", &day3, &p2);
     assert!(a3.ids.contains(&a2.ids[0]));
-    let split: Vec<_> = a3.changes.iter().filter(|c| c.kind == ChangeKind::Split).collect();
+    let split: Vec<_> = a3
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Split)
+        .collect();
     assert_eq!(split.len(), 1);
     assert_eq!(split[0].other, Some(a2.ids[0]));
     assert!(
@@ -654,7 +668,11 @@ fn repeated_rows_across_lookup_batches() {
     for i in 0..expected.len() {
         for j in 0..i {
             let same = expected[i] == expected[j];
-            assert_eq!(res.row_record[i] == res.row_record[j], same, "rows {j} and {i}");
+            assert_eq!(
+                res.row_record[i] == res.row_record[j],
+                same,
+                "rows {j} and {i}"
+            );
         }
         let mut texts: Vec<String> = res
             .record_values(res.row_record[i])
