@@ -883,20 +883,6 @@ impl Resolver {
         self.weak(r_count);
         let kinds = std::mem::take(&mut self.kinds);
         clock.lap("weak");
-        eprintln!(
-            "WEAK attached {} detached {} sum {}",
-            self.attached.len(),
-            self.detached.len(),
-            self.attached
-                .iter()
-                .map(|x| x.0 as u64 * 3 + x.1 as u64 * 7 + x.2 as u64)
-                .sum::<u64>()
-                + self
-                    .detached
-                    .iter()
-                    .map(|x| x.0 as u64 * 11 + (x.1 == Detached::Ambiguous) as u64)
-                    .sum::<u64>()
-        );
         // 4. Components, then cuts.
         let mut comp: Vec<u32> = (0..r_count).map(|r| self.uf.find(r)).collect();
         if let Some(max) = self.b.rules.max_component {
