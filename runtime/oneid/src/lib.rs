@@ -161,8 +161,12 @@ struct Part {
     rec_start: Vec<u32>,
     /// The part's record of each row.
     row_rec: Vec<u32>,
-    /// Record fingerprint → the part's record.
-    seen: FxHashMap<u64, u32>,
+    /// The part's records by fingerprint: a table of record numbers, four bytes a slot
+    /// (a fingerprint is its own hash; the table reads it from `rec_fp`). The table
+    /// holds millions of records and grows by doubling, so its fresh memory is a large
+    /// part of what adding rows costs: slots of record numbers alone take a quarter of
+    /// the memory of (fingerprint, record) slots.
+    seen: hashbrown::HashTable<u32>,
     /// The last rows added, not yet looked up in `seen`: their links and text are at
     /// the end of `links` and `text`.
     pending: Vec<Pending>,
@@ -193,7 +197,7 @@ impl Part {
             rec_fp: Vec::new(),
             rec_start: vec![0],
             row_rec: Vec::new(),
-            seen: FxHashMap::default(),
+            seen: hashbrown::HashTable::new(),
             pending: Vec::with_capacity(PENDING),
             found: Vec::with_capacity(PENDING),
         }
@@ -209,7 +213,12 @@ impl Part {
         let (mut links_to, mut text_to) = (first.links as usize, first.text as usize);
         let mut found = std::mem::take(&mut self.found);
         found.clear();
-        found.extend(self.pending.iter().map(|p| self.seen.get(&p.fp).copied()));
+        let rec_fp = &self.rec_fp;
+        found.extend(self.pending.iter().map(|p| {
+            self.seen
+                .find(p.fp, |&r| rec_fp[r as usize] == p.fp)
+                .copied()
+        }));
         for (k, p) in self.pending.iter().enumerate() {
             let (links_end, text_end) = match self.pending.get(k + 1) {
                 Some(q) => (q.links as usize, q.text as usize),
@@ -217,7 +226,18 @@ impl Part {
             };
             let next = self.rec_fp.len() as u32;
             // A record new to the table may repeat one of the earlier pending rows.
-            let rec = found[k].unwrap_or_else(|| *self.seen.entry(p.fp).or_insert(next));
+            let rec = found[k].unwrap_or_else(|| {
+                let rec_fp = &self.rec_fp;
+                *self
+                    .seen
+                    .entry(
+                        p.fp,
+                        |&r| rec_fp[r as usize] == p.fp,
+                        |&r| rec_fp[r as usize],
+                    )
+                    .or_insert(next)
+                    .get()
+            });
             self.row_rec.push(rec);
             if rec != next {
                 continue;
@@ -472,16 +492,21 @@ impl Builder {
             "at most 4 billion rows and 4 GiB of identifier values at once"
         );
         // 1. The parts' records by fingerprint: each group of equal fingerprints is
-        //    one record, named by its first part's.
-        let by_fp = sort_by_fp(
+        //    one record, named by its first part's. The buffer has room for the links
+        //    sorted next.
+        let part_links: usize = parts.iter().map(|p| p.links.len()).sum();
+        let mut by_fp = Vec::with_capacity(recs.max(part_links));
+        sort_by_fp_into(
+            &mut by_fp,
             |put| {
                 for (p, part) in parts.iter().enumerate() {
                     for (i, w) in part.rec_start.windows(2).enumerate() {
-                        put(RecordItem {
+                        put(Item {
                             fp: part.rec_fp[i],
                             rec: rec_base[p] + i as u32,
-                            len: w[1] - w[0],
-                            source: part.rec_source[i],
+                            at: w[1] - w[0],
+                            data: part.rec_source[i],
+                            ..Item::default()
                         });
                     }
                 }
@@ -493,26 +518,29 @@ impl Builder {
         let mut starts = Vec::with_capacity(recs + 1);
         starts.push(0u32);
         // Per part record: its record, and the record's first place in the links if
-        // the part record names it (NONE otherwise).
-        let mut global = vec![(0u32, NONE); recs];
+        // the part record names it (NONE otherwise). Its memory is used again for the
+        // links' places, as many as the part links at most.
+        let mut global = Vec::with_capacity(recs.max(part_links));
+        global.resize(recs, (0u32, NONE));
         for it in &by_fp {
             let mut place = NONE;
             if record_fps.last() != Some(&it.fp) {
                 record_fps.push(it.fp);
-                record_source.push(it.source);
+                record_source.push(it.data);
                 place = starts[starts.len() - 1];
-                starts.push(place + it.len);
+                starts.push(place + it.at);
             }
             global[it.rec as usize] = (record_fps.len() as u32 - 1, place);
         }
-        drop(by_fp);
         let mut row_record = Vec::with_capacity(rows);
         for (p, part) in parts.iter().enumerate() {
             let global = &global[rec_base[p] as usize..];
             row_record.extend(part.row_rec.iter().map(|&r| global[r as usize].0));
         }
         // 2. The links of each record's naming part record, read in order.
-        let items = sort_by_fp(
+        let mut items = by_fp;
+        sort_by_fp_into(
+            &mut items,
             |put| {
                 for (p, part) in parts.iter().enumerate() {
                     let global = &global[rec_base[p] as usize..];
@@ -521,11 +549,11 @@ impl Builder {
                             continue;
                         }
                         for (j, l) in part.rec_links(i).iter().enumerate() {
-                            put(LinkItem {
+                            put(Item {
                                 fp: l.fp,
-                                record,
-                                pos: place + j as u32,
-                                text: text_base[p] + l.text,
+                                rec: record,
+                                at: place + j as u32,
+                                data: text_base[p] + l.text,
                                 len: l.len,
                                 ident: l.ident,
                             });
@@ -535,14 +563,15 @@ impl Builder {
             },
             |x| x.fp,
         );
-        drop(global);
         // 3. Values by fingerprint. A record's fingerprints are distinct, so a value's
         //    group holds each of its records once, in record order; a record's links
         //    are its values in fingerprint order, as its row listed them.
         let mut values: Vec<Value> = Vec::with_capacity(items.len());
         let mut value_records = Vec::with_capacity(items.len());
         // (place in the links, value), grouped by block of places.
-        let mut placed = vec![(0u32, 0u32); items.len()];
+        let mut placed = global;
+        placed.clear();
+        placed.resize(items.len(), (0u32, 0u32));
         let mut next = block_starts(items.len());
         for it in &items {
             match values.last_mut() {
@@ -553,12 +582,12 @@ impl Builder {
                     records: 1,
                     state: ValueState::Usable,
                     // The text of the value's first occurrence.
-                    text: (it.text, u32::from(it.len)),
+                    text: (it.data, u32::from(it.len)),
                 }),
             }
-            value_records.push(it.record);
-            let b = (it.pos >> BLOCK) as usize;
-            placed[next[b]] = (it.pos, values.len() as u32 - 1);
+            value_records.push(it.rec);
+            let b = (it.at >> BLOCK) as usize;
+            placed[next[b]] = (it.at, values.len() as u32 - 1);
             next[b] += 1;
         }
         drop(items);
@@ -623,23 +652,21 @@ struct Link {
 /// that long, and links stay small).
 pub const MAX_VALUE_LEN: usize = u16::MAX as usize;
 
-/// A part's record while records are numbered.
+/// What [`Builder::index`] sorts by fingerprint: first the parts' records, then the
+/// records' links. Both sorts fill one buffer, so the second writes to memory the
+/// first has mapped already.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct RecordItem {
+struct Item {
     fp: u64,
+    /// A part record's number over all parts; a link's record.
     rec: u32,
-    len: u32,
-    source: u32,
-}
-
-/// A record's link while values are numbered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct LinkItem {
-    fp: u64,
-    record: u32,
-    pos: u32,
-    text: u32,
+    /// A part record's link count; a link's place in the records' links.
+    at: u32,
+    /// A part record's source; where a link's text begins in the parts' texts.
+    data: u32,
+    /// A link's text length.
     len: u16,
+    /// A link's identifier.
     ident: u16,
 }
 
@@ -668,13 +695,26 @@ pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
     each: impl Fn(&mut dyn FnMut(T)),
     key: impl Fn(&T) -> u64 + Sync,
 ) -> Vec<T> {
+    let mut items = Vec::new();
+    sort_by_fp_into(&mut items, each, key);
+    items
+}
+
+/// [`sort_by_fp`] into `items` (whatever it held is replaced), whose memory is used
+/// again where it is big enough.
+pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
+    items: &mut Vec<T>,
+    each: impl Fn(&mut dyn FnMut(T)),
+    key: impl Fn(&T) -> u64 + Sync,
+) {
     let mut counts = vec![0usize; 257];
     each(&mut |x| counts[(key(&x) >> 56) as usize + 1] += 1);
     for i in 1..counts.len() {
         counts[i] += counts[i - 1];
     }
     let n = counts[256];
-    let mut items = vec![T::default(); n];
+    items.clear();
+    items.resize(n, T::default());
     let mut next = counts.clone();
     each(&mut |x| {
         let d = (key(&x) >> 56) as usize;
@@ -683,7 +723,7 @@ pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
     });
     if n < 1 << 16 {
         items.sort_unstable();
-        return items;
+        return;
     }
     let half = counts.partition_point(|&b| b < n / 2);
     let (lo, hi) = items.split_at_mut(counts[half]);
@@ -707,7 +747,6 @@ pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
         finish(lo, &counts[..=half]);
         upper.join().expect("sorting does not panic");
     });
-    items
 }
 
 /// Sorts items whose `key` is a fingerprint; see [`sort_by_fp`].
