@@ -532,37 +532,49 @@ impl Builder {
             }
             global[it.rec as usize] = (record_fps.len() as u32 - 1, place);
         }
-        let mut row_record = Vec::with_capacity(rows);
-        for (p, part) in parts.iter().enumerate() {
-            let global = &global[rec_base[p] as usize..];
-            row_record.extend(part.row_rec.iter().map(|&r| global[r as usize].0));
-        }
+        // Each row's record, listed on another core while the links are sorted.
+        let list_rows = || {
+            let mut row_record = Vec::with_capacity(rows);
+            for (p, part) in parts.iter().enumerate() {
+                let global = &global[rec_base[p] as usize..];
+                row_record.extend(part.row_rec.iter().map(|&r| global[r as usize].0));
+            }
+            row_record
+        };
         // 2. The links of each record's naming part record, read in order.
         let mut items = by_fp;
-        sort_by_fp_into(
-            &mut items,
-            |put| {
-                for (p, part) in parts.iter().enumerate() {
-                    let global = &global[rec_base[p] as usize..];
-                    for (i, &(record, place)) in global[..part.rec_fp.len()].iter().enumerate() {
-                        if place == NONE {
-                            continue;
-                        }
-                        for (j, l) in part.rec_links(i).iter().enumerate() {
-                            put(Item {
-                                fp: l.fp,
-                                rec: record,
-                                at: place + j as u32,
-                                data: text_base[p] + l.text,
-                                len: l.len,
-                                ident: l.ident,
-                            });
+        let sort_links = |items: &mut Vec<Item>| {
+            sort_by_fp_into(
+                items,
+                |put| {
+                    for (p, part) in parts.iter().enumerate() {
+                        let global = &global[rec_base[p] as usize..];
+                        for (i, &(record, place)) in global[..part.rec_fp.len()].iter().enumerate()
+                        {
+                            if place == NONE {
+                                continue;
+                            }
+                            for (j, l) in part.rec_links(i).iter().enumerate() {
+                                put(Item {
+                                    fp: l.fp,
+                                    rec: record,
+                                    at: place + j as u32,
+                                    data: text_base[p] + l.text,
+                                    len: l.len,
+                                    ident: l.ident,
+                                });
+                            }
                         }
                     }
-                }
-            },
-            |x| x.fp,
-        );
+                },
+                |x| x.fp,
+            )
+        };
+        let row_record = std::thread::scope(|scope| {
+            let rows = scope.spawn(list_rows);
+            sort_links(&mut items);
+            rows.join().expect("listing rows does not panic")
+        });
         // 3. Values by fingerprint. A record's fingerprints are distinct, so a value's
         //    group holds each of its records once, in record order; a record's links
         //    are its values in fingerprint order, as its row listed them.

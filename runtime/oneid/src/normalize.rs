@@ -52,9 +52,9 @@ impl Normalizer {
         match self {
             Normalizer::PhoneCn => phone_cn(raw).map(Cow::Owned),
             Normalizer::Email => email(raw),
-            Normalizer::Trim => non_empty(raw.trim()).map(Cow::Borrowed),
+            Normalizer::Trim => non_empty(trim(raw)).map(Cow::Borrowed),
             Normalizer::TrimLower => {
-                let t = non_empty(raw.trim())?;
+                let t = non_empty(trim(raw))?;
                 Some(if t.chars().any(char::is_uppercase) {
                     Cow::Owned(t.to_lowercase())
                 } else {
@@ -62,6 +62,16 @@ impl Normalizer {
                 })
             }
         }
+    }
+}
+
+/// `str::trim`, answered without decoding characters when the text begins and ends
+/// with a visible ASCII character, as identifiers almost always do.
+pub(crate) fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        [only] if only.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 
@@ -108,7 +118,7 @@ fn phone_into(raw: &str, digits: &mut String) -> bool {
 /// An e-mail address, trimmed and lowercased; `None` unless it has one `@` with text
 /// before it and a dotted domain after it.
 pub fn email(raw: &str) -> Option<Cow<'_, str>> {
-    let t = raw.trim();
+    let t = trim(raw);
     let (local, domain) = t.split_once('@')?;
     if local.is_empty()
         || domain.contains('@')
@@ -189,5 +199,30 @@ mod tests {
         assert_eq!(Normalizer::TrimLower.apply(" AbC ").as_deref(), Some("abc"));
         assert_eq!(Normalizer::by_name("phone_cn"), Some(Normalizer::PhoneCn));
         assert_eq!(Normalizer::by_name("nope"), None);
+    }
+
+    #[test]
+    fn fast_trim_agrees_with_str_trim() {
+        for raw in [
+            "",
+            "a",
+            " ",
+            "ab",
+            " a",
+            "a ",
+            "a\t",
+            "\u{3000}a",
+            "a\u{3000}",
+            "\u{a0}ab\u{a0}",
+            "a\u{85}",
+            "设备",
+            " 设备 ",
+            "a设b",
+            "\u{1f}a\u{1f}",
+            "\x0bA\x0b",
+            "x y",
+        ] {
+            assert_eq!(trim(raw), raw.trim(), "{raw:?}");
+        }
     }
 }
