@@ -45,15 +45,27 @@ pub struct LinkRows {
     /// The record id of each row: the link's key column, batch by batch, or (without
     /// a key) the row's number from 1 as `row<N>`.
     keys: Option<Vec<StringArray>>,
-    /// The record of each row.
-    pub records: Vec<u32>,
+    /// Its rows among all rows the engine resolved ([`Resolution::row_record`]).
+    span: std::ops::Range<usize>,
+}
+
+/// The record id of the `i`th row (from 0) of a link without a key column:
+/// `row<N>`, N counting from 1.
+fn write_numbered(out: &mut String, i: usize) {
+    write!(out, "row{}", i + 1).expect("to a string");
+}
+
+fn numbered(i: usize) -> String {
+    let mut out = String::new();
+    write_numbered(&mut out, i);
+    out
 }
 
 impl LinkRows {
     /// The record id of row `i`.
     pub fn key(&self, mut i: usize) -> Option<std::borrow::Cow<'_, str>> {
         let Some(keys) = &self.keys else {
-            return Some(format!("row{}", i + 1).into());
+            return Some(numbered(i).into());
         };
         for k in keys {
             if i < k.len() {
@@ -71,18 +83,23 @@ impl LinkRows {
                 .iter()
                 .flat_map(|k| k.iter().map(|v| v.map(Into::into)))
                 .collect(),
-            None => (0..self.records.len())
-                .map(|i| Some(format!("row{}", i + 1).into()))
+            None => (0..self.span.len())
+                .map(|i| Some(numbered(i).into()))
                 .collect(),
         }
     }
 }
 
 impl Resolved {
+    /// The record of each row of `link`.
+    pub fn records(&self, link: &LinkRows) -> &[u32] {
+        &self.resolution.row_record[link.span.clone()]
+    }
+
     /// The first row of a record, as `source:record_id`.
     pub fn record_name(&self, record: u32) -> String {
         for rows in &self.rows {
-            if let Some(i) = rows.records.iter().position(|&r| r == record) {
+            if let Some(i) = self.records(rows).iter().position(|&r| r == record) {
                 return format!("{}:{}", rows.source, rows.key(i).as_deref().unwrap_or("?"));
             }
         }
@@ -99,7 +116,7 @@ impl Resolved {
                 rows.keys()
                     .iter()
                     .position(|x| x.as_deref() == Some(id))
-                    .map(|i| rows.records[i])
+                    .map(|i| self.records(rows)[i])
             })
     }
 }
@@ -183,7 +200,6 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
     let total: u64 = inputs.iter().map(|i| i.data.rows()).sum();
     builder.reserve(total as usize, 2);
     let mut rows = Vec::new();
-    let mut spans = Vec::new();
     let missing = |source: &str, column: &str| {
         RunError::node(
             &format!("oneid.{}", job.name),
@@ -225,7 +241,7 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             .collect();
         let fill = |builder: &mut Builder, batches: std::ops::Range<usize>| {
             let mut fields = Vec::new();
-            let mut numbered = String::new();
+            let mut row_name = String::new();
             for b in batches {
                 for row in 0..input.data.batches[b].num_rows() {
                     fields.clear();
@@ -243,9 +259,9 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                         Some(k) => k[b].is_valid(row).then(|| k[b].value(row)).unwrap_or(""),
                         None => {
                             // Without a key column a row is named by its number.
-                            numbered.clear();
-                            write!(numbered, "row{}", firsts[b] + row + 1).expect("to a string");
-                            &numbered
+                            row_name.clear();
+                            write_numbered(&mut row_name, firsts[b] + row);
+                            &row_name
                         }
                     };
                     builder.add(li as u32, key, &fields);
@@ -274,8 +290,6 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             tail.join().expect("normalizing does not panic");
         });
         builder.append(fork);
-        // Their records, once resolved.
-        spans.push(first_row..builder.rows as usize);
         rows.push(LinkRows {
             source: link.source.clone(),
             keys: link.key.as_ref().map(|_| {
@@ -285,13 +299,10 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                     input.data.batches.iter().map(nulls).collect()
                 })
             }),
-            records: Vec::new(),
+            span: first_row..builder.rows as usize,
         });
     }
     let resolution = builder.resolve();
-    for (link, span) in rows.iter_mut().zip(spans) {
-        link.records = resolution.row_record[span].to_vec();
-    }
     Ok(Resolved { resolution, rows })
 }
 
@@ -395,7 +406,7 @@ pub fn tables(r: &Resolved, a: &Assignment) -> Result<[RecordBatch; 3], RunError
     let keys: Vec<_> = r.rows.iter().map(LinkRows::keys).collect();
     let mut rows: Vec<(&str, Option<&str>, u32)> = Vec::new();
     for (link, keys) in r.rows.iter().zip(&keys) {
-        for (id, &rec) in keys.iter().zip(&link.records) {
+        for (id, &rec) in keys.iter().zip(r.records(link)) {
             rows.push((link.source.as_str(), id.as_deref(), rec));
         }
     }
