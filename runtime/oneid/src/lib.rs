@@ -513,25 +513,41 @@ impl Builder {
             },
             |x| x.fp,
         );
+        // Per part record: its record, and the record's first place in the links if
+        // the part record names it (NONE otherwise); written on another core, which
+        // numbers the records on its own. Its memory is used again for the links'
+        // places, as many as the part links at most.
+        let name_records = |by_fp: &[Item]| {
+            let mut global = Vec::with_capacity(recs.max(part_links));
+            global.resize(recs, (0u32, NONE));
+            let (mut last, mut record, mut next_place) = (None, u32::MAX, 0u32);
+            for it in by_fp {
+                let mut place = NONE;
+                if last != Some(it.fp) {
+                    last = Some(it.fp);
+                    record = record.wrapping_add(1);
+                    place = next_place;
+                    next_place += it.at;
+                }
+                global[it.rec as usize] = (record, place);
+            }
+            global
+        };
         let mut record_fps = Vec::with_capacity(recs);
         let mut record_source = Vec::with_capacity(recs);
         let mut starts = Vec::with_capacity(recs + 1);
         starts.push(0u32);
-        // Per part record: its record, and the record's first place in the links if
-        // the part record names it (NONE otherwise). Its memory is used again for the
-        // links' places, as many as the part links at most.
-        let mut global = Vec::with_capacity(recs.max(part_links));
-        global.resize(recs, (0u32, NONE));
-        for it in &by_fp {
-            let mut place = NONE;
-            if record_fps.last() != Some(&it.fp) {
-                record_fps.push(it.fp);
-                record_source.push(it.data);
-                place = starts[starts.len() - 1];
-                starts.push(place + it.at);
+        let global = std::thread::scope(|scope| {
+            let global = scope.spawn(|| name_records(&by_fp));
+            for it in &by_fp {
+                if record_fps.last() != Some(&it.fp) {
+                    record_fps.push(it.fp);
+                    record_source.push(it.data);
+                    starts.push(starts[starts.len() - 1] + it.at);
+                }
             }
-            global[it.rec as usize] = (record_fps.len() as u32 - 1, place);
-        }
+            global.join().expect("numbering records does not panic")
+        });
         // Each row's record, listed on another core while the links are sorted.
         let list_rows = || {
             let mut row_record = Vec::with_capacity(rows);
@@ -578,36 +594,50 @@ impl Builder {
         // 3. Values by fingerprint. A record's fingerprints are distinct, so a value's
         //    group holds each of its records once, in record order; a record's links
         //    are its values in fingerprint order, as its row listed them.
+        //    Each link's value is written on another core, which numbers the values
+        //    on its own.
+        let place_links = |items: &[Item], mut placed: Vec<(u32, u32)>| {
+            // (place in the links, value), grouped by block of places.
+            placed.clear();
+            placed.resize(items.len(), (0, 0));
+            let mut next = block_starts(items.len());
+            let (mut last, mut value) = (None, u32::MAX);
+            for it in items {
+                if last != Some(it.fp) {
+                    last = Some(it.fp);
+                    value = value.wrapping_add(1);
+                }
+                let b = (it.at >> BLOCK) as usize;
+                placed[next[b]] = (it.at, value);
+                next[b] += 1;
+            }
+            let mut links = vec![0u32; placed.len()];
+            for &(pos, v) in &placed {
+                links[pos as usize] = v;
+            }
+            links
+        };
         let mut values: Vec<Value> = Vec::with_capacity(items.len());
         let mut value_records = Vec::with_capacity(items.len());
-        // (place in the links, value), grouped by block of places.
-        let mut placed = global;
-        placed.clear();
-        placed.resize(items.len(), (0u32, 0u32));
-        let mut next = block_starts(items.len());
-        for it in &items {
-            match values.last_mut() {
-                Some(v) if v.fingerprint == it.fp => v.records += 1,
-                _ => values.push(Value {
-                    identifier: it.ident,
-                    fingerprint: it.fp,
-                    records: 1,
-                    state: ValueState::Usable,
-                    // The text of the value's first occurrence.
-                    text: (it.data, u32::from(it.len)),
-                }),
+        let links = std::thread::scope(|scope| {
+            let links = scope.spawn(|| place_links(&items, global));
+            for it in &items {
+                match values.last_mut() {
+                    Some(v) if v.fingerprint == it.fp => v.records += 1,
+                    _ => values.push(Value {
+                        identifier: it.ident,
+                        fingerprint: it.fp,
+                        records: 1,
+                        state: ValueState::Usable,
+                        // The text of the value's first occurrence.
+                        text: (it.data, u32::from(it.len)),
+                    }),
+                }
+                value_records.push(it.rec);
             }
-            value_records.push(it.rec);
-            let b = (it.at >> BLOCK) as usize;
-            placed[next[b]] = (it.at, values.len() as u32 - 1);
-            next[b] += 1;
-        }
+            links.join().expect("placing links does not panic")
+        });
         drop(items);
-        let mut links = vec![0u32; placed.len()];
-        for &(pos, v) in &placed {
-            links[pos as usize] = v;
-        }
-        drop(placed);
         let text = Texts {
             bases: text_base,
             parts: self.parts.into_iter().map(|p| p.text).collect(),
