@@ -1359,87 +1359,116 @@ impl Resolver {
         let capped: Vec<usize> = (0..rules.len())
             .filter(|&i| rules[i].weak && rules[i].capacity.is_some())
             .collect();
-        // Distinct weak values per person, for the capped identifiers.
-        let mut per_person: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
-        if !capped.is_empty() {
+        // Distinct weak values per person, for the capped identifiers (on another core,
+        // while anonymous records are grouped).
+        let values = &self.b.values;
+        let count_per_person = || {
+            let mut per_person: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
+            if capped.is_empty() {
+                return per_person;
+            }
             person_values.sort_unstable();
             person_values.dedup();
             for &i in &capped {
                 per_person[i] = vec![0; r_count as usize];
             }
             for &(root, v) in &person_values {
-                let i = self.b.values[v as usize].identifier as usize;
+                let i = values[v as usize].identifier as usize;
                 if let Some(counts) = per_person.get_mut(i).filter(|c| !c.is_empty()) {
                     counts[root as usize] += 1;
                 }
             }
-        }
+            per_person
+        };
         // Group anonymous records through their weak values.
-        for r in 0..r_count {
-            if !anonymous[r as usize] {
-                continue;
-            }
-            for j in link_range(r) {
-                let v = self.b.links[j];
-                if usable_weak(self.kinds[j]) {
-                    let a = self.uf.find(r);
-                    let b = self.uf.find(r_count + v);
-                    if a != b {
-                        self.uf.link_min(a, b);
+        let (links, kinds, starts) = (&self.b.links, &self.kinds, &self.b.starts);
+        let link_range = |r: u32| starts[r as usize] as usize..starts[r as usize + 1] as usize;
+        let uf = &mut self.uf;
+        let mut group = || {
+            for r in 0..r_count {
+                if !anonymous[r as usize] {
+                    continue;
+                }
+                for j in link_range(r) {
+                    let v = links[j];
+                    if usable_weak(kinds[j]) {
+                        let a = uf.find(r);
+                        let b = uf.find(r_count + v);
+                        if a != b {
+                            uf.link_min(a, b);
+                        }
                     }
                 }
             }
-        }
+            // Every parent is at most its child, so one pass in order leaves each node
+            // pointing at its root, and the passes below read roots without writing.
+            for x in 0..uf.parent.len() {
+                uf.parent[x] = uf.parent[uf.parent[x] as usize];
+            }
+        };
+        let per_person = std::thread::scope(|scope| {
+            let counted = scope.spawn(count_per_person);
+            group();
+            counted.join().expect("counting does not panic")
+        });
+        let root = &self.uf.parent;
         // Decide each group: (person root or MANY, first value, record), by group root.
-        let mut groups: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); r_count as usize];
-        let mut group_order = Vec::new();
-        for r in 0..r_count {
-            if !anonymous[r as usize] {
-                continue;
-            }
-            let g = self.uf.find(r);
-            for j in link_range(r) {
-                let v = self.b.links[j];
-                if !usable_weak(self.kinds[j]) {
+        let decide = || {
+            let mut groups: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); r_count as usize];
+            let mut group_order = Vec::new();
+            for r in 0..r_count {
+                if !anonymous[r as usize] {
                     continue;
                 }
-                let target = reach[v as usize];
-                if target == NONE {
-                    continue;
-                }
-                let entry = &mut groups[g as usize];
-                if entry.0 == NONE {
-                    group_order.push(g);
-                    *entry = (target, v, r);
-                } else if entry.0 != target {
-                    entry.0 = MANY;
-                }
-            }
-        }
-        // Values a group would bring its person, per capped identifier, by group root. A
-        // weak value of an anonymous record is in that record's group (it joined it), and
-        // the group's person holds it already exactly when the value reaches that person:
-        // a value reaching anyone else, or several people, leaves the group ambiguous.
-        let mut brings: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
-        for &i in &capped {
-            brings[i] = vec![0; r_count as usize];
-        }
-        if !capped.is_empty() {
-            for v in 0..self.b.values.len() as u32 {
-                let value = &self.b.values[v as usize];
-                let counts = &mut brings[value.identifier as usize];
-                if counts.is_empty()
-                    || value.state != ValueState::Usable
-                    || reach[v as usize] != NONE
-                {
-                    continue;
-                }
-                let g = self.uf.find(r_count + v);
-                if g < r_count {
-                    counts[g as usize] += 1;
+                let g = root[r as usize];
+                for j in link_range(r) {
+                    let v = links[j];
+                    if !usable_weak(kinds[j]) {
+                        continue;
+                    }
+                    let target = reach[v as usize];
+                    if target == NONE {
+                        continue;
+                    }
+                    let entry = &mut groups[g as usize];
+                    if entry.0 == NONE {
+                        group_order.push(g);
+                        *entry = (target, v, r);
+                    } else if entry.0 != target {
+                        entry.0 = MANY;
+                    }
                 }
             }
-        }
+            (groups, group_order)
+        };
+        // Values a group would bring its person, per capped identifier, by group root
+        // (on another core). A weak value of an anonymous record is in that record's
+        // group (it joined it), and the group's person holds it already exactly when the
+        // value reaches that person: a value reaching anyone else, or several people,
+        // leaves the group ambiguous.
+        let count_brings = || {
+            let mut brings: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
+            for &i in &capped {
+                brings[i] = vec![0; r_count as usize];
+            }
+            if !capped.is_empty() {
+                for (v, value) in values.iter().enumerate() {
+                    let counts = &mut brings[value.identifier as usize];
+                    if counts.is_empty() || value.state != ValueState::Usable || reach[v] != NONE {
+                        continue;
+                    }
+                    let g = root[r_count as usize + v];
+                    if g < r_count {
+                        counts[g as usize] += 1;
+                    }
+                }
+            }
+            brings
+        };
+        let ((groups, group_order), brings) = std::thread::scope(|scope| {
+            let brings = scope.spawn(count_brings);
+            (decide(), brings.join().expect("counting does not panic"))
+        });
         for g in group_order {
             let (target, v, r) = groups[g as usize];
             if target == MANY {
