@@ -1074,40 +1074,54 @@ impl Resolver {
         for x in 0..parent.len() {
             parent[x] = parent[parent[x] as usize];
         }
-        // Components over capacity: count their values of each capacity-bound identifier.
-        let mut over = vec![false; r_count as usize];
-        let mut any_over = false;
-        for (i, rule) in rules.iter().enumerate() {
-            let Some(cap) = rule.capacity.filter(|_| !rule.weak) else {
-                continue;
-            };
-            let mut count = vec![0u32; r_count as usize];
-            let mut at = 0usize;
-            for value in &self.b.values {
-                let first = self.b.value_records.get(at).copied();
-                at += value.records as usize;
-                if value.identifier as usize == i && value.state == ValueState::Usable {
-                    let Some(first) = first else { continue };
-                    let root = parent[first as usize] as usize;
-                    count[root] += 1;
-                    if count[root] > cap {
-                        over[root] = true;
-                        any_over = true;
+        let (values, value_records) = (&self.b.values, &self.b.value_records);
+        // Components over capacity: count their values of each capacity-bound identifier
+        // (on another core, while the values' roots are written).
+        let find_over = || {
+            let mut over = vec![false; r_count as usize];
+            let mut any_over = false;
+            for (i, rule) in rules.iter().enumerate() {
+                let Some(cap) = rule.capacity.filter(|_| !rule.weak) else {
+                    continue;
+                };
+                let mut count = vec![0u32; r_count as usize];
+                let mut at = 0usize;
+                for value in values {
+                    let first = value_records.get(at).copied();
+                    at += value.records as usize;
+                    if value.identifier as usize == i && value.state == ValueState::Usable {
+                        let Some(first) = first else { continue };
+                        let root = parent[first as usize] as usize;
+                        count[root] += 1;
+                        if count[root] > cap {
+                            over[root] = true;
+                            any_over = true;
+                        }
                     }
                 }
             }
-        }
-        let mut uf_parent: Vec<u32> = Vec::with_capacity(r_count as usize + self.b.values.len());
-        uf_parent.extend_from_slice(&parent);
-        let mut at = 0usize;
-        for (v, value) in self.b.values.iter().enumerate() {
-            let first = self.b.value_records.get(at).copied();
-            at += value.records as usize;
-            match first {
-                Some(r) if joins(value) => uf_parent.push(parent[r as usize]),
-                _ => uf_parent.push(r_count + v as u32),
+            (over, any_over)
+        };
+        let value_roots = || {
+            let mut uf_parent: Vec<u32> = Vec::with_capacity(r_count as usize + values.len());
+            uf_parent.extend_from_slice(&parent);
+            let mut at = 0usize;
+            for (v, value) in values.iter().enumerate() {
+                let first = value_records.get(at).copied();
+                at += value.records as usize;
+                match first {
+                    Some(r) if joins(value) => uf_parent.push(parent[r as usize]),
+                    _ => uf_parent.push(r_count + v as u32),
+                }
             }
-        }
+            uf_parent
+        };
+        #[allow(unused_mut)]
+        let ((mut over, mut any_over), mut uf_parent) = std::thread::scope(|scope| {
+            let over = scope.spawn(find_over);
+            let roots = value_roots();
+            (over.join().expect("counting does not panic"), roots)
+        });
         #[cfg(test)]
         if self.one_by_one {
             over.fill(true);

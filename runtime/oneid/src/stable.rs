@@ -235,42 +235,54 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         }
         sorted = sorted_draws(&fresh);
     }
-    // Each new id's change, in id order.
-    changes.reserve(sorted.len());
-    for &(id, i) in &sorted {
-        let c = fresh[i as usize].1;
-        ids[c as usize] = id;
-        // Split from the (smallest) id its records had, if any.
-        let from = counts.partition_point(|&(pc, _, _)| pc < c);
-        let other = counts[from..]
+    // Earlier ids that no person kept are retired (their records are gone or merged);
+    // the registry is listed on another core while the new ids' changes are.
+    let list_registry = || {
+        let mut registry: Vec<(u64, u32, bool)> = prev
+            .registry
             .iter()
-            .take_while(|x| x.0 == c)
-            .map(|x| x.1)
-            .min();
-        changes.push(Change {
-            kind: if other.is_none() {
-                ChangeKind::New
-            } else {
-                ChangeKind::Split
-            },
-            oneid: id,
-            other,
-            records: size[c as usize],
-        });
-    }
-    drop(fresh);
-    // Earlier ids that no person kept are retired (their records are gone or merged).
-    let mut registry: Vec<(u64, u32, bool)> = prev
-        .registry
-        .iter()
-        .map(|(&id, &(d, _))| (id, d, updated.get(&id).copied().unwrap_or(false)))
-        .collect();
-    registry.extend(sorted.iter().map(|&(id, _)| (id, today, true)));
-    // Ids are unique fingerprints: sorting by id alone is the full order.
-    if !registry.is_sorted_by_key(|r| r.0) {
-        crate::bucket_sort(&mut registry, |r| r.0);
-    }
-    sort_changes(&mut changes);
+            .map(|(&id, &(d, _))| (id, d, updated.get(&id).copied().unwrap_or(false)))
+            .collect();
+        registry.extend(sorted.iter().map(|&(id, _)| (id, today, true)));
+        // Ids are unique fingerprints: sorting by id alone is the full order.
+        if !registry.is_sorted_by_key(|r| r.0) {
+            crate::bucket_sort(&mut registry, |r| r.0);
+        }
+        registry
+    };
+    // Each new id's change, in id order.
+    let mut list_changes = || {
+        changes.reserve(sorted.len());
+        for &(id, i) in &sorted {
+            let c = fresh[i as usize].1;
+            ids[c as usize] = id;
+            // Split from the (smallest) id its records had, if any.
+            let from = counts.partition_point(|&(pc, _, _)| pc < c);
+            let other = counts[from..]
+                .iter()
+                .take_while(|x| x.0 == c)
+                .map(|x| x.1)
+                .min();
+            changes.push(Change {
+                kind: if other.is_none() {
+                    ChangeKind::New
+                } else {
+                    ChangeKind::Split
+                },
+                oneid: id,
+                other,
+                records: size[c as usize],
+            });
+        }
+        sort_changes(&mut changes);
+    };
+    let registry = std::thread::scope(|scope| {
+        let registry = scope.spawn(list_registry);
+        list_changes();
+        registry
+            .join()
+            .expect("listing the registry does not panic")
+    });
     Assignment {
         ids,
         changes,
