@@ -228,7 +228,6 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             };
             columns.push((*ident, compound(part_values), scope));
         }
-        let batches = input.data.batches.len();
         // The first row of each batch.
         let firsts: Vec<usize> = input
             .data
@@ -239,11 +238,15 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                 Some(*at - b.num_rows())
             })
             .collect();
-        let fill = |builder: &mut Builder, batches: std::ops::Range<usize>| {
+        // Adds the link's rows `range`, counted over all its batches.
+        let fill = |builder: &mut Builder, range: std::ops::Range<usize>| {
             let mut fields = Vec::new();
             let mut row_name = String::new();
-            for b in batches {
-                for row in 0..input.data.batches[b].num_rows() {
+            for (b, batch) in input.data.batches.iter().enumerate() {
+                let first = firsts[b];
+                let from = range.start.clamp(first, first + batch.num_rows()) - first;
+                let to = range.end.clamp(first, first + batch.num_rows()) - first;
+                for row in from..to {
                     fields.clear();
                     for (ident, values, scope) in &columns {
                         let values = &values[b];
@@ -269,23 +272,17 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             }
         };
         // The result does not depend on the order of rows: records are numbered by
-        // their fingerprints. The second half of the rows goes to another core.
-        let mut seen = 0u64;
-        let half = input
-            .data
-            .batches
-            .iter()
-            .position(|b| {
-                seen += b.num_rows() as u64;
-                seen * 2 > input.data.rows()
-            })
-            .map_or(batches, |b| b + 1);
+        // their fingerprints. The second half of the rows goes to another core (a
+        // source's batches may be whole files of very different sizes, so the halves
+        // are counted in rows).
+        let n = input.data.rows() as usize;
+        let half = n / 2;
         // The link's rows are numbered on from the rows before it, the fork's after the
         // builder's own.
         let first_row = builder.rows as usize;
         let mut fork = builder.fork();
         std::thread::scope(|scope| {
-            let tail = scope.spawn(|| fill(&mut fork, half..batches));
+            let tail = scope.spawn(|| fill(&mut fork, half..n));
             fill(&mut builder, 0..half);
             tail.join().expect("normalizing does not panic");
         });
