@@ -498,13 +498,13 @@ impl Builder {
         let mut by_fp = Vec::with_capacity(recs.max(part_links));
         sort_by_fp_into(
             &mut by_fp,
-            |put| {
+            |shard, put| {
                 for (p, part) in parts.iter().enumerate() {
-                    for (i, w) in part.rec_start.windows(2).enumerate() {
+                    for i in shard_of(part.rec_fp.len(), shard) {
                         put(Item {
                             fp: part.rec_fp[i],
                             rec: rec_base[p] + i as u32,
-                            at: w[1] - w[0],
+                            at: part.rec_start[i + 1] - part.rec_start[i],
                             data: part.rec_source[i],
                             ..Item::default()
                         });
@@ -562,11 +562,11 @@ impl Builder {
         let sort_links = |items: &mut Vec<Item>| {
             sort_by_fp_into(
                 items,
-                |put| {
+                |shard, put| {
                     for (p, part) in parts.iter().enumerate() {
                         let global = &global[rec_base[p] as usize..];
-                        for (i, &(record, place)) in global[..part.rec_fp.len()].iter().enumerate()
-                        {
+                        for i in shard_of(part.rec_fp.len(), shard) {
+                            let (record, place) = global[i];
                             if place == NONE {
                                 continue;
                             }
@@ -722,19 +722,27 @@ fn block_starts(n: usize) -> Vec<usize> {
     (0..n.div_ceil(1 << BLOCK)).map(|b| b << BLOCK).collect()
 }
 
+/// The items of `shard` (0 or 1) when `n` items are listed in two shards: the first
+/// half, or the rest.
+pub(crate) fn shard_of(n: usize, shard: usize) -> std::ops::Range<usize> {
+    if shard == 0 { 0..n / 2 } else { n / 2..n }
+}
+
 /// A link whose value links nothing.
 const JUNK: u16 = u16::MAX;
 
 /// The items `each` lists, sorted; their `key` is a fingerprint (spread evenly over 64
-/// bits). `each` is called twice: once to count the items of each of 256 buckets (the
-/// key's top 8 bits), once to put every item straight into its bucket, so no second
-/// buffer of the items' size is needed (fresh memory costs a page fault per 4 KiB).
-/// Each bucket is then sorted on its own, half of them on each core: a radix pass on
-/// the next 8 bits into a scratch buffer the size of one bucket (which the cache
-/// holds), the small groups by `Ord`, and back. Items with equal keys end in `Ord`
-/// order.
+/// bits). `each(shard, put)` lists the items in two shards (any split: one shard may
+/// hold all), each listed on its own core. Each shard is listed twice: once to count
+/// its items of each of 256 buckets (the key's top 8 bits), once to put every item
+/// straight into its bucket (each shard into its own region of the bucket), so no
+/// second buffer of the items' size is needed (fresh memory costs a page fault per
+/// 4 KiB). Each bucket is then sorted on its own, half of them on each core: a radix
+/// pass on the next 8 bits into a scratch buffer the size of one bucket (which the
+/// cache holds), the small groups by `Ord`, and back. Items with equal keys end in
+/// `Ord` order.
 pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
-    each: impl Fn(&mut dyn FnMut(T)),
+    each: impl Fn(usize, &mut dyn FnMut(T)) + Sync,
     key: impl Fn(&T) -> u64 + Sync,
 ) -> Vec<T> {
     let mut items = Vec::new();
@@ -746,22 +754,48 @@ pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
 /// again where it is big enough.
 pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
     items: &mut Vec<T>,
-    each: impl Fn(&mut dyn FnMut(T)),
+    each: impl Fn(usize, &mut dyn FnMut(T)) + Sync,
     key: impl Fn(&T) -> u64 + Sync,
 ) {
+    let (each, key) = (&each, &key);
+    let count = |shard: usize| {
+        let mut counts = vec![0usize; 256];
+        each(shard, &mut |x| counts[(key(&x) >> 56) as usize] += 1);
+        counts
+    };
+    let shard_counts: [Vec<usize>; 2] = std::thread::scope(|scope| {
+        let second = scope.spawn(|| count(1));
+        [count(0), second.join().expect("counting does not panic")]
+    });
     let mut counts = vec![0usize; 257];
-    each(&mut |x| counts[(key(&x) >> 56) as usize + 1] += 1);
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
+    for d in 0..256 {
+        counts[d + 1] = counts[d] + shard_counts[0][d] + shard_counts[1][d];
     }
     let n = counts[256];
     items.clear();
     items.resize(n, T::default());
-    let mut next = counts.clone();
-    each(&mut |x| {
-        let d = (key(&x) >> 56) as usize;
-        items[next[d]] = x;
-        next[d] += 1;
+    // Each shard's region of each bucket.
+    let mut regions: [Vec<&mut [T]>; 2] = [Vec::with_capacity(256), Vec::with_capacity(256)];
+    let mut rest: &mut [T] = items;
+    for d in 0..256 {
+        for (shard, region) in regions.iter_mut().enumerate() {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(shard_counts[shard][d]);
+            region.push(mine);
+            rest = after;
+        }
+    }
+    let place = |shard: usize, mut region: Vec<&mut [T]>| {
+        let mut next = [0usize; 256];
+        each(shard, &mut |x| {
+            let d = (key(&x) >> 56) as usize;
+            region[d][next[d]] = x;
+            next[d] += 1;
+        });
+    };
+    let [first, second] = regions;
+    std::thread::scope(|scope| {
+        scope.spawn(|| place(1, second));
+        place(0, first);
     });
     if n < 1 << 16 {
         items.sort_unstable();
@@ -769,7 +803,6 @@ pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
     }
     let half = counts.partition_point(|&b| b < n / 2);
     let (lo, hi) = items.split_at_mut(counts[half]);
-    let key = &key;
     let finish = move |items: &mut [T], bounds: &[usize]| {
         let base = bounds[0];
         let widest = bounds.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
@@ -792,7 +825,7 @@ pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
 }
 
 /// Sorts items whose `key` is a fingerprint; see [`sort_by_fp`].
-pub(crate) fn bucket_sort<T: Copy + Ord + Default + Send>(
+pub(crate) fn bucket_sort<T: Copy + Ord + Default + Send + Sync>(
     items: &mut Vec<T>,
     key: impl Fn(&T) -> u64 + Sync,
 ) {
@@ -800,7 +833,14 @@ pub(crate) fn bucket_sort<T: Copy + Ord + Default + Send>(
         items.sort_unstable();
         return;
     }
-    let sorted = sort_by_fp(|put| items.iter().for_each(|&x| put(x)), key);
+    let sorted = sort_by_fp(
+        |shard, put| {
+            items[shard_of(items.len(), shard)]
+                .iter()
+                .for_each(|&x| put(x))
+        },
+        key,
+    );
     *items = sorted;
 }
 

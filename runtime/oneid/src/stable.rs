@@ -199,9 +199,9 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
     // new ids for the registry and the change log.
     let sorted_draws = |fresh: &[(u64, u32)]| {
         sort_by_fp(
-            |put| {
-                for (i, &(id, _)) in fresh.iter().enumerate() {
-                    put((id, i as u32));
+            |shard, put| {
+                for i in crate::shard_of(fresh.len(), shard) {
+                    put((fresh[i].0, i as u32));
                 }
             },
             |x| x.0,
