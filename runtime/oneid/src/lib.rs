@@ -1375,40 +1375,69 @@ impl Resolver {
         let rules = self.b.rules.identifiers.clone();
         let weak_kind: Vec<bool> = rules.iter().map(|r| r.weak).collect();
         let usable_weak = |kind: u16| kind != JUNK && weak_kind[kind as usize];
-        let link_range =
-            |r: u32| self.b.starts[r as usize] as usize..self.b.starts[r as usize + 1] as usize;
-        let anonymous: Vec<bool> = (0..r_count)
-            .map(|r| {
-                !self.kinds[link_range(r)]
-                    .iter()
-                    .any(|&k| k != JUNK && !weak_kind[k as usize])
-            })
-            .collect();
-        // People reached by each weak value, and each person's weak values.
         const NONE: u32 = u32::MAX;
         const MANY: u32 = u32::MAX - 1;
-        let mut reach = vec![NONE; self.b.values.len()];
-        let mut person_values: Vec<(u32, u32)> = Vec::new();
-        // A person's root is its first record: it stands for the person in the evidence,
-        // and indexes the per-person arrays below.
-        for r in 0..r_count {
-            if anonymous[r as usize] {
-                continue;
+        let (links, kinds, starts) = (&self.b.links, &self.kinds, &self.b.starts);
+        let link_range = |r: u32| starts[r as usize] as usize..starts[r as usize + 1] as usize;
+        let parent = &self.uf.parent;
+        let root_of = |mut x: u32| {
+            while parent[x as usize] != x {
+                x = parent[x as usize];
             }
-            let root = self.uf.find(r);
-            for j in link_range(r) {
-                let v = self.b.links[j];
-                if !usable_weak(self.kinds[j]) {
+            x
+        };
+        let value_count = self.b.values.len();
+        // Which records are anonymous (no usable strong value), the people each weak
+        // value reaches (none, one, or MANY) and each person's weak values: each half of
+        // the records on its own core, then joined. A person's root is its first record:
+        // it stands for the person in the evidence, and indexes the per-person arrays
+        // below.
+        let reach_from = |records: std::ops::Range<u32>| {
+            let mut anonymous = Vec::with_capacity(records.len());
+            let mut reach = vec![NONE; value_count];
+            let mut person_values: Vec<(u32, u32)> = Vec::new();
+            for r in records {
+                let anon = !kinds[link_range(r)]
+                    .iter()
+                    .any(|&k| k != JUNK && !weak_kind[k as usize]);
+                anonymous.push(anon);
+                if anon {
                     continue;
                 }
-                person_values.push((root, v));
-                let slot = &mut reach[v as usize];
-                *slot = match *slot {
-                    NONE => root,
-                    x if x == root => root,
-                    _ => MANY,
-                };
+                let root = root_of(r);
+                for j in link_range(r) {
+                    let v = links[j];
+                    if !usable_weak(kinds[j]) {
+                        continue;
+                    }
+                    person_values.push((root, v));
+                    let slot = &mut reach[v as usize];
+                    *slot = match *slot {
+                        NONE => root,
+                        x if x == root => root,
+                        _ => MANY,
+                    };
+                }
             }
+            (anonymous, reach, person_values)
+        };
+        let ((mut anonymous, mut reach, mut person_values), (anonymous_2, reach_2, values_2)) =
+            std::thread::scope(|scope| {
+                let second = scope.spawn(|| reach_from(r_count / 2..r_count));
+                (
+                    reach_from(0..r_count / 2),
+                    second.join().expect("reaching does not panic"),
+                )
+            });
+        anonymous.extend(anonymous_2);
+        person_values.extend(values_2);
+        for (x, y) in reach.iter_mut().zip(reach_2) {
+            *x = match (*x, y) {
+                (x, NONE) => x,
+                (NONE, y) => y,
+                (x, y) if x == y => x,
+                _ => MANY,
+            };
         }
         let capped: Vec<usize> = (0..rules.len())
             .filter(|&i| rules[i].weak && rules[i].capacity.is_some())
@@ -1435,8 +1464,6 @@ impl Resolver {
             per_person
         };
         // Group anonymous records through their weak values.
-        let (links, kinds, starts) = (&self.b.links, &self.kinds, &self.b.starts);
-        let link_range = |r: u32| starts[r as usize] as usize..starts[r as usize + 1] as usize;
         let uf = &mut self.uf;
         let mut group = || {
             for r in 0..r_count {
