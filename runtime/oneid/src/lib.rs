@@ -983,20 +983,30 @@ impl Resolver {
             }
         }
         // 2. Strong identifiers.
-        // Each link's identifier, or JUNK: read once, in link order.
-        let kinds: Vec<u16> = self
-            .b
-            .links
-            .iter()
-            .map(|&v| {
-                let value = &self.b.values[v as usize];
-                if value.state == ValueState::Usable {
-                    value.identifier
-                } else {
-                    JUNK
+        // Each link's identifier, or JUNK: read once, in link order (each half of the
+        // links on its own core).
+        let values = &self.b.values;
+        let kind_of = |&v: &u32| {
+            let value = &values[v as usize];
+            if value.state == ValueState::Usable {
+                value.identifier
+            } else {
+                JUNK
+            }
+        };
+        let mut kinds = vec![JUNK; self.b.links.len()];
+        let (links_1, links_2) = self.b.links.split_at(self.b.links.len() / 2);
+        let (kinds_1, kinds_2) = kinds.split_at_mut(links_1.len());
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for (k, v) in kinds_2.iter_mut().zip(links_2) {
+                    *k = kind_of(v);
                 }
-            })
-            .collect();
+            });
+            for (k, v) in kinds_1.iter_mut().zip(links_1) {
+                *k = kind_of(v);
+            }
+        });
         self.strong(r_count, &kinds);
         clock.lap("strong");
         // 3. Weak identifiers.
