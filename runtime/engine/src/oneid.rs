@@ -197,8 +197,6 @@ fn compound(mut parts: Vec<Vec<StringArray>>) -> Vec<StringArray> {
 /// are normalized on another core.
 pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
     let mut builder = Builder::new(rules(job));
-    let total: u64 = inputs.iter().map(|i| i.data.rows()).sum();
-    builder.reserve(total as usize, 2);
     let mut rows = Vec::new();
     let missing = |source: &str, column: &str| {
         RunError::node(
@@ -281,6 +279,8 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
         // builder's own.
         let first_row = builder.rows as usize;
         let mut fork = builder.fork();
+        builder.reserve(half, link.fields.len());
+        fork.reserve(n - half, link.fields.len());
         std::thread::scope(|scope| {
             let tail = scope.spawn(|| fill(&mut fork, half..n));
             fill(&mut builder, 0..half);

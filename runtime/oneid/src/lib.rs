@@ -322,6 +322,8 @@ impl Builder {
         part.rec_start.reserve(rows / 2);
         part.links.reserve(rows * links / 2);
         part.text.reserve(rows * links * 6);
+        let rec_fp = &part.rec_fp;
+        part.seen.reserve(rows / 2, |&r| rec_fp[r as usize]);
     }
 
     /// The part [`Builder::add`] fills.
@@ -377,13 +379,21 @@ impl Builder {
         for &(ident, raw, scope) in fields {
             let rule = &self.rules.identifiers[ident];
             let mut norm = std::mem::take(&mut self.norm_buf);
-            if !rule.normalizer.apply_into(raw, &mut norm) {
+            // Trimmed text is read where it is, not copied first.
+            let value = if rule.normalizer == Normalizer::Trim {
+                Some(normalize::trim(raw)).filter(|t| !t.is_empty())
+            } else if rule.normalizer.apply_into(raw, &mut norm) {
+                Some(norm.as_str())
+            } else {
+                None
+            };
+            let Some(mut value) = value else {
                 if !raw.trim().is_empty() {
                     self.unusable += 1;
                 }
                 self.norm_buf = norm;
                 continue;
-            }
+            };
             if rule.scoped {
                 let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) else {
                     self.unusable += 1;
@@ -393,19 +403,19 @@ impl Builder {
                 self.buf.clear();
                 self.buf.push_str(scope);
                 self.buf.push('/');
-                self.buf.push_str(&norm);
-                std::mem::swap(&mut self.buf, &mut norm);
+                self.buf.push_str(value);
+                value = &self.buf;
             }
-            if norm.len() > MAX_VALUE_LEN {
+            if value.len() > MAX_VALUE_LEN {
                 self.unusable += 1;
                 self.norm_buf = norm;
                 continue;
             }
-            let fp = fingerprint(ident as u64, norm.as_bytes());
+            let fp = fingerprint(ident as u64, value.as_bytes());
             let text = &mut self.parts.last_mut().expect("a part to fill").text;
             let start = text.len() as u32;
-            text.extend_from_slice(norm.as_bytes());
-            fps.push((fp, ident as u16, start, norm.len() as u16));
+            text.extend_from_slice(value.as_bytes());
+            fps.push((fp, ident as u16, start, value.len() as u16));
             self.norm_buf = norm;
         }
         fps.sort_unstable();
