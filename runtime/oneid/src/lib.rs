@@ -787,9 +787,9 @@ pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
     // Each shard's region of each bucket.
     let mut regions: [Vec<&mut [T]>; 2] = [Vec::with_capacity(256), Vec::with_capacity(256)];
     let mut rest: &mut [T] = items;
-    for d in 0..256 {
-        for (shard, region) in regions.iter_mut().enumerate() {
-            let (mine, after) = std::mem::take(&mut rest).split_at_mut(shard_counts[shard][d]);
+    for (&first, &second) in shard_counts[0].iter().zip(&shard_counts[1]) {
+        for (region, len) in regions.iter_mut().zip([first, second]) {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(len);
             region.push(mine);
             rest = after;
         }
