@@ -257,7 +257,8 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
                         }
                     }
                     let key = match &keys {
-                        Some(k) => k[b].is_valid(row).then(|| k[b].value(row)).unwrap_or(""),
+                        Some(k) if k[b].is_valid(row) => k[b].value(row),
+                        Some(_) => "",
                         None => {
                             // Without a key column a row is named by its number.
                             row_name.clear();
