@@ -236,8 +236,12 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         sorted = sorted_draws(&fresh);
     }
     // Earlier ids that no person kept are retired (their records are gone or merged);
-    // the registry is listed on another core while the new ids' changes are.
+    // the registry is listed, and the new ids given their persons, on another core
+    // while the new ids' changes are listed.
     let list_registry = || {
+        for &(id, i) in &sorted {
+            ids[fresh[i as usize].1 as usize] = id;
+        }
         let mut registry: Vec<(u64, u32, bool)> = prev
             .registry
             .iter()
@@ -255,7 +259,6 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         changes.reserve(sorted.len());
         for &(id, i) in &sorted {
             let c = fresh[i as usize].1;
-            ids[c as usize] = id;
             // Split from the (smallest) id its records had, if any.
             let from = counts.partition_point(|&(pc, _, _)| pc < c);
             let other = counts[from..]
