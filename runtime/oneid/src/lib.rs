@@ -379,15 +379,7 @@ impl Builder {
         for &(ident, raw, scope) in fields {
             let rule = &self.rules.identifiers[ident];
             let mut norm = std::mem::take(&mut self.norm_buf);
-            // Trimmed text is read where it is, not copied first.
-            let value = if rule.normalizer == Normalizer::Trim {
-                Some(normalize::trim(raw)).filter(|t| !t.is_empty())
-            } else if rule.normalizer.apply_into(raw, &mut norm) {
-                Some(norm.as_str())
-            } else {
-                None
-            };
-            let Some(mut value) = value else {
+            let Some(mut value) = rule.normalizer.normalize(raw, &mut norm) else {
                 if !raw.trim().is_empty() {
                     self.unusable += 1;
                 }
@@ -1176,17 +1168,17 @@ impl Resolver {
             }
             uf_parent
         };
-        #[allow(unused_mut)]
-        let ((mut over, mut any_over), mut uf_parent) = std::thread::scope(|scope| {
+        let ((over, any_over), mut uf_parent) = std::thread::scope(|scope| {
             let over = scope.spawn(find_over);
             let roots = value_roots();
             (over.join().expect("counting does not panic"), roots)
         });
         #[cfg(test)]
-        if self.one_by_one {
-            over.fill(true);
-            any_over = true;
-        }
+        let (over, any_over) = if self.one_by_one {
+            (vec![true; r_count as usize], true)
+        } else {
+            (over, any_over)
+        };
         if any_over {
             let subset: Vec<u32> = (0..r_count)
                 .filter(|&r| over[parent[r as usize] as usize])

@@ -33,18 +33,18 @@ impl Normalizer {
         })
     }
 
-    /// Normalizes into `out` (cleared first); false when the value is unusable.
-    pub fn apply_into(self, raw: &str, out: &mut String) -> bool {
-        out.clear();
-        match self {
-            Normalizer::PhoneCn => phone_into(raw, out),
-            _ => match self.apply(raw) {
-                Some(v) => {
-                    out.push_str(&v);
-                    true
-                }
-                None => false,
-            },
+    /// The normalized value, `None` when unusable: a part of `raw` when normalizing
+    /// only trims it, else written into `buf` (a buffer kept between calls).
+    pub fn normalize<'a>(self, raw: &'a str, buf: &'a mut String) -> Option<&'a str> {
+        if self == Normalizer::PhoneCn {
+            return phone_into(raw, buf).then_some(buf.as_str());
+        }
+        match self.apply(raw)? {
+            Cow::Borrowed(v) => Some(v),
+            Cow::Owned(v) => {
+                *buf = v;
+                Some(buf.as_str())
+            }
         }
     }
 
@@ -199,6 +199,32 @@ mod tests {
         assert_eq!(Normalizer::TrimLower.apply(" AbC ").as_deref(), Some("abc"));
         assert_eq!(Normalizer::by_name("phone_cn"), Some(Normalizer::PhoneCn));
         assert_eq!(Normalizer::by_name("nope"), None);
+    }
+
+    #[test]
+    fn normalize_agrees_with_apply_and_borrows_trimmed_text() {
+        let mut buf = String::new();
+        for n in [
+            Normalizer::PhoneCn,
+            Normalizer::Email,
+            Normalizer::Trim,
+            Normalizer::TrimLower,
+        ] {
+            for raw in ["", "  ", " 138-1234-5678 ", " Li@Ex.COM ", "dev-1", " AbC "] {
+                let want = n.apply(raw).map(|v| v.into_owned());
+                assert_eq!(
+                    n.normalize(raw, &mut buf).map(str::to_owned),
+                    want,
+                    "{n:?} {raw:?}"
+                );
+            }
+        }
+        let raw = "  dev-1 ";
+        let v = Normalizer::Trim.normalize(raw, &mut buf).unwrap();
+        assert!(
+            std::ptr::eq(v.as_ptr(), raw[2..].as_ptr()),
+            "trimmed text is not copied"
+        );
     }
 
     #[test]
