@@ -29,20 +29,29 @@ fn status_kb(field: &str) -> Option<f64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Minor page faults so far: fresh memory costs one per 4 KiB page.
-fn minor_faults() -> u64 {
+/// Field `n` of `/proc/self/stat` after the command name (which is in parentheses).
+fn stat_field(n: usize) -> u64 {
     std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|s| {
-            // The fields after the command name (which is in parentheses).
             s.rsplit(')')
                 .next()?
                 .split_whitespace()
-                .nth(7)?
+                .nth(n)?
                 .parse()
                 .ok()
         })
         .unwrap_or(0)
+}
+
+/// Minor page faults so far: fresh memory costs one per 4 KiB page.
+fn minor_faults() -> u64 {
+    stat_field(7)
+}
+
+/// CPU time of all threads so far (user and system), in clock ticks of 10 ms.
+fn cpu_ticks() -> u64 {
+    stat_field(11) + stat_field(12)
 }
 
 /// The project's `.mj` files, in name order.
@@ -93,12 +102,14 @@ fn main() {
         .collect();
 
     let faults = minor_faults();
+    let ticks = cpu_ticks();
     let started = Instant::now();
     let resolved = oneid::resolve(&job, &refs).expect("resolving");
     let resolved_at = started.elapsed().as_secs_f64();
     let ids = oneid::ids(&job, "2025-06-30", &resolved, &Previous::default());
     let total = started.elapsed().as_secs_f64();
     let faults = minor_faults() - faults;
+    let cpu = (cpu_ticks() - ticks) as f64 / 100.0;
 
     let res = &resolved.resolution;
     let phased: f64 = res.phases.iter().map(|(_, d)| d.as_secs_f64()).sum();
@@ -108,7 +119,7 @@ fn main() {
     }
     phases.push_str(&format!(", \"ids\": {:.3}", total - resolved_at));
     println!(
-        "{{\"rows\": {}, \"links\": {}, \"records\": {}, \"persons\": {}, \"ids\": {}, \"seconds\": {total:.3}, \"links_per_second\": {:.0}, \"page_faults\": {faults}, \"peak_rss_mb\": {:.0}, \"phases\": {{{phases}}}}}",
+        "{{\"rows\": {}, \"links\": {}, \"records\": {}, \"persons\": {}, \"ids\": {}, \"seconds\": {total:.3}, \"links_per_second\": {:.0}, \"cpu_seconds\": {cpu:.2}, \"page_faults\": {faults}, \"peak_rss_mb\": {:.0}, \"phases\": {{{phases}}}}}",
         res.rows,
         res.row_links,
         res.records(),
