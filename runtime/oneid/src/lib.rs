@@ -31,6 +31,7 @@
 //! with 20 million distinct values the chance of any collision is about 1 in 100,000.
 
 pub mod normalize;
+
 pub mod stable;
 
 use rustc_hash::FxHashMap;
@@ -62,25 +63,57 @@ pub struct Rules {
 /// A stable 64-bit fingerprint of bytes. The function is part of mj's storage
 /// format (record keys and OneIDs persist between runs): never change it.
 pub fn fingerprint(seed: u64, bytes: &[u8]) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut h = fingerprint_start(seed, bytes.len());
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        h = fingerprint_mix(h, w);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+        h = fingerprint_mix(h, tail_word(rest));
     }
-    // murmur3's finalizer: every input bit reaches every output bit.
+    fingerprint_end(h)
+}
+
+/// [`fingerprint`] of the words' little-endian bytes, one after another.
+pub fn fingerprint_words(seed: u64, words: &[u64]) -> u64 {
+    let h = fingerprint_start(seed, words.len() * 8);
+    fingerprint_end(words.iter().fold(h, |h, &w| fingerprint_mix(h, w)))
+}
+
+fn fingerprint_start(seed: u64, len: usize) -> u64 {
+    seed ^ (len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+fn fingerprint_mix(h: u64, w: u64) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    (h.rotate_left(5) ^ w).wrapping_mul(K)
+}
+
+/// murmur3's finalizer: every input bit reaches every output bit.
+fn fingerprint_end(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^ (h >> 33)
+}
+
+/// The 1 to 7 bytes of `rest` as a little-endian word padded with zeros, read with
+/// loads that overlap (what a byte copy into a zeroed word gives, without the copy:
+/// a word loaded right after bytes were stored into it waits for the stores).
+fn tail_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    if n >= 4 {
+        let lo = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        let hi = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+        u64::from(lo) | u64::from(hi) << ((n - 4) * 8)
+    } else {
+        u64::from(rest[0])
+            | u64::from(rest[n / 2]) << (n / 2 * 8)
+            | u64::from(rest[n - 1]) << ((n - 1) * 8)
+    }
 }
 
 /// What became of a value.
@@ -144,6 +177,7 @@ pub struct Builder {
     buf: String,
     norm_buf: String,
     key_buf: Vec<u8>,
+    words_buf: Vec<u64>,
     fps_buf: Vec<(u64, u16, u32, u16)>,
 }
 
@@ -309,6 +343,7 @@ impl Builder {
             buf: String::new(),
             norm_buf: String::new(),
             key_buf: Vec::new(),
+            words_buf: Vec::new(),
             fps_buf: Vec::new(),
         }
     }
@@ -413,18 +448,26 @@ impl Builder {
         fps.sort_unstable();
         fps.dedup_by_key(|x| x.0);
         // The record's identity: its source and the fingerprints of its values.
-        let mut key = std::mem::take(&mut self.key_buf);
-        key.clear();
-        key.extend_from_slice(&u64::from(source).to_le_bytes());
-        for &(fp, ..) in &fps {
-            key.extend_from_slice(&fp.to_le_bytes());
-        }
-        if fps.is_empty() {
+        const RECORD: u64 = 0x7265_636f_7264;
+        let record_fp = if fps.is_empty() {
             // Nothing to link by: the row stands alone, named by its key.
+            let mut key = std::mem::take(&mut self.key_buf);
+            key.clear();
+            key.extend_from_slice(&u64::from(source).to_le_bytes());
             key.push(0xff);
             key.extend_from_slice(row_key.as_bytes());
-        }
-        let record_fp = fingerprint(0x7265_636f_7264, &key);
+            let fp = fingerprint(RECORD, &key);
+            self.key_buf = key;
+            fp
+        } else {
+            let mut words = std::mem::take(&mut self.words_buf);
+            words.clear();
+            words.push(u64::from(source));
+            words.extend(fps.iter().map(|x| x.0));
+            let fp = fingerprint_words(RECORD, &words);
+            self.words_buf = words;
+            fp
+        };
         self.row_links += fps.len() as u64;
         let part = self.parts.last_mut().expect("a part to fill");
         part.pending.push(Pending {
@@ -444,7 +487,6 @@ impl Builder {
         if part.pending.len() == PENDING {
             part.settle();
         }
-        self.key_buf = key;
         self.fps_buf = fps;
         row
     }
@@ -739,10 +781,8 @@ const JUNK: u16 = u16::MAX;
 /// its items of each of 256 buckets (the key's top 8 bits), once to put every item
 /// straight into its bucket (each shard into its own region of the bucket), so no
 /// second buffer of the items' size is needed (fresh memory costs a page fault per
-/// 4 KiB). Each bucket is then sorted on its own, half of them on each core: a radix
-/// pass on the next 8 bits into a scratch buffer the size of one bucket (which the
-/// cache holds), the small groups by `Ord`, and back. Items with equal keys end in
-/// `Ord` order.
+/// 4 KiB). Each bucket is then sorted on its own, half of them on each core, by
+/// [`sort_bucket`]. Items with equal keys end in `Ord` order.
 pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
     each: impl Fn(usize, &mut dyn FnMut(T)) + Sync,
     key: impl Fn(&T) -> u64 + Sync,
@@ -811,12 +851,7 @@ pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
         let mut scratch = vec![T::default(); widest];
         for w in bounds.windows(2) {
             let bucket = &mut items[w[0] - base..w[1] - base];
-            let scratch = &mut scratch[..bucket.len()];
-            let inner = scatter(bucket, scratch, |x| (key(x) >> 48) as usize & 0xff);
-            for v in inner.windows(2) {
-                scratch[v[0]..v[1]].sort_unstable();
-            }
-            bucket.copy_from_slice(scratch);
+            sort_bucket(bucket, &mut scratch[..bucket.len()], key);
         }
     };
     std::thread::scope(|scope| {
@@ -846,23 +881,49 @@ pub(crate) fn bucket_sort<T: Copy + Ord + Default + Send + Sync>(
     *items = sorted;
 }
 
-/// Moves `src` into `dst` grouped by an 8-bit digit, stable; returns the 257 group
-/// boundaries.
-fn scatter<T: Copy>(src: &[T], dst: &mut [T], digit: impl Fn(&T) -> usize) -> Vec<usize> {
-    let mut counts = vec![0usize; 257];
-    for x in src {
-        counts[digit(x) + 1] += 1;
+/// Sorts a bucket of [`sort_by_fp`] (items whose keys share their top 8 bits) by the
+/// next 16 bits, 8 at a time from the lower (each pass stable, through `scratch`, which
+/// the cache holds), then the few runs of items whose top 24 bits are equal by `Ord`.
+fn sort_bucket<T: Copy + Ord>(bucket: &mut [T], scratch: &mut [T], key: impl Fn(&T) -> u64) {
+    let digit = |x: &T, shift: u32| (key(x) >> shift) as usize & 0xff;
+    let mut low = [0usize; 256];
+    let mut high = [0usize; 256];
+    for x in bucket.iter() {
+        low[digit(x, 40)] += 1;
+        high[digit(x, 48)] += 1;
     }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
+    let starts = |counts: &mut [usize; 256]| {
+        let mut at = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+    };
+    starts(&mut low);
+    starts(&mut high);
+    for &x in bucket.iter() {
+        let d = digit(&x, 40);
+        scratch[low[d]] = x;
+        low[d] += 1;
     }
-    let bounds = counts.clone();
-    for &x in src {
-        let d = digit(&x);
-        dst[counts[d]] = x;
-        counts[d] += 1;
+    for &x in scratch.iter() {
+        let d = digit(&x, 48);
+        bucket[high[d]] = x;
+        high[d] += 1;
     }
-    bounds
+    let mut i = 0;
+    while i < bucket.len() {
+        let top = key(&bucket[i]) >> 40;
+        let mut j = i + 1;
+        while j < bucket.len() && key(&bucket[j]) >> 40 == top {
+            j += 1;
+        }
+        if j - i > 1 {
+            bucket[i..j].sort_unstable();
+        }
+        i = j;
+    }
 }
 
 /// Sorts (fingerprint, payload) pairs.
@@ -1016,56 +1077,76 @@ impl Resolver {
         self.weak(r_count);
         let kinds = std::mem::take(&mut self.kinds);
         clock.lap("weak");
-        // 4. Components, then cuts.
-        let mut comp: Vec<u32> = (0..r_count).map(|r| self.uf.find(r)).collect();
+        // 4. Components, then cuts. Every parent is at most its child (records are
+        //    numbered before values, and joins put the smaller root above), so one pass
+        //    over the records in order leaves each pointing at its root; a value's
+        //    parent is a record or the value itself.
+        let parent = &mut self.uf.parent;
+        for r in 0..r_count as usize {
+            parent[r] = parent[parent[r] as usize];
+        }
+        let mut comp = parent[..r_count as usize].to_vec();
         if let Some(max) = self.b.rules.max_component {
             self.cut(&mut comp, max, r_count);
         }
         clock.lap("cut");
-        // Dense component numbers in order of first record. Every component's label
-        // is its first record (the forest's root, or the first record of a cut part),
-        // so a record either opens a component or joins an earlier record's.
+        // Dense component numbers in order of first record, in place. Every
+        // component's label is its first record (the forest's root, or the first record
+        // of a cut part), so a record either opens a component or joins an earlier
+        // record's, whose label is already its number.
         let mut components = 0u32;
-        let mut record_component: Vec<u32> = Vec::with_capacity(comp.len());
-        for (r, &c) in comp.iter().enumerate() {
-            let label = if c as usize == r {
+        for r in 0..comp.len() {
+            let c = comp[r] as usize;
+            comp[r] = if c == r {
                 components += 1;
                 components - 1
             } else {
-                record_component[c as usize]
+                comp[c]
             };
-            record_component.push(label);
         }
-        // A value belongs to the person of the records it joined. Parents are at most
-        // their children, so one pass in order flattens the forest.
-        for x in 0..self.uf.parent.len() {
-            self.uf.parent[x] = self.uf.parent[self.uf.parent[x] as usize];
-        }
-        let mut value_component: Vec<Option<u32>> = vec![None; self.b.values.len()];
-        let cut = self.b.values.iter().any(|v| v.state == ValueState::Cut);
+        let record_component = comp;
+        // A value belongs to the person of the records it joined.
+        let parent = &self.uf.parent;
+        let root_of_value = |v: usize| {
+            let p = parent[r_count as usize + v];
+            if p < r_count { parent[p as usize] } else { p }
+        };
+        let values = &self.b.values;
+        let cut = values.iter().any(|v| v.state == ValueState::Cut);
+        let mut value_component = vec![NONE; values.len()];
         if !cut {
-            // A joined value's root is a record of its person.
-            for (v, value) in self.b.values.iter().enumerate() {
-                let root = self.uf.parent[r_count as usize + v];
-                if root < r_count && value.state == ValueState::Usable {
-                    value_component[v] = Some(record_component[root as usize]);
+            // A joined value's root is a record of its person (each half of the values
+            // on its own core).
+            let label = |from: usize, out: &mut [u32]| {
+                for (i, c) in out.iter_mut().enumerate() {
+                    let v = from + i;
+                    let root = root_of_value(v);
+                    if root < r_count && values[v].state == ValueState::Usable {
+                        *c = record_component[root as usize];
+                    }
                 }
-            }
+            };
+            let half = values.len() / 2;
+            let (first, second) = value_component.split_at_mut(half);
+            std::thread::scope(|scope| {
+                scope.spawn(|| label(half, second));
+                label(0, first);
+            });
         } else {
             // A cut person's parts share a root: the value goes with the last record
             // that carries it under that root.
             for r in 0..r_count {
-                let root = self.uf.parent[r as usize];
+                let root = parent[r as usize];
                 let (s, e) = (
                     self.b.starts[r as usize] as usize,
                     self.b.starts[r as usize + 1] as usize,
                 );
                 for (&kind, &v) in kinds[s..e].iter().zip(&self.b.links[s..e]) {
                     if kind != JUNK
-                        && self.b.values[v as usize].state == ValueState::Usable
-                        && self.uf.parent[(r_count + v) as usize] == root
+                        && values[v as usize].state == ValueState::Usable
+                        && root_of_value(v as usize) == root
                     {
-                        value_component[v as usize] = Some(record_component[r as usize]);
+                        value_component[v as usize] = record_component[r as usize];
                     }
                 }
             }
@@ -1105,17 +1186,30 @@ impl Resolver {
         let joins = |v: &Value| v.state == ValueState::Usable && !rules[v.identifier as usize].weak;
         // parent[r] <= r always, so a component's root is its first record and one pass
         // in record order flattens the forest.
-        let mut parent: Vec<u32> = (0..r_count).collect();
+        let values = &self.b.values;
+        // The forest: records, then values (whose roots are written below).
+        let mut uf_parent = vec![0u32; r_count as usize + values.len()];
+        let (parent, value_roots) = uf_parent.split_at_mut(r_count as usize);
+        for (r, p) in parent.iter_mut().enumerate() {
+            *p = r as u32;
+        }
+        let value_records = &self.b.value_records;
+        // The values are split in two halves below; where the second's records begin.
+        let half = values.len() / 2;
+        let mut half_at = 0usize;
         let mut at = 0usize;
-        for value in &self.b.values {
-            let rs = &self.b.value_records[at..at + value.records as usize];
+        for (v, value) in values.iter().enumerate() {
+            if v == half {
+                half_at = at;
+            }
+            let rs = &value_records[at..at + value.records as usize];
             at += rs.len();
             if rs.len() < 2 || !joins(value) {
                 continue;
             }
-            let mut a = find_first(&mut parent, rs[0]);
+            let mut a = find_first(parent, rs[0]);
             for &r in &rs[1..] {
-                let b = find_first(&mut parent, r);
+                let b = find_first(parent, r);
                 if a != b {
                     let (lo, hi) = (a.min(b), a.max(b));
                     parent[hi as usize] = lo;
@@ -1126,63 +1220,53 @@ impl Resolver {
         for x in 0..parent.len() {
             parent[x] = parent[parent[x] as usize];
         }
-        let (values, value_records) = (&self.b.values, &self.b.value_records);
-        // Components over capacity: count their values of each capacity-bound identifier
-        // (on another core, while the values' roots are written).
-        let find_over = || {
-            let mut over = vec![false; r_count as usize];
-            let mut any_over = false;
-            for (i, rule) in rules.iter().enumerate() {
-                let Some(cap) = rule.capacity.filter(|_| !rule.weak) else {
-                    continue;
-                };
-                let mut count = vec![0u32; r_count as usize];
-                let mut at = 0usize;
-                for value in values {
-                    let first = value_records.get(at).copied();
-                    at += value.records as usize;
-                    if value.identifier as usize == i && value.state == ValueState::Usable {
-                        let Some(first) = first else { continue };
-                        let root = parent[first as usize] as usize;
-                        count[root] += 1;
-                        if count[root] > cap {
-                            over[root] = true;
-                            any_over = true;
-                        }
+        // Each value's root (its first record's, when it joins), and per root its values
+        // of each capacity-bound identifier: each half of the values on its own core,
+        // counting apart.
+        let caps: Vec<Option<u32>> = rules
+            .iter()
+            .map(|r| r.capacity.filter(|_| !r.weak))
+            .collect();
+        let parent = &*parent;
+        let (first_roots, second_roots) = value_roots.split_at_mut(half);
+        let roots_and_counts = |from: usize, mut at: usize, roots: &mut [u32]| {
+            let mut counts: Vec<Vec<u32>> = caps
+                .iter()
+                .map(|c| c.map_or_else(Vec::new, |_| vec![0u32; r_count as usize]))
+                .collect();
+            for (i, slot) in roots.iter_mut().enumerate() {
+                let v = from + i;
+                let value = &values[v];
+                let first = value_records.get(at).copied();
+                at += value.records as usize;
+                *slot = r_count + v as u32;
+                let Some(first) = first else { continue };
+                if joins(value) {
+                    let root = parent[first as usize];
+                    *slot = root;
+                    if let Some(c) = counts[value.identifier as usize].get_mut(root as usize) {
+                        *c += 1;
                     }
                 }
             }
-            (over, any_over)
+            counts
         };
-        let value_roots = || {
-            let mut uf_parent: Vec<u32> = Vec::with_capacity(r_count as usize + values.len());
-            uf_parent.extend_from_slice(&parent);
-            let mut at = 0usize;
-            for (v, value) in values.iter().enumerate() {
-                let first = value_records.get(at).copied();
-                at += value.records as usize;
-                match first {
-                    Some(r) if joins(value) => uf_parent.push(parent[r as usize]),
-                    _ => uf_parent.push(r_count + v as u32),
-                }
-            }
-            uf_parent
-        };
-        let ((over, any_over), mut uf_parent) = std::thread::scope(|scope| {
-            let over = scope.spawn(find_over);
-            let roots = value_roots();
-            (over.join().expect("counting does not panic"), roots)
+        let (counts_1, counts_2) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| roots_and_counts(half, half_at, second_roots));
+            let first = roots_and_counts(0, 0, first_roots);
+            (first, second.join().expect("counting does not panic"))
         });
-        #[cfg(test)]
-        let (over, any_over) = if self.one_by_one {
-            (vec![true; r_count as usize], true)
-        } else {
-            (over, any_over)
+        // Components over capacity.
+        let over = |root: u32| {
+            caps.iter().enumerate().any(|(i, cap)| {
+                cap.is_some_and(|cap| counts_1[i][root as usize] + counts_2[i][root as usize] > cap)
+            })
         };
+        #[cfg(test)]
+        let over = |root: u32| self.one_by_one || over(root);
+        let any_over = (0..r_count).any(|r| parent[r as usize] == r && over(r));
         if any_over {
-            let subset: Vec<u32> = (0..r_count)
-                .filter(|&r| over[parent[r as usize] as usize])
-                .collect();
+            let subset: Vec<u32> = (0..r_count).filter(|&r| over(parent[r as usize])).collect();
             self.exact(&subset, kinds, &mut uf_parent);
         }
         self.uf = Uf {
@@ -1589,7 +1673,7 @@ impl Resolver {
     /// Splits components larger than `max` by dropping their most shared values.
     fn cut(&mut self, comp: &mut [u32], max: u64, r_count: u32) {
         // Sizes first: only oversized people collect their members.
-        let mut size = vec![0u32; self.uf.parent.len()];
+        let mut size = vec![0u32; r_count as usize];
         for &c in comp.iter() {
             size[c as usize] += 1;
         }
@@ -1697,7 +1781,8 @@ pub struct Resolution {
     pub record_component: Vec<u32>,
     /// Per row given to [`Builder::add`]: its record.
     pub row_record: Vec<u32>,
-    value_component: Vec<Option<u32>>,
+    /// Per value: the person it joined, or [`NONE`] (a value that joined no one).
+    value_component: Vec<u32>,
     pub components: u32,
     pub conflicts: Vec<Conflict>,
     pub detached: Vec<(u32, Detached)>,
@@ -1776,7 +1861,7 @@ impl Resolution {
             let c = self.record_component[r as usize];
             for &v in self.record_values(r) {
                 if self.values[v as usize].state == ValueState::Usable
-                    && self.value_component[v as usize] == Some(c)
+                    && self.value_component[v as usize] == c
                 {
                     out.push((u64::from(r), r_count + u64::from(v)));
                 }
@@ -1821,7 +1906,7 @@ impl Resolution {
                 if self.record_component[r as usize] == comp {
                     for &v in self.record_values(r) {
                         if self.values[v as usize].state == ValueState::Usable
-                            && self.value_component[v as usize] == Some(comp)
+                            && self.value_component[v as usize] == comp
                         {
                             carriers.entry(v).or_default().push(r);
                         }

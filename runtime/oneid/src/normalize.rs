@@ -36,8 +36,10 @@ impl Normalizer {
     /// The normalized value, `None` when unusable: a part of `raw` when normalizing
     /// only trims it, else written into `buf` (a buffer kept between calls).
     pub fn normalize<'a>(self, raw: &'a str, buf: &'a mut String) -> Option<&'a str> {
-        if self == Normalizer::PhoneCn {
-            return phone_into(raw, buf).then_some(buf.as_str());
+        match self {
+            Normalizer::PhoneCn => return phone_into(raw, buf).then_some(buf.as_str()),
+            Normalizer::Trim => return non_empty(trim(raw)),
+            _ => {}
         }
         match self.apply(raw)? {
             Cow::Borrowed(v) => Some(v),
