@@ -1197,6 +1197,32 @@ impl Resolver {
         // The values are split in two halves below; where the second's records begin.
         let half = values.len() / 2;
         let mut half_at = 0usize;
+        // The joining values' records, a chunk at a time: their parents are read
+        // together first, so that the reads overlap, and each join starts from the parent
+        // read then (still an ancestor: joins only give roots a parent, and halving a
+        // path keeps every node below its ancestors).
+        const CHUNK: usize = 512;
+        let mut chunk: Vec<u32> = Vec::with_capacity(CHUNK + 64);
+        let mut firsts: Vec<usize> = Vec::with_capacity(CHUNK + 64);
+        let mut from: Vec<u32> = Vec::with_capacity(CHUNK + 64);
+        let mut join = |chunk: &mut Vec<u32>, firsts: &mut Vec<usize>, parent: &mut [u32]| {
+            from.clear();
+            from.extend(chunk.iter().map(|&r| parent[r as usize]));
+            firsts.push(chunk.len());
+            for w in firsts.windows(2) {
+                let mut a = find_first(parent, from[w[0]]);
+                for &r in &from[w[0] + 1..w[1]] {
+                    let b = find_first(parent, r);
+                    if a != b {
+                        let (lo, hi) = (a.min(b), a.max(b));
+                        parent[hi as usize] = lo;
+                        a = lo;
+                    }
+                }
+            }
+            chunk.clear();
+            firsts.clear();
+        };
         let mut at = 0usize;
         for (v, value) in values.iter().enumerate() {
             if v == half {
@@ -1207,16 +1233,13 @@ impl Resolver {
             if rs.len() < 2 || !joins(value) {
                 continue;
             }
-            let mut a = find_first(parent, rs[0]);
-            for &r in &rs[1..] {
-                let b = find_first(parent, r);
-                if a != b {
-                    let (lo, hi) = (a.min(b), a.max(b));
-                    parent[hi as usize] = lo;
-                    a = lo;
-                }
+            firsts.push(chunk.len());
+            chunk.extend_from_slice(rs);
+            if chunk.len() >= CHUNK {
+                join(&mut chunk, &mut firsts, parent);
             }
         }
+        join(&mut chunk, &mut firsts, parent);
         for x in 0..parent.len() {
             parent[x] = parent[parent[x] as usize];
         }
@@ -1476,12 +1499,6 @@ impl Resolver {
         let (links, kinds, starts) = (&self.b.links, &self.kinds, &self.b.starts);
         let link_range = |r: u32| starts[r as usize] as usize..starts[r as usize + 1] as usize;
         let parent = &self.uf.parent;
-        let root_of = |mut x: u32| {
-            while parent[x as usize] != x {
-                x = parent[x as usize];
-            }
-            x
-        };
         let value_count = self.b.values.len();
         // Which records are anonymous (no usable strong value), the people each weak
         // value reaches (none, one, or MANY) and each person's weak values: each half of
@@ -1500,7 +1517,9 @@ impl Resolver {
                 if anon {
                     continue;
                 }
-                let root = root_of(r);
+                // The strong step leaves every record pointing at its root.
+                let root = parent[r as usize];
+                debug_assert_eq!(parent[root as usize], root);
                 for j in link_range(r) {
                     let v = links[j];
                     if !usable_weak(kinds[j]) {
@@ -1562,21 +1581,40 @@ impl Resolver {
         // Group anonymous records through their weak values.
         let uf = &mut self.uf;
         let mut group = || {
+            // The anonymous records' weak links (record, value node), a chunk at a time:
+            // the value nodes' parents are read together first, so that the reads overlap,
+            // and each link's join starts from its value's parent read then (still an
+            // ancestor: joins only give roots a parent, and halving a path keeps every
+            // node below its ancestors).
+            const CHUNK: usize = 256;
+            let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(CHUNK + 64);
+            let mut from: Vec<u32> = Vec::with_capacity(CHUNK + 64);
+            let mut join = |chunk: &mut Vec<(u32, u32)>, uf: &mut Uf| {
+                from.clear();
+                from.extend(chunk.iter().map(|&(_, node)| uf.parent[node as usize]));
+                for (&(r, _), &node) in chunk.iter().zip(&from) {
+                    let a = uf.find(r);
+                    let b = uf.find(node);
+                    if a != b {
+                        uf.link_min(a, b);
+                    }
+                }
+                chunk.clear();
+            };
             for r in 0..r_count {
                 if !anonymous[r as usize] {
                     continue;
                 }
                 for j in link_range(r) {
-                    let v = links[j];
                     if usable_weak(kinds[j]) {
-                        let a = uf.find(r);
-                        let b = uf.find(r_count + v);
-                        if a != b {
-                            uf.link_min(a, b);
-                        }
+                        chunk.push((r, r_count + links[j]));
                     }
                 }
+                if chunk.len() >= CHUNK {
+                    join(&mut chunk, uf);
+                }
             }
+            join(&mut chunk, uf);
             // Every parent is at most its child, so one pass in order leaves each node
             // pointing at its root, and the passes below read roots without writing.
             for x in 0..uf.parent.len() {
@@ -1591,31 +1629,48 @@ impl Resolver {
         let root = &self.uf.parent;
         // Decide each group: (person root or MANY, first value, record), by group root.
         let decide = || {
-            let mut groups: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); r_count as usize];
+            // Per group root: its person root + 1 (0: none yet; MANY + 1: several), and
+            // the value and record that reached it first.
+            let mut groups: Vec<[u32; 3]> = vec![[0; 3]; r_count as usize];
             let mut group_order = Vec::new();
+            // The anonymous records' weak links (group, value, record), a chunk at a time:
+            // the values' targets are read together, so that the reads overlap instead of
+            // each waiting for the one before (a branch on a read waits for it).
+            const CHUNK: usize = 256;
+            let mut chunk: Vec<(u32, u32, u32)> = Vec::with_capacity(CHUNK + 64);
+            let mut targets: Vec<u32> = Vec::with_capacity(CHUNK + 64);
+            let mut settle = |chunk: &mut Vec<(u32, u32, u32)>, groups: &mut Vec<[u32; 3]>| {
+                targets.clear();
+                targets.extend(chunk.iter().map(|&(_, v, _)| reach[v as usize]));
+                for (&(g, v, r), &target) in chunk.iter().zip(&targets) {
+                    if target == NONE {
+                        continue;
+                    }
+                    let entry = &mut groups[g as usize];
+                    if entry[0] == 0 {
+                        group_order.push(g);
+                        *entry = [target + 1, v, r];
+                    } else if entry[0] != target + 1 {
+                        entry[0] = MANY + 1;
+                    }
+                }
+                chunk.clear();
+            };
             for r in 0..r_count {
                 if !anonymous[r as usize] {
                     continue;
                 }
                 let g = root[r as usize];
                 for j in link_range(r) {
-                    let v = links[j];
-                    if !usable_weak(kinds[j]) {
-                        continue;
-                    }
-                    let target = reach[v as usize];
-                    if target == NONE {
-                        continue;
-                    }
-                    let entry = &mut groups[g as usize];
-                    if entry.0 == NONE {
-                        group_order.push(g);
-                        *entry = (target, v, r);
-                    } else if entry.0 != target {
-                        entry.0 = MANY;
+                    if usable_weak(kinds[j]) {
+                        chunk.push((g, links[j], r));
                     }
                 }
+                if chunk.len() >= CHUNK {
+                    settle(&mut chunk, &mut groups);
+                }
             }
+            settle(&mut chunk, &mut groups);
             (groups, group_order)
         };
         // Values a group would bring its person, per capped identifier, by group root
@@ -1647,7 +1702,8 @@ impl Resolver {
             (decide(), brings.join().expect("counting does not panic"))
         });
         for g in group_order {
-            let (target, v, r) = groups[g as usize];
+            let [target, v, r] = groups[g as usize];
+            let target = target - 1;
             if target == MANY {
                 self.detached.push((r, Detached::Ambiguous));
                 continue;
