@@ -539,8 +539,9 @@ impl Builder {
         //    one record, named by its first part's. The buffer has room for the links
         //    sorted next.
         let part_links: usize = parts.iter().map(|p| p.links.len()).sum();
-        let mut by_fp = Vec::with_capacity(recs.max(part_links));
-        sort_by_fp_into(
+        // Zeroed memory is mapped as it is first written, by the sorts' two cores.
+        let mut by_fp: Vec<Item> = bytemuck::zeroed_vec(recs.max(part_links));
+        let n = sort_by_fp_into(
             &mut by_fp,
             |shard, put| {
                 for (p, part) in parts.iter().enumerate() {
@@ -557,6 +558,7 @@ impl Builder {
             },
             |x| x.fp,
         );
+        let sorted = &by_fp[..n];
         // Per part record: its record, and the record's first place in the links if
         // the part record names it (NONE otherwise); written on another core, which
         // numbers the records on its own. Its memory is used again for the links'
@@ -582,8 +584,8 @@ impl Builder {
         let mut starts = Vec::with_capacity(recs + 1);
         starts.push(0u32);
         let global = std::thread::scope(|scope| {
-            let global = scope.spawn(|| name_records(&by_fp));
-            for it in &by_fp {
+            let global = scope.spawn(|| name_records(sorted));
+            for it in sorted {
                 if record_fps.last() != Some(&it.fp) {
                     record_fps.push(it.fp);
                     record_source.push(it.data);
@@ -604,7 +606,7 @@ impl Builder {
         // 2. The links of each record's naming part record, read in order.
         let mut items = by_fp;
         let sort_links = |items: &mut Vec<Item>| {
-            sort_by_fp_into(
+            let n = sort_by_fp_into(
                 items,
                 |shard, put| {
                     for (p, part) in parts.iter().enumerate() {
@@ -628,7 +630,8 @@ impl Builder {
                     }
                 },
                 |x| x.fp,
-            )
+            );
+            items.truncate(n);
         };
         let row_record = std::thread::scope(|scope| {
             let rows = scope.spawn(list_rows);
@@ -641,9 +644,10 @@ impl Builder {
         //    Each link's value is written on another core, which numbers the values
         //    on its own.
         let place_links = |items: &[Item], mut placed: Vec<(u32, u32)>| {
-            // (place in the links, value), grouped by block of places.
-            placed.clear();
+            // (place in the links, value), grouped by block of places. Every entry is
+            // written below: what the memory held is not cleared first.
             placed.resize(items.len(), (0, 0));
+            placed.truncate(items.len());
             let mut next = block_starts(items.len());
             let (mut last, mut value) = (None, u32::MAX);
             for it in items {
@@ -741,7 +745,7 @@ pub const MAX_VALUE_LEN: usize = u16::MAX as usize;
 /// What [`Builder::index`] sorts by fingerprint: first the parts' records, then the
 /// records' links. Both sorts fill one buffer, so the second writes to memory the
 /// first has mapped already.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, bytemuck::Zeroable)]
 struct Item {
     fp: u64,
     /// A part record's number over all parts; a link's record.
@@ -788,17 +792,20 @@ pub(crate) fn sort_by_fp<T: Copy + Ord + Default + Send>(
     key: impl Fn(&T) -> u64 + Sync,
 ) -> Vec<T> {
     let mut items = Vec::new();
-    sort_by_fp_into(&mut items, each, key);
+    let n = sort_by_fp_into(&mut items, each, key);
+    items.truncate(n);
     items
 }
 
-/// [`sort_by_fp`] into `items` (whatever it held is replaced), whose memory is used
-/// again where it is big enough.
+/// [`sort_by_fp`] into the first items of `items`; returns how many. What `items`
+/// held is overwritten, not cleared first, and it grows only when it is too short (a
+/// buffer from a zeroed allocation is mapped as the sort first writes it, on both
+/// cores).
 pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
     items: &mut Vec<T>,
     each: impl Fn(usize, &mut dyn FnMut(T)) + Sync,
     key: impl Fn(&T) -> u64 + Sync,
-) {
+) -> usize {
     let (each, key) = (&each, &key);
     let count = |shard: usize| {
         let mut counts = vec![0usize; 256];
@@ -814,8 +821,10 @@ pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
         counts[d + 1] = counts[d] + shard_counts[0][d] + shard_counts[1][d];
     }
     let n = counts[256];
-    items.clear();
-    items.resize(n, T::default());
+    if items.len() < n {
+        items.resize(n, T::default());
+    }
+    let items = &mut items[..n];
     // Each shard's region of each bucket.
     let mut regions: [Vec<&mut [T]>; 2] = [Vec::with_capacity(256), Vec::with_capacity(256)];
     let mut rest: &mut [T] = items;
@@ -841,7 +850,7 @@ pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
     });
     if n < 1 << 16 {
         items.sort_unstable();
-        return;
+        return n;
     }
     let half = counts.partition_point(|&b| b < n / 2);
     let (lo, hi) = items.split_at_mut(counts[half]);
@@ -859,6 +868,7 @@ pub(crate) fn sort_by_fp_into<T: Copy + Ord + Default + Send>(
         finish(lo, &counts[..=half]);
         upper.join().expect("sorting does not panic");
     });
+    n
 }
 
 /// Sorts items whose `key` is a fingerprint; see [`sort_by_fp`].
