@@ -178,7 +178,7 @@ pub struct Builder {
     norm_buf: String,
     key_buf: Vec<u8>,
     words_buf: Vec<u64>,
-    fps_buf: Vec<(u64, u16, u32, u16)>,
+    links_buf: Vec<Link>,
 }
 
 /// Rows as one builder added them.
@@ -344,7 +344,7 @@ impl Builder {
             norm_buf: String::new(),
             key_buf: Vec::new(),
             words_buf: Vec::new(),
-            fps_buf: Vec::new(),
+            links_buf: Vec::new(),
         }
     }
 
@@ -407,7 +407,8 @@ impl Builder {
     ) -> u32 {
         let row = self.rows as u32;
         self.rows += 1;
-        let mut fps = std::mem::take(&mut self.fps_buf);
+        // The row's links, as the part keeps them.
+        let mut fps = std::mem::take(&mut self.links_buf);
         fps.clear();
         // The part's text ends here unless the row is a new record.
         let text_mark = self.parts.last().map_or(0, |p| p.text.len());
@@ -442,11 +443,17 @@ impl Builder {
             let text = &mut self.parts.last_mut().expect("a part to fill").text;
             let start = text.len() as u32;
             text.extend_from_slice(value.as_bytes());
-            fps.push((fp, ident as u16, start, value.len() as u16));
+            fps.push(Link {
+                fp,
+                text: start,
+                len: value.len() as u16,
+                ident: ident as u16,
+            });
             self.norm_buf = norm;
         }
-        fps.sort_unstable();
-        fps.dedup_by_key(|x| x.0);
+        // A value given twice is linked once (the first copy of its text).
+        fps.sort_unstable_by_key(|l| (l.fp, l.text));
+        fps.dedup_by_key(|l| l.fp);
         // The record's identity: its source and the fingerprints of its values.
         const RECORD: u64 = 0x7265_636f_7264;
         let record_fp = if fps.is_empty() {
@@ -463,7 +470,7 @@ impl Builder {
             let mut words = std::mem::take(&mut self.words_buf);
             words.clear();
             words.push(u64::from(source));
-            words.extend(fps.iter().map(|x| x.0));
+            words.extend(fps.iter().map(|l| l.fp));
             let fp = fingerprint_words(RECORD, &words);
             self.words_buf = words;
             fp
@@ -476,18 +483,11 @@ impl Builder {
             links: part.links.len() as u32,
             text: text_mark as u32,
         });
-        for &(fp, ident, start, len) in &fps {
-            part.links.push(Link {
-                fp,
-                text: start,
-                len,
-                ident,
-            });
-        }
+        part.links.extend_from_slice(&fps);
         if part.pending.len() == PENDING {
             part.settle();
         }
-        self.fps_buf = fps;
+        self.links_buf = fps;
         row
     }
 

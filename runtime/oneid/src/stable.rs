@@ -107,22 +107,30 @@ pub struct Assignment {
 pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> Assignment {
     let today = day(date);
     let n = res.components as usize;
-    // Per person: smallest record fingerprint, records.
+    // Per person: records (counted on another core), smallest record fingerprint.
+    let count_sizes = || {
+        let mut size = vec![0u32; n];
+        for &c in &res.record_component {
+            size[c as usize] += 1;
+        }
+        size
+    };
     let mut first_fp = vec![u64::MAX; n];
-    let mut size = vec![0u32; n];
     // (person, previous id) for every record that had one.
     let mut held: Vec<(u32, u64)> = Vec::new();
-    for (r, &c) in res.record_component.iter().enumerate() {
-        let fp = res.record_fps[r];
-        let first = &mut first_fp[c as usize];
-        *first = (*first).min(fp);
-        size[c as usize] += 1;
-        if !prev.records.is_empty()
-            && let Some(&id) = prev.records.get(&fp)
-        {
-            held.push((c, id));
+    let size = std::thread::scope(|scope| {
+        let size = scope.spawn(count_sizes);
+        for (&c, &fp) in res.record_component.iter().zip(&res.record_fps) {
+            let first = &mut first_fp[c as usize];
+            *first = (*first).min(fp);
+            if !prev.records.is_empty()
+                && let Some(&id) = prev.records.get(&fp)
+            {
+                held.push((c, id));
+            }
         }
-    }
+        size.join().expect("counting does not panic")
+    });
     held.sort_unstable();
     // (person, id, records held), one entry per pair.
     let mut counts: Vec<(u32, u64, u32)> = Vec::new();
@@ -164,35 +172,65 @@ pub fn assign(entity: &str, date: &str, res: &Resolution, prev: &Previous) -> As
         radix_sort(&mut by_first);
         by_first.into_iter().map(|(_, c)| c).collect()
     };
-    let mut key = Vec::with_capacity(entity.len() + 8);
-    for c in order {
-        let start = owned.partition_point(|&(oc, _)| oc < c);
-        let mut mine: Vec<u64> = owned[start..]
-            .iter()
-            .take_while(|&&(oc, _)| oc == c)
-            .map(|&(_, id)| id)
-            .collect();
-        mine.sort_unstable_by_key(|&id| (created(id), id));
-        if let Some((&keep, retired)) = mine.split_first() {
-            ids[c as usize] = keep;
-            updated.insert(keep, true);
-            for &old in retired {
-                updated.insert(old, false);
-                changes.push(Change {
-                    kind: ChangeKind::Merge,
-                    oneid: keep,
-                    other: Some(old),
-                    records: size[c as usize],
-                });
+    // Each half of the persons on its own core: the ids they keep (and those they
+    // retire), their merges, and the first draws of the new ids, in order.
+    let decide = |persons: &[u32]| {
+        let mut key = Vec::with_capacity(entity.len() + 8);
+        let mut kept: Vec<(u32, u64)> = Vec::new();
+        let mut updates: Vec<(u64, bool)> = Vec::new();
+        let mut changes: Vec<Change> = Vec::new();
+        let mut fresh: Vec<(u64, u32)> = Vec::with_capacity(persons.len());
+        for &c in persons {
+            let start = owned.partition_point(|&(oc, _)| oc < c);
+            let mut mine: Vec<u64> = owned[start..]
+                .iter()
+                .take_while(|&&(oc, _)| oc == c)
+                .map(|&(_, id)| id)
+                .collect();
+            mine.sort_unstable_by_key(|&id| (created(id), id));
+            if let Some((&keep, retired)) = mine.split_first() {
+                kept.push((c, keep));
+                updates.push((keep, true));
+                for &old in retired {
+                    updates.push((old, false));
+                    changes.push(Change {
+                        kind: ChangeKind::Merge,
+                        oneid: keep,
+                        other: Some(old),
+                        records: size[c as usize],
+                    });
+                }
+                continue;
             }
-            continue;
+            // A new id: drawn below, once every person's first draw is known.
+            key.clear();
+            key.extend_from_slice(entity.as_bytes());
+            key.extend_from_slice(&first_fp[c as usize].to_le_bytes());
+            fresh.push((fingerprint(0, &key), c));
         }
-        // A new id: drawn below, once every person's first draw is known.
-        key.clear();
-        key.extend_from_slice(entity.as_bytes());
-        key.extend_from_slice(&first_fp[c as usize].to_le_bytes());
-        fresh.push((fingerprint(0, &key), c));
+        (kept, updates, changes, fresh)
+    };
+    let half = order.len() / 2;
+    let halves = std::thread::scope(|scope| {
+        let second = scope.spawn(|| decide(&order[half..]));
+        [
+            decide(&order[..half]),
+            second.join().expect("deciding does not panic"),
+        ]
+    });
+    for (kept, updates, merges, draws) in halves {
+        for (c, keep) in kept {
+            ids[c as usize] = keep;
+        }
+        updated.extend(updates);
+        changes.extend(merges);
+        if fresh.is_empty() {
+            fresh = draws;
+        } else {
+            fresh.extend(draws);
+        }
     }
+    let mut key = Vec::with_capacity(entity.len() + 8);
     // First draws that collide with an earlier id, or with another person's draw, are
     // drawn again (salt 1, 2, …), persons in order of their first record. The draws
     // are sorted by id (their index in `fresh` breaking ties), which also orders the
