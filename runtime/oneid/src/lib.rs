@@ -219,8 +219,9 @@ struct Pending {
 
 /// Rows looked up in a part's records at once. Each lookup is a cache miss in a table
 /// of millions of records; made one after another, with nothing between them, the
-/// misses overlap.
-const PENDING: usize = 64;
+/// misses overlap. The rows' links and text stay in the cache until they are kept or
+/// dropped (measured on the example's data: 1,024 rows map about 10 % faster than 64).
+const PENDING: usize = 1024;
 
 impl Part {
     fn new() -> Part {
