@@ -780,6 +780,12 @@ pub(crate) fn shard_of(n: usize, shard: usize) -> std::ops::Range<usize> {
     if shard == 0 { 0..n / 2 } else { n / 2..n }
 }
 
+/// Items a pass gathers before reading, in one branch-free pass, what they need from
+/// places at random in a big array (a parent, a target): a read that a branch waits on
+/// right away waits for the read before it, while reads made one after another
+/// overlap. The buffers have room for the last item's group beyond it.
+const GATHER: usize = 256;
+
 /// A link whose value links nothing.
 const JUNK: u16 = u16::MAX;
 
@@ -1215,10 +1221,9 @@ impl Resolver {
         // together first, so that the reads overlap, and each join starts from the parent
         // read then (still an ancestor: joins only give roots a parent, and halving a
         // path keeps every node below its ancestors).
-        const CHUNK: usize = 512;
-        let mut chunk: Vec<u32> = Vec::with_capacity(CHUNK + 64);
-        let mut firsts: Vec<usize> = Vec::with_capacity(CHUNK + 64);
-        let mut from: Vec<u32> = Vec::with_capacity(CHUNK + 64);
+        let mut chunk: Vec<u32> = Vec::with_capacity(GATHER + 64);
+        let mut firsts: Vec<usize> = Vec::with_capacity(GATHER + 64);
+        let mut from: Vec<u32> = Vec::with_capacity(GATHER + 64);
         let mut join = |chunk: &mut Vec<u32>, firsts: &mut Vec<usize>, parent: &mut [u32]| {
             from.clear();
             from.extend(chunk.iter().map(|&r| parent[r as usize]));
@@ -1249,7 +1254,7 @@ impl Resolver {
             }
             firsts.push(chunk.len());
             chunk.extend_from_slice(rs);
-            if chunk.len() >= CHUNK {
+            if chunk.len() >= GATHER {
                 join(&mut chunk, &mut firsts, parent);
             }
         }
@@ -1600,9 +1605,8 @@ impl Resolver {
             // and each link's join starts from its value's parent read then (still an
             // ancestor: joins only give roots a parent, and halving a path keeps every
             // node below its ancestors).
-            const CHUNK: usize = 256;
-            let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(CHUNK + 64);
-            let mut from: Vec<u32> = Vec::with_capacity(CHUNK + 64);
+            let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(GATHER + 64);
+            let mut from: Vec<u32> = Vec::with_capacity(GATHER + 64);
             let mut join = |chunk: &mut Vec<(u32, u32)>, uf: &mut Uf| {
                 from.clear();
                 from.extend(chunk.iter().map(|&(_, node)| uf.parent[node as usize]));
@@ -1624,7 +1628,7 @@ impl Resolver {
                         chunk.push((r, r_count + links[j]));
                     }
                 }
-                if chunk.len() >= CHUNK {
+                if chunk.len() >= GATHER {
                     join(&mut chunk, uf);
                 }
             }
@@ -1650,9 +1654,8 @@ impl Resolver {
             // The anonymous records' weak links (group, value, record), a chunk at a time:
             // the values' targets are read together, so that the reads overlap instead of
             // each waiting for the one before (a branch on a read waits for it).
-            const CHUNK: usize = 256;
-            let mut chunk: Vec<(u32, u32, u32)> = Vec::with_capacity(CHUNK + 64);
-            let mut targets: Vec<u32> = Vec::with_capacity(CHUNK + 64);
+            let mut chunk: Vec<(u32, u32, u32)> = Vec::with_capacity(GATHER + 64);
+            let mut targets: Vec<u32> = Vec::with_capacity(GATHER + 64);
             let mut settle = |chunk: &mut Vec<(u32, u32, u32)>, groups: &mut Vec<[u32; 3]>| {
                 targets.clear();
                 targets.extend(chunk.iter().map(|&(_, v, _)| reach[v as usize]));
@@ -1680,7 +1683,7 @@ impl Resolver {
                         chunk.push((g, links[j], r));
                     }
                 }
-                if chunk.len() >= CHUNK {
+                if chunk.len() >= GATHER {
                     settle(&mut chunk, &mut groups);
                 }
             }
