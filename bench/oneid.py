@@ -31,7 +31,7 @@ tmp = tempfile.gettempdir()
 data = os.path.join(tmp, f"mj-oneid-gen-{consumers}")
 edges_csv = os.path.join(tmp, f"mj-oneid-links-{consumers}.csv")
 
-subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-cli", "-p", "mj-runtime",
+subprocess.run(["cargo", "build", "-q", "--release", "-p", "mj-cli", "-p", "mj-runtime", "--bin", "mj",
                 "--example", "bench_oneid"], cwd=ROOT, check=True)
 mj_exe = os.path.join(ROOT, "target", "release", "mj")
 exe = os.path.join(ROOT, "target", "release", "examples", "bench_oneid")

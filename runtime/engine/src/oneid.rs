@@ -192,9 +192,14 @@ fn compound(mut parts: Vec<Vec<StringArray>>) -> Vec<StringArray> {
         .collect()
 }
 
+/// Rows of a source one core normalizes at a time: small enough that the core that
+/// finishes last finishes soon after the other, large enough that the cores rarely
+/// meet taking the next run.
+const RUN: usize = 1 << 16;
+
 /// Feeds the rows of every linked source into the engine and resolves them. Values
-/// are read from the sources' Arrow columns in place; half of each source's batches
-/// are normalized on another core.
+/// are read from the sources' Arrow columns in place; each source's rows are
+/// normalized on two cores, run by run ([`RUN`]).
 pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
     let mut builder = Builder::new(rules(job));
     let mut rows = Vec::new();
@@ -271,21 +276,46 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             }
         };
         // The result does not depend on the order of rows: records are numbered by
-        // their fingerprints. The second half of the rows goes to another core (a
-        // source's batches may be whole files of very different sizes, so the halves
-        // are counted in rows).
+        // their fingerprints. Two cores take the rows run by run, one from the first
+        // row on, the other from the last row back, until they meet: neither waits for
+        // the other at the end (runs cost more or less as their values repeat less or
+        // more), and each core's rows are still one stretch of the source (rows near
+        // one another share values more often, and a value two cores both see is kept
+        // twice until indexing). A run's rows keep their numbers; a source's batches
+        // may be whole files of very different sizes, so runs are counted in rows.
         let n = input.data.rows() as usize;
-        let half = n / 2;
-        // The link's rows are numbered on from the rows before it, the fork's after the
-        // builder's own.
+        // The link's rows are numbered on from the rows before it.
         let first_row = builder.rows as usize;
         let mut fork = builder.fork();
-        builder.reserve(half, link.fields.len());
-        fork.reserve(n - half, link.fields.len());
+        builder.reserve(n / 2, link.fields.len());
+        fork.reserve(n - n / 2, link.fields.len());
+        // The rows neither core has taken.
+        let left = std::sync::Mutex::new(0..n);
+        let take_runs = |builder: &mut Builder, from_end: bool| loop {
+            let run = {
+                let mut left = left.lock().unwrap_or_else(|e| e.into_inner());
+                let run = if from_end {
+                    left.end.saturating_sub(RUN).max(left.start)..left.end
+                } else {
+                    left.start..(left.start + RUN).min(left.end)
+                };
+                *left = if from_end {
+                    left.start..run.start
+                } else {
+                    run.end..left.end
+                };
+                run
+            };
+            if run.is_empty() {
+                break;
+            }
+            builder.seek((first_row + run.start) as u64);
+            fill(builder, run);
+        };
         std::thread::scope(|scope| {
-            let tail = scope.spawn(|| fill(&mut fork, half..n));
-            fill(&mut builder, 0..half);
-            tail.join().expect("normalizing does not panic");
+            let other = scope.spawn(|| take_runs(&mut fork, true));
+            take_runs(&mut builder, false);
+            other.join().expect("normalizing does not panic");
         });
         builder.append(fork);
         rows.push(LinkRows {

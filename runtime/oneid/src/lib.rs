@@ -165,11 +165,15 @@ pub enum Detached {
 pub struct Builder {
     rules: Rules,
     reject_fps: Vec<u64>,
-    /// The rows given, in order: parts appended from forks, and the part `add` fills
-    /// (always the last). Appending moves a fork's part, never its rows.
+    /// The rows given: parts appended from forks, and the part `add` fills (always
+    /// the last). Appending moves a fork's part, never its rows.
     parts: Vec<Part>,
     /// Rows given, including duplicates of an existing record.
     pub rows: u64,
+    /// The number of the next row [`Builder::add`] is given.
+    next_row: u64,
+    /// One more than the largest row number given.
+    end_row: u64,
     /// Usable values given, over all rows.
     row_links: u64,
     /// Values that normalized to nothing (a malformed phone, an empty e-mail).
@@ -193,8 +197,14 @@ struct Part {
     rec_source: Vec<u32>,
     rec_fp: Vec<u64>,
     rec_start: Vec<u32>,
-    /// The part's record of each row.
+    /// The part's record of each row, in the order the part was given them.
     row_rec: Vec<u32>,
+    /// Runs of rows with consecutive numbers: (the run's first row in `row_rec`, its
+    /// row number). A part given rows in order has one.
+    runs: Vec<(u32, u64)>,
+    /// Rows given to the part, and the number that continues its last run.
+    rows: u32,
+    run_next: u64,
     /// The part's records by fingerprint: a table of record numbers, four bytes a slot
     /// (a fingerprint is its own hash; the table reads it from `rec_fp`). The table
     /// holds millions of records and grows by doubling, so its fresh memory is a large
@@ -232,6 +242,9 @@ impl Part {
             rec_fp: Vec::new(),
             rec_start: vec![0],
             row_rec: Vec::new(),
+            runs: Vec::new(),
+            rows: 0,
+            run_next: u64::MAX,
             seen: hashbrown::HashTable::new(),
             pending: Vec::with_capacity(PENDING),
             found: Vec::with_capacity(PENDING),
@@ -339,6 +352,8 @@ impl Builder {
             reject_fps,
             parts: vec![Part::new()],
             rows: 0,
+            next_row: 0,
+            end_row: 0,
             row_links: 0,
             unusable: 0,
             buf: String::new(),
@@ -373,13 +388,23 @@ impl Builder {
     }
 
     /// An empty builder with the same rules, to fill on another thread and
-    /// [`Builder::append`] afterwards.
+    /// [`Builder::append`] afterwards. Its rows are numbered on from this builder's
+    /// (as if it went on adding), unless [`Builder::seek`] says otherwise.
     pub fn fork(&self) -> Builder {
-        Builder::empty(self.rules.clone(), self.reject_fps.clone())
+        let mut fork = Builder::empty(self.rules.clone(), self.reject_fps.clone());
+        fork.next_row = self.next_row;
+        fork
     }
 
-    /// Adds the rows of a [`Builder::fork`] after this builder's own: the row `i`
-    /// that `other.add` returned is row `self.rows + i` (counted before appending).
+    /// Numbers the rows added next from `row` on. Builders and their forks may take
+    /// the rows of a source in any order, run by run: every number below the largest
+    /// must be given exactly once when the rows are resolved.
+    pub fn seek(&mut self, row: u64) {
+        self.next_row = row;
+    }
+
+    /// Takes the rows of a [`Builder::fork`], numbered as they were given; rows added
+    /// afterwards are numbered after every row given to either.
     pub fn append(&mut self, mut other: Builder) {
         self.parts
             .iter_mut()
@@ -390,6 +415,8 @@ impl Builder {
         self.parts.extend(other.parts.into_iter().filter(filled));
         self.parts.push(Part::new());
         self.rows += other.rows;
+        self.end_row = self.end_row.max(other.end_row);
+        self.next_row = self.end_row;
         self.row_links += other.row_links;
         self.unusable += other.unusable;
     }
@@ -409,7 +436,9 @@ impl Builder {
         row_key: &str,
         fields: &[(usize, &str, Option<&str>)],
     ) -> u32 {
-        let row = self.rows as u32;
+        let row = self.next_row;
+        self.next_row += 1;
+        self.end_row = self.end_row.max(self.next_row);
         self.rows += 1;
         // The row's links, as the part keeps them.
         let mut fps = std::mem::take(&mut self.links_buf);
@@ -481,6 +510,11 @@ impl Builder {
         };
         self.row_links += fps.len() as u64;
         let part = self.parts.last_mut().expect("a part to fill");
+        if part.run_next != row {
+            part.runs.push((part.rows, row));
+        }
+        part.run_next = row + 1;
+        part.rows += 1;
         part.pending.push(Pending {
             fp: record_fp,
             source,
@@ -492,7 +526,7 @@ impl Builder {
             part.settle();
         }
         self.links_buf = fps;
-        row
+        row as u32
     }
 
     /// Joins the records into people.
@@ -539,6 +573,25 @@ impl Builder {
             rows < NONE as usize && text <= u32::MAX as usize,
             "at most 4 billion rows and 4 GiB of identifier values at once"
         );
+        // Every row number below the largest was given exactly once: the parts' runs,
+        // in order of row number, follow one another from 0.
+        let mut runs: Vec<(u64, u64)> = parts
+            .iter()
+            .flat_map(|p| {
+                let ends = p.runs.iter().skip(1).map(|r| r.0).chain([p.rows]);
+                p.runs
+                    .iter()
+                    .zip(ends)
+                    .map(|(&(at, row), end)| (row, u64::from(end - at)))
+            })
+            .collect();
+        runs.sort_unstable();
+        let mut expected = 0;
+        for (row, len) in runs {
+            assert_eq!(row, expected, "rows {expected}.. were given twice or never");
+            expected += len;
+        }
+        assert_eq!(expected as usize, rows, "every row is numbered once");
         // 1. The parts' records by fingerprint: each group of equal fingerprints is
         //    one record, named by its first part's. The buffer has room for the links
         //    sorted next.
@@ -598,12 +651,20 @@ impl Builder {
             }
             global.join().expect("numbering records does not panic")
         });
-        // Each row's record, listed on another core while the links are sorted.
+        // Each row's record, listed on another core while the links are sorted: run
+        // by run (every row is written once).
         let list_rows = || {
-            let mut row_record = Vec::with_capacity(rows);
+            let mut row_record: Vec<u32> = bytemuck::zeroed_vec(rows);
             for (p, part) in parts.iter().enumerate() {
                 let global = &global[rec_base[p] as usize..];
-                row_record.extend(part.row_rec.iter().map(|&r| global[r as usize].0));
+                let ends = part.runs.iter().skip(1).map(|r| r.0).chain([part.rows]);
+                for (&(at, row), end) in part.runs.iter().zip(ends) {
+                    let (at, end, row) = (at as usize, end as usize, row as usize);
+                    let out = &mut row_record[row..row + end - at];
+                    for (o, &r) in out.iter_mut().zip(&part.row_rec[at..end]) {
+                        *o = global[r as usize].0;
+                    }
+                }
             }
             row_record
         };

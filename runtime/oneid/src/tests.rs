@@ -625,6 +625,51 @@ fn fast_path_agrees_with_joining_one_by_one() {
     }
 }
 
+/// Rows given run by run, out of order and split over a builder and a fork, resolve
+/// as if added in order to one builder; a row number given twice is refused.
+#[test]
+fn rows_given_in_runs_in_any_order() {
+    type Row<'a> = (u32, Vec<(usize, &'a str, Option<&'a str>)>);
+    let rows: Vec<Row> = vec![
+        (
+            0,
+            vec![(PHONE, "138 1234 5678", None), (MEMBER, "M1", None)],
+        ),
+        (1, vec![(PHONE, "13812345678", None)]),
+        (2, vec![(DEVICE, "ipad", None), (MEMBER, "M1", None)]),
+        (1, vec![(PHONE, "+86 13812345678", None)]),
+        (2, vec![(DEVICE, "ipad", None)]),
+        (0, vec![(EMAIL, " A@B.cn", None)]),
+        (2, vec![(DEVICE, "tv", None)]),
+    ];
+    let mut one = Builder::new(rules());
+    for (source, fields) in &rows {
+        one.add(*source, "", fields);
+    }
+    let runs = |b: &mut Builder, runs: &[std::ops::Range<usize>]| {
+        for run in runs {
+            b.seek(run.start as u64);
+            for (i, (source, fields)) in rows[run.clone()].iter().enumerate() {
+                assert_eq!(b.add(*source, "", fields) as usize, run.start + i);
+            }
+        }
+    };
+    let mut first = Builder::new(rules());
+    let mut second = first.fork();
+    runs(&mut first, &[5..7, 1..3]);
+    runs(&mut second, &[3..5, 0..1]);
+    first.append(second);
+    let (one, both) = (one.resolve(), first.resolve());
+    assert_eq!(one.row_record, both.row_record);
+    assert_eq!(one.record_component, both.record_component);
+    assert_eq!(one.record_fps, both.record_fps);
+
+    let mut twice = Builder::new(rules());
+    runs(&mut twice, &[0..2, 1..3]);
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| twice.resolve()));
+    assert!(refused.is_err(), "row 1 was given twice and row 3 never");
+}
+
 /// Rows added to a fork and appended resolve as if added to one builder.
 #[test]
 fn forked_rows_append_in_order() {
@@ -646,6 +691,7 @@ fn forked_rows_append_in_order() {
     }
     let mut first = Builder::new(rules());
     let mut second = first.fork();
+    second.seek(2);
     for (i, (source, fields)) in rows.iter().enumerate() {
         let b = if i < 2 { &mut first } else { &mut second };
         b.add(*source, "", fields);
