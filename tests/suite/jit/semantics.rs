@@ -639,3 +639,36 @@ fn many_literals_and_long_strings() {
         assert_eq!(got[i].as_deref(), Some(expect), "row {i}");
     }
 }
+
+/// `NOT (x IN ('a', 'b') AND x IN ('c'))` is NULL for a NULL `x` (NULL AND NULL), so
+/// its branch is not taken; for any other `x` the lists are disjoint and it is TRUE.
+/// DataFusion's simplifier folds the AND of the disjoint lists to FALSE, NULL or not, and
+/// takes the branch: the kernel is checked against the values themselves and against
+/// DataFusion's plan of the expression as written.
+#[test]
+fn disjoint_in_lists_over_a_null_string_stay_null() {
+    let list = |items: &[&str]| Cond::StrIn {
+        input: 0,
+        list: items.iter().map(|s| s.to_string()).collect(),
+        negated: false,
+    };
+    let r = rule(
+        &[("s", ColType::Utf8)],
+        vec![(
+            Cond::Not(Box::new(Cond::And(vec![list(&["a", "b"]), list(&["c"])]))),
+            Value::Int(1),
+        )],
+        Some(Value::Int(0)),
+        ColType::Int64,
+    );
+    let arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![
+        Some("a"),
+        None,
+        Some("c"),
+        Some(""),
+    ]))];
+    let out = compile(&r).unwrap().eval(&arrays).unwrap();
+    assert_eq!(ints(&out), vec![Some(1), Some(0), Some(1), Some(1)]);
+    let plain = common::datafusion_eval(&r, &common::batch(&r, &arrays), false).unwrap();
+    assert_eq!(common::same(out.as_ref(), plain.as_ref()), Ok(()));
+}
