@@ -625,12 +625,11 @@ fn fast_path_agrees_with_joining_one_by_one() {
     }
 }
 
-/// Rows given run by run, out of order and split over a builder and a fork, resolve
-/// as if added in order to one builder; a row number given twice is refused.
-#[test]
-fn rows_given_in_runs_in_any_order() {
-    type Row<'a> = (u32, Vec<(usize, &'a str, Option<&'a str>)>);
-    let rows: Vec<Row> = vec![
+type Row<'a> = (u32, Vec<(usize, &'a str, Option<&'a str>)>);
+
+/// Six rows over three sources: one person by phone and member id, an e-mail alone.
+fn six_rows() -> Vec<Row<'static>> {
+    vec![
         (
             0,
             vec![(PHONE, "138 1234 5678", None), (MEMBER, "M1", None)],
@@ -640,12 +639,25 @@ fn rows_given_in_runs_in_any_order() {
         (1, vec![(PHONE, "+86 13812345678", None)]),
         (2, vec![(DEVICE, "ipad", None)]),
         (0, vec![(EMAIL, " A@B.cn", None)]),
-        (2, vec![(DEVICE, "tv", None)]),
-    ];
+    ]
+}
+
+/// A builder given `rows` in order.
+fn in_order(rows: &[Row]) -> Builder {
     let mut one = Builder::new(rules());
-    for (source, fields) in &rows {
+    for (source, fields) in rows {
         one.add(*source, "", fields);
     }
+    one
+}
+
+/// Rows given run by run, out of order and split over a builder and a fork, resolve
+/// as if added in order to one builder; a row number given twice is refused.
+#[test]
+fn rows_given_in_runs_in_any_order() {
+    let mut rows = six_rows();
+    rows.push((2, vec![(DEVICE, "tv", None)]));
+    let one = in_order(&rows);
     let runs = |b: &mut Builder, runs: &[std::ops::Range<usize>]| {
         for run in runs {
             b.seek(run.start as u64);
@@ -673,22 +685,8 @@ fn rows_given_in_runs_in_any_order() {
 /// Rows added to a fork and appended resolve as if added to one builder.
 #[test]
 fn forked_rows_append_in_order() {
-    type Row<'a> = (u32, Vec<(usize, &'a str, Option<&'a str>)>);
-    let rows: Vec<Row> = vec![
-        (
-            0,
-            vec![(PHONE, "138 1234 5678", None), (MEMBER, "M1", None)],
-        ),
-        (1, vec![(PHONE, "13812345678", None)]),
-        (2, vec![(DEVICE, "ipad", None), (MEMBER, "M1", None)]),
-        (1, vec![(PHONE, "+86 13812345678", None)]),
-        (2, vec![(DEVICE, "ipad", None)]),
-        (0, vec![(EMAIL, " A@B.cn", None)]),
-    ];
-    let mut one = Builder::new(rules());
-    for (source, fields) in &rows {
-        one.add(*source, "", fields);
-    }
+    let rows = six_rows();
+    let mut one = in_order(&rows);
     let mut first = Builder::new(rules());
     let mut second = first.fork();
     second.seek(2);
