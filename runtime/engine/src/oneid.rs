@@ -294,17 +294,13 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
         let take_runs = |builder: &mut Builder, from_end: bool| loop {
             let run = {
                 let mut left = left.lock().unwrap_or_else(|e| e.into_inner());
-                let run = if from_end {
-                    left.end.saturating_sub(RUN).max(left.start)..left.end
+                if from_end {
+                    let start = left.end.saturating_sub(RUN).max(left.start);
+                    start..std::mem::replace(&mut left.end, start)
                 } else {
-                    left.start..(left.start + RUN).min(left.end)
-                };
-                *left = if from_end {
-                    left.start..run.start
-                } else {
-                    run.end..left.end
-                };
-                run
+                    let end = (left.start + RUN).min(left.end);
+                    std::mem::replace(&mut left.start, end)..end
+                }
             };
             if run.is_empty() {
                 break;

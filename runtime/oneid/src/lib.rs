@@ -202,8 +202,7 @@ struct Part {
     /// Runs of rows with consecutive numbers: (the run's first row in `row_rec`, its
     /// row number). A part given rows in order has one.
     runs: Vec<(u32, u64)>,
-    /// Rows given to the part, and the number that continues its last run.
-    rows: u32,
+    /// The row number that continues the last run.
     run_next: u64,
     /// The part's records by fingerprint: a table of record numbers, four bytes a slot
     /// (a fingerprint is its own hash; the table reads it from `rec_fp`). The table
@@ -243,7 +242,6 @@ impl Part {
             rec_start: vec![0],
             row_rec: Vec::new(),
             runs: Vec::new(),
-            rows: 0,
             run_next: u64::MAX,
             seen: hashbrown::HashTable::new(),
             pending: Vec::with_capacity(PENDING),
@@ -308,6 +306,17 @@ impl Part {
         self.text.truncate(text_to);
         self.pending.clear();
         self.found = found;
+    }
+
+    /// The part's runs of rows once settled: where each lies in `row_rec`, and the
+    /// number of its first row.
+    fn row_runs(&self) -> impl Iterator<Item = (std::ops::Range<usize>, u64)> + '_ {
+        let ends = self.runs.iter().skip(1).map(|r| r.0 as usize);
+        let ends = ends.chain([self.row_rec.len()]);
+        self.runs
+            .iter()
+            .zip(ends)
+            .map(|(&(at, row), end)| (at as usize..end, row))
     }
 
     fn rec_links(&self, rec: usize) -> &[Link] {
@@ -511,10 +520,10 @@ impl Builder {
         self.row_links += fps.len() as u64;
         let part = self.parts.last_mut().expect("a part to fill");
         if part.run_next != row {
-            part.runs.push((part.rows, row));
+            let at = part.row_rec.len() + part.pending.len();
+            part.runs.push((at as u32, row));
         }
         part.run_next = row + 1;
-        part.rows += 1;
         part.pending.push(Pending {
             fp: record_fp,
             source,
@@ -577,13 +586,8 @@ impl Builder {
         // in order of row number, follow one another from 0.
         let mut runs: Vec<(u64, u64)> = parts
             .iter()
-            .flat_map(|p| {
-                let ends = p.runs.iter().skip(1).map(|r| r.0).chain([p.rows]);
-                p.runs
-                    .iter()
-                    .zip(ends)
-                    .map(|(&(at, row), end)| (row, u64::from(end - at)))
-            })
+            .flat_map(Part::row_runs)
+            .map(|(at, row)| (row, at.len() as u64))
             .collect();
         runs.sort_unstable();
         let mut expected = 0;
@@ -657,11 +661,9 @@ impl Builder {
             let mut row_record: Vec<u32> = bytemuck::zeroed_vec(rows);
             for (p, part) in parts.iter().enumerate() {
                 let global = &global[rec_base[p] as usize..];
-                let ends = part.runs.iter().skip(1).map(|r| r.0).chain([part.rows]);
-                for (&(at, row), end) in part.runs.iter().zip(ends) {
-                    let (at, end, row) = (at as usize, end as usize, row as usize);
-                    let out = &mut row_record[row..row + end - at];
-                    for (o, &r) in out.iter_mut().zip(&part.row_rec[at..end]) {
+                for (at, row) in part.row_runs() {
+                    let out = &mut row_record[row as usize..row as usize + at.len()];
+                    for (o, &r) in out.iter_mut().zip(&part.row_rec[at]) {
                         *o = global[r as usize].0;
                     }
                 }
