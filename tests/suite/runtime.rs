@@ -355,7 +355,7 @@ fn explain_names_each_hop_of_the_evidence() {
         .expect("resolves");
     let a = resolved.find("orders:O4").expect("O4");
     let b = resolved.find("event:E1").expect("E1");
-    match resolved.resolution.explain(a, b) {
+    match resolved.explain(a, b) {
         mj_oneid::Explanation::Same(hops) => {
             let shown: Vec<String> = hops
                 .iter()
@@ -380,7 +380,7 @@ fn explain_names_each_hop_of_the_evidence() {
     }
     let m1 = resolved.find("member:M1").expect("M1");
     let m6 = resolved.find("member:M6").expect("M6");
-    match resolved.resolution.explain(m1, m6) {
+    match resolved.explain(m1, m6) {
         mj_oneid::Explanation::Apart(why) => assert!(
             why.iter()
                 .any(|w| w.contains("unique identifier `member_id`")),

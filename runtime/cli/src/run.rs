@@ -310,7 +310,7 @@ pub fn explain(
         ))
     };
     let (ra, rb) = (find(a)?, find(b)?);
-    match resolved.resolution.explain(ra, rb) {
+    match resolved.explain(ra, rb) {
         mj_oneid::Explanation::Same(hops) => {
             println!("{a} and {b} are one {} ({} hop(s)):", job.name, hops.len());
             for h in hops {

@@ -47,6 +47,22 @@ pub struct LinkRows {
     keys: Option<Vec<StringArray>>,
     /// Its rows among all rows the engine resolved ([`Resolution::row_record`]).
     span: std::ops::Range<usize>,
+    /// The values it gave: (identifier, values, scope values), each batch by batch.
+    columns: Vec<Column>,
+}
+
+/// An identifier's values in a link's rows, and their scopes, batch by batch.
+type Column = (usize, Vec<StringArray>, Option<Vec<StringArray>>);
+
+/// The batch holding row `i` of batches `arrays`, and the row within it.
+fn locate(arrays: &[StringArray], mut i: usize) -> Option<(usize, usize)> {
+    for (b, a) in arrays.iter().enumerate() {
+        if i < a.len() {
+            return Some((b, i));
+        }
+        i -= a.len();
+    }
+    None
 }
 
 /// The record id of the `i`th row (from 0) of a link without a key column:
@@ -90,7 +106,32 @@ impl LinkRows {
     }
 }
 
+/// The resolved rows, read back for the values' text.
+impl mj_oneid::Rows for Resolved {
+    fn fields(&self, row: u32, field: &mut dyn FnMut(usize, &str, Option<&str>)) {
+        let row = row as usize;
+        let Some(link) = self.rows.iter().find(|l| l.span.contains(&row)) else {
+            return;
+        };
+        for (ident, values, scope) in &link.columns {
+            let Some((b, i)) = locate(values, row - link.span.start) else {
+                continue;
+            };
+            if values[b].is_valid(i) {
+                let scope = scope.as_ref().map(|s| &s[b]);
+                let scope = scope.and_then(|s| s.is_valid(i).then(|| s.value(i)));
+                field(*ident, values[b].value(i), scope);
+            }
+        }
+    }
+}
+
 impl Resolved {
+    /// Why two records are, or are not, one person ([`Resolution::explain`]).
+    pub fn explain(&self, a: u32, b: u32) -> mj_oneid::Explanation {
+        self.resolution.explain(a, b, self)
+    }
+
     /// The record of each row of `link`.
     pub fn records(&self, link: &LinkRows) -> &[u32] {
         &self.resolution.row_record[link.span.clone()]
@@ -316,6 +357,7 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
         builder.append(fork);
         rows.push(LinkRows {
             source: link.source.clone(),
+            columns,
             keys: link.key.as_ref().map(|_| {
                 // A key column the source lacks names no row.
                 keys.unwrap_or_else(|| {
@@ -354,17 +396,20 @@ const EXAMPLES: usize = 10;
 pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
     let res = &r.resolution;
     let values = |state: ValueState| -> Vec<String> {
-        let mut v: Vec<(u32, String)> = (0..res.values.len() as u32)
+        let listed: Vec<u32> = (0..res.values.len() as u32)
             .filter(|&v| res.values[v as usize].state == state)
-            .map(|v| {
+            .collect();
+        let texts = res.value_texts(&listed, r);
+        let mut v: Vec<(u32, String)> = listed
+            .into_iter()
+            .zip(texts)
+            .map(|(v, text)| {
                 let value = &res.values[v as usize];
                 (
                     value.records,
                     format!(
-                        "{} {:?} ({} records)",
-                        res.rules.identifiers[value.identifier as usize].name,
-                        res.value_text(v),
-                        value.records
+                        "{} {text:?} ({} records)",
+                        res.rules.identifiers[value.identifier as usize].name, value.records
                     ),
                 )
             })
@@ -372,16 +417,21 @@ pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
         v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         v.into_iter().map(|(_, s)| s).collect()
     };
-    let conflict_examples = res
+    let examples: Vec<u32> = res
         .conflicts
         .iter()
         .take(EXAMPLES)
-        .map(|c| {
+        .map(|c| c.value)
+        .collect();
+    let conflict_examples = res
+        .conflicts
+        .iter()
+        .zip(res.value_texts(&examples, r))
+        .map(|(c, text)| {
             format!(
-                "{} kept apart: joining through {} {:?} would give one person two `{}` values",
+                "{} kept apart: joining through {} {text:?} would give one person two `{}` values",
                 r.record_name(c.record),
                 res.rules.identifiers[res.values[c.value as usize].identifier as usize].name,
-                res.value_text(c.value),
                 res.rules.identifiers[c.identifier as usize].name
             )
         })

@@ -50,6 +50,30 @@ pub struct IdentifierRule {
     pub scoped: bool,
 }
 
+impl IdentifierRule {
+    /// A raw value as the engine links it: normalized, after its scope (`scope/value`)
+    /// when the identifier is scoped, at most [`MAX_VALUE_LEN`] bytes; `None` when it
+    /// is unusable. The value may live in `norm` or `scoped`.
+    pub fn linked<'a>(
+        &self,
+        raw: &'a str,
+        scope: Option<&str>,
+        norm: &'a mut String,
+        scoped: &'a mut String,
+    ) -> Option<&'a str> {
+        let mut value = self.normalizer.normalize(raw, norm)?;
+        if self.scoped {
+            let scope = scope.map(str::trim).filter(|s| !s.is_empty())?;
+            scoped.clear();
+            scoped.push_str(scope);
+            scoped.push('/');
+            scoped.push_str(value);
+            value = scoped;
+        }
+        (value.len() <= MAX_VALUE_LEN).then_some(value)
+    }
+}
+
 /// The rules of one `oneid` item.
 #[derive(Clone, Debug, Default)]
 pub struct Rules {
@@ -136,7 +160,6 @@ pub struct Value {
     /// Distinct records carrying it.
     pub records: u32,
     pub state: ValueState,
-    text: (u32, u32),
 }
 
 /// A join refused because a person would hold too many values of an identifier.
@@ -189,8 +212,6 @@ pub struct Builder {
 struct Part {
     /// Per link (one usable value of one record).
     links: Vec<Link>,
-    /// The links' normalized values, one after another (UTF-8).
-    text: Vec<u8>,
     /// Per record (a row unlike every earlier row of the part): source, fingerprint
     /// (the record's identity), first link; `rec_start` ends with the end of the last
     /// record's links. Two parts may hold the same record.
@@ -210,8 +231,8 @@ struct Part {
     /// part of what adding rows costs: slots of record numbers alone take a quarter of
     /// the memory of (fingerprint, record) slots.
     seen: hashbrown::HashTable<u32>,
-    /// The last rows added, not yet looked up in `seen`: their links and text are at
-    /// the end of `links` and `text`.
+    /// The last rows added, not yet looked up in `seen`: their links are at the end
+    /// of `links`.
     pending: Vec<Pending>,
     /// What looking the pending rows up found.
     found: Vec<Option<u32>>,
@@ -221,14 +242,13 @@ struct Part {
 struct Pending {
     fp: u64,
     source: u32,
-    /// Where its links and its text begin.
+    /// Where its links begin.
     links: u32,
-    text: u32,
 }
 
 /// Rows looked up in a part's records at once. Each lookup is a cache miss in a table
 /// of millions of records; made one after another, with nothing between them, the
-/// misses overlap. The rows' links and text stay in the cache until they are kept or
+/// misses overlap. The rows' links stay in the cache until they are kept or
 /// dropped (measured on the example's data: 1,024 rows map about 10 % faster than 64).
 const PENDING: usize = 1024;
 
@@ -236,7 +256,6 @@ impl Part {
     fn new() -> Part {
         Part {
             links: Vec::new(),
-            text: Vec::new(),
             rec_source: Vec::new(),
             rec_fp: Vec::new(),
             rec_start: vec![0],
@@ -250,13 +269,12 @@ impl Part {
     }
 
     /// Looks the pending rows up: a row repeating a record takes its number and its
-    /// links and text are dropped; a new record keeps them (moved down over the
-    /// dropped ones).
+    /// links are dropped; a new record keeps them (moved down over the dropped ones).
     fn settle(&mut self) {
         let Some(first) = self.pending.first() else {
             return;
         };
-        let (mut links_to, mut text_to) = (first.links as usize, first.text as usize);
+        let mut links_to = first.links as usize;
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         let rec_fp = &self.rec_fp;
@@ -266,10 +284,10 @@ impl Part {
                 .copied()
         }));
         for (k, p) in self.pending.iter().enumerate() {
-            let (links_end, text_end) = match self.pending.get(k + 1) {
-                Some(q) => (q.links as usize, q.text as usize),
-                None => (self.links.len(), self.text.len()),
-            };
+            let links_end = self
+                .pending
+                .get(k + 1)
+                .map_or(self.links.len(), |q| q.links as usize);
             let next = self.rec_fp.len() as u32;
             // A record new to the table may repeat one of the earlier pending rows.
             let rec = found[k].unwrap_or_else(|| {
@@ -288,22 +306,14 @@ impl Part {
             if rec != next {
                 continue;
             }
-            let moved = p.text as usize - text_to;
             self.links
                 .copy_within(p.links as usize..links_end, links_to);
-            let kept = links_end - p.links as usize;
-            for l in &mut self.links[links_to..links_to + kept] {
-                l.text -= moved as u32;
-            }
-            self.text.copy_within(p.text as usize..text_end, text_to);
-            links_to += kept;
-            text_to += text_end - p.text as usize;
+            links_to += links_end - p.links as usize;
             self.rec_fp.push(p.fp);
             self.rec_source.push(p.source);
             self.rec_start.push(links_to as u32);
         }
         self.links.truncate(links_to);
-        self.text.truncate(text_to);
         self.pending.clear();
         self.found = found;
     }
@@ -331,7 +341,6 @@ struct Records {
     values: Vec<Value>,
     /// The records of each value, value after value (each value's `records` long).
     value_records: Vec<u32>,
-    text: Texts,
     record_fps: Vec<u64>,
     record_source: Vec<u32>,
     starts: Vec<u32>,
@@ -381,7 +390,6 @@ impl Builder {
         part.rec_fp.reserve(rows / 2);
         part.rec_start.reserve(rows / 2);
         part.links.reserve(rows * links / 2);
-        part.text.reserve(rows * links * 6);
         // The table grows by doubling if it must; a smaller one misses the cache less
         // (on the example's data a link half holds a quarter to a half as many
         // records as rows).
@@ -452,49 +460,22 @@ impl Builder {
         // The row's links, as the part keeps them.
         let mut fps = std::mem::take(&mut self.links_buf);
         fps.clear();
-        // The part's text ends here unless the row is a new record.
-        let text_mark = self.parts.last().map_or(0, |p| p.text.len());
+        let mut norm = std::mem::take(&mut self.norm_buf);
+        let mut scoped = std::mem::take(&mut self.buf);
         for &(ident, raw, scope) in fields {
             let rule = &self.rules.identifiers[ident];
-            let mut norm = std::mem::take(&mut self.norm_buf);
-            let Some(mut value) = rule.normalizer.normalize(raw, &mut norm) else {
-                if !raw.trim().is_empty() {
-                    self.unusable += 1;
-                }
-                self.norm_buf = norm;
-                continue;
-            };
-            if rule.scoped {
-                let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) else {
-                    self.unusable += 1;
-                    self.norm_buf = norm;
-                    continue;
-                };
-                self.buf.clear();
-                self.buf.push_str(scope);
-                self.buf.push('/');
-                self.buf.push_str(value);
-                value = &self.buf;
+            match rule.linked(raw, scope, &mut norm, &mut scoped) {
+                Some(value) => fps.push(Link {
+                    fp: fingerprint(ident as u64, value.as_bytes()),
+                    ident: ident as u16,
+                }),
+                None if raw.trim().is_empty() => {}
+                None => self.unusable += 1,
             }
-            if value.len() > MAX_VALUE_LEN {
-                self.unusable += 1;
-                self.norm_buf = norm;
-                continue;
-            }
-            let fp = fingerprint(ident as u64, value.as_bytes());
-            let text = &mut self.parts.last_mut().expect("a part to fill").text;
-            let start = text.len() as u32;
-            text.extend_from_slice(value.as_bytes());
-            fps.push(Link {
-                fp,
-                text: start,
-                len: value.len() as u16,
-                ident: ident as u16,
-            });
-            self.norm_buf = norm;
         }
-        // A value given twice is linked once (the first copy of its text).
-        fps.sort_unstable_by_key(|l| (l.fp, l.text));
+        (self.norm_buf, self.buf) = (norm, scoped);
+        // A value given twice is linked once.
+        fps.sort_unstable_by_key(|l| l.fp);
         fps.dedup_by_key(|l| l.fp);
         // The record's identity: its source and the fingerprints of its values.
         const RECORD: u64 = 0x7265_636f_7264;
@@ -528,7 +509,6 @@ impl Builder {
             fp: record_fp,
             source,
             links: part.links.len() as u32,
-            text: text_mark as u32,
         });
         part.links.extend_from_slice(&fps);
         if part.pending.len() == PENDING {
@@ -567,20 +547,18 @@ impl Builder {
     fn index(mut self) -> Records {
         self.parts.iter_mut().for_each(Part::settle);
         let parts = &self.parts;
-        // Where each part's records and text begin, counted over all parts.
+        // Where each part's records begin, counted over all parts.
         let mut rec_base = Vec::with_capacity(parts.len());
-        let mut text_base = Vec::with_capacity(parts.len());
-        let (mut recs, mut text, mut rows) = (0usize, 0usize, 0usize);
+        let (mut recs, mut rows, mut part_links) = (0usize, 0usize, 0usize);
         for p in parts {
             rec_base.push(recs as u32);
-            text_base.push(text as u32);
             recs += p.rec_fp.len();
-            text += p.text.len();
             rows += p.row_rec.len();
+            part_links += p.links.len();
         }
         assert!(
-            rows < NONE as usize && text <= u32::MAX as usize,
-            "at most 4 billion rows and 4 GiB of identifier values at once"
+            rows < NONE as usize && part_links < NONE as usize,
+            "at most 4 billion rows and 4 billion identifier values at once"
         );
         // Every row number below the largest was given exactly once: the parts' runs,
         // in order of row number, follow one another from 0.
@@ -599,7 +577,6 @@ impl Builder {
         // 1. The parts' records by fingerprint: each group of equal fingerprints is
         //    one record, named by its first part's. The buffer has room for the links
         //    sorted next.
-        let part_links: usize = parts.iter().map(|p| p.links.len()).sum();
         // Zeroed memory is mapped as it is first written, by the sorts' two cores.
         let mut by_fp: Vec<Item> = bytemuck::zeroed_vec(recs.max(part_links));
         let n = sort_by_fp_into(
@@ -607,17 +584,16 @@ impl Builder {
             |shard, put| {
                 for (p, part) in parts.iter().enumerate() {
                     for i in shard_of(part.rec_fp.len(), shard) {
-                        put(Item {
-                            fp: part.rec_fp[i],
-                            rec: rec_base[p] + i as u32,
-                            at: part.rec_start[i + 1] - part.rec_start[i],
-                            data: part.rec_source[i],
-                            ..Item::default()
-                        });
+                        put(Item::new(
+                            part.rec_fp[i],
+                            rec_base[p] + i as u32,
+                            part.rec_start[i + 1] - part.rec_start[i],
+                            part.rec_source[i],
+                        ));
                     }
                 }
             },
-            |x| x.fp,
+            |x| x.fp(),
         );
         let sorted = &by_fp[..n];
         // Per part record: its record, and the record's first place in the links if
@@ -630,8 +606,8 @@ impl Builder {
             let (mut last, mut record, mut next_place) = (None, u32::MAX, 0u32);
             for it in by_fp {
                 let mut place = NONE;
-                if last != Some(it.fp) {
-                    last = Some(it.fp);
+                if last != Some(it.fp()) {
+                    last = Some(it.fp());
                     record = record.wrapping_add(1);
                     place = next_place;
                     next_place += it.at;
@@ -647,8 +623,8 @@ impl Builder {
         let global = std::thread::scope(|scope| {
             let global = scope.spawn(|| name_records(sorted));
             for it in sorted {
-                if record_fps.last() != Some(&it.fp) {
-                    record_fps.push(it.fp);
+                if record_fps.last() != Some(&it.fp()) {
+                    record_fps.push(it.fp());
                     record_source.push(it.data);
                     starts.push(starts[starts.len() - 1] + it.at);
                 }
@@ -684,19 +660,17 @@ impl Builder {
                                 continue;
                             }
                             for (j, l) in part.rec_links(i).iter().enumerate() {
-                                put(Item {
-                                    fp: l.fp,
-                                    rec: record,
-                                    at: place + j as u32,
-                                    data: text_base[p] + l.text,
-                                    len: l.len,
-                                    ident: l.ident,
-                                });
+                                put(Item::new(
+                                    l.fp,
+                                    record,
+                                    place + j as u32,
+                                    u32::from(l.ident),
+                                ));
                             }
                         }
                     }
                 },
-                |x| x.fp,
+                |x| x.fp(),
             );
             items.truncate(n);
         };
@@ -718,8 +692,8 @@ impl Builder {
             let mut next = block_starts(items.len());
             let (mut last, mut value) = (None, u32::MAX);
             for it in items {
-                if last != Some(it.fp) {
-                    last = Some(it.fp);
+                if last != Some(it.fp()) {
+                    last = Some(it.fp());
                     value = value.wrapping_add(1);
                 }
                 let b = (it.at >> BLOCK) as usize;
@@ -738,14 +712,12 @@ impl Builder {
             let links = scope.spawn(|| place_links(&items, global));
             for it in &items {
                 match values.last_mut() {
-                    Some(v) if v.fingerprint == it.fp => v.records += 1,
+                    Some(v) if v.fingerprint == it.fp() => v.records += 1,
                     _ => values.push(Value {
-                        identifier: it.ident,
-                        fingerprint: it.fp,
+                        identifier: it.data as u16,
+                        fingerprint: it.fp(),
                         records: 1,
                         state: ValueState::Usable,
-                        // The text of the value's first occurrence.
-                        text: (it.data, u32::from(it.len)),
                     }),
                 }
                 value_records.push(it.rec);
@@ -753,16 +725,11 @@ impl Builder {
             links.join().expect("placing links does not panic")
         });
         drop(items);
-        let text = Texts {
-            bases: text_base,
-            parts: self.parts.into_iter().map(|p| p.text).collect(),
-        };
         Records {
             rules: self.rules,
             reject_fps: self.reject_fps,
             values,
             value_records,
-            text,
             record_fps,
             record_source,
             starts,
@@ -775,33 +742,13 @@ impl Builder {
     }
 }
 
-/// The parts' texts, read as one: an offset counts over the parts in order.
-#[derive(Debug, Default)]
-struct Texts {
-    parts: Vec<Vec<u8>>,
-    /// Where each part begins.
-    bases: Vec<u32>,
-}
-
-impl Texts {
-    fn get(&self, at: u32, len: u32) -> &str {
-        let p = self.bases.partition_point(|&b| b <= at) - 1;
-        let local = (at - self.bases[p]) as usize;
-        std::str::from_utf8(&self.parts[p][local..local + len as usize])
-            .expect("a value's text is whole normalized text")
-    }
-}
-
 /// Not a place: a part's record that repeats a record named by an earlier one.
 const NONE: u32 = u32::MAX;
 
-/// One usable value of one row: fingerprint, text in its part's text (at most
-/// [`MAX_VALUE_LEN`] bytes), identifier.
+/// One usable value of one row: fingerprint, identifier.
 #[derive(Clone, Copy, Debug, Default)]
 struct Link {
     fp: u64,
-    text: u32,
-    len: u16,
     ident: u16,
 }
 
@@ -811,20 +758,32 @@ pub const MAX_VALUE_LEN: usize = u16::MAX as usize;
 
 /// What [`Builder::index`] sorts by fingerprint: first the parts' records, then the
 /// records' links. Both sorts fill one buffer, so the second writes to memory the
-/// first has mapped already.
+/// first has mapped already. Items are 20 bytes: the fingerprint is kept as two
+/// halves, high first, so that items order by it as by a number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, bytemuck::Zeroable)]
 struct Item {
-    fp: u64,
+    fp: [u32; 2],
     /// A part record's number over all parts; a link's record.
     rec: u32,
     /// A part record's link count; a link's place in the records' links.
     at: u32,
-    /// A part record's source; where a link's text begins in the parts' texts.
+    /// A part record's source; a link's identifier.
     data: u32,
-    /// A link's text length.
-    len: u16,
-    /// A link's identifier.
-    ident: u16,
+}
+
+impl Item {
+    fn new(fp: u64, rec: u32, at: u32, data: u32) -> Item {
+        Item {
+            fp: [(fp >> 32) as u32, fp as u32],
+            rec,
+            at,
+            data,
+        }
+    }
+
+    fn fp(&self) -> u64 {
+        u64::from(self.fp[0]) << 32 | u64::from(self.fp[1])
+    }
 }
 
 /// Rows or positions per block when writes that land out of order are grouped first:
@@ -1239,7 +1198,6 @@ impl Resolver {
             phases: clock.0,
             rules: self.b.rules,
             values: self.b.values,
-            text: self.b.text,
             record_fps: self.b.record_fps,
             record_source: self.b.record_source,
             starts: self.b.starts,
@@ -1416,7 +1374,6 @@ impl Resolver {
                 .map(|&v| self.b.values[v as usize].clone())
                 .collect(),
             value_records: Vec::new(),
-            text: Texts::default(),
             record_fps: subset
                 .iter()
                 .map(|&r| self.b.record_fps[r as usize])
@@ -1907,7 +1864,6 @@ fn split(records: &[u32], carriers: &FxHashMap<u32, Vec<u32>>) -> Vec<Vec<u32>> 
 pub struct Resolution {
     pub rules: Rules,
     pub values: Vec<Value>,
-    text: Texts,
     /// Per record: its fingerprint (stable between runs) and source.
     pub record_fps: Vec<u64>,
     pub record_source: Vec<u32>,
@@ -1949,6 +1905,15 @@ impl Phases {
     }
 }
 
+/// The rows given to a [`Builder`], read again when a value's text is wanted (a
+/// report or an explanation names a few values; the engine keeps no copy of their
+/// text).
+pub trait Rows {
+    /// Calls `field` with each (identifier index, raw value, scope value) of row `row`,
+    /// as the row was given to [`Builder::add`].
+    fn fields(&self, row: u32, field: &mut dyn FnMut(usize, &str, Option<&str>));
+}
+
 /// One hop of evidence: a record carries a value that another record carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hop {
@@ -1972,9 +1937,65 @@ impl Resolution {
         self.row_record[row as usize]
     }
 
-    pub fn value_text(&self, v: u32) -> &str {
-        let (at, len) = self.values[v as usize].text;
-        self.text.get(at, len)
+    /// The text of each of `values`, as the engine linked it (normalized, after its
+    /// scope), read back from a row that carries it: the engine keeps no copy of the
+    /// values' text. One pass over the records and one over the rows, whatever the
+    /// number of values. A value the rows no longer give is written as its
+    /// fingerprint, `#` and 16 hex digits.
+    pub fn value_texts(&self, values: &[u32], rows: &dyn Rows) -> Vec<String> {
+        // The first record carrying each value, and that record's first row.
+        let mut record_of: FxHashMap<u32, u32> = values.iter().map(|&v| (v, NONE)).collect();
+        let mut left = record_of.len();
+        for r in 0..self.records() as u32 {
+            for v in self.record_values(r) {
+                if let Some(rec) = record_of.get_mut(v).filter(|rec| **rec == NONE) {
+                    *rec = r;
+                    left -= 1;
+                }
+            }
+            if left == 0 {
+                break;
+            }
+        }
+        let mut row_of: FxHashMap<u32, u32> = record_of.values().map(|&r| (r, NONE)).collect();
+        let mut left = row_of.len();
+        for (row, r) in self.row_record.iter().enumerate() {
+            if let Some(at) = row_of.get_mut(r).filter(|at| **at == NONE) {
+                *at = row as u32;
+                left -= 1;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        let (mut norm, mut scoped) = (String::new(), String::new());
+        values
+            .iter()
+            .map(|&v| {
+                let value = &self.values[v as usize];
+                let rule = &self.rules.identifiers[value.identifier as usize];
+                let mut text = None;
+                if let Some(&row) = row_of.get(&record_of[&v]) {
+                    rows.fields(row, &mut |ident, raw, scope| {
+                        if text.is_some() || ident != value.identifier as usize {
+                            return;
+                        }
+                        let linked = rule.linked(raw, scope, &mut norm, &mut scoped);
+                        if let Some(t) = linked.filter(|t| {
+                            fingerprint(ident as u64, t.as_bytes()) == value.fingerprint
+                        }) {
+                            text = Some(t.to_string());
+                        }
+                    });
+                }
+                text.unwrap_or_else(|| format!("#{:016x}", value.fingerprint))
+            })
+            .collect()
+    }
+
+    /// The text of one value ([`Resolution::value_texts`]).
+    pub fn value_text(&self, v: u32, rows: &dyn Rows) -> String {
+        self.value_texts(&[v], rows).pop().unwrap_or_default()
     }
 
     pub fn record_values(&self, r: u32) -> &[u32] {
@@ -2031,8 +2052,8 @@ impl Resolution {
     }
 
     /// The shortest chain of evidence between two records, or the guards that keep
-    /// them apart.
-    pub fn explain(&self, a: u32, b: u32) -> Explanation {
+    /// them apart; `rows` are the rows the records came from (for the values' text).
+    pub fn explain(&self, a: u32, b: u32, rows: &dyn Rows) -> Explanation {
         let r_count = self.records() as u32;
         if self.record_component[a as usize] == self.record_component[b as usize] {
             // Breadth-first search over record → value → record within the person.
@@ -2081,24 +2102,32 @@ impl Resolution {
                     }
                 }
             }
-            let mut hops = Vec::new();
+            // (from, value, to), from b back to a.
+            let mut chain = Vec::new();
             let mut at = b;
             while at != a {
                 let Some(&(from, v)) = prev.get(&at) else {
                     break;
                 };
-                hops.push(Hop {
+                chain.push((from, v, at));
+                at = from;
+            }
+            chain.reverse();
+            let values: Vec<u32> = chain.iter().map(|&(_, v, _)| v).collect();
+            let texts = self.value_texts(&values, rows);
+            let hops = chain
+                .into_iter()
+                .zip(texts)
+                .map(|((from, v, to), value)| Hop {
                     from,
                     identifier: self.rules.identifiers[self.values[v as usize].identifier as usize]
                         .name
                         .clone(),
-                    value: self.value_text(v).to_string(),
+                    value,
                     rule: self.rule_of(v),
-                    to: at,
-                });
-                at = from;
-            }
-            hops.reverse();
+                    to,
+                })
+                .collect();
             return Explanation::Same(hops);
         }
         // Apart: what the two people share, and which guard stopped it.
@@ -2127,10 +2156,11 @@ impl Resolution {
             .collect();
         shared.sort_unstable();
         let mut reasons = Vec::new();
-        for v in shared {
+        let texts = self.value_texts(&shared, rows);
+        for (v, text) in shared.into_iter().zip(texts) {
             let value = &self.values[v as usize];
             let rule = &self.rules.identifiers[value.identifier as usize];
-            let what = format!("{} {:?}", rule.name, self.value_text(v));
+            let what = format!("{} {text:?}", rule.name);
             let reason = match value.state {
                 ValueState::Rejected => format!("{what} is in the `reject` list"),
                 ValueState::Frequent => format!(

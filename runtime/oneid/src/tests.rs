@@ -47,8 +47,49 @@ fn same(res: &Resolution, a: u32, b: u32) -> bool {
 }
 
 /// Explains two rows.
-fn explain(res: &Resolution, a: u32, b: u32) -> Explanation {
-    res.explain(res.record_of(a), res.record_of(b))
+fn explain(res: &Resolution, rows: &Kept, a: u32, b: u32) -> Explanation {
+    res.explain(res.record_of(a), res.record_of(b), rows)
+}
+
+/// The rows a test gave, by number: what a caller reads back from its sources.
+#[derive(Default)]
+struct Kept(FxHashMap<u32, Vec<(usize, String, Option<String>)>>);
+
+impl Rows for Kept {
+    fn fields(&self, row: u32, field: &mut dyn FnMut(usize, &str, Option<&str>)) {
+        for (ident, raw, scope) in self.0.get(&row).into_iter().flatten() {
+            field(*ident, raw, scope.as_deref());
+        }
+    }
+}
+
+/// A builder that keeps the rows it is given, to read values' text back.
+struct Given {
+    b: Builder,
+    kept: Kept,
+}
+
+impl Given {
+    fn new(rules: Rules) -> Given {
+        Given {
+            b: Builder::new(rules),
+            kept: Kept::default(),
+        }
+    }
+
+    fn add(&mut self, source: u32, key: &str, fields: &[(usize, &str, Option<&str>)]) -> u32 {
+        let row = self.b.add(source, key, fields);
+        let owned = fields
+            .iter()
+            .map(|&(i, raw, scope)| (i, raw.to_string(), scope.map(str::to_string)))
+            .collect();
+        self.kept.0.insert(row, owned);
+        row
+    }
+
+    fn resolve(self) -> (Resolution, Kept) {
+        (self.b.resolve(), self.kept)
+    }
 }
 
 #[test]
@@ -80,7 +121,7 @@ fn repeated_rows_are_one_record() {
 
 #[test]
 fn rejected_and_frequent_values_link_nothing() {
-    let mut b = Builder::new(rules());
+    let mut b = Given::new(rules());
     let a = b.add(
         0,
         "k5",
@@ -104,17 +145,17 @@ fn rejected_and_frequent_values_link_nothing() {
             )
         })
         .collect();
-    let res = b.resolve();
+    let (res, kept) = b.resolve();
     assert!(!same(&res, a, c));
     assert!(!same(&res, shared[0], shared[1]));
     let states: Vec<ValueState> = res.values.iter().map(|v| v.state).collect();
     assert!(states.contains(&ValueState::Rejected));
     assert!(states.contains(&ValueState::Frequent));
-    match explain(&res, a, c) {
+    match explain(&res, &kept, a, c) {
         Explanation::Apart(why) => assert!(why[0].contains("reject"), "{why:?}"),
         other => panic!("{other:?}"),
     }
-    match explain(&res, shared[0], shared[3]) {
+    match explain(&res, &kept, shared[0], shared[3]) {
         Explanation::Apart(why) => assert!(why[0].contains("shared by 4 records"), "{why:?}"),
         other => panic!("{other:?}"),
     }
@@ -122,7 +163,7 @@ fn rejected_and_frequent_values_link_nothing() {
 
 #[test]
 fn unique_identifiers_never_share_a_person() {
-    let mut b = Builder::new(rules());
+    let mut b = Given::new(rules());
     // Two members share a phone (a couple): the phone may not merge them.
     let m1 = b.add(
         0,
@@ -137,7 +178,7 @@ fn unique_identifiers_never_share_a_person() {
     // An order with only the phone joins one of them: the member whose record comes
     // first in fingerprint order (the first join wins).
     let order = b.add(1, "k9", &[(PHONE, "13812345678", None)]);
-    let res = b.resolve();
+    let (res, kept) = b.resolve();
     assert!(!same(&res, m1, m2));
     let first = if res.record_of(m1) < res.record_of(m2) {
         m1
@@ -146,7 +187,7 @@ fn unique_identifiers_never_share_a_person() {
     };
     assert!(same(&res, first, order));
     assert_eq!(res.conflicts.len(), 1);
-    match explain(&res, m1, m2) {
+    match explain(&res, &kept, m1, m2) {
         Explanation::Apart(why) => {
             assert!(
                 why.iter()
@@ -178,9 +219,35 @@ fn scoped_values_need_their_scope() {
     assert!(!same(&res, a, no_scope));
 }
 
+/// A value's text is read back from a row carrying it, normalized and after its
+/// scope; rows that no longer give it leave its fingerprint.
+#[test]
+fn value_texts_are_read_back_from_the_rows() {
+    let mut b = Given::new(rules());
+    b.add(0, "k1", &[(PHONE, "+86 138-1234-5678", None)]);
+    b.add(
+        2,
+        "k2",
+        &[
+            (OPENID, " o-1 ", Some(" wx-app ")),
+            (EMAIL, " A@B.cn ", None),
+        ],
+    );
+    let (res, kept) = b.resolve();
+    let all: Vec<u32> = (0..res.values.len() as u32).collect();
+    let mut texts = res.value_texts(&all, &kept);
+    texts.sort();
+    assert_eq!(texts, ["13812345678", "a@b.cn", "wx-app/o-1"]);
+    let gone = res.value_texts(&all, &Kept::default());
+    for (v, text) in all.iter().zip(&gone) {
+        let fp = res.values[*v as usize].fingerprint;
+        assert_eq!(*text, format!("#{fp:016x}"));
+    }
+}
+
 #[test]
 fn weak_identifiers_attach_but_never_merge() {
-    let mut b = Builder::new(rules());
+    let mut b = Given::new(rules());
     let alice = b.add(
         0,
         "k104",
@@ -196,7 +263,7 @@ fn weak_identifiers_attach_but_never_merge() {
     let on_the_family_ipad = b.add(3, "k15", &[(DEVICE, "ipad", None)]);
     let unknown = b.add(3, "k16", &[(DEVICE, "tv-1", None)]);
     let unknown_again = b.add(4, "k17", &[(DEVICE, "tv-1", None)]);
-    let res = b.resolve();
+    let (res, kept) = b.resolve();
     assert!(!same(&res, alice, bob), "a shared device merges nobody");
     assert!(same(&res, alice, on_alices_phone));
     assert!(!same(&res, alice, on_the_family_ipad));
@@ -205,7 +272,7 @@ fn weak_identifiers_attach_but_never_merge() {
         same(&res, unknown, unknown_again),
         "anonymous records group by device"
     );
-    match explain(&res, alice, on_alices_phone) {
+    match explain(&res, &kept, alice, on_alices_phone) {
         Explanation::Same(hops) => {
             assert_eq!(hops.len(), 1);
             assert_eq!(hops[0].identifier, "device_id");
@@ -245,7 +312,7 @@ fn max_component_cuts_at_the_most_shared_value() {
     let mut r = rules();
     r.frequent_above = None;
     r.max_component = Some(3);
-    let mut b = Builder::new(r);
+    let mut b = Given::new(r);
     // Two people of two records each, joined by one store e-mail on all four.
     let a1 = b.add(
         0,
@@ -263,13 +330,13 @@ fn max_component_cuts_at_the_most_shared_value() {
         &[(PHONE, "13900000002", None), (EMAIL, "store@x.cn", None)],
     );
     let b2 = b.add(1, "k20", &[(PHONE, "13900000002", None)]);
-    let res = b.resolve();
+    let (res, kept) = b.resolve();
     assert!(same(&res, a1, a2));
     assert!(same(&res, b1, b2));
     assert!(!same(&res, a1, b1));
-    let cut: Vec<&str> = (0..res.values.len() as u32)
+    let cut: Vec<String> = (0..res.values.len() as u32)
         .filter(|&v| res.values[v as usize].state == ValueState::Cut)
-        .map(|v| res.value_text(v))
+        .map(|v| res.value_text(v, &kept))
         .collect();
     assert_eq!(cut, ["store@x.cn"]);
     assert!(res.component_sizes().iter().all(|&s| s <= 3));
@@ -277,7 +344,7 @@ fn max_component_cuts_at_the_most_shared_value() {
 
 #[test]
 fn explain_gives_the_shortest_chain() {
-    let mut b = Builder::new(rules());
+    let mut b = Given::new(rules());
     let crm = b.add(
         0,
         "k109",
@@ -290,8 +357,8 @@ fn explain_gives_the_shortest_chain() {
     let pos = b.add(1, "k21", &[(PHONE, "13812345678", None)]);
     let app = b.add(2, "k22", &[(EMAIL, "A@B.CN ", None), (MEMBER, "M1", None)]);
     let far = b.add(3, "k23", &[(EMAIL, "a@b.cn", None)]);
-    let res = b.resolve();
-    match explain(&res, pos, far) {
+    let (res, kept) = b.resolve();
+    match explain(&res, &kept, pos, far) {
         Explanation::Same(hops) => {
             let path: Vec<(u32, &str, u32)> = hops
                 .iter()
@@ -302,7 +369,7 @@ fn explain_gives_the_shortest_chain() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(explain(&res, app, crm), Explanation::Same(h) if h.len() == 1));
+    assert!(matches!(explain(&res, &kept, app, crm), Explanation::Same(h) if h.len() == 1));
 }
 
 #[test]
@@ -642,6 +709,19 @@ fn six_rows() -> Vec<Row<'static>> {
     ]
 }
 
+/// `rows`, numbered in order.
+fn kept(rows: &[Row]) -> Kept {
+    let owned = |(i, raw, scope): &(usize, &str, Option<&str>)| {
+        (*i, raw.to_string(), scope.map(str::to_string))
+    };
+    Kept(
+        (0..)
+            .zip(rows)
+            .map(|(row, (_, fields))| (row, fields.iter().map(owned).collect()))
+            .collect(),
+    )
+}
+
 /// A builder given `rows` in order.
 fn in_order(rows: &[Row]) -> Builder {
     let mut one = Builder::new(rules());
@@ -685,7 +765,7 @@ fn rows_given_in_runs_in_any_order() {
 /// Rows added to a fork and appended resolve as if added to one builder.
 #[test]
 fn forked_rows_append_in_order() {
-    let rows = six_rows();
+    let mut rows = six_rows();
     let mut one = in_order(&rows);
     let mut first = Builder::new(rules());
     let mut second = first.fork();
@@ -699,15 +779,15 @@ fn forked_rows_append_in_order() {
     let again = vec![(MEMBER, "M1", None), (PHONE, "+86-138-1234-5678", None)];
     assert_eq!(one.add(0, "", &again), 6);
     assert_eq!(first.add(0, "", &again), 6);
+    rows.push((0, again));
     let (one, both) = (one.resolve(), first.resolve());
     assert_eq!(both.row_record[6], both.row_record[0]);
     assert_eq!(one.row_record, both.row_record);
     assert_eq!(one.record_component, both.record_component);
     assert_eq!(one.record_fps, both.record_fps);
     let texts = |r: &Resolution| {
-        (0..r.values.len() as u32)
-            .map(|v| r.value_text(v).to_string())
-            .collect::<Vec<_>>()
+        let all: Vec<u32> = (0..r.values.len() as u32).collect();
+        r.value_texts(&all, &kept(&rows))
     };
     assert_eq!(texts(&one), texts(&both));
     assert_eq!(texts(&both).len(), 4);
@@ -718,18 +798,18 @@ fn forked_rows_append_in_order() {
 fn overlong_values_are_unusable() {
     let long = "d".repeat(crate::MAX_VALUE_LEN + 1);
     let fits = "d".repeat(crate::MAX_VALUE_LEN);
-    let mut b = Builder::new(rules());
+    let mut b = Given::new(rules());
     b.add(0, "a", &[(DEVICE, &long, None)]);
     b.add(0, "b", &[(DEVICE, &long, None)]);
     b.add(1, "c", &[(DEVICE, &fits, None)]);
     b.add(1, "d", &[(DEVICE, &fits, None), (MEMBER, "M1", None)]);
-    let res = b.resolve();
+    let (res, kept) = b.resolve();
     assert_eq!(res.unusable, 2);
     assert_eq!(res.row_links, 3);
     // The two rows without a usable value stand alone; the fitting value is kept whole.
     assert_ne!(res.row_record[0], res.row_record[1]);
     assert_eq!(res.values.len(), 2);
-    let v = (0..2).find(|&v| res.value_text(v).len() == fits.len());
+    let v = (0..2).find(|&v| res.value_text(v, &kept).len() == fits.len());
     assert!(v.is_some());
 }
 
@@ -737,7 +817,7 @@ fn overlong_values_are_unusable() {
 /// and a new record keeps exactly its own values and texts.
 #[test]
 fn repeated_rows_across_lookup_batches() {
-    let mut b = Builder::new(rules());
+    let mut b = Given::new(rules());
     let mut expected: Vec<(u32, Vec<String>)> = Vec::new();
     for i in 0..1000u32 {
         let k = (i * 7919) % 97;
@@ -759,7 +839,7 @@ fn repeated_rows_across_lookup_batches() {
         texts.sort();
         expected.push((k % 2, texts));
     }
-    let res = b.resolve();
+    let (res, kept) = b.resolve();
     for i in 0..expected.len() {
         for j in 0..i {
             let same = expected[i] == expected[j];
@@ -772,7 +852,7 @@ fn repeated_rows_across_lookup_batches() {
         let mut texts: Vec<String> = res
             .record_values(res.row_record[i])
             .iter()
-            .map(|&v| res.value_text(v).to_string())
+            .map(|&v| res.value_text(v, &kept).to_string())
             .collect();
         texts.sort();
         assert_eq!(texts, expected[i].1, "row {i}");
