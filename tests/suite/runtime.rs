@@ -361,9 +361,10 @@ fn explain_names_each_hop_of_the_evidence() {
                 .iter()
                 .map(|h| {
                     format!(
-                        "{} -{}-> {}",
+                        "{} -{} {}-> {}",
                         resolved.record_name(h.from),
                         h.identifier,
+                        h.value,
                         resolved.record_name(h.to)
                     )
                 })
@@ -371,8 +372,8 @@ fn explain_names_each_hop_of_the_evidence() {
             assert_eq!(
                 shown,
                 [
-                    "orders:O4 -phone-> member:M1",
-                    "member:M1 -member_id-> event:E1"
+                    "orders:O4 -phone 13812345678-> member:M1",
+                    "member:M1 -member_id M1-> event:E1"
                 ]
             );
         }
@@ -383,7 +384,7 @@ fn explain_names_each_hop_of_the_evidence() {
     match resolved.explain(m1, m6) {
         mj_oneid::Explanation::Apart(why) => assert!(
             why.iter()
-                .any(|w| w.contains("unique identifier `member_id`")),
+                .any(|w| w.contains("through phone \"13812345678\" would give one person two values of the unique identifier `member_id`")),
             "{why:?}"
         ),
         other => panic!("{other:?}"),
@@ -460,6 +461,16 @@ fn oneid_on_generated_data_against_the_generators_truth() {
         - 1;
     let rejected: u64 = manifest.inputs.iter().map(|i| i.rows_rejected).sum();
     assert_eq!(rejected as usize, planted);
+    // The junk phone the generator plants is reported by its normalized text.
+    let report = &manifest.oneid["consumer"];
+    assert!(
+        report
+            .rejected_values
+            .iter()
+            .any(|v| v.starts_with("phone \"13800000000\" (")),
+        "{:?}",
+        report.rejected_values
+    );
     let truth: Vec<(String, String)> = std::fs::read_to_string(dir.join("truth/records.csv"))
         .expect("truth")
         .lines()
