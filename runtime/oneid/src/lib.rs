@@ -199,10 +199,12 @@ pub struct Builder {
     end_row: u64,
     /// Usable values given, over all rows.
     row_links: u64,
-    /// Values that normalized to nothing (a malformed phone, an empty e-mail).
+    /// Values given that link nothing: normalized to nothing (a malformed phone),
+    /// scoped without a scope, or longer than [`MAX_VALUE_LEN`] ([`IdentifierRule::linked`]).
     pub unusable: u64,
-    buf: String,
+    /// Where [`IdentifierRule::linked`] writes a normalized value, and a scoped one.
     norm_buf: String,
+    scoped_buf: String,
     key_buf: Vec<u8>,
     words_buf: Vec<u64>,
     links_buf: Vec<Link>,
@@ -374,8 +376,8 @@ impl Builder {
             end_row: 0,
             row_links: 0,
             unusable: 0,
-            buf: String::new(),
             norm_buf: String::new(),
+            scoped_buf: String::new(),
             key_buf: Vec::new(),
             words_buf: Vec::new(),
             links_buf: Vec::new(),
@@ -461,7 +463,7 @@ impl Builder {
         let mut fps = std::mem::take(&mut self.links_buf);
         fps.clear();
         let mut norm = std::mem::take(&mut self.norm_buf);
-        let mut scoped = std::mem::take(&mut self.buf);
+        let mut scoped = std::mem::take(&mut self.scoped_buf);
         for &(ident, raw, scope) in fields {
             let rule = &self.rules.identifiers[ident];
             match rule.linked(raw, scope, &mut norm, &mut scoped) {
@@ -473,7 +475,7 @@ impl Builder {
                 None => self.unusable += 1,
             }
         }
-        (self.norm_buf, self.buf) = (norm, scoped);
+        (self.norm_buf, self.scoped_buf) = (norm, scoped);
         // A value given twice is linked once.
         fps.sort_unstable_by_key(|l| l.fp);
         fps.dedup_by_key(|l| l.fp);
