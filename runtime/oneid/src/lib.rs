@@ -213,7 +213,10 @@ pub struct Builder {
 /// Rows as one builder added them.
 struct Part {
     /// Per link (one usable value of one record).
-    links: Vec<Link>,
+    links: Vec<u64>,
+    /// Each link's identifier: apart from the fingerprints, so that a link takes 10
+    /// bytes, not 16.
+    link_idents: Vec<u16>,
     /// Per record (a row unlike every earlier row of the part): source, fingerprint
     /// (the record's identity), first link; `rec_start` ends with the end of the last
     /// record's links. Two parts may hold the same record.
@@ -258,6 +261,7 @@ impl Part {
     fn new() -> Part {
         Part {
             links: Vec::new(),
+            link_idents: Vec::new(),
             rec_source: Vec::new(),
             rec_fp: Vec::new(),
             rec_start: vec![0],
@@ -308,14 +312,16 @@ impl Part {
             if rec != next {
                 continue;
             }
-            self.links
-                .copy_within(p.links as usize..links_end, links_to);
+            let from = p.links as usize..links_end;
+            self.links.copy_within(from.clone(), links_to);
+            self.link_idents.copy_within(from, links_to);
             links_to += links_end - p.links as usize;
             self.rec_fp.push(p.fp);
             self.rec_source.push(p.source);
             self.rec_start.push(links_to as u32);
         }
         self.links.truncate(links_to);
+        self.link_idents.truncate(links_to);
         self.pending.clear();
         self.found = found;
     }
@@ -331,8 +337,10 @@ impl Part {
             .map(|(&(at, row), end)| (at as usize..end, row))
     }
 
-    fn rec_links(&self, rec: usize) -> &[Link] {
-        &self.links[self.rec_start[rec] as usize..self.rec_start[rec + 1] as usize]
+    /// A record's links: their fingerprints and identifiers.
+    fn rec_links(&self, rec: usize) -> (&[u64], &[u16]) {
+        let links = self.rec_start[rec] as usize..self.rec_start[rec + 1] as usize;
+        (&self.links[links.clone()], &self.link_idents[links])
     }
 }
 
@@ -392,6 +400,7 @@ impl Builder {
         part.rec_fp.reserve(rows / 2);
         part.rec_start.reserve(rows / 2);
         part.links.reserve(rows * links / 2);
+        part.link_idents.reserve(rows * links / 2);
         // The table grows by doubling if it must; a smaller one misses the cache less
         // (on the example's data a link half holds a quarter to a half as many
         // records as rows).
@@ -512,7 +521,8 @@ impl Builder {
             source,
             links: part.links.len() as u32,
         });
-        part.links.extend_from_slice(&fps);
+        part.links.extend(fps.iter().map(|l| l.fp));
+        part.link_idents.extend(fps.iter().map(|l| l.ident));
         if part.pending.len() == PENDING {
             part.settle();
         }
@@ -661,13 +671,9 @@ impl Builder {
                             if place == NONE {
                                 continue;
                             }
-                            for (j, l) in part.rec_links(i).iter().enumerate() {
-                                put(Item::new(
-                                    l.fp,
-                                    record,
-                                    place + j as u32,
-                                    u32::from(l.ident),
-                                ));
+                            let (fps, idents) = part.rec_links(i);
+                            for (j, (&fp, &ident)) in fps.iter().zip(idents).enumerate() {
+                                put(Item::new(fp, record, place + j as u32, u32::from(ident)));
                             }
                         }
                     }
