@@ -212,7 +212,7 @@ pub struct Builder {
 
 /// Rows as one builder added them.
 struct Part {
-    /// Per link (one usable value of one record).
+    /// Per link (one usable value of one record): the value's fingerprint.
     links: Vec<u64>,
     /// Each link's identifier: apart from the fingerprints, so that a link takes 10
     /// bytes, not 16.
@@ -753,7 +753,8 @@ impl Builder {
 /// Not a place: a part's record that repeats a record named by an earlier one.
 const NONE: u32 = u32::MAX;
 
-/// One usable value of one row: fingerprint, identifier.
+/// One usable value of the row being added: fingerprint, identifier (a part keeps
+/// the two in arrays of their own).
 #[derive(Clone, Copy, Debug, Default)]
 struct Link {
     fp: u64,
