@@ -79,17 +79,12 @@ fn numbered(i: usize) -> String {
 
 impl LinkRows {
     /// The record id of row `i`.
-    pub fn key(&self, mut i: usize) -> Option<std::borrow::Cow<'_, str>> {
+    pub fn key(&self, i: usize) -> Option<std::borrow::Cow<'_, str>> {
         let Some(keys) = &self.keys else {
             return Some(numbered(i).into());
         };
-        for k in keys {
-            if i < k.len() {
-                return k.is_valid(i).then(|| k.value(i).into());
-            }
-            i -= k.len();
-        }
-        None
+        let (b, i) = locate(keys, i)?;
+        keys[b].is_valid(i).then(|| keys[b].value(i).into())
     }
 
     /// Every row's record id, in row order.

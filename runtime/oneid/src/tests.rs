@@ -55,6 +55,14 @@ fn explain(res: &Resolution, rows: &Kept, a: u32, b: u32) -> Explanation {
 #[derive(Default)]
 struct Kept(FxHashMap<u32, Vec<(usize, String, Option<String>)>>);
 
+/// A row's fields as [`Kept`] holds them.
+fn owned(fields: &[(usize, &str, Option<&str>)]) -> Vec<(usize, String, Option<String>)> {
+    fields
+        .iter()
+        .map(|&(i, raw, scope)| (i, raw.to_string(), scope.map(str::to_string)))
+        .collect()
+}
+
 impl Rows for Kept {
     fn fields(&self, row: u32, field: &mut dyn FnMut(usize, &str, Option<&str>)) {
         for (ident, raw, scope) in self.0.get(&row).into_iter().flatten() {
@@ -79,11 +87,7 @@ impl Given {
 
     fn add(&mut self, source: u32, key: &str, fields: &[(usize, &str, Option<&str>)]) -> u32 {
         let row = self.b.add(source, key, fields);
-        let owned = fields
-            .iter()
-            .map(|&(i, raw, scope)| (i, raw.to_string(), scope.map(str::to_string)))
-            .collect();
-        self.kept.0.insert(row, owned);
+        self.kept.0.insert(row, owned(fields));
         row
     }
 
@@ -711,13 +715,10 @@ fn six_rows() -> Vec<Row<'static>> {
 
 /// `rows`, numbered in order.
 fn kept(rows: &[Row]) -> Kept {
-    let owned = |(i, raw, scope): &(usize, &str, Option<&str>)| {
-        (*i, raw.to_string(), scope.map(str::to_string))
-    };
     Kept(
         (0..)
             .zip(rows)
-            .map(|(row, (_, fields))| (row, fields.iter().map(owned).collect()))
+            .map(|(row, (_, fields))| (row, owned(fields)))
             .collect(),
     )
 }
@@ -852,7 +853,7 @@ fn repeated_rows_across_lookup_batches() {
         let mut texts: Vec<String> = res
             .record_values(res.row_record[i])
             .iter()
-            .map(|&v| res.value_text(v, &kept).to_string())
+            .map(|&v| res.value_text(v, &kept))
             .collect();
         texts.sort();
         assert_eq!(texts, expected[i].1, "row {i}");
