@@ -191,7 +191,7 @@ pub fn generated(name: &str, consumers: u64, days: u32, seed: u64) -> PathBuf {
         days,
         seed,
         end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: repo().join("../shared/data/cn_adcodes/adcodes.csv"),
+        places: None,
     };
     mj_gen::generate(&cfg, &dir).expect("generates");
     // The example's scan captures, as `mj gen` writes them (smaller panoramas).

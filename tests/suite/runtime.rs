@@ -42,7 +42,7 @@ fn febrl_pairwise_f1_beats_exact_rules_on_every_dataset() {
     let dir = repo().join("examples/febrl");
     let g = graph(&dir);
     let out = scratch("febrl");
-    let data = repo().join("../shared/data/febrl");
+    let data = repo().join("examples/febrl/data");
     let (manifest, result) = run(&g, &data, &out, "2025-01-01");
     result.expect("the Febrl project runs");
     for n in 1..=3 {
@@ -407,7 +407,7 @@ fn sql_components_agree_with_union_find() {
         .block_on(mj_runtime::resolve_entity(
             &febrl,
             Some("person3"),
-            &repo().join("../shared/data/febrl"),
+            &repo().join("examples/febrl/data"),
         ))
         .expect("resolves");
     check_star(&resolved.resolution, &rt);
@@ -1316,7 +1316,7 @@ fn rfm_scores_baselines_and_segments_by_hand() {
 fn cdnow_rfm_matches_an_independent_computation_over_the_raw_file() {
     use std::collections::HashMap;
     let dir = repo().join("examples/cdnow");
-    let data = repo().join("../shared/data/cdnow");
+    let data = repo().join("examples/cdnow/data");
     let out = scratch("cdnow");
     let date = "1998-06-30";
     run(&graph(&dir), &data, &out, date)

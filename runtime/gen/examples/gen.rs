@@ -20,10 +20,7 @@ fn main() {
         days,
         seed,
         end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
-        places: PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/cn_adcodes/adcodes.csv"
-        )),
+        places: None,
     };
     let started = Instant::now();
     match mj_gen::generate(&cfg, &out) {

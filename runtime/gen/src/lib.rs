@@ -105,7 +105,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use out::order_schema;
-pub use places::store_count;
+pub use places::{BUNDLED as BUNDLED_PLACES, store_count};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -115,9 +115,9 @@ pub struct GenConfig {
     pub days: u32,
     pub seed: u64,
     pub end: chrono::NaiveDate,
-    /// `adcodes.csv`: `adcode,name,longitude,latitude`; rows without coordinates
-    /// are skipped.
-    pub places: PathBuf,
+    /// An `adcodes.csv` to read places from (`adcode,name,longitude,latitude`; rows
+    /// without coordinates are skipped); `None` takes the list compiled into the crate.
+    pub places: Option<PathBuf>,
 }
 
 /// What was generated.

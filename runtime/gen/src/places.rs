@@ -29,11 +29,27 @@ const TIER2: [&str; 30] = [
     "3701", "4501", "5201", "6201", "6501", "2102",
 ];
 
-/// Reads `adcode,name,longitude,latitude` rows; rows without coordinates are skipped.
-/// Places are ordered by adcode, so the file's row order does not matter.
-pub(crate) fn load(path: &Path) -> Result<Vec<Place>, GenError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| GenError::new(format!("cannot read places {}: {e}", path.display())))?;
+/// The place list the project carries (`runtime/gen/data/adcodes.csv`, from `cpca`, MIT):
+/// compiled in, so generating needs no file beside the binary.
+pub const BUNDLED: &str = include_str!("../data/adcodes.csv");
+
+/// Reads the places of `path`, or the bundled list when there is none.
+pub(crate) fn load(path: Option<&Path>) -> Result<Vec<Place>, GenError> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                GenError::new(format!("cannot read places {}: {e}", path.display()))
+            })?;
+            parse(&text, &path.display().to_string())
+        }
+        None => parse(BUNDLED, "the bundled adcodes.csv"),
+    }
+}
+
+/// Parses `adcode,name,longitude,latitude` rows; rows without coordinates are skipped.
+/// Places are ordered by adcode, so the file's row order does not matter. `name` names
+/// the list in errors.
+pub(crate) fn parse(text: &str, name: &str) -> Result<Vec<Place>, GenError> {
     let mut places = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim_start_matches('\u{feff}').trim_end_matches('\r');
@@ -43,8 +59,7 @@ pub(crate) fn load(path: &Path) -> Result<Vec<Place>, GenError> {
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let [adcode, name, lon_text, lat_text] = fields[..] else {
             return Err(GenError::new(format!(
-                "{}:{}: expected adcode,name,longitude,latitude",
-                path.display(),
+                "{name}:{}: expected adcode,name,longitude,latitude",
                 i + 1
             )));
         };
@@ -81,8 +96,7 @@ pub(crate) fn load(path: &Path) -> Result<Vec<Place>, GenError> {
     }
     if places.is_empty() {
         return Err(GenError::new(format!(
-            "{} has no places with coordinates",
-            path.display()
+            "{name} has no places with coordinates"
         )));
     }
     places.sort_by(|a, b| (&a.adcode, &a.name).cmp(&(&b.adcode, &b.name)));

@@ -11,11 +11,9 @@ use super::*;
 const CONSUMERS: u64 = 2000;
 const DAYS: u32 = 90;
 
+/// The project's copy of the place list, the one compiled into the crate.
 fn places() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/cn_adcodes/adcodes.csv"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/adcodes.csv"))
 }
 
 fn config(seed: u64) -> GenConfig {
@@ -24,7 +22,7 @@ fn config(seed: u64) -> GenConfig {
         days: DAYS,
         seed,
         end: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
-        places: places(),
+        places: None,
     }
 }
 
@@ -556,6 +554,40 @@ fn bad_rows_are_exactly_the_documented_ones() {
 }
 
 #[test]
+fn the_bundled_places_are_the_file_and_a_given_file_overrides_them() {
+    let bundled = places::load(None).expect("bundled places");
+    assert_eq!(bundled.len(), 3218, "places with coordinates");
+    let file = places::load(Some(&places())).expect("the file");
+    let key = |p: &places::Place| (p.adcode.clone(), p.name.clone(), p.lon_text.clone());
+    assert_eq!(
+        bundled.iter().map(key).collect::<Vec<_>>(),
+        file.iter().map(key).collect::<Vec<_>>()
+    );
+    let scratch = Scratch::new("places");
+    fs::create_dir_all(&scratch.0).unwrap();
+    let two = scratch.0.join("two.csv");
+    fs::write(
+        &two,
+        "adcode,name,longitude,latitude\n1,甲区,120.5,30.25\n2,乙县,,\n",
+    )
+    .unwrap();
+    let given = places::load(Some(&two)).expect("a small list");
+    assert_eq!(given.len(), 1);
+    assert_eq!((given[0].name.as_str(), given[0].lat), ("甲区", 30.25));
+    let bad = scratch.0.join("bad.csv");
+    fs::write(&bad, "adcode,name,longitude,latitude\n1;甲区;120.5;30.25\n").unwrap();
+    let err = places::load(Some(&bad)).unwrap_err().to_string();
+    assert!(
+        err.ends_with("bad.csv:2: expected adcode,name,longitude,latitude"),
+        "{err}"
+    );
+    let missing = places::load(Some(&scratch.0.join("none.csv")))
+        .unwrap_err()
+        .to_string();
+    assert!(missing.starts_with("cannot read places"), "{missing}");
+}
+
+#[test]
 fn stores_are_at_real_places() {
     let (dir, _) = run("stores", 4);
     let adcodes = csv(&places());
@@ -747,7 +779,7 @@ fn bad_configs_are_errors() {
     cfg.days = 0;
     assert!(generate(&cfg, &dir.0).is_err());
     let mut cfg = config(1);
-    cfg.places = dir.0.join("nowhere.csv");
+    cfg.places = Some(dir.0.join("nowhere.csv"));
     let e = generate(&cfg, &dir.0).unwrap_err();
     assert!(e.to_string().contains("nowhere.csv"), "{e}");
 }

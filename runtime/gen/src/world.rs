@@ -174,7 +174,7 @@ impl World {
             .and_hms_opt(0, 0, 0)
             .map(|t| t.and_utc().timestamp())
             .unwrap_or(0);
-        let places = places::load(&cfg.places)?;
+        let places = places::load(cfg.places.as_deref())?;
         let streams = Streams::new(cfg.seed);
         let mut store_draw: Draw = streams.stream(STORE_STREAM);
         let stores =
