@@ -1,5 +1,6 @@
 //! `mj`: the command line of the mj modeling language.
 
+mod init;
 mod project;
 mod render;
 mod run;
@@ -22,6 +23,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Start a new project: mj.toml, a glossary, a source with sample data, a fact,
+    /// metrics and a OneID block, ready for `mj check` and `mj run`.
+    Init {
+        /// The folder to create (default: the current folder); it must be new or empty.
+        path: Option<PathBuf>,
+        /// The project's name (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Compile a project (a folder with mj.toml) or .mj files and report problems.
     Check {
         /// A project folder or .mj files (default: the current folder).
@@ -118,7 +128,8 @@ enum Command {
         /// Where to write; the files land at the locations the sources declare.
         #[arg(long)]
         out: PathBuf,
-        /// adcodes.csv with real places (default: shared/data/cn_adcodes beside the project).
+        /// An adcodes.csv of places (`adcode,name,longitude,latitude`) instead of the
+        /// Chinese places compiled into mj.
         #[arg(long)]
         places: Option<PathBuf>,
     },
@@ -260,6 +271,7 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Init { path, name } => init::init(path, name),
         Command::Check { paths, format } => check(&paths, format),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Run {

@@ -16,16 +16,34 @@ pub struct Loaded {
     pub graph: mj_compiler::lower::JobGraph,
 }
 
-pub fn load(path: &Path) -> Result<Loaded, String> {
-    let files = project::load(&[path.to_path_buf()])?;
-    let config = project::config(path)?;
+/// Why a project could not be loaded.
+pub enum LoadError {
+    /// The specs have errors (already printed).
+    Invalid(String),
+    /// The files or `mj.toml` could not be read.
+    Unreadable(String),
+}
+
+impl From<LoadError> for String {
+    fn from(e: LoadError) -> String {
+        match e {
+            LoadError::Invalid(m) | LoadError::Unreadable(m) => m,
+        }
+    }
+}
+
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let files = project::load(&[path.to_path_buf()]).map_err(LoadError::Unreadable)?;
+    let config = project::config(path).map_err(LoadError::Unreadable)?;
     let db = mj_compiler::Database::default();
     let project = mj_compiler::load(&db, &files.inputs());
     let diags = mj_compiler::all_diagnostics(&db, project);
     if diags.iter().any(|d| d.is_error()) {
         let texts = crate::render::Texts::new(&db, project);
         crate::render::human(&mut std::io::stderr().lock(), &diags, &texts);
-        return Err("the project has errors; fix them first (`mj check`)".to_string());
+        return Err(LoadError::Invalid(
+            "the project has errors; fix them first (`mj check`)".to_string(),
+        ));
     }
     Ok(Loaded {
         config,
@@ -55,7 +73,17 @@ pub fn run(
     jit: bool,
 ) -> Result<ExitCode, String> {
     let date = date(date_text)?;
-    let loaded = load(path)?;
+    // A spec with errors is a failed run (exit 1), as a missing file is; an unreadable
+    // project is a usage error (exit 2).
+    let loaded = match load(path) {
+        Ok(loaded) => loaded,
+        Err(LoadError::Invalid(message)) => {
+            eprintln!("error: {message}");
+            eprintln!("failed: nothing was run; earlier outputs are unchanged");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let data = data.unwrap_or_else(|| loaded.config.data.clone());
     let out = out.unwrap_or_else(|| loaded.config.out.clone());
     let opts = RunOptions {
@@ -240,12 +268,6 @@ pub fn generate(
     let mut files = 0;
     let mut persons = 0;
     if sources {
-        let places = match places {
-            Some(p) => p,
-            None => find_places(path).ok_or(
-                "cannot find shared/data/cn_adcodes/adcodes.csv beside the project or its parents; pass --places FILE",
-            )?,
-        };
         let cfg = mj_gen::GenConfig {
             consumers,
             days,
@@ -270,22 +292,6 @@ pub fn generate(
         out.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// `../shared/data/cn_adcodes/adcodes.csv` from the project folder or any parent.
-fn find_places(path: &Path) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(path).ok()?;
-    for dir in start.ancestors() {
-        for candidate in [
-            dir.join("shared/data/cn_adcodes/adcodes.csv"),
-            dir.join("../shared/data/cn_adcodes/adcodes.csv"),
-        ] {
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
-    }
-    None
 }
 
 pub fn explain(

@@ -228,6 +228,140 @@ fn run_exit_codes_and_messages() {
 }
 
 #[test]
+fn run_of_a_spec_with_errors_exits_one_and_writes_nothing() {
+    let dir = scratch(
+        "run-invalid",
+        &[("a.mj", "atomic pay_amt = sum(pay_ordr.amount)\n")],
+    );
+    let out = mj()
+        .args(["run", "--date", "2025-01-01"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("mj::resolve::unresolved_name"), "{err}");
+    assert!(err.contains("the project has errors"), "{err}");
+    assert!(
+        !dir.join("out").exists(),
+        "a run of a broken spec writes nothing"
+    );
+    // A project that cannot be read at all stays a usage error.
+    let out = mj()
+        .args(["run", "--date", "2025-01-01"])
+        .arg(dir.join("nowhere"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn init_starts_a_project_that_checks_clean_and_runs() {
+    let root = std::env::temp_dir().join(format!("mj-cli-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("scratch");
+    let shop = root.join("shop");
+    let out = mj().arg("init").arg(&shop).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("mj run"), "it says what to do next: {err}");
+    for file in [
+        "mj.toml",
+        "README.md",
+        ".gitignore",
+        "glossary.mj",
+        "sources.mj",
+        "model.mj",
+        "oneid.mj",
+        "data/orders.csv",
+    ] {
+        assert!(shop.join(file).is_file(), "{file}");
+    }
+    let toml = std::fs::read_to_string(shop.join("mj.toml")).expect("mj.toml");
+    assert!(toml.contains("name = \"shop\""), "{toml}");
+    // Clean: no error and no warning, and already in the canonical layout.
+    let out = check_json(&shop);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    assert_eq!(out.status.code(), Some(0));
+    let out = mj()
+        .args(["fmt", "--check"])
+        .arg(&shop)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // It runs straight away: the bad sample row is a reject, the rest builds.
+    let out = mj()
+        .args(["run", "--date", "2025-06-30"])
+        .arg(&shop)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("ods.shop_order: 12 rows read, 11 accepted, 1 rejected"),
+        "{err}"
+    );
+    for table in [
+        "rejects/shop_order",
+        "oneid/consumer",
+        "dwd/pay_order",
+        "dws/dws_consumer",
+    ] {
+        assert!(
+            shop.join("out")
+                .join(table)
+                .join("dt=2025-06-30/part-00000.parquet")
+                .is_file(),
+            "{table}: {err}"
+        );
+    }
+    // Orders of one member or one phone are one consumer; the placeholder phone joins
+    // nobody: M001 (2 orders + 1 by phone), M002 (2 + 1), M003, M004, M005.
+    assert!(err.contains("6 persons"), "{err}");
+    // A folder that is not empty is refused, and left as it was.
+    let readme = std::fs::read_to_string(shop.join("README.md")).expect("README");
+    std::fs::write(shop.join("README.md"), "mine\n").expect("write");
+    let out = mj().arg("init").arg(&shop).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is not empty"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(shop.join("README.md")).expect("README"),
+        "mine\n"
+    );
+    assert!(readme.contains("# shop"));
+    // In the current folder, with a name of its own (quoted for TOML).
+    let here = root.join("here");
+    std::fs::create_dir_all(&here).expect("empty folder");
+    let out = mj()
+        .args(["init", "--name", "美家 \"new\""])
+        .current_dir(&here)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let toml = std::fs::read_to_string(here.join("mj.toml")).expect("mj.toml");
+    assert!(toml.contains(r#"name = "美家 \"new\"""#), "{toml}");
+    let out = mj().arg("check").current_dir(&here).output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
 fn oneid_explain_prints_the_evidence() {
     let dir = scratch(
         "explain",
