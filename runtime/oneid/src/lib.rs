@@ -156,6 +156,9 @@ pub enum ValueState {
 #[derive(Clone, Debug)]
 pub struct Value {
     pub identifier: u16,
+    /// For a value of a scoped identifier, a tag of its scope ([`scope_tag`]); 0
+    /// otherwise. Weak joins compare values of one identifier within one scope.
+    pub scope: u8,
     pub fingerprint: u64,
     /// Distinct records carrying it.
     pub records: u32,
@@ -172,13 +175,15 @@ pub struct Conflict {
     pub record: u32,
 }
 
-/// Why a group of anonymous records was not attached to a person.
+/// Why a weak value joined none of the people carrying it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Detached {
-    /// Its weak values point to more than one person.
-    Ambiguous,
-    /// The person already has `max_per_person` values of that identifier.
-    OverCapacity,
+pub enum Refusal {
+    /// Two of them hold different values of this strong identifier (in one scope):
+    /// two members on one family tablet.
+    Conflict { identifier: u16 },
+    /// Together they hold more values of this weak identifier than its
+    /// `max_per_person`.
+    OverCapacity { identifier: u16 },
 }
 
 /// Collects rows: normalizes and fingerprints their values as they come, and keeps
@@ -478,7 +483,7 @@ impl Builder {
             match rule.linked(raw, scope, &mut norm, &mut scoped) {
                 Some(value) => fps.push(Link {
                     fp: fingerprint(ident as u64, value.as_bytes()),
-                    ident: ident as u16,
+                    ident: ident as u16 | u16::from(scope_tag(rule, scope)) << 8,
                 }),
                 None if raw.trim().is_empty() => {}
                 None => self.unusable += 1,
@@ -722,7 +727,8 @@ impl Builder {
                 match values.last_mut() {
                     Some(v) if v.fingerprint == it.fp() => v.records += 1,
                     _ => values.push(Value {
-                        identifier: it.data as u16,
+                        identifier: (it.data & 0xff) as u16,
+                        scope: (it.data >> 8) as u8,
                         fingerprint: it.fp(),
                         records: 1,
                         state: ValueState::Usable,
@@ -753,8 +759,25 @@ impl Builder {
 /// Not a place: a part's record that repeats a record named by an earlier one.
 const NONE: u32 = u32::MAX;
 
-/// One usable value of the row being added: fingerprint, identifier (a part keeps
-/// the two in arrays of their own).
+/// The most identifiers one `oneid` may declare: a link keeps its identifier in one
+/// byte and its scope's tag in the other.
+pub const MAX_IDENTIFIERS: usize = 256;
+
+/// The tag of a scoped value's scope, 1 to 255 (0 for an identifier without a scope):
+/// a byte of the scope's fingerprint. Two scopes may share a tag (one in 255 pairs);
+/// weak joins then take their values for one scope's, which can only keep people
+/// apart, never join them.
+pub fn scope_tag(rule: &IdentifierRule, scope: Option<&str>) -> u8 {
+    match scope.map(str::trim) {
+        Some(s) if rule.scoped && !s.is_empty() => {
+            1 + (fingerprint(0x73_636f_7065, s.as_bytes()) % 255) as u8
+        }
+        _ => 0,
+    }
+}
+
+/// One usable value of the row being added: fingerprint, identifier and its scope's
+/// tag in the high byte (a part keeps the two in arrays of their own).
 #[derive(Clone, Copy, Debug, Default)]
 struct Link {
     fp: u64,
@@ -1054,9 +1077,8 @@ struct Resolver {
     /// above one, by root (sparse).
     held: FxHashMap<u32, Vec<u32>>,
     conflicts: Vec<Conflict>,
-    detached: Vec<(u32, Detached)>,
-    /// Anonymous-group joins: (record of the group, person root's record, via value).
-    attached: Vec<(u32, u32, u32)>,
+    /// Weak values that joined nobody, and why.
+    refused: Vec<(u32, Refusal)>,
     /// Every component goes through [`Resolver::exact`] (the tests' reference).
     #[cfg(test)]
     one_by_one: bool,
@@ -1070,8 +1092,7 @@ impl Resolver {
             slots: Vec::new(),
             held: FxHashMap::default(),
             conflicts: Vec::new(),
-            detached: Vec::new(),
-            attached: Vec::new(),
+            refused: Vec::new(),
             #[cfg(test)]
             one_by_one: false,
             b,
@@ -1215,8 +1236,7 @@ impl Resolver {
             value_component,
             components,
             conflicts: self.conflicts,
-            detached: self.detached,
-            attached: self.attached,
+            refused: self.refused,
             rows: self.b.rows,
             row_links: self.b.row_links,
             unusable: self.b.unusable,
@@ -1538,237 +1558,154 @@ impl Resolver {
         }
     }
 
+    /// Joins people through their weak values (the crate docs' rule 3). Each weak value
+    /// is taken in turn — those reaching the fewest people first (a person's own device
+    /// before a family tablet), then in order of fingerprint — and joins every person
+    /// and anonymous record carrying it, unless two of them hold different values of
+    /// one strong identifier (in one scope, for a scoped one), or together more values
+    /// of a capped weak identifier than its `max_per_person`: then it joins none of
+    /// them and is listed in `refused`. A weak value that joins links its own node to
+    /// its carriers, so evidence and components see it as any other value.
     fn weak(&mut self, r_count: u32) {
-        let rules = self.b.rules.identifiers.clone();
-        let weak_kind: Vec<bool> = rules.iter().map(|r| r.weak).collect();
-        let usable_weak = |kind: u16| kind != JUNK && weak_kind[kind as usize];
-        const NONE: u32 = u32::MAX;
-        const MANY: u32 = u32::MAX - 1;
+        let rules = &self.b.rules.identifiers;
         let (links, kinds, starts) = (&self.b.links, &self.kinds, &self.b.starts);
-        let link_range = |r: u32| starts[r as usize] as usize..starts[r as usize + 1] as usize;
-        let parent = &self.uf.parent;
-        let value_count = self.b.values.len();
-        // Which records are anonymous (no usable strong value), the people each weak
-        // value reaches (none, one, or MANY) and each person's weak values: each half of
-        // the records on its own core, then joined. A person's root is its first record:
-        // it stands for the person in the evidence, and indexes the per-person arrays
-        // below.
-        let reach_from = |records: std::ops::Range<u32>| {
-            let mut anonymous = Vec::with_capacity(records.len());
-            let mut reach = vec![NONE; value_count];
-            let mut person_values: Vec<(u32, u32)> = Vec::new();
-            for r in records {
-                let anon = !kinds[link_range(r)]
-                    .iter()
-                    .any(|&k| k != JUNK && !weak_kind[k as usize]);
-                anonymous.push(anon);
-                if anon {
-                    continue;
-                }
-                // The strong step leaves every record pointing at its root.
-                let root = parent[r as usize];
-                debug_assert_eq!(parent[root as usize], root);
-                for j in link_range(r) {
-                    let v = links[j];
-                    if !usable_weak(kinds[j]) {
-                        continue;
-                    }
-                    person_values.push((root, v));
-                    let slot = &mut reach[v as usize];
-                    *slot = match *slot {
-                        NONE => root,
-                        x if x == root => root,
-                        _ => MANY,
-                    };
-                }
-            }
-            (anonymous, reach, person_values)
-        };
-        let ((mut anonymous, mut reach, mut person_values), (anonymous_2, reach_2, values_2)) =
-            std::thread::scope(|scope| {
-                let second = scope.spawn(|| reach_from(r_count / 2..r_count));
-                (
-                    reach_from(0..r_count / 2),
-                    second.join().expect("reaching does not panic"),
-                )
-            });
-        anonymous.extend(anonymous_2);
-        person_values.extend(values_2);
-        for (x, y) in reach.iter_mut().zip(reach_2) {
-            *x = match (*x, y) {
-                (x, NONE) => x,
-                (NONE, y) => y,
-                (x, y) if x == y => x,
-                _ => MANY,
-            };
-        }
-        let capped: Vec<usize> = (0..rules.len())
-            .filter(|&i| rules[i].weak && rules[i].capacity.is_some())
-            .collect();
-        // Distinct weak values per person, for the capped identifiers (on another core,
-        // while anonymous records are grouped).
         let values = &self.b.values;
-        let count_per_person = || {
-            let mut per_person: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
-            if capped.is_empty() {
-                return per_person;
-            }
-            person_values.sort_unstable();
-            person_values.dedup();
-            for &i in &capped {
-                per_person[i] = vec![0; r_count as usize];
-            }
-            for &(root, v) in &person_values {
-                let i = values[v as usize].identifier as usize;
-                if let Some(counts) = per_person.get_mut(i).filter(|c| !c.is_empty()) {
-                    counts[root as usize] += 1;
-                }
-            }
-            per_person
+        let value_records = &self.b.value_records;
+        let is_weak = |v: u32| {
+            let value = &values[v as usize];
+            value.state == ValueState::Usable && rules[value.identifier as usize].weak
         };
-        // Group anonymous records through their weak values.
-        let uf = &mut self.uf;
-        let mut group = || {
-            // The anonymous records' weak links (record, value node), a chunk at a time:
-            // the value nodes' parents are read together first, so that the reads overlap,
-            // and each link's join starts from its value's parent read then (still an
-            // ancestor: joins only give roots a parent, and halving a path keeps every
-            // node below its ancestors).
-            let mut chunk: Vec<(u32, u32)> = Vec::with_capacity(GATHER + 64);
-            let mut from: Vec<u32> = Vec::with_capacity(GATHER + 64);
-            let mut join = |chunk: &mut Vec<(u32, u32)>, uf: &mut Uf| {
-                from.clear();
-                from.extend(chunk.iter().map(|&(_, node)| uf.parent[node as usize]));
-                for (&(r, _), &node) in chunk.iter().zip(&from) {
-                    let a = uf.find(r);
-                    let b = uf.find(node);
-                    if a != b {
-                        uf.link_min(a, b);
-                    }
-                }
-                chunk.clear();
-            };
-            for r in 0..r_count {
-                if !anonymous[r as usize] {
-                    continue;
-                }
-                for j in link_range(r) {
-                    if usable_weak(kinds[j]) {
-                        chunk.push((r, r_count + links[j]));
-                    }
-                }
-                if chunk.len() >= GATHER {
-                    join(&mut chunk, uf);
-                }
-            }
-            join(&mut chunk, uf);
-            // Every parent is at most its child, so one pass in order leaves each node
-            // pointing at its root, and the passes below read roots without writing.
-            for x in 0..uf.parent.len() {
-                uf.parent[x] = uf.parent[uf.parent[x] as usize];
-            }
-        };
-        let per_person = std::thread::scope(|scope| {
-            let counted = scope.spawn(count_per_person);
-            group();
-            counted.join().expect("counting does not panic")
-        });
-        let root = &self.uf.parent;
-        // Decide each group: (person root or MANY, first value, record), by group root.
-        let decide = || {
-            // Per group root: its person root + 1 (0: none yet; MANY + 1: several), and
-            // the value and record that reached it first.
-            let mut groups: Vec<[u32; 3]> = vec![[0; 3]; r_count as usize];
-            let mut group_order = Vec::new();
-            // The anonymous records' weak links (group, value, record), a chunk at a time:
-            // the values' targets are read together, so that the reads overlap instead of
-            // each waiting for the one before (a branch on a read waits for it).
-            let mut chunk: Vec<(u32, u32, u32)> = Vec::with_capacity(GATHER + 64);
-            let mut targets: Vec<u32> = Vec::with_capacity(GATHER + 64);
-            let mut settle = |chunk: &mut Vec<(u32, u32, u32)>, groups: &mut Vec<[u32; 3]>| {
-                targets.clear();
-                targets.extend(chunk.iter().map(|&(_, v, _)| reach[v as usize]));
-                for (&(g, v, r), &target) in chunk.iter().zip(&targets) {
-                    if target == NONE {
-                        continue;
-                    }
-                    let entry = &mut groups[g as usize];
-                    if entry[0] == 0 {
-                        group_order.push(g);
-                        *entry = [target + 1, v, r];
-                    } else if entry[0] != target + 1 {
-                        entry[0] = MANY + 1;
-                    }
-                }
-                chunk.clear();
-            };
-            for r in 0..r_count {
-                if !anonymous[r as usize] {
-                    continue;
-                }
-                let g = root[r as usize];
-                for j in link_range(r) {
-                    if usable_weak(kinds[j]) {
-                        chunk.push((g, links[j], r));
-                    }
-                }
-                if chunk.len() >= GATHER {
-                    settle(&mut chunk, &mut groups);
-                }
-            }
-            settle(&mut chunk, &mut groups);
-            (groups, group_order)
-        };
-        // Values a group would bring its person, per capped identifier, by group root
-        // (on another core). A weak value of an anonymous record is in that record's
-        // group (it joined it), and the group's person holds it already exactly when the
-        // value reaches that person: a value reaching anyone else, or several people,
-        // leaves the group ambiguous.
-        let count_brings = || {
-            let mut brings: Vec<Vec<u32>> = vec![Vec::new(); rules.len()];
-            for &i in &capped {
-                brings[i] = vec![0; r_count as usize];
-            }
-            if !capped.is_empty() {
-                for (v, value) in values.iter().enumerate() {
-                    let counts = &mut brings[value.identifier as usize];
-                    if counts.is_empty() || value.state != ValueState::Usable || reach[v] != NONE {
-                        continue;
-                    }
-                    let g = root[r_count as usize + v];
-                    if g < r_count {
-                        counts[g as usize] += 1;
-                    }
-                }
-            }
-            brings
-        };
-        let ((groups, group_order), brings) = std::thread::scope(|scope| {
-            let brings = scope.spawn(count_brings);
-            (decide(), brings.join().expect("counting does not panic"))
-        });
-        for g in group_order {
-            let [target, v, r] = groups[g as usize];
-            let target = target - 1;
-            if target == MANY {
-                self.detached.push((r, Detached::Ambiguous));
+        // Where each value's records begin in `value_records`.
+        let mut value_start = Vec::with_capacity(values.len() + 1);
+        let mut at = 0u32;
+        for value in values {
+            value_start.push(at);
+            at += value.records;
+        }
+        value_start.push(at);
+        let records_of =
+            |v: u32| &value_records[value_start[v as usize] as usize..value_start[v as usize + 1] as usize];
+        // The strong step leaves every record pointing at its root: the people each weak
+        // value reaches, counted before any weak join.
+        let parent = &self.uf.parent;
+        let mut order: Vec<(u32, u32)> = Vec::new();
+        let mut single: Vec<(u32, u32)> = Vec::new();
+        let mut involved = vec![false; r_count as usize];
+        let mut roots: Vec<u32> = Vec::new();
+        for v in 0..values.len() as u32 {
+            if !is_weak(v) {
                 continue;
             }
-            let over = capped.iter().any(|&i| {
-                let cap = rules[i].capacity.unwrap_or(u32::MAX);
-                let have = per_person[i][target as usize];
-                have > cap || have + brings[i][g as usize] > cap
-            });
-            if over {
-                self.detached.push((r, Detached::OverCapacity));
+            roots.clear();
+            roots.extend(records_of(v).iter().map(|&r| parent[r as usize]));
+            roots.sort_unstable();
+            roots.dedup();
+            match roots.len() {
+                0 => {}
+                1 => single.push((roots[0], v)),
+                n => {
+                    order.push((n as u32, v));
+                    for &root in &roots {
+                        involved[root as usize] = true;
+                    }
+                }
+            }
+        }
+        order.sort_unstable();
+        // What each person reaching a shared weak value holds: its strong slots
+        // (identifier in the high bits, scope tag in the low byte) and its values of
+        // capped weak identifiers, each sorted.
+        let capped = |v: u32| rules[values[v as usize].identifier as usize].capacity.is_some();
+        let mut held: FxHashMap<u32, (Vec<u32>, Vec<u32>)> = FxHashMap::default();
+        for r in 0..r_count {
+            let root = parent[r as usize];
+            if !involved[root as usize] {
                 continue;
             }
-            let a = self.uf.find(g);
-            let b = self.uf.find(target);
-            if a != b {
-                self.uf.link_min(a, b);
-                self.attached.push((r, target, v));
+            let entry = held.entry(root).or_default();
+            let range = starts[r as usize] as usize..starts[r as usize + 1] as usize;
+            for (&k, &v) in kinds[range.clone()].iter().zip(&links[range]) {
+                if k == JUNK {
+                    continue;
+                }
+                if !rules[k as usize].weak {
+                    let value = &values[v as usize];
+                    entry.0.push(u32::from(k) << 8 | u32::from(value.scope));
+                } else if capped(v) {
+                    entry.1.push(v);
+                }
             }
+        }
+        for (slots, weak) in held.values_mut() {
+            slots.sort_unstable();
+            slots.dedup();
+            weak.sort_unstable();
+            weak.dedup();
+        }
+        for (root, v) in single {
+            self.uf.link_min(root, r_count + v);
+        }
+        let mut slots: Vec<u32> = Vec::new();
+        let mut weak: Vec<u32> = Vec::new();
+        for (_, v) in order {
+            roots.clear();
+            for &r in records_of(v) {
+                roots.push(self.uf.find(r));
+            }
+            roots.sort_unstable();
+            roots.dedup();
+            if roots.len() < 2 {
+                let root = roots[0];
+                self.uf.link_min(root, r_count + v);
+                continue;
+            }
+            // Two people holding one strong slot hold different values in it: were the
+            // values the same, the strong step would have joined them.
+            slots.clear();
+            weak.clear();
+            for root in &roots {
+                let (s, w) = &held[root];
+                slots.extend_from_slice(s);
+                weak.extend_from_slice(w);
+            }
+            slots.sort_unstable();
+            let clash = slots.windows(2).find(|w| w[0] == w[1]).map(|w| (w[0] >> 8) as u16);
+            if let Some(identifier) = clash {
+                self.refused.push((v, Refusal::Conflict { identifier }));
+                continue;
+            }
+            weak.sort_unstable();
+            weak.dedup();
+            let mut over = None;
+            let mut counts: Vec<(u16, u32)> = Vec::new();
+            for &w in &weak {
+                let identifier = values[w as usize].identifier;
+                let n = match counts.iter_mut().find(|(i, _)| *i == identifier) {
+                    Some((_, n)) => n,
+                    None => {
+                        counts.push((identifier, 0));
+                        &mut counts.last_mut().expect("just pushed").1
+                    }
+                };
+                *n += 1;
+                if *n > rules[identifier as usize].capacity.unwrap_or(u32::MAX) {
+                    over = Some(identifier);
+                    break;
+                }
+            }
+            if let Some(identifier) = over {
+                self.refused.push((v, Refusal::OverCapacity { identifier }));
+                continue;
+            }
+            let mut root = roots[0];
+            for &other in &roots[1..] {
+                held.remove(&other);
+                self.uf.link_min(root, other);
+                root = self.uf.find(root);
+            }
+            self.uf.link_min(root, r_count + v);
+            let root = self.uf.find(root);
+            held.insert(root, (slots.clone(), weak.clone()));
         }
     }
 
@@ -1800,12 +1737,6 @@ impl Resolver {
                     {
                         carriers.entry(v).or_default().push(r);
                     }
-                }
-            }
-            // A weak value that attached a group also joins the person it attached to.
-            for &(gr, target, v) in &self.attached {
-                if records.binary_search(&gr).is_ok() {
-                    carriers.entry(v).or_default().push(target);
                 }
             }
             loop {
@@ -1886,8 +1817,8 @@ pub struct Resolution {
     value_component: Vec<u32>,
     pub components: u32,
     pub conflicts: Vec<Conflict>,
-    pub detached: Vec<(u32, Detached)>,
-    pub attached: Vec<(u32, u32, u32)>,
+    /// Weak values that joined none of their carriers, and why.
+    pub refused: Vec<(u32, Refusal)>,
     pub rows: u64,
     /// Usable identifier values over all rows (rows repeating a record included):
     /// the links the engine was given.
@@ -2033,11 +1964,6 @@ impl Resolution {
                 }
             }
         }
-        for &(g, target, _) in &self.attached {
-            if self.record_component[g as usize] == self.record_component[target as usize] {
-                out.push((u64::from(g), u64::from(target)));
-            }
-        }
         out
     }
 
@@ -2077,11 +2003,6 @@ impl Resolution {
                             carriers.entry(v).or_default().push(r);
                         }
                     }
-                }
-            }
-            for &(g, target, v) in &self.attached {
-                if self.record_component[g as usize] == comp {
-                    carriers.entry(v).or_default().push(target);
                 }
             }
             let mut by_record: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
@@ -2183,21 +2104,24 @@ impl Resolution {
                 ),
                 ValueState::Usable if rule.weak => {
                     let why = self
-                        .detached
+                        .refused
                         .iter()
-                        .find(|(r, _)| {
-                            let c = self.record_component[*r as usize];
-                            c == ca || c == cb
-                        })
-                        .map(|(_, d)| *d);
+                        .find(|(x, _)| *x == v)
+                        .map(|(_, why)| *why);
+                    let name = |i: u16| &self.rules.identifiers[i as usize].name;
                     match why {
-                        Some(Detached::OverCapacity) => format!(
-                            "{what} is weak, and the person already has `max_per_person {}` of them",
-                            rule.capacity.unwrap_or(0)
+                        Some(Refusal::Conflict { identifier }) => format!(
+                            "{what} is weak, and the people carrying it hold different values of the strong identifier `{}`, so it joins none of them",
+                            name(identifier)
                         ),
-                        _ => format!(
-                            "{what} is weak: it never joins two records that both have strong identifiers, and it is shared by more than one person"
+                        Some(Refusal::OverCapacity { identifier }) => format!(
+                            "{what} is weak, and joining through it would give one person more than `max_per_person {}` values of `{}`",
+                            self.rules.identifiers[identifier as usize]
+                                .capacity
+                                .unwrap_or(0),
+                            name(identifier)
                         ),
+                        None => format!("{what} is weak and shared, but did not join them"),
                     }
                 }
                 ValueState::Usable => {
