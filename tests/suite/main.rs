@@ -6,6 +6,7 @@ mod common;
 mod diagnostics;
 mod docs;
 mod format;
+mod identity;
 mod incremental;
 mod jit;
 mod lsp;

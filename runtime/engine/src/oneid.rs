@@ -380,7 +380,8 @@ pub struct OneIdReport {
     pub cut_values: Vec<String>,
     pub conflicts: u64,
     pub conflict_examples: Vec<String>,
-    pub detached_groups: u64,
+    /// Weak values that joined none of the people carrying them (a family tablet).
+    pub weak_refused: u64,
     pub new_ids: u64,
     pub merged_ids: u64,
     pub split_ids: u64,
@@ -446,7 +447,7 @@ pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
         cut_values: values(ValueState::Cut).into_iter().take(EXAMPLES).collect(),
         conflicts: res.conflicts.len() as u64,
         conflict_examples,
-        detached_groups: res.detached.len() as u64,
+        weak_refused: res.refused.len() as u64,
         new_ids: count("new"),
         merged_ids: count("merge"),
         split_ids: count("split"),

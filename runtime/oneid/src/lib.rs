@@ -1583,8 +1583,9 @@ impl Resolver {
             at += value.records;
         }
         value_start.push(at);
-        let records_of =
-            |v: u32| &value_records[value_start[v as usize] as usize..value_start[v as usize + 1] as usize];
+        let records_of = |v: u32| {
+            &value_records[value_start[v as usize] as usize..value_start[v as usize + 1] as usize]
+        };
         // The strong step leaves every record pointing at its root: the people each weak
         // value reaches, counted before any weak join.
         let parent = &self.uf.parent;
@@ -1615,7 +1616,11 @@ impl Resolver {
         // What each person reaching a shared weak value holds: its strong slots
         // (identifier in the high bits, scope tag in the low byte) and its values of
         // capped weak identifiers, each sorted.
-        let capped = |v: u32| rules[values[v as usize].identifier as usize].capacity.is_some();
+        let capped = |v: u32| {
+            rules[values[v as usize].identifier as usize]
+                .capacity
+                .is_some()
+        };
         let mut held: FxHashMap<u32, (Vec<u32>, Vec<u32>)> = FxHashMap::default();
         for r in 0..r_count {
             let root = parent[r as usize];
@@ -1669,7 +1674,10 @@ impl Resolver {
                 weak.extend_from_slice(w);
             }
             slots.sort_unstable();
-            let clash = slots.windows(2).find(|w| w[0] == w[1]).map(|w| (w[0] >> 8) as u16);
+            let clash = slots
+                .windows(2)
+                .find(|w| w[0] == w[1])
+                .map(|w| (w[0] >> 8) as u16);
             if let Some(identifier) = clash {
                 self.refused.push((v, Refusal::Conflict { identifier }));
                 continue;

@@ -286,7 +286,10 @@ fn weak_identifiers_join_what_no_strong_identifier_keeps_apart() {
     let dan_showroom = b.add(
         2,
         "k24",
-        &[(OPENID, "o-d2", Some("showroom")), (DEVICE, "phone-d", None)],
+        &[
+            (OPENID, "o-d2", Some("showroom")),
+            (DEVICE, "phone-d", None),
+        ],
     );
     let erin = b.add(
         2,
@@ -299,8 +302,16 @@ fn weak_identifiers_join_what_no_strong_identifier_keeps_apart() {
         &[(OPENID, "o-f", Some("mall")), (DEVICE, "tablet-e", None)],
     );
     // Two phone numbers on one device: two people.
-    let gail = b.add(1, "k27", &[(PHONE, "13912345678", None), (DEVICE, "pc-g", None)]);
-    let hank = b.add(1, "k28", &[(PHONE, "13712345678", None), (DEVICE, "pc-g", None)]);
+    let gail = b.add(
+        1,
+        "k27",
+        &[(PHONE, "13912345678", None), (DEVICE, "pc-g", None)],
+    );
+    let hank = b.add(
+        1,
+        "k28",
+        &[(PHONE, "13712345678", None), (DEVICE, "pc-g", None)],
+    );
     // Anonymous records group by device.
     let unknown = b.add(3, "k16", &[(DEVICE, "tv-1", None)]);
     let unknown_again = b.add(4, "k17", &[(DEVICE, "tv-1", None)]);
@@ -309,9 +320,15 @@ fn weak_identifiers_join_what_no_strong_identifier_keeps_apart() {
     assert!(same(&res, alice, on_alices_phone));
     assert!(!same(&res, alice, on_the_family_ipad));
     assert!(!same(&res, bob, on_the_family_ipad));
-    assert!(same(&res, carol, carol_in_the_mall), "logged in or not, one person");
+    assert!(
+        same(&res, carol, carol_in_the_mall),
+        "logged in or not, one person"
+    );
     assert!(same(&res, carol, carol_anonymous));
-    assert!(same(&res, dan_mall, dan_showroom), "one openid per mini-program");
+    assert!(
+        same(&res, dan_mall, dan_showroom),
+        "one openid per mini-program"
+    );
     assert!(!same(&res, erin, frank), "two openids of one mini-program");
     assert!(!same(&res, gail, hank), "two phones on one device");
     assert!(same(&res, unknown, unknown_again));
@@ -326,8 +343,9 @@ fn weak_identifiers_join_what_no_strong_identifier_keeps_apart() {
     }
     match explain(&res, &kept, alice, bob) {
         Explanation::Apart(why) => assert!(
-            why.iter().any(|w| w.starts_with("device_id \"ipad\" is weak")
-                && w.contains("different values of the strong identifier `member_id`")),
+            why.iter()
+                .any(|w| w.starts_with("device_id \"ipad\" is weak")
+                    && w.contains("different values of the strong identifier `member_id`")),
             "{why:?}"
         ),
         other => panic!("{other:?}"),
@@ -342,13 +360,19 @@ fn weak_identifiers_join_what_no_strong_identifier_keeps_apart() {
         res.refused
             .iter()
             .filter(|(_, why)| match why {
-                Refusal::Conflict { identifier } => res.rules.identifiers[*identifier as usize].name == name,
+                Refusal::Conflict { identifier } => {
+                    res.rules.identifiers[*identifier as usize].name == name
+                }
                 Refusal::OverCapacity { .. } => false,
             })
             .count()
     };
     assert_eq!(
-        (conflicts("member_id"), conflicts("openid"), conflicts("phone")),
+        (
+            conflicts("member_id"),
+            conflicts("openid"),
+            conflicts("phone")
+        ),
         (1, 1, 1)
     );
 }
@@ -374,7 +398,11 @@ fn own_devices_join_before_shared_ones() {
             (DEVICE, "family-tab", None),
         ],
     );
-    let jack = b.add(0, "k32", &[(MEMBER, "J", None), (DEVICE, "family-tab", None)]);
+    let jack = b.add(
+        0,
+        "k32",
+        &[(MEMBER, "J", None), (DEVICE, "family-tab", None)],
+    );
     let touch = b.add(3, "k33", &[(DEVICE, "family-tab", None)]);
     let (res, _) = b.resolve();
     assert!(same(&res, ivy, ivy_mall));
