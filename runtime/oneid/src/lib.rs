@@ -15,12 +15,14 @@
 //!    are applied capacity-constrained first (in declaration order), then the others
 //!    in declaration order, each over records in order of their fingerprints (so the
 //!    result does not depend on the order rows arrive in); the first join wins.
-//! 3. **Weak identifiers** (`weak`, a device) never join two records that have strong
-//!    identifiers. Records without any strong value are first grouped through their
-//!    weak values; such a group is attached to a person when all its weak values
-//!    point to exactly one person and that person stays within the identifier's
-//!    `max_per_person`; otherwise it stays a person of its own (a shared family iPad
-//!    attaches nobody).
+//! 3. **Weak identifiers** (`weak`, a device) join what no strong identifier keeps
+//!    apart: a weak value joins every person and anonymous record carrying it, unless
+//!    two of them hold different values of one strong identifier (within one scope,
+//!    for a scoped identifier: two openids of one mini-program) or together more
+//!    values of a weak identifier than its `max_per_person`; then it joins none of
+//!    them ([`Refusal`]). Weak values are taken fewest people reached first (then by
+//!    fingerprint), so a person's own devices gather the person before a shared one
+//!    (a family iPad) is looked at.
 //! 4. **`max_component N`.** A person gathering more than `N` records is cut: the
 //!    value joining the most of its records is dropped (ties: the smallest
 //!    fingerprint) until every part is within `N`; each dropped value is reported.
