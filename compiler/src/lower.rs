@@ -372,6 +372,8 @@ pub struct ColumnJob {
     pub name: String,
     pub ty: ColType,
     pub not_null: bool,
+    /// Declared `pii`: its values are masked outside the data layers.
+    pub pii: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -430,6 +432,9 @@ pub struct IdentifierJob {
     pub unique: bool,
     pub max_per_person: Option<u64>,
     pub scoped_by: Option<String>,
+    /// A linked column carrying it is `pii`: its values are masked in manifests and
+    /// explanations.
+    pub pii: bool,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -1078,6 +1083,7 @@ fn source_job(s: &Source) -> SourceJob {
             name: c.name.text.clone(),
             ty: ColType::of(&c.ty.name.text, &c.ty.params).unwrap_or(ColType::String),
             not_null: c.nullability == Nullability::NotNull,
+            pii: c.pii,
         })
         .collect();
     let key = columns.iter().find(|c| c.not_null).map(|c| c.name.clone());
@@ -1094,7 +1100,7 @@ fn source_job(s: &Source) -> SourceJob {
 }
 
 fn oneid_job(o: &OneId, sources: &[&Source]) -> OneIdJob {
-    let identifiers: Vec<IdentifierJob> = o
+    let mut identifiers: Vec<IdentifierJob> = o
         .identifiers
         .iter()
         .map(|i| IdentifierJob {
@@ -1104,10 +1110,11 @@ fn oneid_job(o: &OneId, sources: &[&Source]) -> OneIdJob {
             unique: i.unique,
             max_per_person: i.max_per_person.as_ref().map(|g| g.value),
             scoped_by: i.scoped_by.as_ref().map(|s| s.text.clone()),
+            pii: false,
         })
         .collect();
     let index = |name: &str| identifiers.iter().position(|i| i.name == name);
-    let links = o
+    let links: Vec<LinkJob> = o
         .links
         .iter()
         .map(|l| LinkJob {
@@ -1128,6 +1135,24 @@ fn oneid_job(o: &OneId, sources: &[&Source]) -> OneIdJob {
                 .collect(),
         })
         .collect();
+    // An identifier is personal when any column a link reads it from is.
+    for l in &o.links {
+        let Some(source) = sources.iter().find(|s| s.header.name.text == l.source.text) else {
+            continue;
+        };
+        for f in &l.fields {
+            let pii = f.parts().iter().any(|p| {
+                source
+                    .columns
+                    .iter()
+                    .any(|c| c.pii && c.name.text == p.text)
+            });
+            if let Some(i) = identifiers.iter().position(|i| i.name == f.identifier.text) {
+                identifiers[i].pii |= pii;
+            }
+        }
+    }
+    let index = |name: &str| identifiers.iter().position(|i| i.name == name);
     let rejects = o
         .rejects
         .iter()

@@ -126,6 +126,7 @@ pub fn run_with(
         project: "test".to_string(),
         reuse,
         jit: true,
+        show_pii: false,
     };
     rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
 }

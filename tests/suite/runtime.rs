@@ -369,7 +369,7 @@ fn explain_names_each_hop_of_the_evidence() {
         .expect("resolves");
     let a = resolved.find("orders:O4").expect("O4");
     let b = resolved.find("event:E1").expect("E1");
-    match resolved.explain(a, b) {
+    match resolved.explain(a, b, false) {
         mj_oneid::Explanation::Same(hops) => {
             let shown: Vec<String> = hops
                 .iter()
@@ -395,7 +395,7 @@ fn explain_names_each_hop_of_the_evidence() {
     }
     let m1 = resolved.find("member:M1").expect("M1");
     let m6 = resolved.find("member:M6").expect("M6");
-    match resolved.explain(m1, m6) {
+    match resolved.explain(m1, m6, false) {
         mj_oneid::Explanation::Apart(why) => assert!(
             why.iter()
                 .any(|w| w.contains("through phone \"13812345678\" would give one person two values of the unique identifier `member_id`")),
@@ -476,15 +476,26 @@ fn oneid_on_generated_data_against_the_generators_truth() {
         - 1;
     let rejected: u64 = manifest.inputs.iter().map(|i| i.rows_rejected).sum();
     assert_eq!(rejected as usize, planted);
-    // The junk phone the generator plants is reported by its normalized text.
+    // The junk phone the generator plants is reported by its normalized text, masked:
+    // phones are read from `pii` columns, and no value of one is in the manifest in
+    // clear.
     let report = &manifest.oneid["consumer"];
     assert!(
         report
             .rejected_values
             .iter()
-            .any(|v| v.starts_with("phone \"13800000000\" (")),
+            .any(|v| v.starts_with("phone \"138****0000\" (")),
         "{:?}",
         report.rejected_values
+    );
+    let text = serde_json::to_string(&manifest).expect("JSON");
+    let mobiles: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|run| run.len() == 11 && run.starts_with('1') && run.as_bytes()[1] >= b'3')
+        .collect();
+    assert!(
+        mobiles.is_empty(),
+        "phones in clear in the manifest: {mobiles:?}"
     );
     let truth: Vec<(String, String)> = std::fs::read_to_string(dir.join("truth/records.csv"))
         .expect("truth")
@@ -1062,6 +1073,7 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
         project: "test".to_string(),
         reuse: false,
         jit: false,
+        show_pii: false,
     };
     let (manifest, result) = rt.block_on(mj_runtime::run(&g, &opts, &|_| {}));
     result.expect("runs without the JIT");

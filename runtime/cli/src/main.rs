@@ -69,6 +69,10 @@ enum Command {
         /// Evaluate rules with DataFusion's CASE instead of Cranelift kernels.
         #[arg(long)]
         no_jit: bool,
+        /// Show values of `pii` identifiers in clear in the manifest (masked otherwise:
+        /// `138****5678`).
+        #[arg(long)]
+        show_pii: bool,
     },
     /// Show the logical and physical plans `run` executes for each planned table.
     Plan {
@@ -237,7 +241,8 @@ enum AiplCommand {
 
 #[derive(Subcommand)]
 enum OneidCommand {
-    /// The chain of evidence that joined two records, or what keeps them apart.
+    /// The chain of evidence that joined two records in the run of a date, or what
+    /// keeps them apart, with the OneIDs that run gave them.
     Explain {
         /// The project folder.
         path: PathBuf,
@@ -246,9 +251,12 @@ enum OneidCommand {
         /// The OneID entity (default: the project's only one).
         #[arg(long)]
         entity: Option<String>,
-        /// Where source locations are resolved.
+        /// The output folder of the runs (default: `[run] out`).
         #[arg(long)]
-        data: Option<PathBuf>,
+        out: Option<PathBuf>,
+        /// Show values of `pii` identifiers in clear (masked otherwise).
+        #[arg(long)]
+        show_pii: bool,
         /// A record as SOURCE:KEY, e.g. crm_member:M00000001.
         a: String,
         b: String,
@@ -281,7 +289,8 @@ fn main() -> ExitCode {
             data,
             reuse,
             no_jit,
-        } => run::run(&path, &date, out, data, reuse, !no_jit),
+            show_pii,
+        } => run::run(&path, &date, out, data, reuse, !no_jit, show_pii),
         Command::Sql {
             path,
             dialect,
@@ -324,11 +333,12 @@ fn main() -> ExitCode {
                     path,
                     date,
                     entity,
-                    data,
+                    out,
+                    show_pii,
                     a,
                     b,
                 },
-        } => run::explain(&path, &date, entity.as_deref(), &a, &b, data),
+        } => run::explain(&path, &date, entity.as_deref(), &a, &b, out, show_pii),
         Command::Audience {
             args,
             date,

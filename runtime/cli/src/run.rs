@@ -71,6 +71,7 @@ pub fn run(
     data: Option<PathBuf>,
     reuse: bool,
     jit: bool,
+    show_pii: bool,
 ) -> Result<ExitCode, String> {
     let date = date(date_text)?;
     // A spec with errors is a failed run (exit 1), as a missing file is; an unreadable
@@ -93,6 +94,7 @@ pub fn run(
         project: loaded.config.name.clone(),
         reuse,
         jit,
+        show_pii,
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);
@@ -300,25 +302,49 @@ pub fn explain(
     entity: Option<&str>,
     a: &str,
     b: &str,
-    data: Option<PathBuf>,
+    out: Option<PathBuf>,
+    show_pii: bool,
 ) -> Result<ExitCode, String> {
-    let _date = date(date_text)?;
+    let date = date(date_text)?;
     let loaded = load(path)?;
-    let data = data.unwrap_or_else(|| loaded.config.data.clone());
+    let out = out.unwrap_or_else(|| loaded.config.out.clone());
     let rt = runtime()?;
+    // The run of that date: its sources' partitions, resolved again (the same rows give
+    // the same people), and the OneIDs it gave.
     let (job, resolved) = rt
-        .block_on(mj_runtime::resolve_entity(&loaded.graph, entity, &data))
+        .block_on(mj_runtime::resolve_entity_of_run(
+            &loaded.graph,
+            entity,
+            &out,
+            &date,
+        ))
         .map_err(|e| e.to_string())?;
+    let ids = run_oneids(&out, &job.name, &date, &[a, b])?;
     let find = |name: &str| {
         resolved.find(name).ok_or(format!(
-            "no record `{name}` in `{}` (write SOURCE:KEY, e.g. crm_member:M00000001)",
+            "no record `{name}` in `{}` on {date} (write SOURCE:KEY, e.g. crm_member:M00000001)",
             job.name
         ))
     };
     let (ra, rb) = (find(a)?, find(b)?);
-    match resolved.explain(ra, rb) {
+    let id = |name: &str| ids.get(name).map_or("no OneID", String::as_str).to_string();
+    let explanation = resolved.explain(ra, rb, show_pii);
+    let same = matches!(explanation, mj_oneid::Explanation::Same(_));
+    if same != (ids.get(a).is_some() && ids.get(a) == ids.get(b)) {
+        eprintln!(
+            "warning: the run of {date} gave {a} {} and {b} {}, which the rules of the project as it is now do not; the explanation follows today's rules",
+            id(a),
+            id(b)
+        );
+    }
+    match explanation {
         mj_oneid::Explanation::Same(hops) => {
-            println!("{a} and {b} are one {} ({} hop(s)):", job.name, hops.len());
+            println!(
+                "{a} and {b} are one {}, {} in the run of {date} ({} hop(s)):",
+                job.name,
+                id(a),
+                hops.len()
+            );
             for h in hops {
                 println!(
                     "  {} --{} {:?} [{}]--> {}",
@@ -331,13 +357,64 @@ pub fn explain(
             }
         }
         mj_oneid::Explanation::Apart(reasons) => {
-            println!("{a} and {b} are different {}s:", job.name);
+            println!(
+                "{a} and {b} are different {}s in the run of {date} ({} and {}):",
+                job.name,
+                id(a),
+                id(b)
+            );
             for r in reasons {
                 println!("  - {r}");
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The OneID the run of `date` gave each of `names` (`SOURCE:KEY`), from its
+/// `oneid/<entity>` partition.
+fn run_oneids(
+    out: &Path,
+    entity: &str,
+    date: &str,
+    names: &[&str],
+) -> Result<std::collections::HashMap<String, String>, String> {
+    use arrow::array::{Array, AsArray};
+    let dir = out.join(format!("oneid/{entity}/dt={date}"));
+    if !dir.is_dir() {
+        return Err(format!(
+            "no run of {date} wrote {}; run `mj run --date {date}` first",
+            dir.display()
+        ));
+    }
+    let mut found = std::collections::HashMap::new();
+    for b in mj_runtime::write::read_partition(&dir).map_err(|e| e.to_string())? {
+        let column = |name: &str| b.schema().index_of(name).map(|i| b.column(i).clone());
+        let (Ok(source), Ok(record), Ok(oneid), Ok(first)) = (
+            column("source"),
+            column("record_id"),
+            column("oneid"),
+            column("key_first"),
+        ) else {
+            return Err(format!("{} is not a OneID mapping", dir.display()));
+        };
+        let (source, record, oneid) = (
+            source.as_string::<i32>(),
+            record.as_string::<i32>(),
+            oneid.as_string::<i32>(),
+        );
+        let first = first.as_boolean();
+        for i in 0..b.num_rows() {
+            if !first.value(i) || record.is_null(i) {
+                continue;
+            }
+            let name = format!("{}:{}", source.value(i), record.value(i));
+            if names.contains(&name.as_str()) {
+                found.insert(name, oneid.value(i).to_string());
+            }
+        }
+    }
+    Ok(found)
 }
 
 pub fn plan(

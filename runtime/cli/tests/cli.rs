@@ -367,7 +367,7 @@ fn oneid_explain_prints_the_evidence() {
         "explain",
         &[(
             "a.mj",
-            "source crm from csv(\"crm.csv\", header = true) {\n  member_id string not null\n  phone     string?\n}\n\n\
+            "source crm from csv(\"crm.csv\", header = true) {\n  member_id string not null\n  phone     string? pii\n}\n\n\
              source pos from csv(\"pos.csv\", header = true) {\n  order_id string not null\n  phone    string?\n}\n\n\
              oneid person {\n  identifier member_id unique\n  identifier phone normalize phone_cn\n\n  link crm (member_id, phone)\n  link pos (phone)\n}\n",
         )],
@@ -382,37 +382,79 @@ fn oneid_explain_prints_the_evidence() {
         "order_id,phone\nO1,+86 138 1234 5678\n",
     )
     .expect("csv");
-    let explain = |a: &str, b: &str| {
-        let out = mj()
-            .args(["oneid", "explain", "--date", "2025-01-01"])
+    let explain = |a: &str, b: &str, clear: bool| {
+        let mut cmd = mj();
+        cmd.args(["oneid", "explain", "--date", "2025-01-01"])
             .arg(&dir)
-            .args([a, b])
-            .output()
-            .expect("runs");
+            .args([a, b]);
+        if clear {
+            cmd.arg("--show-pii");
+        }
+        let out = cmd.output().expect("runs");
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).to_string(),
             String::from_utf8_lossy(&out.stderr).to_string(),
         )
     };
-    let (code, out, err) = explain("crm:M1", "crm:M2");
-    assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("are different persons"), "{out}");
-    assert!(out.contains("unique identifier `member_id`"), "{out}");
-    let (_, out, _) = explain("pos:O1", "crm:M1");
-    let (_, out2, _) = explain("pos:O1", "crm:M2");
-    // The order joined exactly one of the two members, through its phone.
-    let joined = [&out, &out2]
-        .iter()
-        .filter(|o| o.contains("are one person"))
-        .count();
-    assert_eq!(joined, 1, "{out}\n{out2}");
+    // Before any run of the date there is nothing to explain.
+    let (code, _, err) = explain("crm:M1", "crm:M2", false);
+    assert_eq!(code, Some(2), "{err}");
     assert!(
-        out.contains("--phone \"13812345678\" [strong]")
-            || out2.contains("--phone \"13812345678\" [strong]"),
-        "{out}\n{out2}"
+        err.contains("no run of 2025-01-01 wrote") && err.contains("mj run --date 2025-01-01"),
+        "{err}"
     );
-    let (code, _, err) = explain("pos:O9", "crm:M1");
+    let run = mj()
+        .args(["run", "--date", "2025-01-01"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The manifest names the conflicting phone masked: it is read from a pii column.
+    let runs: Vec<_> = std::fs::read_dir(dir.join("out/_runs"))
+        .expect("manifests")
+        .collect();
+    let manifest =
+        std::fs::read_to_string(runs[0].as_ref().expect("entry").path()).expect("manifest");
+    assert!(
+        manifest.contains("138****5678") && !manifest.contains("13812345678"),
+        "{manifest}"
+    );
+    // Today's files change; the explanation is of the run of the date.
+    std::fs::write(dir.join("pos.csv"), "order_id,phone\nO1,13900000000\n").expect("csv");
+    let (code, out, err) = explain("crm:M1", "crm:M2", false);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("are different persons in the run of 2025-01-01"),
+        "{out}"
+    );
+    assert!(out.contains("unique identifier `member_id`"), "{out}");
+    assert!(
+        out.contains("phone \"138****5678\"") && !out.contains("13812345678"),
+        "{out}"
+    );
+    let (_, clear, _) = explain("crm:M1", "crm:M2", true);
+    assert!(clear.contains("phone \"13812345678\""), "{clear}");
+    let (_, out, _) = explain("pos:O1", "crm:M1", false);
+    let (_, out2, _) = explain("pos:O1", "crm:M2", false);
+    // The order joined exactly one of the two members, through its phone, and the
+    // OneID shown is the one the run gave.
+    let joined: Vec<&String> = [&out, &out2]
+        .into_iter()
+        .filter(|o| o.contains("are one person, C"))
+        .collect();
+    assert_eq!(joined.len(), 1, "{out}\n{out2}");
+    assert!(
+        joined[0].contains("--phone \"138****5678\" [strong]"),
+        "{}",
+        joined[0]
+    );
+    let (code, _, err) = explain("pos:O9", "crm:M1", false);
     assert_eq!(code, Some(2));
     assert!(err.contains("no record `pos:O9`"), "{err}");
 }

@@ -96,6 +96,8 @@ pub struct RunOptions {
     /// (`OUT/ods/…`, `OUT/oneid/…`) instead of reading and resolving again; rebuild
     /// dimensions, facts, checks and summaries from them.
     pub reuse: bool,
+    /// Show values of `pii` identifiers in clear in the manifest (masked otherwise).
+    pub show_pii: bool,
 }
 
 /// The manifest of a run.
@@ -654,6 +656,7 @@ async fn run_node(
             let job = job.clone();
             let out = opts.out.clone();
             let date = opts.date.clone();
+            let show_pii = opts.show_pii;
             let node = format!("oneid.{}", job.name);
             let work = tokio::task::spawn_blocking(move || {
                 let refs: Vec<oneid::Input<'_>> = inputs
@@ -663,7 +666,7 @@ async fn run_node(
                 let resolved = oneid::resolve(&job, &refs)?;
                 let prev = oneid::previous(&out, &job.name, &date)?;
                 let assignment = oneid::ids(&job, &date, &resolved, &prev);
-                let report = oneid::report(&resolved, &assignment);
+                let report = oneid::report(&resolved, &assignment, show_pii);
                 let [mapping, changes, registry] = oneid::tables(&resolved, &assignment)?;
                 Ok::<_, RunError>((job, report, mapping, changes, registry))
             });
@@ -1354,15 +1357,58 @@ pub async fn resolve_entity(
     Ok((job, resolved))
 }
 
-/// The OneID job of `entity` (the only one when `None`) and the rows of the sources
-/// it links, read as `mj run` reads them.
-pub async fn read_entity_sources(
+/// Resolves `entity` again from the sources' partitions a run of `date` wrote
+/// (`OUT/ods/<source>/dt=DATE`): the same rows give the same people, so this explains
+/// that run, whatever the source files hold today. Fails naming the partition a run
+/// of that date did not write.
+pub async fn resolve_entity_of_run(
     graph: &JobGraph,
     entity: Option<&str>,
-    data: &Path,
-) -> Result<(mj_compiler::lower::OneIdJob, Vec<(String, SourceData)>), RunError> {
-    let ctx = session();
-    let job = graph
+    out: &Path,
+    date: &str,
+) -> Result<(mj_compiler::lower::OneIdJob, oneid::Resolved), RunError> {
+    let job = oneid_job(graph, entity)?;
+    let mut inputs = Vec::new();
+    for link in &job.links {
+        let Some(NodeKind::Source(s)) = graph
+            .nodes
+            .iter()
+            .map(|n| &n.kind)
+            .find(|k| matches!(k, NodeKind::Source(s) if s.name == link.source))
+        else {
+            continue;
+        };
+        let dir = out.join(format!("ods/{}/dt={date}", s.name));
+        if !dir.is_dir() {
+            return Err(RunError {
+                message: format!(
+                    "no run of {date} wrote {}; run `mj run --date {date}` first",
+                    dir.display()
+                ),
+            });
+        }
+        let data = SourceData {
+            schema: source::schema(s),
+            batches: write::read_partition(&dir)?,
+            rejects: Vec::new(),
+            files: Vec::new(),
+        };
+        inputs.push((s.name.clone(), data));
+    }
+    let refs: Vec<oneid::Input<'_>> = inputs
+        .iter()
+        .map(|(s, d)| oneid::Input { source: s, data: d })
+        .collect();
+    let resolved = oneid::resolve(&job, &refs)?;
+    Ok((job, resolved))
+}
+
+/// The OneID job of `entity` (the only one when `None`).
+fn oneid_job(
+    graph: &JobGraph,
+    entity: Option<&str>,
+) -> Result<mj_compiler::lower::OneIdJob, RunError> {
+    graph
         .nodes
         .iter()
         .find_map(|n| match &n.kind {
@@ -1374,7 +1420,18 @@ pub async fn read_entity_sources(
                 Some(e) => format!("the project has no oneid `{e}`"),
                 None => "the project has no oneid item".to_string(),
             },
-        })?;
+        })
+}
+
+/// The OneID job of `entity` (the only one when `None`) and the rows of the sources
+/// it links, read as `mj run` reads them.
+pub async fn read_entity_sources(
+    graph: &JobGraph,
+    entity: Option<&str>,
+    data: &Path,
+) -> Result<(mj_compiler::lower::OneIdJob, Vec<(String, SourceData)>), RunError> {
+    let ctx = session();
+    let job = oneid_job(graph, entity)?;
     let mut inputs = Vec::new();
     for link in &job.links {
         let Some(NodeKind::Source(s)) = graph

@@ -122,9 +122,10 @@ impl mj_oneid::Rows for Resolved {
 }
 
 impl Resolved {
-    /// Why two records are, or are not, one person ([`Resolution::explain`]).
-    pub fn explain(&self, a: u32, b: u32) -> mj_oneid::Explanation {
-        self.resolution.explain(a, b, self)
+    /// Why two records are, or are not, one person ([`Resolution::explain`]); values
+    /// of `pii` identifiers masked unless `show_pii`.
+    pub fn explain(&self, a: u32, b: u32, show_pii: bool) -> mj_oneid::Explanation {
+        self.resolution.explain(a, b, self, show_pii)
     }
 
     /// The record of each row of `link`.
@@ -176,6 +177,7 @@ pub fn rules(job: &OneIdJob) -> Rules {
                     i.max_per_person.map(|n| n.min(u64::from(u32::MAX)) as u32)
                 },
                 scoped: i.scoped_by.is_some(),
+                pii: i.pii,
             })
             .collect(),
         rejects: job.rejects.clone(),
@@ -389,7 +391,9 @@ pub struct OneIdReport {
 
 const EXAMPLES: usize = 10;
 
-pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
+/// What the node did. Values of `pii` identifiers are masked unless `show_pii`: the
+/// manifest is what gets pasted into tickets and logs.
+pub fn report(r: &Resolved, a: &Assignment, show_pii: bool) -> OneIdReport {
     let res = &r.resolution;
     let values = |state: ValueState| -> Vec<String> {
         let listed: Vec<u32> = (0..res.values.len() as u32)
@@ -400,6 +404,7 @@ pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
             .into_iter()
             .zip(texts)
             .map(|(v, text)| {
+                let text = res.shown(v, text, show_pii);
                 let value = &res.values[v as usize];
                 (
                     value.records,
@@ -424,6 +429,7 @@ pub fn report(r: &Resolved, a: &Assignment) -> OneIdReport {
         .iter()
         .zip(res.value_texts(&examples, r))
         .map(|(c, text)| {
+            let text = res.shown(c.value, text, show_pii);
             format!(
                 "{} kept apart: joining through {} {text:?} would give one person two `{}` values",
                 r.record_name(c.record),

@@ -438,7 +438,13 @@ fn type_rows(
                 continue;
             }
             if col.is_valid(i) && out.is_null(i) {
-                let shown = arrow::util::display::array_value_to_string(col, i).unwrap_or_default();
+                let mut shown =
+                    arrow::util::display::array_value_to_string(col, i).unwrap_or_default();
+                // The reason reaches the manifest: a personal value is masked there (the
+                // reject row keeps it in its column).
+                if c.pii {
+                    shown = mj_oneid::mask(&shown);
+                }
                 *reason = Some(format!(
                     "{}: cannot read {:?} as {}",
                     c.name,

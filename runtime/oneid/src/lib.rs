@@ -50,6 +50,9 @@ pub struct IdentifierRule {
     pub capacity: Option<u32>,
     /// `scoped by COLUMN`: the value means something only with the scope's value.
     pub scoped: bool,
+    /// Read from a `pii` column: its values are masked ([`mask`]) wherever the engine
+    /// shows them, unless the caller asks for them in clear.
+    pub pii: bool,
 }
 
 impl IdentifierRule {
@@ -760,6 +763,32 @@ impl Builder {
 
 /// Not a place: a part's record that repeats a record named by an earlier one.
 const NONE: u32 = u32::MAX;
+
+/// A personal value as manifests and explanations show it: the middle hidden, enough
+/// left to tell values apart in a ticket. A phone keeps its first three and last four
+/// digits (`138****5678`), an e-mail its first letter and domain (`z***@163.com`), a
+/// scoped value its scope (`wx7d3f/o2Y***9k`); a value of four characters or fewer is
+/// hidden whole.
+pub fn mask(text: &str) -> String {
+    if let Some((scope, value)) = text.rsplit_once('/') {
+        return format!("{scope}/{}", mask(value));
+    }
+    if let Some((local, domain)) = text.split_once('@') {
+        let first: String = local.chars().take(1).collect();
+        return format!("{first}***@{domain}");
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let (head, tail) = match n {
+        0..=4 => (0, 0),
+        5..=7 => (1, 1),
+        _ => (3, 4),
+    };
+    let mut out: String = chars[..head].iter().collect();
+    out.extend(std::iter::repeat_n('*', n - head - tail));
+    out.extend(&chars[n - tail..]);
+    out
+}
 
 /// The most identifiers one `oneid` may declare: a link keeps its identifier in one
 /// byte and its scope's tag in the other.
@@ -1998,7 +2027,18 @@ impl Resolution {
 
     /// The shortest chain of evidence between two records, or the guards that keep
     /// them apart; `rows` are the rows the records came from (for the values' text).
-    pub fn explain(&self, a: u32, b: u32, rows: &dyn Rows) -> Explanation {
+    /// A value's text as reports show it: masked when its identifier is personal,
+    /// unless `show_pii`.
+    pub fn shown(&self, v: u32, text: String, show_pii: bool) -> String {
+        let rule = &self.rules.identifiers[self.values[v as usize].identifier as usize];
+        if rule.pii && !show_pii {
+            mask(&text)
+        } else {
+            text
+        }
+    }
+
+    pub fn explain(&self, a: u32, b: u32, rows: &dyn Rows, show_pii: bool) -> Explanation {
         let r_count = self.records() as u32;
         if self.record_component[a as usize] == self.record_component[b as usize] {
             // Breadth-first search over record → value → record within the person.
@@ -2054,7 +2094,12 @@ impl Resolution {
             }
             chain.reverse();
             let values: Vec<u32> = chain.iter().map(|&(_, v, _)| v).collect();
-            let texts = self.value_texts(&values, rows);
+            let texts: Vec<String> = self
+                .value_texts(&values, rows)
+                .into_iter()
+                .zip(&values)
+                .map(|(text, &v)| self.shown(v, text, show_pii))
+                .collect();
             let hops = chain
                 .into_iter()
                 .zip(texts)
@@ -2098,6 +2143,7 @@ impl Resolution {
         let mut reasons = Vec::new();
         let texts = self.value_texts(&shared, rows);
         for (v, text) in shared.into_iter().zip(texts) {
+            let text = self.shown(v, text, show_pii);
             let value = &self.values[v as usize];
             let rule = &self.rules.identifiers[value.identifier as usize];
             let what = format!("{} {text:?}", rule.name);

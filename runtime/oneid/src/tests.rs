@@ -14,6 +14,7 @@ fn ident(name: &str, normalizer: Normalizer) -> IdentifierRule {
         weak: false,
         capacity: None,
         scoped: false,
+        pii: false,
     }
 }
 
@@ -48,7 +49,7 @@ fn same(res: &Resolution, a: u32, b: u32) -> bool {
 
 /// Explains two rows.
 fn explain(res: &Resolution, rows: &Kept, a: u32, b: u32) -> Explanation {
-    res.explain(res.record_of(a), res.record_of(b), rows)
+    res.explain(res.record_of(a), res.record_of(b), rows, false)
 }
 
 /// The rows a test gave, by number: what a caller reads back from its sources.
@@ -981,4 +982,18 @@ fn repeated_rows_across_lookup_batches() {
         texts.sort();
         assert_eq!(texts, expected[i].1, "row {i}");
     }
+}
+
+#[test]
+fn personal_values_are_masked_with_their_shape_kept() {
+    assert_eq!(mask("13812345678"), "138****5678");
+    assert_eq!(mask("zhang.wei@163.com"), "z***@163.com");
+    assert_eq!(
+        mask("wx7d3f9a2c4e8b1605/o2Y4cQ81kq9k"),
+        "wx7d3f9a2c4e8b1605/o2Y*****kq9k"
+    );
+    assert_eq!(mask("M00001234"), "M00**1234");
+    assert_eq!(mask("abcdef"), "a****f");
+    assert_eq!(mask("abcd"), "****");
+    assert_eq!(mask("张三丰先生的手机"), "张三丰*生的手机");
 }
