@@ -239,6 +239,16 @@ const RUN: usize = 1 << 16;
 /// are read from the sources' Arrow columns in place; each source's rows are
 /// normalized on two cores, run by run ([`RUN`]).
 pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
+    if job.identifiers.len() > mj_oneid::MAX_IDENTIFIERS {
+        return Err(RunError::node(
+            &format!("oneid.{}", job.name),
+            format!(
+                "{} identifiers declared; a oneid may declare at most {}",
+                job.identifiers.len(),
+                mj_oneid::MAX_IDENTIFIERS
+            ),
+        ));
+    }
     let mut builder = Builder::new(rules(job));
     let mut rows = Vec::new();
     let missing = |source: &str, column: &str| {

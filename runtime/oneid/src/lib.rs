@@ -2018,15 +2018,13 @@ impl Resolution {
     fn rule_of(&self, v: u32) -> &'static str {
         let rule = &self.rules.identifiers[self.values[v as usize].identifier as usize];
         match (rule.weak, rule.capacity) {
-            (true, _) => "weak: attaches records without strong identifiers",
+            (true, _) => "weak: joins what no strong identifier keeps apart",
             (false, Some(1)) => "strong, unique",
             (false, Some(_)) => "strong, max_per_person",
             (false, None) => "strong",
         }
     }
 
-    /// The shortest chain of evidence between two records, or the guards that keep
-    /// them apart; `rows` are the rows the records came from (for the values' text).
     /// A value's text as reports show it: masked when its identifier is personal,
     /// unless `show_pii`.
     pub fn shown(&self, v: u32, text: String, show_pii: bool) -> String {
@@ -2038,6 +2036,9 @@ impl Resolution {
         }
     }
 
+    /// The shortest chain of evidence between two records, or the guards that keep
+    /// them apart; `rows` are the rows the records came from (for the values' text),
+    /// and values of `pii` identifiers are masked unless `show_pii`.
     pub fn explain(&self, a: u32, b: u32, rows: &dyn Rows, show_pii: bool) -> Explanation {
         let r_count = self.records() as u32;
         if self.record_component[a as usize] == self.record_component[b as usize] {
