@@ -4,6 +4,7 @@
 mod activation;
 mod common;
 mod diagnostics;
+mod digests;
 mod docs;
 mod format;
 mod identity;
