@@ -8,7 +8,8 @@ identifier columns of the four sources the example's `oneid consumer` links, fro
 files `mj gen` wrote under DATA, keeping the rows `mj run` accepts (the planted bad rows
 fail the same casts). Then times, in SQL: each identifier normalized as mj normalizes it
 (`phone_cn`, `email`, trim; `openid` scoped by `appid`), the guards SQL can express (the
-`reject phone (...)` list and `reject frequent above 50`, counted in distinct records),
+`reject phone (...)` list and `reject frequent above 50`, counted in distinct records as
+mj counts them),
 dense ids for rows and values, and large-star / small-star rounds to convergence: the
 connected components of rows and values. Not expressed: `unique` member ids, weak devices
 and `max_per_person`, `max_component`, stable ids. Prints one JSON object.
@@ -82,11 +83,18 @@ TIMED = [
       UNION ALL SELECT 'app_event:' || event_id, 'openid', trimmed(appid) || '/' || trimmed(openid) FROM app
       UNION ALL SELECT 'media_touch:' || touch_id, 'device_id', trimmed(device_id) FROM media)
     SELECT rec, ident || ':' || value AS val FROM raw WHERE value IS NOT NULL""",
-    # The guards: the reject list, and values shared by more than 50 records.
+    # The guards: the reject list, and values shared by more than 50 records. A record
+    # is what mj counts: a source's rows with the same normalized values are one (a
+    # device's anonymous touches are one record however many rows they are).
     """CREATE OR REPLACE TABLE usable AS
+    WITH recs AS (
+      SELECT rec, split_part(rec, ':', 1) || '|' || string_agg(val, '|' ORDER BY val) AS record
+      FROM links GROUP BY rec),
+    frequent AS (
+      SELECT val FROM links JOIN recs USING (rec) GROUP BY val HAVING count(DISTINCT record) > 50)
     SELECT rec, val FROM links
     WHERE val NOT IN ('phone:13800000000', 'phone:00000000000')
-      AND val IN (SELECT val FROM links GROUP BY val HAVING count(DISTINCT rec) <= 50)""",
+      AND val NOT IN (SELECT val FROM frequent)""",
     # Dense ids for rows and values, and the edges between them.
     """CREATE OR REPLACE TABLE nodes AS
     SELECT name, (row_number() OVER ()) - 1 AS id FROM (
