@@ -1,7 +1,8 @@
 //! `mj init`: a new project that checks clean and runs, the way `cargo new` starts one.
 //!
 //! The files are `runtime/cli/template/`, compiled in; `{name}` in them becomes the
-//! project's name (`{name_toml}` the name as a TOML string).
+//! project's name (`{name_toml}` the name as a TOML string, quoted as the language
+//! quotes strings).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,7 +52,7 @@ pub fn init(path: Option<PathBuf>, name: Option<String>) -> Result<ExitCode, Str
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
         let text = text
-            .replace("{name_toml}", &toml_string(&name))
+            .replace("{name_toml}", &mj_lang::format::quote(&name))
             .replace("{name}", &name);
         std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
     }
@@ -87,30 +88,16 @@ fn folder_name(dir: &Path) -> Result<String, String> {
         })
 }
 
-/// `s` as a TOML basic string.
-fn toml_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_are_toml_strings() {
-        assert_eq!(toml_string(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+        // The language's string quoting is a TOML basic string too.
+        let name = "美家 \"x\" \\ y";
         let parsed: toml::Table =
-            toml::from_str(&format!("n = {}", toml_string("美家 \"x\""))).expect("TOML");
-        assert_eq!(parsed["n"].as_str(), Some("美家 \"x\""));
+            toml::from_str(&format!("n = {}", mj_lang::format::quote(name))).expect("TOML");
+        assert_eq!(parsed["n"].as_str(), Some(name));
     }
 }

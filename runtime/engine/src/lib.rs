@@ -1369,15 +1369,7 @@ pub async fn resolve_entity_of_run(
 ) -> Result<(mj_compiler::lower::OneIdJob, oneid::Resolved), RunError> {
     let job = oneid_job(graph, entity)?;
     let mut inputs = Vec::new();
-    for link in &job.links {
-        let Some(NodeKind::Source(s)) = graph
-            .nodes
-            .iter()
-            .map(|n| &n.kind)
-            .find(|k| matches!(k, NodeKind::Source(s) if s.name == link.source))
-        else {
-            continue;
-        };
+    for s in linked_sources(graph, &job) {
         let dir = out.join(format!("ods/{}/dt={date}", s.name));
         if !dir.is_dir() {
             return Err(RunError {
@@ -1401,6 +1393,19 @@ pub async fn resolve_entity_of_run(
         .collect();
     let resolved = oneid::resolve(&job, &refs)?;
     Ok((job, resolved))
+}
+
+/// The sources a OneID job links, in the order of its links.
+fn linked_sources<'a>(
+    graph: &'a JobGraph,
+    job: &'a mj_compiler::lower::OneIdJob,
+) -> impl Iterator<Item = &'a mj_compiler::lower::SourceJob> {
+    job.links.iter().filter_map(move |link| {
+        graph.nodes.iter().find_map(|n| match &n.kind {
+            NodeKind::Source(s) if s.name == link.source => Some(s),
+            _ => None,
+        })
+    })
 }
 
 /// The OneID job of `entity` (the only one when `None`).
@@ -1433,15 +1438,7 @@ pub async fn read_entity_sources(
     let ctx = session();
     let job = oneid_job(graph, entity)?;
     let mut inputs = Vec::new();
-    for link in &job.links {
-        let Some(NodeKind::Source(s)) = graph
-            .nodes
-            .iter()
-            .map(|n| &n.kind)
-            .find(|k| matches!(k, NodeKind::Source(s) if s.name == link.source))
-        else {
-            continue;
-        };
+    for s in linked_sources(graph, &job) {
         inputs.push((s.name.clone(), source::read(&ctx, s, data).await?));
     }
     Ok((job, inputs))
