@@ -90,7 +90,6 @@ fn folder_name(dir: &Path) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn names_are_toml_strings() {

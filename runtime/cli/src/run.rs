@@ -330,7 +330,7 @@ pub fn explain(
     let id = |name: &str| ids.get(name).map_or("no OneID", String::as_str).to_string();
     let explanation = resolved.explain(ra, rb, show_pii);
     let same = matches!(explanation, mj_oneid::Explanation::Same(_));
-    if same != (ids.get(a).is_some() && ids.get(a) == ids.get(b)) {
+    if same != (ids.contains_key(a) && ids.get(a) == ids.get(b)) {
         eprintln!(
             "warning: the run of {date} gave {a} {} and {b} {}, which the rules of the project as it is now do not; the explanation follows today's rules",
             id(a),

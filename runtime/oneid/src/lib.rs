@@ -500,7 +500,10 @@ impl Builder {
         fps.dedup_by_key(|l| l.fp);
         // The record's identity: its source and the fingerprints of its values.
         const RECORD: u64 = 0x7265_636f_7264;
-        let record_fp = if fps.is_empty() {
+        // A row whose only values are in a `reject` list links nothing either: were it
+        // named by those values, every such row would be one record, one person.
+        let linkable = fps.iter().any(|l| !self.reject_fps.contains(&l.fp));
+        let record_fp = if !linkable {
             // Nothing to link by: the row stands alone, named by its key.
             let mut key = std::mem::take(&mut self.key_buf);
             key.clear();
@@ -1646,38 +1649,105 @@ impl Resolver {
         order.sort_unstable();
         // What each person reaching a shared weak value holds: its strong slots
         // (identifier in the high bits, scope tag in the low byte) and its values of
-        // capped weak identifiers, each sorted.
-        let capped = |v: u32| {
-            rules[values[v as usize].identifier as usize]
-                .capacity
-                .is_some()
+        // capped weak identifiers, each sorted, as ranges of two arenas (no allocation
+        // per person). A join writes the joined person's sets at the arenas' ends: no
+        // slot repeats in a person (a repeat is a clash), so each write is short.
+        const STRONG: u8 = 0;
+        const CAPPED: u8 = 1;
+        const OTHER: u8 = 2;
+        let class: Vec<u8> = rules
+            .iter()
+            .map(|rule| match (rule.weak, rule.capacity) {
+                (false, _) => STRONG,
+                (true, Some(_)) => CAPPED,
+                (true, None) => OTHER,
+            })
+            .collect();
+        // Involved roots numbered densely; NONE for the others.
+        let mut index = vec![NONE; r_count as usize];
+        let mut n = 0u32;
+        for (i, &yes) in index.iter_mut().zip(&involved) {
+            if yes {
+                *i = n;
+                n += 1;
+            }
+        }
+        drop(involved);
+        let links_of = |r: u32| {
+            let range = starts[r as usize] as usize..starts[r as usize + 1] as usize;
+            kinds[range.clone()].iter().zip(&links[range])
         };
-        let mut held: FxHashMap<u32, (Vec<u32>, Vec<u32>)> = FxHashMap::default();
+        // Counted, then placed: each person's entries in one stretch of each arena.
+        let mut slot_at = vec![0u32; n as usize + 1];
+        let mut weak_at = vec![0u32; n as usize + 1];
         for r in 0..r_count {
-            let root = parent[r as usize];
-            if !involved[root as usize] {
+            let i = index[parent[r as usize] as usize];
+            if i == NONE {
                 continue;
             }
-            let entry = held.entry(root).or_default();
-            let range = starts[r as usize] as usize..starts[r as usize + 1] as usize;
-            for (&k, &v) in kinds[range.clone()].iter().zip(&links[range]) {
+            for (&k, _) in links_of(r) {
                 if k == JUNK {
                     continue;
                 }
-                if !rules[k as usize].weak {
-                    let value = &values[v as usize];
-                    entry.0.push(u32::from(k) << 8 | u32::from(value.scope));
-                } else if capped(v) {
-                    entry.1.push(v);
+                match class[k as usize] {
+                    STRONG => slot_at[i as usize + 1] += 1,
+                    CAPPED => weak_at[i as usize + 1] += 1,
+                    _ => {}
                 }
             }
         }
-        for (slots, weak) in held.values_mut() {
-            slots.sort_unstable();
-            slots.dedup();
-            weak.sort_unstable();
-            weak.dedup();
+        for i in 0..n as usize {
+            slot_at[i + 1] += slot_at[i];
+            weak_at[i + 1] += weak_at[i];
         }
+        let mut slot_arena = vec![0u32; slot_at[n as usize] as usize];
+        let mut weak_arena = vec![0u32; weak_at[n as usize] as usize];
+        {
+            let (mut slot_next, mut weak_next) = (slot_at.clone(), weak_at.clone());
+            for r in 0..r_count {
+                let i = index[parent[r as usize] as usize];
+                if i == NONE {
+                    continue;
+                }
+                for (&k, &v) in links_of(r) {
+                    if k == JUNK {
+                        continue;
+                    }
+                    match class[k as usize] {
+                        STRONG => {
+                            let slot = u32::from(k) << 8 | u32::from(values[v as usize].scope);
+                            slot_arena[slot_next[i as usize] as usize] = slot;
+                            slot_next[i as usize] += 1;
+                        }
+                        CAPPED => {
+                            weak_arena[weak_next[i as usize] as usize] = v;
+                            weak_next[i as usize] += 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // Each person's (start, length) in the arenas, sorted and deduplicated.
+        let settle = |arena: &mut [u32], at: &[u32]| -> Vec<(u32, u32)> {
+            at.windows(2)
+                .map(|w| {
+                    let part = &mut arena[w[0] as usize..w[1] as usize];
+                    part.sort_unstable();
+                    let mut len = 0;
+                    for j in 0..part.len() {
+                        if j == 0 || part[j] != part[len - 1] {
+                            part[len] = part[j];
+                            len += 1;
+                        }
+                    }
+                    (w[0], len as u32)
+                })
+                .collect()
+        };
+        let mut slot_range = settle(&mut slot_arena, &slot_at);
+        let mut weak_range = settle(&mut weak_arena, &weak_at);
+        drop((slot_at, weak_at));
         for (root, v) in single {
             self.uf.link_min(root, r_count + v);
         }
@@ -1699,10 +1769,12 @@ impl Resolver {
             // values the same, the strong step would have joined them.
             slots.clear();
             weak.clear();
-            for root in &roots {
-                let (s, w) = &held[root];
-                slots.extend_from_slice(s);
-                weak.extend_from_slice(w);
+            for &root in &roots {
+                let i = index[root as usize] as usize;
+                let (start, len) = slot_range[i];
+                slots.extend_from_slice(&slot_arena[start as usize..(start + len) as usize]);
+                let (start, len) = weak_range[i];
+                weak.extend_from_slice(&weak_arena[start as usize..(start + len) as usize]);
             }
             slots.sort_unstable();
             let clash = slots
@@ -1736,15 +1808,17 @@ impl Resolver {
                 self.refused.push((v, Refusal::OverCapacity { identifier }));
                 continue;
             }
-            let mut root = roots[0];
+            // Roots are records, and the smallest becomes the root of all: it is `roots[0]`.
+            let root = roots[0];
             for &other in &roots[1..] {
-                held.remove(&other);
                 self.uf.link_min(root, other);
-                root = self.uf.find(root);
             }
             self.uf.link_min(root, r_count + v);
-            let root = self.uf.find(root);
-            held.insert(root, (slots.clone(), weak.clone()));
+            let i = index[root as usize] as usize;
+            slot_range[i] = (slot_arena.len() as u32, slots.len() as u32);
+            slot_arena.extend_from_slice(&slots);
+            weak_range[i] = (weak_arena.len() as u32, weak.len() as u32);
+            weak_arena.extend_from_slice(&weak);
         }
     }
 

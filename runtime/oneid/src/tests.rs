@@ -167,6 +167,32 @@ fn rejected_and_frequent_values_link_nothing() {
 }
 
 #[test]
+fn rows_with_nothing_but_a_rejected_value_stand_alone() {
+    // Walk-in orders where the clerk typed the junk phone: nothing says they are one
+    // customer, so each is a person of its own (named by its key), not one record.
+    let mut b = Given::new(rules());
+    let orders: Vec<u32> = (0..3)
+        .map(|i| b.add(1, &format!("POS{i}"), &[(PHONE, "138 0000 0000", None)]))
+        .collect();
+    // With a usable value beside it, the junk phone still takes no part.
+    let member = b.add(
+        1,
+        "POS9",
+        &[(PHONE, "13800000000", None), (MEMBER, "A", None)],
+    );
+    let (res, kept) = b.resolve();
+    assert_ne!(res.record_of(orders[0]), res.record_of(orders[1]));
+    assert!(!same(&res, orders[0], orders[1]));
+    assert!(!same(&res, orders[1], orders[2]));
+    assert!(!same(&res, orders[0], member));
+    assert_eq!(res.components, 4);
+    match explain(&res, &kept, orders[0], orders[2]) {
+        Explanation::Apart(why) => assert!(why[0].contains("reject"), "{why:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn unique_identifiers_never_share_a_person() {
     let mut b = Given::new(rules());
     // Two members share a phone (a couple): the phone may not merge them.
