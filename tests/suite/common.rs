@@ -131,12 +131,40 @@ pub fn run_with(
     rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
 }
 
-/// A fresh scratch folder under the system's temp folder.
-pub fn scratch(name: &str) -> PathBuf {
+/// A fresh scratch folder under the system's temp folder, removed when the test is
+/// done with it; kept, and named on stderr, when the test fails, to look into.
+pub fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("mj-suite-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch");
-    dir
+    Scratch(dir)
+}
+
+/// See [`scratch`].
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for a look: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// Every row of a partition's Parquet files.
@@ -195,7 +223,7 @@ pub fn pairwise(pred: &[(String, String)], truth: &[(String, String)]) -> (f64, 
 
 /// A scratch folder with `mj gen`'s data for the example (and its scan's captures): `consumers` over `days` up to
 /// 2025-06-30, from `seed`.
-pub fn generated(name: &str, consumers: u64, days: u32, seed: u64) -> PathBuf {
+pub fn generated(name: &str, consumers: u64, days: u32, seed: u64) -> Scratch {
     let dir = scratch(name);
     let cfg = mj_gen::GenConfig {
         consumers,

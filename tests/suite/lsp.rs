@@ -1,7 +1,7 @@
 //! The language server over an in-memory connection: the protocol as an editor speaks
 //! it, on a copy of the example project.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use lsp_server::{Connection, Message, Notification, Request, RequestId};
@@ -124,7 +124,7 @@ impl Client {
 }
 
 /// A copy of the example's specs (not its data) in a scratch folder.
-fn workspace(name: &str) -> PathBuf {
+fn workspace(name: &str) -> crate::common::Scratch {
     let dir = scratch(name);
     let example = repo().join("examples/meijia");
     for e in std::fs::read_dir(&example).expect("example") {

@@ -1068,7 +1068,7 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
     let plain = dir.join("plain");
     let opts = mj_runtime::RunOptions {
         date: "2025-06-30".to_string(),
-        data: dir.clone(),
+        data: dir.to_path_buf(),
         out: plain.clone(),
         project: "test".to_string(),
         reuse: false,
@@ -1668,7 +1668,7 @@ fn a_repeated_key_joins_one_oneid_and_never_multiplies_rows() {
 }
 
 /// A copy of `examples/showroom` (its specs and captures) in a scratch folder.
-fn showroom_copy(name: &str) -> std::path::PathBuf {
+fn showroom_copy(name: &str) -> crate::common::Scratch {
     let dir = scratch(name);
     let src = repo().join("examples/showroom");
     let mut stack = vec![std::path::PathBuf::new()];
