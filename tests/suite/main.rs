@@ -10,6 +10,7 @@ mod format;
 mod identity;
 mod incremental;
 mod jit;
+mod layers;
 mod lsp;
 mod plans;
 mod robustness;

@@ -2,9 +2,10 @@
 //!
 //! `features`: one row per OneID (every OneID of the mapping), with each table's
 //! aggregates computed in one pass over it and the entity's metrics joined beside them.
-//! `tags`: row expressions over that table; a `case` becomes a rule kernel compiled by
-//! Cranelift (`mj_jit`), or DataFusion's own `CASE` when the rule is not supported or the
-//! JIT is off — each rule says which, in [`RulePlan`].
+//! `tags`: row expressions over that table; a `case` becomes a call of its rule
+//! ([`crate::case::RuleCall`], which the engine binds to a Cranelift kernel or to `CASE`),
+//! or DataFusion's own `CASE` when it is not a rule — each rule says which, in
+//! [`RulePlan`].
 
 use std::sync::Arc;
 
@@ -338,11 +339,12 @@ fn top(
     .map_err(df)
 }
 
-/// How one `case` of a tag is evaluated.
+/// How one `case` of a tag is planned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RulePlan {
     pub tag: String,
-    /// `None`: compiled by Cranelift; else why DataFusion's `CASE` evaluates it.
+    /// `None`: a call of the rule `mj_rule_<tag>`, for the engine to bind; else why the
+    /// `case` is no rule and DataFusion's `CASE` evaluates it.
     pub fallback: Option<String>,
 }
 
@@ -351,14 +353,13 @@ pub fn tags(
     job: &TagsJob,
     features: Arc<dyn TableSource>,
     date: &str,
-    jit: bool,
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
     let columns: Vec<(&str, String, &Expr)> = job
         .tags
         .iter()
         .map(|t| (t.name.as_str(), t.name.clone(), &t.expr))
         .collect();
-    per_entity(&job.entity, features, date, jit, &columns)
+    per_entity(&job.entity, features, date, &columns)
 }
 
 /// An AIPL model's stage per entity: its decision list (highest stage first) over the
@@ -367,11 +368,10 @@ pub fn aipl(
     job: &mj_compiler::assets::AiplJob,
     features: Arc<dyn TableSource>,
     date: &str,
-    jit: bool,
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
     let columns = [("stage", format!("aipl_{}", job.name), &job.rule)];
     if job.breakdowns.is_empty() {
-        return per_entity(&job.entity, features, date, jit, &columns);
+        return per_entity(&job.entity, features, date, &columns);
     }
     // The stage beside every feature, then each breakdown from the stage and the
     // features of the rows that can qualify it.
@@ -382,7 +382,7 @@ pub fn aipl(
     let mut cx = TagCx {
         schema: &schema,
         day: chrono_day(date)?,
-        jit,
+        bind: true,
         rules: Vec::new(),
         tag: format!("aipl_{}", job.name),
     };
@@ -506,7 +506,6 @@ pub fn audiences(
     features: Arc<dyn TableSource>,
     inputs: &AudienceInputs,
     date: &str,
-    jit: bool,
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
     let entity = job.entity.as_str();
     let table = format!("ads_{entity}_features");
@@ -603,7 +602,7 @@ pub fn audiences(
     let mut cx = TagCx {
         schema: &schema,
         day: chrono_day(date)?,
-        jit,
+        bind: true,
         rules: Vec::new(),
         tag: String::new(),
     };
@@ -619,7 +618,7 @@ pub fn audiences(
     let mut cx = TagCx {
         schema: &schema,
         day: chrono_day(date)?,
-        jit,
+        bind: true,
         rules: Vec::new(),
         tag: String::new(),
     };
@@ -659,7 +658,6 @@ fn per_entity(
     entity: &str,
     features: Arc<dyn TableSource>,
     date: &str,
-    jit: bool,
     columns: &[(&str, String, &Expr)],
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
     let table = format!("ads_{entity}_features");
@@ -668,7 +666,7 @@ fn per_entity(
     let mut cx = TagCx {
         schema: &schema,
         day: chrono_day(date)?,
-        jit,
+        bind: true,
         rules: Vec::new(),
         tag: String::new(),
     };
@@ -705,7 +703,7 @@ pub fn rfm(
     let mut cx = TagCx {
         schema: &schema,
         day,
-        jit: false,
+        bind: false,
         rules: Vec::new(),
         tag: format!("rfm_{}", job.name),
     };
@@ -855,7 +853,8 @@ pub fn rfm(
 struct TagCx<'a> {
     schema: &'a DFSchema,
     day: i32,
-    jit: bool,
+    /// Rules as calls for the engine to bind; else as `CASE`.
+    bind: bool,
     rules: Vec<RulePlan>,
     tag: String,
 }
@@ -995,15 +994,17 @@ impl TagCx<'_> {
         }
     }
 
-    /// A `case`: a rule kernel when it compiles, else DataFusion's `CASE`.
+    /// A `case`: a call of its rule, or DataFusion's `CASE` when it is no rule.
     fn case(&mut self, e: &Expr) -> Result<DfExpr, PlanError> {
         let reason = match crate::rules::rule(&self.tag, e, self.schema) {
-            Ok((rule, inputs)) => {
-                let args: Vec<DfExpr> = inputs;
-                let (call, fallback) = mj_jit::rule_call(&rule, args, self.jit).map_err(df)?;
+            Ok((rule, args)) if !self.bind => {
+                return crate::case::to_expr(&rule, &args).map_err(df);
+            }
+            Ok((rule, args)) => {
+                let call = crate::case::RuleCall::call(rule, args).map_err(df)?;
                 self.rules.push(RulePlan {
                     tag: self.tag.clone(),
-                    fallback,
+                    fallback: None,
                 });
                 return Ok(call);
             }

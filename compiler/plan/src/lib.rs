@@ -6,6 +6,7 @@
 //! `oneid_<entity>` (the OneID mapping: `source`, `record_id`, `oneid`).
 
 pub mod assets;
+pub mod case;
 mod rules;
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! A tag's `case` as a rule for the Cranelift kernels (`mj_jit::Rule`): conditions over
+//! A tag's `case` as a rule for the Cranelift kernels (`mj_ir::Rule`): conditions over
 //! numeric, boolean and string columns of the features table, string equality and `in`
 //! against literals, arithmetic and comparisons. Anything else is not a rule, and the
 //! reason says what; the caller then plans DataFusion's `CASE`.
@@ -9,7 +9,7 @@
 use arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::{Expr as DfExpr, cast, col};
-use mj_jit::{ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Rule, Value};
+use mj_ir::rule::{ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Rule, Value};
 use mj_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 
 struct Inputs<'a> {

@@ -13,6 +13,9 @@ pub mod components;
 pub mod export;
 pub mod near;
 pub mod oneid;
+pub mod rules;
+
+pub use rules::RuleNote;
 pub mod scan;
 pub mod source;
 pub mod tags;
@@ -905,8 +908,10 @@ async fn node_plan(
         NodeKind::Tags(job) => {
             let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
             let (plan, rules) =
-                mj_plan::assets::tags(job, features, date, jit).map_err(|e| e.message)?;
-            return Ok(Some((plan, notes(rules))));
+                mj_plan::assets::tags(job, features, date).map_err(|e| e.message)?;
+            return rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string());
         }
         NodeKind::Rfm(job) => {
             let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
@@ -915,8 +920,10 @@ async fn node_plan(
         NodeKind::Aipl(job) => {
             let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
             let (plan, rules) =
-                mj_plan::assets::aipl(job, features, date, jit).map_err(|e| e.message)?;
-            return Ok(Some((plan, notes(rules))));
+                mj_plan::assets::aipl(job, features, date).map_err(|e| e.message)?;
+            return rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string());
         }
         NodeKind::Audiences(job) => {
             let e = &job.entity;
@@ -944,46 +951,14 @@ async fn node_plan(
                     dim: input(ctx, &format!("dim_{d}")).await?,
                 });
             }
-            let (plan, rules) = mj_plan::assets::audiences(job, features, &inputs, date, jit)
-                .map_err(|e| e.message)?;
-            return Ok(Some((plan, notes(rules))));
+            let (plan, rules) =
+                mj_plan::assets::audiences(job, features, &inputs, date).map_err(|e| e.message)?;
+            return rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string());
         }
     };
     plan.map(|p| Some((p, Vec::new()))).map_err(|e| e.message)
-}
-
-fn notes(rules: Vec<mj_plan::assets::RulePlan>) -> Vec<RuleNote> {
-    rules
-        .into_iter()
-        .map(|r| RuleNote {
-            rule: r.tag,
-            kernel: r.fallback.is_none(),
-            fallback: r.fallback,
-        })
-        .collect()
-}
-
-/// How a tag's rule is evaluated: by a Cranelift kernel, or by DataFusion's `CASE`
-/// (and why).
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleNote {
-    /// The tag, or `aipl_<model>`.
-    pub rule: String,
-    pub kernel: bool,
-    pub fallback: Option<String>,
-}
-
-impl std::fmt::Display for RuleNote {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.fallback {
-            None => write!(
-                f,
-                "{}: compiled by Cranelift (mj_rule_{})",
-                self.rule, self.rule
-            ),
-            Some(why) => write!(f, "{}: DataFusion CASE ({why})", self.rule),
-        }
-    }
 }
 
 /// The name later plans scan a node's table by.

@@ -25,10 +25,10 @@ use datafusion_proto::physical_plan::{
 #[derive(Debug, Default, Clone)]
 pub struct MjCodec;
 
-/// A rule kernel function as bytes: its rule as JSON. DataFusion's own functions travel
-/// by name and write nothing here.
+/// A rule's function (its kernel, or the planner's call not yet bound) as bytes: its
+/// rule as JSON. DataFusion's own functions travel by name and write nothing here.
 fn encode_udf(udf: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-    if let Some(rule) = mj_jit::rule_of(udf) {
+    if let Some(rule) = mj_jit::rule_of(udf).or_else(|| mj_plan::case::placeholder_rule(udf)) {
         buf.extend_from_slice(rule.to_json().as_bytes());
     }
     Ok(())

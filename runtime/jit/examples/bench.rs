@@ -16,9 +16,8 @@ use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::DFSchema;
 use datafusion::physical_plan::PhysicalExpr;
 use datafusion::prelude::{Expr, SessionContext, col};
-use mj_jit::{
-    ArithOp, CmpOp, ColType, Cond, NumExpr, Operand, Rule, RuleUdf, Value, compile, to_expr,
-};
+use mj_jit::{ArithOp, CmpOp, ColType, Cond, NumExpr, Operand, Rule, RuleUdf, Value, compile};
+use mj_plan::case::to_expr;
 
 /// xorshift64*, deterministic.
 struct Rng(u64);

@@ -15,7 +15,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 
-use crate::ir::{
+use mj_ir::rule::{
     ArithOp, CmpOp, ColType, Cond, Const, Num, NumExpr, NumType, Operand, Rule, Unsupported, Value,
     unsupported,
 };

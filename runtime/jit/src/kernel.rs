@@ -13,8 +13,8 @@ use arrow::datatypes::{ArrowDictionaryKeyType, ArrowNativeType, DataType, Float6
 use datafusion::common::{DataFusionError, Result, exec_err};
 
 use crate::codegen::{NO_MATCH, Plan};
-use crate::ir::{ColType, Rule, Unsupported};
 use crate::native::{Code, Column, Out};
+use mj_ir::rule::{ColType, Rule, Unsupported};
 
 /// A rule compiled to machine code.
 pub struct Kernel {
@@ -34,7 +34,7 @@ impl std::fmt::Debug for Kernel {
 }
 
 /// Compiles a rule, or says why it is not compiled (the caller then uses
-/// [`crate::to_expr`]).
+/// `mj_plan::case::to_expr`).
 pub fn compile(rule: &Rule) -> Result<Kernel, Unsupported> {
     let start = Instant::now();
     let plan = Plan::new(rule);

@@ -3,11 +3,12 @@
 //! Tags and AIPL stages are decision lists — `case { cond => value; …; else => value }` —
 //! over the numeric, boolean and string columns of a per-consumer table. This crate
 //! compiles such a [`Rule`] into one native function with a single fused loop over the
-//! Arrow buffers and validity bitmaps of its inputs ([`compile`] → [`Kernel`]), wraps it
-//! as a DataFusion scalar function ([`RuleUdf`]), and builds the same rule as DataFusion's
-//! own `CASE` expression ([`to_expr`]) — the fallback when [`compile`] returns
-//! [`Unsupported`], and the reference the kernel is tested against. [`rule_call`] picks
-//! one of the two.
+//! Arrow buffers and validity bitmaps of its inputs ([`compile`] → [`Kernel`]) and wraps it
+//! as a DataFusion scalar function ([`RuleUdf`]). The rule itself is data (`mj_ir::rule`):
+//! the planner calls it through a placeholder, and the engine puts the kernel in its place
+//! where the rule compiles. The same rule as DataFusion's own `CASE` expression
+//! (`mj_plan::case::to_expr`) is the fallback when [`compile`] returns [`Unsupported`],
+//! and the reference the kernel is tested against.
 //!
 //! # Semantics
 //!
@@ -48,7 +49,7 @@
 //!
 //! **Types at the boundary.** The UDF accepts any string type for a Utf8 input as it is,
 //! and has DataFusion cast integers to Int64 and numbers to Float64 inputs;
-//! [`to_expr`] casts its numeric and Boolean arguments to the rule's types likewise, so
+//! `to_expr` casts its numeric and Boolean arguments to the rule's types likewise, so
 //! both mean the same on narrower columns.
 //!
 //! # What is compiled
@@ -57,8 +58,8 @@
 //! missing input, use a column of the wrong type (a number as a condition, a non-string in
 //! a string comparison, …), or give a value of another type than the output except Int64
 //! into Float64 (a Float64 value for an Int64 output, a Boolean for a Utf8 output, a
-//! string input passed through); [`to_expr`] still builds those (with casts, where
-//! DataFusion decides), and [`rule_call`] falls back to it with the reason. Rules the IR
+//! string input passed through); `to_expr` still builds those (with casts, where
+//! DataFusion decides), and the engine falls back to it with the reason. Rules the IR
 //! cannot express (string order, `LIKE`, functions) are the caller's to route to
 //! DataFusion.
 //!
@@ -85,13 +86,12 @@
 //! the first, so a row's value is the first TRUE branch's.
 
 mod codegen;
-mod expr;
-mod ir;
 mod kernel;
 mod native;
 mod udf;
 
-pub use expr::to_expr;
-pub use ir::{ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Operand, Rule, Unsupported, Value};
 pub use kernel::{Kernel, compile, compile_shared};
-pub use udf::{RuleUdf, rule_call, rule_of};
+pub use mj_ir::rule::{
+    ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Operand, Rule, Unsupported, Value,
+};
+pub use udf::{RuleUdf, rule_of};

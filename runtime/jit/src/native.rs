@@ -11,7 +11,7 @@ use std::mem::ManuallyDrop;
 use cranelift_jit::JITModule;
 
 use crate::codegen::{self, Plan, WORDS_PER_INPUT};
-use crate::ir::{ColType, Rule, Unsupported};
+use mj_ir::rule::{ColType, Rule, Unsupported};
 
 /// `fn(len, args, out_values, out_validity)`, see the crate documentation.
 type KernelFn = unsafe extern "C" fn(i64, *const u64, *mut u8, *mut u64);

@@ -8,11 +8,9 @@ use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::prelude::Expr;
 
-use crate::expr::to_expr;
-use crate::ir::{ColType, Rule, Unsupported};
 use crate::kernel::{Kernel, compile_shared};
+use mj_ir::rule::{Rule, Unsupported};
 
 /// A rule as a scalar function `mj_rule_<name>(inputs…)` evaluated by its kernel.
 ///
@@ -89,24 +87,6 @@ impl Hash for RuleUdf {
     }
 }
 
-/// Whether an argument type can be passed to an input of type `t` as it is.
-fn accepts(t: ColType, dt: &DataType) -> bool {
-    match t {
-        ColType::Utf8 => match dt {
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
-            DataType::Dictionary(k, v) => {
-                k.is_dictionary_key_type()
-                    && matches!(
-                        v.as_ref(),
-                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                    )
-            }
-            _ => false,
-        },
-        t => *dt == t.data_type(),
-    }
-}
-
 impl ScalarUDFImpl for RuleUdf {
     fn name(&self) -> &str {
         &self.name
@@ -120,38 +100,11 @@ impl ScalarUDFImpl for RuleUdf {
         Ok(self.rule.output.data_type())
     }
 
-    /// String inputs take any string type as it is (dictionaries stay encoded); other
-    /// inputs are cast to Int64, Float64 or Boolean when DataFusion can (integers to Int64
-    /// or Float64, Float32 to Float64, NULL to anything).
+    /// As [`Rule::coerce_args`] says.
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        if arg_types.len() != self.rule.inputs.len() {
-            return plan_err!(
-                "{} takes {} arguments, got {}",
-                self.name,
-                self.rule.inputs.len(),
-                arg_types.len()
-            );
-        }
-        arg_types
-            .iter()
-            .zip(&self.rule.inputs)
-            .map(|(dt, (name, t))| {
-                if accepts(*t, dt) {
-                    return Ok(dt.clone());
-                }
-                let ok = match t {
-                    ColType::Int64 => dt.is_integer() || *dt == DataType::Null,
-                    ColType::Float64 => dt.is_numeric() || *dt == DataType::Null,
-                    ColType::Boolean => *dt == DataType::Null,
-                    ColType::Utf8 => false,
-                };
-                if ok {
-                    Ok(t.data_type())
-                } else {
-                    plan_err!("argument `{name}` of {} is {t:?}, not {dt}", self.name)
-                }
-            })
-            .collect()
+        self.rule
+            .coerce_args(arg_types)
+            .or_else(|e| plan_err!("{e}"))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -162,28 +115,5 @@ impl ScalarUDFImpl for RuleUdf {
             .map(|a| a.into_array(n))
             .collect::<Result<Vec<_>>>()?;
         Ok(ColumnarValue::Array(self.kernel.eval_rows(&arrays, n)?))
-    }
-}
-
-/// The rule applied to `args`: a call of its kernel when `jit` is set and the rule
-/// compiles, else [`to_expr`]'s CASE expression together with the reason it is not
-/// compiled. The reason is `None` exactly when the expression calls the kernel.
-pub fn rule_call(rule: &Rule, args: Vec<Expr>, jit: bool) -> Result<(Expr, Option<String>)> {
-    if !jit {
-        return Ok((to_expr(rule, &args)?, Some("the JIT is off".to_string())));
-    }
-    match RuleUdf::new(rule.clone()) {
-        Ok(udf) => {
-            if args.len() != rule.inputs.len() {
-                return plan_err!(
-                    "rule `{}` takes {} arguments, got {}",
-                    rule.name,
-                    rule.inputs.len(),
-                    args.len()
-                );
-            }
-            Ok((udf.call(args), None))
-        }
-        Err(why) => Ok((to_expr(rule, &args)?, Some(why.0))),
     }
 }

@@ -8,7 +8,8 @@ use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
 use datafusion::common::{Column, DFSchema, Result};
 use datafusion::optimizer::simplify_expressions::{ExprSimplifier, SimplifyContext};
 use datafusion::prelude::{Expr, SessionContext};
-use mj_jit::{Rule, to_expr};
+use mj_jit::Rule;
+use mj_plan::case::to_expr;
 
 /// The rule's inputs as column expressions named like the rule's inputs.
 pub fn columns(rule: &Rule) -> Vec<Expr> {

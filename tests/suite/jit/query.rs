@@ -13,10 +13,9 @@ use arrow::compute::concat;
 use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{Expr, SessionContext, col};
-use mj_jit::{
-    ArithOp, CmpOp, ColType, Cond, NumExpr, Operand, Rule, RuleUdf, Value, rule_call, rule_of,
-    to_expr,
-};
+use mj_jit::{ArithOp, CmpOp, ColType, Cond, NumExpr, Operand, Rule, RuleUdf, Value, rule_of};
+use mj_plan::case::to_expr;
+use mj_runtime::rules::bind_rule;
 
 /// An AIPL-like rule over a flag, an amount (Int64 in the rule, Int32 in the table: the
 /// UDF's coercion casts it), a score and a dictionary-encoded city.
@@ -229,7 +228,7 @@ async fn the_udf_in_sql_with_a_filter_and_literal_arguments() {
 }
 
 #[tokio::test]
-async fn rule_call_falls_back_inside_a_query() {
+async fn a_bound_rule_falls_back_inside_a_query() {
     // A rule the JIT does not compile (a string passed through) still runs, as CASE.
     let rule = Rule {
         name: "fallback".to_string(),
@@ -241,7 +240,7 @@ async fn rule_call_falls_back_inside_a_query() {
         otherwise: Some(Value::Str("none".to_string())),
         output: ColType::Utf8,
     };
-    let (expr, why) = rule_call(&rule, args(&rule), true).unwrap();
+    let (expr, why) = bind_rule(&rule, args(&rule), true).unwrap();
     assert!(why.is_some());
     let out = column(
         context()
@@ -254,4 +253,46 @@ async fn rule_call_falls_back_inside_a_query() {
     )
     .await;
     assert_eq!(out.len(), 357);
+}
+
+#[tokio::test]
+async fn the_planners_rule_call_is_bound_by_the_engine_or_runs_as_its_case() {
+    // The planner calls a rule through a placeholder carrying it as data.
+    let rule = aipl();
+    let call = mj_plan::case::RuleCall::call(rule.clone(), args(&rule)).unwrap();
+    let table = context().table("people").await.unwrap();
+    let reference = column(
+        table
+            .clone()
+            .select(vec![to_expr(&rule, &args(&rule)).unwrap().alias("s")])
+            .unwrap(),
+        "s",
+    )
+    .await;
+    // Left unbound, DataFusion's simplifier turns it into the rule's CASE.
+    let unbound = table.clone().select(vec![call.alias("s")]).unwrap();
+    let plan = unbound.logical_plan().clone();
+    assert!(
+        plan.display_indent().to_string().contains("mj_rule_aipl"),
+        "{}",
+        plan.display_indent()
+    );
+    let out = column(unbound, "s").await;
+    common::same(out.as_ref(), reference.as_ref()).unwrap();
+    // Bound by the engine: a kernel with the JIT on, the CASE with it off, each said.
+    let planned = vec![mj_plan::assets::RulePlan {
+        tag: "aipl".to_string(),
+        fallback: None,
+    }];
+    let ctx = context();
+    for jit in [true, false] {
+        let (bound, notes) = mj_runtime::rules::bind(plan.clone(), planned.clone(), jit).unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].kernel, jit, "{notes:?}");
+        let text = bound.display_indent().to_string();
+        assert_eq!(text.contains("mj_rule_aipl"), jit, "{text}");
+        let frame = datafusion::dataframe::DataFrame::new(ctx.state(), bound);
+        let out = column(frame, "s").await;
+        common::same(out.as_ref(), reference.as_ref()).unwrap();
+    }
 }

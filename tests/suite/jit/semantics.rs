@@ -11,9 +11,9 @@ use arrow::array::{
 };
 use arrow::datatypes::Int32Type;
 use mj_jit::{
-    ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Operand, Rule, RuleUdf, Value, compile, rule_call,
-    rule_of,
+    ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Operand, Rule, RuleUdf, Value, compile, rule_of,
 };
+use mj_runtime::rules::bind_rule;
 
 /// Runs the kernel, checks it against DataFusion (plain and simplified) and returns it.
 fn run(rule: &Rule, arrays: Vec<ArrayRef>) -> ArrayRef {
@@ -540,7 +540,7 @@ fn unsupported_rules_fall_back_with_a_reason() {
     let why = compile(&r).unwrap_err();
     assert!(why.0.contains("string input"), "{why}");
     let args = common::columns(&r);
-    let (_, reason) = rule_call(&r, args.clone(), true).unwrap();
+    let (_, reason) = bind_rule(&r, args.clone(), true).unwrap();
     assert!(reason.is_some());
     // An ill-typed rule: a number as a condition column.
     let bad = rule(
@@ -557,10 +557,10 @@ fn unsupported_rules_fall_back_with_a_reason() {
         None,
         ColType::Int64,
     );
-    let (e, reason) = rule_call(&ok, args.clone(), true).unwrap();
+    let (e, reason) = bind_rule(&ok, args.clone(), true).unwrap();
     assert_eq!(reason, None);
     assert!(e.to_string().contains("mj_rule_t"), "{e}");
-    let (_, reason) = rule_call(&ok, args, false).unwrap();
+    let (_, reason) = bind_rule(&ok, args, false).unwrap();
     assert!(reason.is_some());
 }
 

@@ -8,7 +8,7 @@ use datafusion::logical_expr::expr::Case;
 use datafusion::logical_expr::{cast, in_list, lit};
 use datafusion::prelude::Expr;
 
-use crate::ir::{
+use mj_ir::rule::{
     ArithOp, CmpOp, ColType, Cond, Const, Num, NumExpr, NumType, Operand, Rule, Value,
 };
 
@@ -273,5 +273,122 @@ impl Builder<'_> {
             Operand::Num(e) => self.num(e),
             Operand::Cond(c) => self.cond(c),
         }
+    }
+}
+
+/// A rule as the planner calls it: `mj_rule_<name>(inputs…)`, a placeholder carrying the
+/// rule as data. The engine binds each call before running the plan — to a Cranelift
+/// kernel where the rule compiles, else to [`to_expr`]'s `CASE` — and says which in the
+/// manifest; a call left unbound becomes that `CASE` when DataFusion simplifies the plan.
+/// So the planner needs no code generator, and a plan can carry the rule to where it is
+/// compiled.
+///
+/// Two calls are equal (and hash equally) when their rules serialize to the same JSON.
+pub struct RuleCall {
+    rule: Rule,
+    json: String,
+    name: String,
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl RuleCall {
+    pub fn new(rule: Rule) -> RuleCall {
+        use datafusion::logical_expr::{Signature, Volatility};
+        RuleCall {
+            json: rule.to_json(),
+            name: format!("mj_rule_{}", rule.name),
+            signature: Signature::user_defined(Volatility::Immutable),
+            rule,
+        }
+    }
+
+    /// The rule applied to `args` (one per input, in order).
+    pub fn call(rule: Rule, args: Vec<Expr>) -> Result<Expr> {
+        if args.len() != rule.inputs.len() {
+            return plan_err!(
+                "rule `{}` takes {} arguments, got {}",
+                rule.name,
+                rule.inputs.len(),
+                args.len()
+            );
+        }
+        let udf = datafusion::logical_expr::ScalarUDF::new_from_impl(RuleCall::new(rule));
+        Ok(udf.call(args))
+    }
+
+    pub fn rule(&self) -> &Rule {
+        &self.rule
+    }
+}
+
+/// The rule of a placeholder call's function ([`RuleCall`]), if it is one.
+pub fn placeholder_rule(udf: &datafusion::logical_expr::ScalarUDF) -> Option<&Rule> {
+    udf.inner().downcast_ref::<RuleCall>().map(RuleCall::rule)
+}
+
+impl std::fmt::Debug for RuleCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleCall")
+            .field("name", &self.name)
+            .field("rule", &self.json)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for RuleCall {
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json
+    }
+}
+
+impl Eq for RuleCall {}
+
+impl std::hash::Hash for RuleCall {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.json.hash(state);
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for RuleCall {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(self.rule.output.data_type())
+    }
+
+    /// As the kernel's function coerces ([`Rule::coerce_args`]).
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        self.rule
+            .coerce_args(arg_types)
+            .or_else(|e| plan_err!("{e}"))
+    }
+
+    /// An unbound call is the rule's `CASE`.
+    fn simplify(
+        &self,
+        args: Vec<Expr>,
+        _info: &datafusion::logical_expr::simplify::SimplifyContext,
+    ) -> Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
+        Ok(
+            datafusion::logical_expr::simplify::ExprSimplifyResult::Simplified(to_expr(
+                &self.rule, &args,
+            )?),
+        )
+    }
+
+    fn invoke_with_args(
+        &self,
+        _args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<datafusion::logical_expr::ColumnarValue> {
+        datafusion::common::exec_err!(
+            "{} was neither bound to a kernel nor simplified to its CASE",
+            self.name
+        )
     }
 }

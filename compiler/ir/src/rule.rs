@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use arrow::datatypes::DataType;
+use arrow_schema::DataType;
 use serde::{Deserialize, Serialize};
 
 /// The type of an input column or of a rule's output.
@@ -32,6 +32,24 @@ impl ColType {
             ColType::Float64 => DataType::Float64,
             ColType::Boolean => DataType::Boolean,
             ColType::Utf8 => DataType::Utf8,
+        }
+    }
+
+    /// Whether an argument of type `dt` can be passed to an input of this type as it is.
+    pub fn accepts(self, dt: &DataType) -> bool {
+        match self {
+            ColType::Utf8 => match dt {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+                DataType::Dictionary(k, v) => {
+                    k.is_dictionary_key_type()
+                        && matches!(
+                            v.as_ref(),
+                            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                        )
+                }
+                _ => false,
+            },
+            t => *dt == t.data_type(),
         }
     }
 
@@ -194,7 +212,8 @@ impl Num {
     }
 }
 
-/// Why a rule is not compiled; the caller falls back to [`crate::to_expr`].
+/// Why a rule is not well-typed, or not compiled; the caller falls back to DataFusion's
+/// `CASE` (`mj_plan::case`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unsupported(pub String);
 
@@ -206,26 +225,28 @@ impl fmt::Display for Unsupported {
 
 impl std::error::Error for Unsupported {}
 
-pub(crate) fn unsupported<T>(msg: impl Into<String>) -> Result<T, Unsupported> {
+/// `Err(Unsupported(msg))`.
+pub fn unsupported<T>(msg: impl Into<String>) -> Result<T, Unsupported> {
     Err(Unsupported(msg.into()))
 }
 
 /// The type of a numeric expression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NumType {
+pub enum NumType {
     Int,
     Float,
 }
 
 /// A constant numeric value (`None` inside a folded constant means NULL).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Const {
+pub enum Const {
     Int(i64),
     Float(f64),
 }
 
 impl Const {
-    pub(crate) fn as_f64(self) -> f64 {
+    /// The value as a float (an integer converted with `as f64`).
+    pub fn as_f64(self) -> f64 {
         match self {
             Const::Int(i) => i as f64,
             Const::Float(f) => f,
@@ -234,6 +255,42 @@ impl Const {
 }
 
 impl Rule {
+    /// The argument types a call of the rule takes for `arg_types`: string inputs any
+    /// string type as it is (dictionaries stay encoded); other inputs cast to Int64,
+    /// Float64 or Boolean where that is lossless in kind (integers to Int64 or Float64,
+    /// Float32 to Float64, NULL to anything). Both the kernel's function and the
+    /// planner's placeholder coerce this way, so either can stand in for the other.
+    pub fn coerce_args(&self, arg_types: &[DataType]) -> Result<Vec<DataType>, String> {
+        let name = format!("mj_rule_{}", self.name);
+        if arg_types.len() != self.inputs.len() {
+            return Err(format!(
+                "{name} takes {} arguments, got {}",
+                self.inputs.len(),
+                arg_types.len()
+            ));
+        }
+        arg_types
+            .iter()
+            .zip(&self.inputs)
+            .map(|(dt, (input, t))| {
+                if t.accepts(dt) {
+                    return Ok(dt.clone());
+                }
+                let ok = match t {
+                    ColType::Int64 => dt.is_integer() || *dt == DataType::Null,
+                    ColType::Float64 => dt.is_numeric() || *dt == DataType::Null,
+                    ColType::Boolean => *dt == DataType::Null,
+                    ColType::Utf8 => false,
+                };
+                if ok {
+                    Ok(t.data_type())
+                } else {
+                    Err(format!("argument `{input}` of {name} is {t:?}, not {dt}"))
+                }
+            })
+            .collect()
+    }
+
     /// The rule as JSON: what the UDF's equality and hash are defined by, and what a codec
     /// carries.
     pub fn to_json(&self) -> String {
@@ -245,7 +302,7 @@ impl Rule {
         serde_json::from_str(json)
     }
 
-    pub(crate) fn input_type(&self, i: usize) -> Result<ColType, Unsupported> {
+    pub fn input_type(&self, i: usize) -> Result<ColType, Unsupported> {
         match self.inputs.get(i) {
             Some((_, t)) => Ok(*t),
             None => unsupported(format!(
@@ -261,7 +318,7 @@ impl Rule {
     }
 
     /// The type of a numeric expression, or why it is ill-typed.
-    pub(crate) fn num_type(&self, e: &NumExpr) -> Result<NumType, Unsupported> {
+    pub fn num_type(&self, e: &NumExpr) -> Result<NumType, Unsupported> {
         Ok(match e {
             NumExpr::Input(i) => match self.input_type(*i)? {
                 ColType::Int64 => NumType::Int,
@@ -289,7 +346,7 @@ impl Rule {
     }
 
     /// Checks that a condition is well-typed.
-    pub(crate) fn check_cond(&self, c: &Cond) -> Result<(), Unsupported> {
+    pub fn check_cond(&self, c: &Cond) -> Result<(), Unsupported> {
         match c {
             Cond::Input(i) => {
                 if self.input_type(*i)? != ColType::Boolean {
@@ -338,7 +395,7 @@ impl Rule {
 
     /// Checks that a value fits the output type without a conversion other than Int64 to
     /// Float64.
-    pub(crate) fn check_value(&self, v: &Value) -> Result<(), Unsupported> {
+    pub fn check_value(&self, v: &Value) -> Result<(), Unsupported> {
         let out = self.output;
         let ok = match v {
             Value::Null => true,
@@ -376,7 +433,7 @@ impl Rule {
     }
 
     /// Checks the whole rule.
-    pub(crate) fn check(&self) -> Result<(), Unsupported> {
+    pub fn check(&self) -> Result<(), Unsupported> {
         for (c, v) in &self.branches {
             self.check_cond(c)?;
             self.check_value(v)?;
@@ -390,7 +447,7 @@ impl Rule {
     /// Folds a constant numeric expression (one without inputs): `Some(None)` is a constant
     /// NULL (a division by zero), `None` means the expression reads an input. The arithmetic
     /// is the one both the kernel and DataFusion perform.
-    pub(crate) fn fold(&self, e: &NumExpr) -> Option<Option<Const>> {
+    pub fn fold(&self, e: &NumExpr) -> Option<Option<Const>> {
         Some(match e {
             NumExpr::Input(_) => return None,
             NumExpr::Int(i) => Some(Const::Int(*i)),
@@ -413,7 +470,7 @@ impl Rule {
 }
 
 /// Arithmetic on constants, with the kernel's semantics.
-pub(crate) fn arith(op: ArithOp, l: Const, r: Const) -> Option<Const> {
+pub fn arith(op: ArithOp, l: Const, r: Const) -> Option<Const> {
     match (op, l, r) {
         (ArithOp::Div, l, r) => {
             let d = r.as_f64();
@@ -445,7 +502,7 @@ mod float_repr {
         from_str(&s).ok_or_else(|| D::Error::custom(format!("not a float: {s:?}")))
     }
 
-    pub(crate) fn to_string(x: f64) -> String {
+    pub fn to_string(x: f64) -> String {
         if x.is_nan() {
             if x.to_bits() == f64::NAN.to_bits() {
                 "NaN".to_string()
@@ -460,7 +517,7 @@ mod float_repr {
         }
     }
 
-    pub(crate) fn from_str(s: &str) -> Option<f64> {
+    pub fn from_str(s: &str) -> Option<f64> {
         match s {
             "NaN" => Some(f64::NAN),
             "inf" => Some(f64::INFINITY),

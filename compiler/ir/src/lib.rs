@@ -1,0 +1,15 @@
+//! The typed model between the compiler and the runtime.
+//!
+//! What the planner emits and the runtime executes is described here, as data: it
+//! depends on neither the language's syntax tree nor a code generator, and every type
+//! serializes (serde), so a plan can carry it to another process and have it compiled
+//! or evaluated there.
+//!
+//! - [`rule`]: a decision list over the columns of one table (a tag's or an AIPL
+//!   stage's `case`), with its type rules. The planner calls it through a placeholder
+//!   function; the engine binds a Cranelift kernel in its place, or DataFusion's
+//!   `CASE`.
+
+pub mod rule;
+
+pub use rule::{ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Operand, Rule, Unsupported, Value};
