@@ -1300,7 +1300,7 @@ impl Lowering<'_> {
             }
             Read::Metric { derived, .. } => {
                 let (fact, metric) = crate::lower::metric_job(self.items, derived)?;
-                let counted = (metric.aggregate != "count")
+                let counted = (metric.aggregate != mj_ir::Aggregate::Count)
                     .then_some(metric.arg)
                     .flatten();
                 let filter = metric.filters.into_iter().reduce(|l, r| Expr {

@@ -69,6 +69,12 @@ codes! {
     /// A call with too many or too few arguments, or a named argument that the
     /// function does not have.
     BAD_ARGUMENTS = "mj::types::bad_arguments";
+    /// A function that a row expression (a fact's measures, dimensions and filter, a
+    /// modifier, an atomic metric's argument, a `where` inside an aggregate) cannot call:
+    /// `days_since`, `bucket`, `distance` and `now` are for entity-level expressions
+    /// (tags, AIPL, RFM, audiences), `sha256`, `md5` and `plain` for exports. The
+    /// message lists what a row expression takes.
+    NOT_IN_ROWS = "mj::types::not_in_rows";
     /// A column that the source, fact or dimension does not have.
     UNKNOWN_COLUMN = "mj::model::unknown_column";
     /// A derived metric that applies a modifier declared on another business process:

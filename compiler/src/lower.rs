@@ -309,7 +309,7 @@ pub struct DimJoin {
 pub struct MetricJob {
     pub name: String,
     /// `sum`, `count`, `count_distinct`, `avg`, `min`, `max`, `median`, `stddev`.
-    pub aggregate: String,
+    pub aggregate: mj_ir::Aggregate,
     /// What is aggregated (a fact column or expression); none counts rows.
     pub arg: Option<mj_lang::ast::Expr>,
     /// Conditions on the rows: the atomic metric's own `where`, then the modifiers.
@@ -591,7 +591,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 let Some(ExprKind::Name(column)) = m.arg.as_ref().map(|a| &a.kind) else {
                     continue;
                 };
-                if m.aggregate != "count_distinct" {
+                if m.aggregate != mj_ir::Aggregate::CountDistinct {
                     continue;
                 }
                 let check = nodes.iter().find_map(|n| match &n.kind {
@@ -605,7 +605,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                     _ => None,
                 });
                 if let Some(check) = check {
-                    m.aggregate = "count".to_string();
+                    m.aggregate = mj_ir::Aggregate::Count;
                     m.unique_by = Some(check);
                 }
             }
@@ -823,7 +823,7 @@ pub(crate) fn metric_job(
         fact,
         MetricJob {
             name: d.header.name.text.clone(),
-            aggregate: func.text.clone(),
+            aggregate: mj_ir::Aggregate::from_name(&func.text)?,
             arg,
             filters,
             period,

@@ -1,6 +1,6 @@
-//! The crates' layering, as ARCHITECTURE.md draws it: the compiler's crates depend on no
+//! The crates' layering, as ARCHITECTURE.md draws it (the compiler's crates depend on no
 //! crate of the runtime, the planner on no code generator, the JIT only on the IR of mj's
-//! own crates.
+//! own crates), and the function registry against the standard library and the planner.
 
 use crate::common::repo;
 
@@ -79,4 +79,87 @@ fn the_compiler_stands_below_the_runtime() {
     assert!(deps_of("mj-plan").contains(&"mj-ir".to_string()));
     assert_eq!(deps_of("mj-jit"), &vec!["mj-ir".to_string()]);
     assert!(deps_of("mj-ir").is_empty(), "{:?}", deps_of("mj-ir"));
+}
+
+/// The standard library's functions: (name, flags, return type).
+fn std_functions() -> Vec<(String, Vec<String>, String)> {
+    let text = std::fs::read_to_string(repo().join("stdlib/std.mj")).expect("std.mj");
+    let parsed = mj_lang::parse(mj_lang::ast::FileId(0), &text);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    parsed
+        .module
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            mj_lang::ast::ItemKind::Function(f) => Some((
+                f.header.name.text.clone(),
+                f.flags.iter().map(|x| x.text.clone()).collect(),
+                f.returns.text.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_registry_is_the_standard_library() {
+    use mj_ir::{Aggregate, Builtin};
+    let functions = std_functions();
+    // Data formats and scan functions are read by their own items, not by expressions.
+    let not_expressions = ["location", "capture", "layout", "output"];
+    let mut aggregates = Vec::new();
+    let mut builtins = Vec::new();
+    for (name, flags, returns) in &functions {
+        if flags.iter().any(|f| f == "aggregate") {
+            let a = Aggregate::from_name(name)
+                .unwrap_or_else(|| panic!("aggregate `{name}` of std.mj is not in the registry"));
+            assert_eq!(a.windowed(), flags.iter().any(|f| f == "window"), "{name}");
+            aggregates.push(a);
+        } else if flags.iter().any(|f| f == "normalizer") {
+            assert!(
+                mj_oneid::Normalizer::by_name(name).is_some(),
+                "normalizer `{name}` of std.mj has no implementation"
+            );
+        } else if !not_expressions.contains(&returns.as_str()) {
+            builtins.push(
+                Builtin::from_name(name).unwrap_or_else(|| {
+                    panic!("function `{name}` of std.mj is not in the registry")
+                }),
+            );
+        }
+    }
+    assert_eq!(
+        aggregates,
+        Aggregate::ALL,
+        "the registry's aggregates, in std.mj's order"
+    );
+    assert_eq!(
+        builtins,
+        Builtin::ALL,
+        "the registry's functions, in std.mj's order"
+    );
+}
+
+#[test]
+fn every_row_function_is_planned() {
+    use mj_lang::ast::{Arg, Expr, ExprKind, Ident, Span};
+    let expr = |kind| Expr {
+        kind,
+        span: Span::default(),
+    };
+    let ident = |text: &str| Ident {
+        text: text.to_string(),
+        span: Span::default(),
+    };
+    for b in mj_ir::Builtin::ALL {
+        let call = expr(ExprKind::Call(
+            ident(b.name()),
+            vec![Arg::Positional {
+                value: expr(ExprKind::Name(ident("x"))),
+                filter: None,
+            }],
+        ));
+        let planned = mj_plan::row_expr(&call);
+        assert_eq!(planned.is_ok(), b.in_rows(), "{b}: {planned:?}");
+    }
 }

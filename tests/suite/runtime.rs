@@ -1590,7 +1590,7 @@ fn a_distinct_count_of_a_checked_unique_column_is_a_count_after_the_check() {
     // An error check: a count, after the check.
     let (dir, g, aggregate, by, after) = lowered("");
     assert_eq!(
-        (aggregate.as_str(), by.as_deref(), after),
+        (aggregate.name(), by.as_deref(), after),
         ("count", Some("check_pay_order_1"), true)
     );
     // o1 repeats: the check fails the run, and no summary is committed.
@@ -1601,7 +1601,7 @@ fn a_distinct_count_of_a_checked_unique_column_is_a_count_after_the_check() {
     // A warning proves nothing: the distinct count stays.
     let (dir, g, aggregate, by, after) = lowered(" severity warn");
     assert_eq!(
-        (aggregate.as_str(), by, after),
+        (aggregate.name(), by, after),
         ("count_distinct", None, false)
     );
     let out = dir.join("out");

@@ -5,11 +5,15 @@
 //! serializes (serde), so a plan can carry it to another process and have it compiled
 //! or evaluated there.
 //!
+//! - [`functions`]: the registry of aggregates and built-in functions.
 //! - [`rule`]: a decision list over the columns of one table (a tag's or an AIPL
 //!   stage's `case`), with its type rules. The planner calls it through a placeholder
 //!   function; the engine binds a Cranelift kernel in its place, or DataFusion's
 //!   `CASE`.
 
+pub mod functions;
 pub mod rule;
+
+pub use functions::{Aggregate, Builtin};
 
 pub use rule::{ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Operand, Rule, Unsupported, Value};

@@ -101,15 +101,26 @@ pub fn row_expr(e: &Expr) -> Result<DfExpr, PlanError> {
                     .next()
                     .ok_or_else(|| err(format!("`{}` needs an argument", name.text)))
             };
-            match name.text.as_str() {
-                "lower" => f::lower(one(args)?),
-                "upper" => f::upper(one(args)?),
-                "length" => f::character_length(one(args)?),
-                "date" => f::to_date(vec![one(args)?]),
-                other => {
-                    return Err(err(format!(
-                        "`{other}` is not supported in a row expression yet"
-                    )));
+            use mj_ir::Builtin as B;
+            let Some(builtin) = B::from_name(&name.text) else {
+                return Err(err(format!("`{}` is not a function", name.text)));
+            };
+            // Every function, named: a new one is decided here. The checker refuses in
+            // rows what `Builtin::in_rows` says is not planned here.
+            match builtin {
+                B::Lower => f::lower(one(args)?),
+                B::Upper => f::upper(one(args)?),
+                B::Length => f::character_length(one(args)?),
+                B::Date => f::to_date(vec![one(args)?]),
+                B::Bucket
+                | B::DaysSince
+                | B::Distance
+                | B::Nearest
+                | B::Sha256
+                | B::Md5
+                | B::Plain
+                | B::Now => {
+                    return Err(err(format!("`{builtin}` is not a row function")));
                 }
             }
         }
@@ -438,24 +449,26 @@ pub fn metric_aggregate(
         Some(a) => qualify(row_expr(a)?, &table),
         None => lit(1),
     };
-    let call = match m.aggregate.as_str() {
-        "sum" => agg::sum(arg),
-        "count" => agg::count(arg),
-        "count_distinct" => agg::count(arg).distinct().build().map_err(df)?,
-        "avg" => agg::avg(arg),
-        "min" => agg::min(arg),
-        "max" => agg::max(arg),
-        "median" => agg::median(arg),
+    use mj_ir::Aggregate as A;
+    // Every aggregate, named: the checker refuses the windowed ones in atomic metrics.
+    let call = match m.aggregate {
+        A::Sum => agg::sum(arg),
+        A::Count => agg::count(arg),
+        A::CountDistinct => agg::count(arg).distinct().build().map_err(df)?,
+        A::Avg => agg::avg(arg),
+        A::Min => agg::min(arg),
+        A::Max => agg::max(arg),
+        A::Median => agg::median(arg),
         // The sample standard deviation, as SQL's stddev.
-        "stddev" => agg::stddev(arg),
-        other => {
+        A::Stddev => agg::stddev(arg),
+        A::Latest | A::First | A::Top | A::Exists => {
             return Err(err(format!(
-                "the aggregate `{other}` of `{}` is not planned yet",
-                m.name
+                "`{}` picks one value per entity; the metric `{}` aggregates rows",
+                m.aggregate, m.name
             )));
         }
     };
-    let distinct = m.aggregate == "count_distinct";
+    let distinct = m.aggregate == A::CountDistinct;
     let call = match (cond, distinct) {
         (Some(c), true) => call.distinct().filter(c).build().map_err(df)?,
         (Some(c), false) => call.filter(c).build().map_err(df)?,

@@ -411,6 +411,33 @@ impl Cx<'_> {
         let ItemKind::Function(func) = def.item.kind.clone() else {
             return Ty::Unknown;
         };
+        if matches!(scope, Scope::Row { .. }) {
+            // What the planner can compute over one row, from the registry it plans by.
+            let builtin = mj_ir::Builtin::from_name(&f.text).filter(|b| !b.in_rows());
+            if let Some(b) = builtin {
+                let takes: Vec<&str> = mj_ir::Builtin::of_rows().map(|b| b.name()).collect();
+                self.report(
+                    Diagnostic::error(
+                        codes::NOT_IN_ROWS,
+                        f.span,
+                        format!("`{b}` cannot be computed over one row"),
+                    )
+                    .with_span_label("not a row function")
+                    .with_help(format!(
+                        "a row expression calls {}; {}",
+                        takes.join(", "),
+                        match b {
+                            mj_ir::Builtin::Sha256
+                            | mj_ir::Builtin::Md5
+                            | mj_ir::Builtin::Plain => {
+                                "hash personal data in an `export`"
+                            }
+                            _ => "use it in a tag, an AIPL stage or an audience",
+                        }
+                    )),
+                );
+            }
+        }
         let is_aggregate = func.flags.iter().any(|fl| fl.text == "aggregate");
         let mut bound: Vec<Option<(Ty, Span)>> = vec![None; func.params.len()];
         let mut positional = 0;

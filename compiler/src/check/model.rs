@@ -381,20 +381,27 @@ pub(super) fn atomic(cx: &mut Cx<'_>, a: &Atomic) {
     // `latest`, `first`, `top` and `exists` pick a value per entity over a window:
     // tags, not additive metrics.
     if let ExprKind::Call(f, _) = &a.expr.kind {
-        let window = cx.def(&f.text).is_some_and(|d| {
-            matches!(&d.item.kind, ItemKind::Function(func) if func.flags.iter().any(|x| x.text == "window"))
-        });
+        let window = mj_ir::Aggregate::from_name(&f.text).is_some_and(|a| a.windowed())
+            && cx
+                .def(&f.text)
+                .is_some_and(|d| matches!(&d.item.kind, ItemKind::Function(_)));
         if window {
+            let rows: Vec<&str> = mj_ir::Aggregate::of_rows().map(|a| a.name()).collect();
+            let (last, rest) = rows.split_last().expect("aggregates of rows");
             cx.report(
                 Diagnostic::error(
                     codes::TYPE_MISMATCH,
                     f.span,
-                    format!("`{}` picks one value per entity; an atomic metric aggregates rows", f.text),
+                    format!(
+                        "`{}` picks one value per entity; an atomic metric aggregates rows",
+                        f.text
+                    ),
                 )
                 .with_span_label("a tag's aggregate")
                 .with_help(format!(
-                    "declare a tag: `tag NAME on consumer = {}(…)`, or aggregate with sum, count, count_distinct, avg, min, max, median or stddev",
-                    f.text
+                    "declare a tag: `tag NAME on consumer = {}(…)`, or aggregate with {} or {last}",
+                    f.text,
+                    rest.join(", ")
                 )),
             );
             return;
