@@ -468,6 +468,24 @@ fn oneid_on_generated_data_against_the_generators_truth() {
     let g = graph(&repo().join("examples/meijia"));
     let (manifest, result) = run(&g, &dir, &out, "2025-06-30");
     result.expect("the example runs on generated data");
+    // The manifest reads back as the types it was written from, unchanged.
+    let read = mj_runtime::Manifest::latest_succeeded(&out, "2025-06-30")
+        .expect("the run's manifest reads back");
+    assert_eq!(read.run_id, manifest.run_id);
+    let file = out.join("_runs").join(format!("{}.json", read.run_id));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("manifest")).expect("JSON");
+    let differ: Vec<String> = written
+        .as_object()
+        .expect("an object")
+        .iter()
+        .filter(|(k, v)| serde_json::to_value(&read).expect("JSON")[k.as_str()] != **v)
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "fields that do not read back: {differ:?}"
+    );
     // Every bad row the generator planted is a reject, and nothing else is.
     let planted = std::fs::read_to_string(dir.join("truth/bad_rows.csv"))
         .expect("bad rows")

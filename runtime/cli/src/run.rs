@@ -606,15 +606,11 @@ pub fn audience(
         job.entity
     );
     // The latest manifest of that date tells overlaps and routes.
-    if let Some(report) = latest_manifest(&out, &day).and_then(|m| {
-        m["audiences"]
-            .as_array()?
-            .iter()
-            .find(|a| a["audience"] == name)
-            .cloned()
-    }) {
-        for (key, label) in [("overlap", "overlap"), ("route", "route")] {
-            if let Some(map) = report[key].as_object().filter(|m| !m.is_empty()) {
+    if let Some(report) = mj_runtime::Manifest::latest_succeeded(&out, &day)
+        .and_then(|m| m.audiences.into_iter().find(|a| a.audience == name))
+    {
+        for (map, label) in [(&report.overlap, "overlap"), (&report.route, "route")] {
+            if !map.is_empty() {
                 let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 println!("{label}: {}", parts.join(", "));
             }
@@ -737,23 +733,6 @@ pub fn attribution(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The most recent manifest of a date in `out/_runs`, as JSON.
-fn latest_manifest(out: &Path, day: &str) -> Option<serde_json::Value> {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("_runs"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(day))
-        })
-        .collect();
-    runs.sort();
-    let text = std::fs::read_to_string(runs.last()?).ok()?;
-    let m: serde_json::Value = serde_json::from_str(&text).ok()?;
-    (m["status"] == "succeeded").then_some(m)
 }
 
 pub fn aipl_flow(

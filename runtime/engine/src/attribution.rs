@@ -134,7 +134,7 @@ pub fn conversion_probability(paths: &[Path], channels: &[String], removed: Opti
 }
 
 /// A model's contribution table in a run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ContributionReport {
     pub model: String,
     pub paths: u64,

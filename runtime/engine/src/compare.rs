@@ -20,7 +20,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use mj_compiler::assets::{CompareBy, CompareJob};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 /// The χ² statistic, degrees of freedom and p-value of a 2 × k table given as two rows
@@ -50,7 +50,7 @@ pub fn chi2_homogeneity(a: &[u64], b: &[u64]) -> Option<(f64, u64, f64)> {
 }
 
 /// One test in the manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestReport {
     /// The tag or model compared along.
     pub attribute: String,
@@ -60,7 +60,7 @@ pub struct TestReport {
 }
 
 /// A comparison in a run: the groups' sizes and the ten most significant `by`s.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompareReport {
     pub table: String,
     pub audience: String,

@@ -10,10 +10,10 @@ use datafusion::prelude::SessionContext;
 use md5::Digest as _;
 use mj_compiler::assets::ExportJob;
 use mj_compiler::lower::Format;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An export in a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportReport {
     pub audience: String,
     /// The file, relative to OUT.

@@ -31,7 +31,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use mj_compiler::lower::{JobGraph, Node, NodeKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::source::{FileStats, SourceData};
 use crate::write::Staging;
@@ -104,7 +104,7 @@ pub struct RunOptions {
 }
 
 /// The manifest of a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub run_id: String,
     pub project: String,
@@ -135,7 +135,7 @@ pub struct Manifest {
 }
 
 /// An AIPL model in a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AiplReport {
     pub model: String,
     /// Entities per stage (`A`, `I`, `P`, `L`, and `none`).
@@ -146,7 +146,7 @@ pub struct AiplReport {
 }
 
 /// An audience in a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AudienceReport {
     pub audience: String,
     pub entity: String,
@@ -158,7 +158,7 @@ pub struct AudienceReport {
 }
 
 /// The tags of an entity in a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TagsReport {
     pub entity: String,
     /// Rows of the tags table: every OneID.
@@ -168,7 +168,7 @@ pub struct TagsReport {
 }
 
 /// A data-quality check's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckReport {
     pub check: String,
     pub rule: String,
@@ -182,7 +182,7 @@ pub struct CheckReport {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputReport {
     pub source: String,
     pub rows_read: u64,
@@ -193,7 +193,7 @@ pub struct InputReport {
     pub reject_examples: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableReport {
     pub node: String,
     pub table: String,
@@ -374,6 +374,35 @@ fn write_manifest(out: &Path, m: &Manifest) -> Result<(), RunError> {
     let text = serde_json::to_string_pretty(m).unwrap_or_default();
     std::fs::write(&tmp, text).map_err(|e| RunError::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| RunError::io(&path, e))
+}
+
+impl Manifest {
+    /// A manifest written by a run (`OUT/_runs/<run_id>.json`).
+    pub fn read(path: &Path) -> Result<Manifest, RunError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RunError::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| RunError {
+            message: format!("{}: not a run manifest: {e}", path.display()),
+        })
+    }
+
+    /// The manifest of the latest successful run of `date` in `out`, if any.
+    pub fn latest_succeeded(out: &Path, date: &str) -> Option<Manifest> {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("_runs"))
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(date))
+            })
+            .collect();
+        runs.sort();
+        runs.iter()
+            .rev()
+            .filter_map(|p| Manifest::read(p).ok())
+            .find(|m| m.status == "succeeded")
+    }
 }
 
 async fn execute(

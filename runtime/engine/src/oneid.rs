@@ -21,7 +21,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use mj_compiler::lower::OneIdJob;
 use mj_oneid::stable::{Assignment, Previous, assign, date_text, parse, render};
 use mj_oneid::{Builder, IdentifierRule, Normalizer, Resolution, Rules, ValueState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::RunError;
 use crate::source::SourceData;
@@ -380,7 +380,7 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
 }
 
 /// What the node did, for the manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OneIdReport {
     pub rows: u64,
     pub records: u64,

@@ -9,10 +9,10 @@ use std::path::Path;
 use mj_compiler::lower::{HotspotAt, ScanJob, ScanMerge, ScanOutput};
 use mj_scan::job::{HotspotSpec, Job, Output, OutputFiles, OutputKind, Place, Report};
 use mj_scan::reconstruct::Merge;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A scan in a run's manifest: its name and what the job reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanReport {
     pub scan: String,
     #[serde(flatten)]

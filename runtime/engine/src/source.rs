@@ -29,7 +29,7 @@ pub struct SourceData {
     pub files: Vec<FileStats>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileStats {
     pub path: String,
     pub bytes: u64,

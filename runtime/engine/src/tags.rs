@@ -9,10 +9,10 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use mj_compiler::assets::TagsJob;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many entities a tag has a value for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Coverage {
     pub tag: String,
     pub covered: u64,

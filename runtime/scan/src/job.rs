@@ -82,7 +82,7 @@ pub struct Job {
 }
 
 /// What a job did.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub rooms: usize,
     pub panoramas: usize,
