@@ -29,7 +29,7 @@ pub struct FeaturesJob {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct FeatureTable {
     /// The node whose table is read: `ods.<source>` or `dwd.<fact>`.
-    pub node: String,
+    pub node: mj_ir::Table,
     /// The column holding the entity (facts), or none: the rows reach the entity through
     /// the OneID mapping, joined on the source's key.
     pub entity_column: Option<String>,
@@ -1387,7 +1387,7 @@ impl Lowering<'_> {
                     (t.text.clone(), is_date)
                 });
                 Some(FeatureTable {
-                    node: format!("dwd.{name}"),
+                    node: mj_ir::Table::new("dwd", &name),
                     entity_column: f.entity.as_ref().map(|e| e.text.clone()),
                     // Ties in time are decided by the grain's first column.
                     key: f.grain.first().map(|g| g.text.clone()),
@@ -1403,7 +1403,7 @@ impl Lowering<'_> {
                     .map(|c| (c.name.clone(), false))
                     .or_else(|| first(ColType::Date).map(|c| (c.name.clone(), true)));
                 Some(FeatureTable {
-                    node: format!("ods.{name}"),
+                    node: mj_ir::Table::new("ods", &name),
                     entity_column: None,
                     key: source.key.clone(),
                     source: name.to_string(),

@@ -4,6 +4,7 @@
 //!
 //! Lowering assumes a project without errors (`mj run` checks first) and does no IO.
 
+use mj_ir::Table;
 use serde::Serialize;
 
 use mj_lang::ast::{Binding, Expr, ExprKind, Fact, ItemKind, Nullability, OneId, Source, Strength};
@@ -20,7 +21,7 @@ pub struct JobGraph {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Node {
     /// `<layer>.<table>`: `ods.pos_order`, `oneid.consumer`.
-    pub id: String,
+    pub id: Table,
     pub kind: NodeKind,
     /// Indexes of the nodes this one reads.
     pub deps: Vec<usize>,
@@ -250,7 +251,7 @@ pub struct CheckJob {
     /// The fact or source checked, as named in the spec.
     pub fact: String,
     /// The node whose table is checked: `dwd.<fact>` or `ods.<source>`.
-    pub table: String,
+    pub table: Table,
     pub rule: CheckKind,
     /// A failing `error` check fails the run; a `warn` check is reported.
     pub fail_run: bool,
@@ -468,7 +469,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
     let mut nodes = Vec::new();
     for s in &sources {
         nodes.push(Node {
-            id: format!("ods.{}", s.header.name.text),
+            id: Table::new("ods", &s.header.name.text),
             kind: NodeKind::Source(source_job(s)),
             deps: Vec::new(),
         });
@@ -481,11 +482,11 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             .filter_map(|l| {
                 nodes
                     .iter()
-                    .position(|n| n.id == format!("ods.{}", l.source))
+                    .position(|n| n.id == Table::new("ods", &l.source))
             })
             .collect();
         nodes.push(Node {
-            id: format!("oneid.{}", o.header.name.text),
+            id: Table::new("oneid", &o.header.name.text),
             kind: NodeKind::OneId(job),
             deps,
         });
@@ -494,12 +495,12 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         let Some(key) = &d.key else { continue };
         let Some(dep) = nodes
             .iter()
-            .position(|n| n.id == format!("ods.{}", d.source.text))
+            .position(|n| n.id == Table::new("ods", &d.source.text))
         else {
             continue;
         };
         nodes.push(Node {
-            id: format!("dim.{}", d.header.name.text),
+            id: Table::new("dim", &d.header.name.text),
             kind: NodeKind::Dimension(DimensionJob {
                 name: d.header.name.text.clone(),
                 source: d.source.text.clone(),
@@ -516,19 +517,19 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         let job = fact_job(f, source);
         let mut deps: Vec<usize> = nodes
             .iter()
-            .position(|n| n.id == format!("ods.{}", f.source.text))
+            .position(|n| n.id == Table::new("ods", &f.source.text))
             .into_iter()
             .collect();
         if let Some(e) = &job.entity {
-            deps.extend(nodes.iter().position(|n| n.id == format!("oneid.{e}")));
+            deps.extend(nodes.iter().position(|n| n.id == Table::new("oneid", &e)));
         }
         // Dimensions the fact's dims name: a repeated key fails there, before any
         // join could multiply the fact's rows.
         for (name, _) in &job.dims {
-            deps.extend(nodes.iter().position(|n| n.id == format!("dim.{name}")));
+            deps.extend(nodes.iter().position(|n| n.id == Table::new("dim", &name)));
         }
         nodes.push(Node {
-            id: format!("dwd.{}", f.header.name.text),
+            id: Table::new("dwd", &f.header.name.text),
             kind: NodeKind::Fact(job),
             deps,
         });
@@ -554,7 +555,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             }
         };
         // A business process's detail rows, or else a source's accepted rows.
-        let Some((dep, table)) = [format!("dwd.{fact}"), format!("ods.{fact}")]
+        let Some((dep, table)) = [Table::new("dwd", &fact), Table::new("ods", &fact)]
             .into_iter()
             .find_map(|id| nodes.iter().position(|n| n.id == id).map(|i| (i, id)))
         else {
@@ -572,7 +573,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         };
         let name = format!("check_{fact}_{n}");
         nodes.push(Node {
-            id: format!("check.{name}"),
+            id: Table::new("check", &name),
             kind: NodeKind::Check(CheckJob {
                 name,
                 text,
@@ -597,7 +598,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 let check = nodes.iter().find_map(|n| match &n.kind {
                     NodeKind::Check(c)
                         if c.fail_run
-                            && c.table == format!("dwd.{}", part.fact)
+                            && c.table == Table::new("dwd", &part.fact)
                             && c.rule == CheckKind::Unique(column.text.clone()) =>
                     {
                         Some(c.name.clone())
@@ -614,13 +615,13 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             .parts
             .iter()
             .flat_map(|p| {
-                std::iter::once(format!("dwd.{}", p.fact))
-                    .chain(p.dims.iter().map(|d| format!("dim.{}", d.dimension)))
+                std::iter::once(Table::new("dwd", &p.fact))
+                    .chain(p.dims.iter().map(|d| Table::new("dim", &d.dimension)))
                     .chain(
                         p.metrics
                             .iter()
                             .filter_map(|m| m.unique_by.as_ref())
-                            .map(|c| format!("check.{c}")),
+                            .map(|c| Table::new("check", &c)),
                     )
             })
             .filter_map(|id| nodes.iter().position(|n| n.id == id))
@@ -628,7 +629,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         deps.sort_unstable();
         deps.dedup();
         nodes.push(Node {
-            id: format!("dws.{}", job.name),
+            id: Table::new("dws", &job.name),
             kind: NodeKind::Summary(job),
             deps,
         });
@@ -637,29 +638,29 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
     for assets in crate::assets::lower_assets(&items, &source_jobs) {
         let features = assets.features;
         let entity = features.entity.clone();
-        let mut ids: Vec<String> = vec![format!("oneid.{entity}")];
+        let mut ids: Vec<Table> = vec![Table::new("oneid", &entity)];
         ids.extend(features.tables.iter().map(|t| t.node.clone()));
-        ids.extend(features.metrics.iter().map(|(t, _)| format!("dws.{t}")));
+        ids.extend(features.metrics.iter().map(|(t, _)| Table::new("dws", &t)));
         let deps: Vec<usize> = ids
             .iter()
             .filter_map(|id| nodes.iter().position(|n| n.id == *id))
             .collect();
         nodes.push(Node {
-            id: format!("ads.{entity}_features"),
+            id: Table::new("ads", &format!("{entity}_features")),
             kind: NodeKind::Features(features),
             deps,
         });
         let dep = nodes.len() - 1;
         if let Some(tags) = assets.tags {
             nodes.push(Node {
-                id: format!("ads.{entity}_tags"),
+                id: Table::new("ads", &format!("{entity}_tags")),
                 kind: NodeKind::Tags(tags),
                 deps: vec![dep],
             });
         }
         for model in assets.rfm {
             nodes.push(Node {
-                id: format!("ads.rfm_{}", model.name),
+                id: Table::new("ads", &format!("rfm_{}", model.name)),
                 kind: NodeKind::Rfm(model),
                 deps: vec![dep],
             });
@@ -667,7 +668,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         for model in assets.aipl {
             let contribution = (!model.touches.is_empty()).then(|| model.clone());
             nodes.push(Node {
-                id: format!("ads.aipl_{}", model.name),
+                id: Table::new("ads", &format!("aipl_{}", model.name)),
                 kind: NodeKind::Aipl(model),
                 deps: vec![dep],
             });
@@ -682,7 +683,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 deps.sort_unstable();
                 deps.dedup();
                 nodes.push(Node {
-                    id: format!("ads.aipl_{}_contribution", model.name),
+                    id: Table::new("ads", &format!("aipl_{}_contribution", model.name)),
                     kind: NodeKind::Contribution(model),
                     deps,
                 });
@@ -693,20 +694,28 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps.extend(
                 nodes
                     .iter()
-                    .position(|n| n.id == format!("dim.{}", near.dimension)),
+                    .position(|n| n.id == Table::new("dim", &near.dimension)),
             );
             nodes.push(Node {
-                id: format!("ads.{entity}_near_{}", near.dimension),
+                id: Table::new("ads", &format!("{entity}_near_{}", near.dimension)),
                 kind: NodeKind::Near(near),
                 deps,
             });
         }
         if let Some(job) = assets.audiences {
-            let mut ids: Vec<String> = job.aipl.iter().map(|m| format!("ads.aipl_{m}")).collect();
-            ids.extend(job.rfm.iter().map(|m| format!("ads.rfm_{m}")));
+            let mut ids: Vec<Table> = job
+                .aipl
+                .iter()
+                .map(|m| Table::new("ads", &format!("aipl_{m}")))
+                .collect();
+            ids.extend(
+                job.rfm
+                    .iter()
+                    .map(|m| Table::new("ads", &format!("rfm_{m}"))),
+            );
             for u in &job.near {
-                ids.push(format!("ads.{entity}_near_{}", u.dimension));
-                ids.push(format!("dim.{}", u.dimension));
+                ids.push(Table::new("ads", &format!("{entity}_near_{}", u.dimension)));
+                ids.push(Table::new("dim", &u.dimension));
             }
             let mut deps = vec![dep];
             deps.extend(
@@ -714,7 +723,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                     .filter_map(|id| nodes.iter().position(|n| n.id == *id)),
             );
             nodes.push(Node {
-                id: format!("ads.{entity}_audiences"),
+                id: Table::new("ads", &format!("{entity}_audiences")),
                 kind: NodeKind::Audiences(job),
                 deps,
             });
@@ -723,16 +732,20 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 let mut deps = vec![audiences];
                 for b in &c.by {
                     let id = match b {
-                        crate::assets::CompareBy::Tag(_) => format!("ads.{entity}_tags"),
-                        crate::assets::CompareBy::Aipl(m) => format!("ads.aipl_{m}"),
-                        crate::assets::CompareBy::Rfm(m) => format!("ads.rfm_{m}"),
+                        crate::assets::CompareBy::Tag(_) => {
+                            Table::new("ads", &format!("{entity}_tags"))
+                        }
+                        crate::assets::CompareBy::Aipl(m) => {
+                            Table::new("ads", &format!("aipl_{m}"))
+                        }
+                        crate::assets::CompareBy::Rfm(m) => Table::new("ads", &format!("rfm_{m}")),
                     };
                     deps.extend(nodes.iter().position(|n| n.id == id));
                 }
                 deps.sort_unstable();
                 deps.dedup();
                 nodes.push(Node {
-                    id: format!("ads.{}", c.table()),
+                    id: Table::new("ads", &c.table()),
                     kind: NodeKind::Compare(c),
                     deps,
                 });
@@ -742,7 +755,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                     .file_stem()
                     .map_or(x.audience.clone(), |s| s.to_string_lossy().to_string());
                 nodes.push(Node {
-                    id: format!("export.{stem}"),
+                    id: Table::new("export", &stem),
                     kind: NodeKind::Export(x),
                     deps: vec![audiences],
                 });
@@ -752,7 +765,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
     for item in &items {
         if let ItemKind::Scan(s) = &item.kind {
             nodes.push(Node {
-                id: format!("scan.{}", s.header.name.text),
+                id: Table::new("scan", &s.header.name.text),
                 kind: NodeKind::Scan(scan_job(s)),
                 deps: Vec::new(),
             });
@@ -765,7 +778,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
 fn oneid_node(nodes: &[Node], entity: &str) -> usize {
     nodes
         .iter()
-        .position(|n| n.id == format!("oneid.{entity}"))
+        .position(|n| n.id == Table::new("oneid", &entity))
         .unwrap_or(0)
 }
 

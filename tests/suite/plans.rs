@@ -75,9 +75,8 @@ fn every_plan_travels_through_datafusion_proto() {
     assert!(plans.len() >= 7, "{}", plans.len());
     for (n, plan) in &plans {
         let node = &n.id;
-        let written =
-            mj_runtime::write::read_partition(&out.join(mj_runtime::partition(node, "2025-06-30")))
-                .expect("the run wrote the table");
+        let written = mj_runtime::write::read_partition(&out.join(node.partition("2025-06-30")))
+            .expect("the run wrote the table");
         let expected = rows(&written);
         assert!(!expected.is_empty(), "{node} is empty");
         // Read back where nothing is registered: tables come from the files named.

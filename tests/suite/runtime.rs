@@ -692,9 +692,7 @@ fn generated_sql_run_by_duckdb_gives_the_same_tables() {
     let part = |p: &str| format!("{}/{p}/dt=2025-06-30/*.parquet", out.display());
     let mut script = String::from("import duckdb, sys\ncon = duckdb.connect()\n");
     for n in &g.nodes {
-        let Some((layer, table)) = n.id.split_once('.') else {
-            continue;
-        };
+        let (layer, table) = (n.id.layer.as_str(), n.id.name.as_str());
         let view = match layer {
             "ods" | "oneid" | "dwd" | "dim" => format!("{layer}_{table}"),
             _ => continue,
@@ -709,10 +707,10 @@ fn generated_sql_run_by_duckdb_gives_the_same_tables() {
     for (node, sql) in &statements {
         // The asset layer is compared with hand-written queries in its own tests; its
         // ordered aggregates are not written as SQL.
-        if node.starts_with("ads.") {
+        if node.layer == "ads" {
             continue;
         }
-        let (layer, table) = node.split_once('.').expect("layer.table");
+        let (layer, table) = (&node.layer, &node.name);
         let mine = part(&format!("{layer}/{table}"));
         script += &format!(
             "q = '''{sql}'''\nmine = \"SELECT * EXCLUDE (dt) FROM read_parquet('{mine}', hive_partitioning = true)\"\n\
@@ -1592,17 +1590,14 @@ fn a_distinct_count_of_a_checked_unique_column_is_a_count_after_the_check() {
         let summary = g
             .nodes
             .iter()
-            .find(|n| n.id == "dws.dws_consumer")
+            .find(|n| n.id == mj_ir::Table::new("dws", "dws_consumer"))
             .expect("summary");
         let mj_compiler::lower::NodeKind::Summary(job) = &summary.kind else {
             panic!("not a summary");
         };
         let m = job.parts[0].metrics[0].clone();
 
-        let after_check = summary
-            .deps
-            .iter()
-            .any(|&d| g.nodes[d].id.starts_with("check."));
+        let after_check = summary.deps.iter().any(|&d| g.nodes[d].id.layer == "check");
         (dir, g, m.aggregate, m.unique_by, after_check)
     };
     // An error check: a count, after the check.

@@ -6,6 +6,7 @@
 //! or evaluated there.
 //!
 //! - [`functions`]: the registry of aggregates and built-in functions.
+//! - [`table`]: a table's identity (layer and name) and each of its forms.
 //! - [`rule`]: a decision list over the columns of one table (a tag's or an AIPL
 //!   stage's `case`), with its type rules. The planner calls it through a placeholder
 //!   function; the engine binds a Cranelift kernel in its place, or DataFusion's
@@ -13,7 +14,9 @@
 
 pub mod functions;
 pub mod rule;
+pub mod table;
 
 pub use functions::{Aggregate, Builtin};
+pub use table::Table;
 
 pub use rule::{ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Operand, Rule, Unsupported, Value};

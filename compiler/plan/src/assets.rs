@@ -26,7 +26,7 @@ use crate::{PlanError, chrono_day, day_literal, df, err, qualify, row_expr};
 pub fn features(
     job: &FeaturesJob,
     oneid: Arc<dyn TableSource>,
-    tables: &[(String, Arc<dyn TableSource>)],
+    tables: &[(mj_ir::Table, Arc<dyn TableSource>)],
     metrics: Option<Arc<dyn TableSource>>,
     date: &str,
 ) -> Result<LogicalPlan, PlanError> {
@@ -139,7 +139,7 @@ fn entity_rows(
     entity: &str,
     day: i32,
 ) -> Result<LogicalPlanBuilder, PlanError> {
-    let table = t.node.replacen('.', "_", 1);
+    let table = t.node.scan_name();
     let mut rows = LogicalPlanBuilder::scan(table.as_str(), source, None).map_err(df)?;
     if let Some((time, is_date)) = &t.time {
         rows = rows
@@ -195,7 +195,7 @@ fn rows_columns(rows: &LogicalPlanBuilder, table: &str) -> Result<Vec<DfExpr>, P
 /// needs present, and (but for `exists` and `count`, which count rows) a value that
 /// is not null.
 fn keep(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<Option<DfExpr>, PlanError> {
-    let table = t.node.replacen('.', "_", 1);
+    let table = t.node.scan_name();
     let mut conds = Vec::new();
     if let Some(w) = &a.filter {
         conds.push(qualify(row_expr(w)?, &table));
@@ -239,7 +239,7 @@ fn keep(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<Option<DfExpr>, Pl
 
 /// One aggregate per entity, with its rows as the aggregate's filter.
 fn aggregate(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<DfExpr, PlanError> {
-    let table = t.node.replacen('.', "_", 1);
+    let table = t.node.scan_name();
     let arg = match &a.arg {
         Some(x) => qualify(row_expr(x)?, &table),
         None => lit(1i64),
@@ -298,7 +298,7 @@ fn top(
     day: i32,
     alias: &str,
 ) -> Result<LogicalPlan, PlanError> {
-    let table = t.node.replacen('.', "_", 1);
+    let table = t.node.scan_name();
     let Some(arg) = &a.arg else {
         return Err(err("`top` needs a column"));
     };
@@ -427,7 +427,7 @@ pub fn aipl(
 /// aggregates keep them), sorted by entity, time and channel.
 pub fn touches(
     job: &mj_compiler::assets::AiplJob,
-    tables: &[(String, Arc<dyn TableSource>)],
+    tables: &[(mj_ir::Table, Arc<dyn TableSource>)],
     oneid: Arc<dyn TableSource>,
     date: &str,
 ) -> Result<LogicalPlan, PlanError> {
@@ -440,7 +440,7 @@ pub fn touches(
         let Some((_, source)) = tables.iter().find(|(n, _)| *n == t.table.node) else {
             return Err(err(format!("no table for `{}`", t.table.node)));
         };
-        let table = t.table.node.replacen('.', "_", 1);
+        let table = t.table.node.scan_name();
         let mut rows = entity_rows(&t.table, source.clone(), &oneid, &mapping, &job.entity, day)?;
         if let Some(c) = keep(&t.table, &t.rows, day)? {
             rows = rows.filter(c).map_err(df)?;

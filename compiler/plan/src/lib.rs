@@ -679,7 +679,7 @@ pub fn check(
     job: &mj_compiler::lower::CheckJob,
     fact: Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, PlanError> {
-    let table = job.table.replacen('.', "_", 1);
+    let table = job.table.scan_name();
     match &job.rule {
         mj_compiler::lower::CheckKind::Unique(column) => repeated(&table, fact, column),
         mj_compiler::lower::CheckKind::Condition(e) => {

@@ -442,11 +442,11 @@ pub fn plan(
         .iter()
         .filter(|p| {
             let node = &p.node;
-            table.is_none_or(|t| node == t || node.split_once('.').is_some_and(|(_, n)| n == t))
+            table.is_none_or(|t| node.to_string() == t || node.name == t)
         })
         .collect();
     if chosen.is_empty() {
-        let known: Vec<&str> = plans.iter().map(|p| p.node.as_str()).collect();
+        let known: Vec<String> = plans.iter().map(|p| p.node.to_string()).collect();
         return Err(format!(
             "no planned table {}; planned tables: {}",
             table.unwrap_or(""),
@@ -495,12 +495,9 @@ pub fn sql(
     );
     for (node, sql) in statements {
         // The names plans read: dwd_<fact>; summary tables are already dws_….
-        let name = match node.split_once('.') {
-            Some(("dwd", n)) => format!("dwd_{n}"),
-            Some(("dim", n)) => format!("dim_{n}"),
-            Some(("ads", n)) => format!("ads_{n}"),
-            Some((_, n)) => n.to_string(),
-            None => node.clone(),
+        let name = match node.layer.as_str() {
+            "dwd" | "dim" | "ads" => node.scan_name(),
+            _ => node.name.clone(),
         };
         if sql.starts_with("--") {
             println!("\n-- {node}\n{sql}");

@@ -176,7 +176,7 @@ pub(crate) async fn run(
         if !tables.iter().any(|(n, _)| *n == t.table.node) {
             tables.push((
                 t.table.node.clone(),
-                crate::input(ctx, &t.table.node.replacen('.', "_", 1)).await?,
+                crate::input(ctx, &t.table.node.scan_name()).await?,
             ));
         }
     }

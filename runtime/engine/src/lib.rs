@@ -49,7 +49,7 @@ impl RunError {
         }
     }
 
-    pub fn node(node: &str, message: String) -> RunError {
+    pub fn node(node: impl std::fmt::Display, message: String) -> RunError {
         RunError {
             message: format!("{node}: {message}"),
         }
@@ -427,7 +427,7 @@ async fn execute(
                 }
                 started[i] = true;
                 on_event(Event::Started {
-                    node: node.id.clone(),
+                    node: node.id.to_string(),
                 });
                 let inputs: Vec<(String, Arc<SourceData>)> = node
                     .deps
@@ -500,7 +500,7 @@ async fn execute(
                 for (table, relative, _, rows) in tables {
                     let path = staging.record(Path::new(&relative));
                     manifest.tables.push(TableReport {
-                        node: node.clone(),
+                        node: node.to_string(),
                         table,
                         path: path.to_string_lossy().to_string(),
                         rows,
@@ -508,7 +508,7 @@ async fn execute(
                     });
                 }
                 if let (Some((relative, schema)), Some(name)) =
-                    (scanned, scan_name(&graph.nodes[result.index].kind))
+                    (scanned, scan_name(&graph.nodes[result.index]))
                 {
                     // Later plans scan the staged Parquet, never memory: every plan
                     // names files, so it can travel (datafusion-proto, Ballista).
@@ -516,7 +516,7 @@ async fn execute(
                         .map_err(|e| RunError::node(node, e))?;
                 }
                 if let (Some((dir, schema)), Some(name)) =
-                    (result.reused, scan_name(&graph.nodes[result.index].kind))
+                    (result.reused, scan_name(&graph.nodes[result.index]))
                 {
                     register_partition(&ctx, &name, &dir, schema)
                         .map_err(|e| RunError::node(node, e))?;
@@ -559,14 +559,14 @@ async fn execute(
                     manifest.checks.push(check);
                     if failed {
                         on_event(Event::Failed {
-                            node: node.clone(),
+                            node: node.to_string(),
                             error: message.clone(),
                         });
                         failure.get_or_insert(RunError::node(node, message));
                     }
                 }
                 on_event(Event::Finished {
-                    node: node.clone(),
+                    node: node.to_string(),
                     summary: result.summary,
                     seconds: result.seconds,
                 });
@@ -574,7 +574,7 @@ async fn execute(
             }
             Err((index, e)) => {
                 on_event(Event::Failed {
-                    node: graph.nodes[index].id.clone(),
+                    node: graph.nodes[index].id.to_string(),
                     error: e.message.clone(),
                 });
                 failure.get_or_insert(e);
@@ -593,7 +593,7 @@ async fn execute(
 
 async fn run_node(
     index: usize,
-    node: &str,
+    node: &mj_ir::Table,
     kind: &NodeKind,
     inputs: Vec<(String, Arc<SourceData>)>,
     ctx: &SessionContext,
@@ -603,7 +603,7 @@ async fn run_node(
     let started = Instant::now();
     let dt = format!("dt={}", opts.date);
     if opts.reuse && matches!(kind, NodeKind::Source(_) | NodeKind::OneId(_)) {
-        let dir = opts.out.join(partition(node, &opts.date));
+        let dir = opts.out.join(node.partition(&opts.date));
         if !dir.is_dir() {
             return Err((
                 index,
@@ -835,12 +835,11 @@ async fn run_node(
                 .await
                 .map_err(|e| (index, RunError::node(node, e)))?;
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-            let (layer, name) = node.split_once('.').unwrap_or(("", node));
             Ok(NodeResult {
                 scanned: true,
                 tables: vec![(
                     node.to_string(),
-                    format!("{layer}/{name}/{dt}"),
+                    format!("{}/{}/{dt}", node.layer, node.name),
                     schema,
                     batches,
                 )],
@@ -913,9 +912,7 @@ async fn node_plan(
             }
             mj_plan::summary(job, &facts, &dims, date)
         }
-        NodeKind::Check(job) => {
-            mj_plan::check(job, input(ctx, &job.table.replacen('.', "_", 1)).await?)
-        }
+        NodeKind::Check(job) => mj_plan::check(job, input(ctx, &job.table.scan_name()).await?),
         NodeKind::Dimension(job) => {
             mj_plan::dimension(job, input(ctx, &format!("ods_{}", job.source)).await?)
         }
@@ -923,10 +920,7 @@ async fn node_plan(
             let oneid = input(ctx, &format!("oneid_{}", job.entity)).await?;
             let mut tables = Vec::new();
             for t in &job.tables {
-                tables.push((
-                    t.node.clone(),
-                    input(ctx, &t.node.replacen('.', "_", 1)).await?,
-                ));
+                tables.push((t.node.clone(), input(ctx, &t.node.scan_name()).await?));
             }
             let metrics = match &job.metrics {
                 Some((table, _)) => Some(input(ctx, table).await?),
@@ -991,20 +985,30 @@ async fn node_plan(
 }
 
 /// The name later plans scan a node's table by.
-fn scan_name(kind: &NodeKind) -> Option<String> {
+fn scan_name(node: &Node) -> Option<String> {
+    scanned(&node.kind).then(|| node.id.scan_name())
+}
+
+/// Whether later plans scan a node's table (what is computed from finished tables is
+/// not scanned).
+fn scanned(kind: &NodeKind) -> bool {
     match kind {
-        NodeKind::Source(job) => Some(format!("ods_{}", job.name)),
-        NodeKind::OneId(job) => Some(format!("oneid_{}", job.name)),
-        NodeKind::Fact(job) => Some(format!("dwd_{}", job.name)),
-        NodeKind::Summary(job) => Some(job.name.clone()),
-        NodeKind::Dimension(job) => Some(format!("dim_{}", job.name)),
-        NodeKind::Features(job) => Some(format!("ads_{}_features", job.entity)),
-        NodeKind::Tags(job) => Some(format!("ads_{}_tags", job.entity)),
-        NodeKind::Aipl(job) => Some(format!("ads_aipl_{}", job.name)),
-        NodeKind::Rfm(job) => Some(format!("ads_rfm_{}", job.name)),
-        NodeKind::Near(job) => Some(format!("ads_{}_near_{}", job.entity, job.dimension)),
-        NodeKind::Audiences(job) => Some(format!("ads_{}_audiences", job.entity)),
-        _ => None,
+        NodeKind::Source(_)
+        | NodeKind::OneId(_)
+        | NodeKind::Fact(_)
+        | NodeKind::Summary(_)
+        | NodeKind::Dimension(_)
+        | NodeKind::Features(_)
+        | NodeKind::Tags(_)
+        | NodeKind::Aipl(_)
+        | NodeKind::Rfm(_)
+        | NodeKind::Near(_)
+        | NodeKind::Audiences(_) => true,
+        NodeKind::Check(_)
+        | NodeKind::Compare(_)
+        | NodeKind::Export(_)
+        | NodeKind::Contribution(_)
+        | NodeKind::Scan(_) => false,
     }
 }
 
@@ -1073,7 +1077,7 @@ async fn stream_into(
 /// Runs a planned node: its plan, then what its kind does with the rows.
 async fn planned_node(
     index: usize,
-    node: &str,
+    node: &mj_ir::Table,
     kind: &NodeKind,
     ctx: &SessionContext,
     opts: &RunOptions,
@@ -1103,7 +1107,7 @@ async fn planned_node(
         .await
         .map_err(fail)?
         .ok_or_else(|| fail("not a planned table".to_string()))?;
-    let (layer, name) = node.split_once('.').unwrap_or(("", node));
+    let (layer, name) = (&node.layer, &node.name);
     if !matches!(
         kind,
         NodeKind::Tags(_) | NodeKind::Aipl(_) | NodeKind::Audiences(_) | NodeKind::Check(_)
@@ -1111,11 +1115,11 @@ async fn planned_node(
         // Only written: rows go to the Parquet writer as the plan produces them.
         let relative = format!("{layer}/{name}/dt={}", opts.date);
         let file = write::part_file(staged, Path::new(&relative)).map_err(|e| (index, e))?;
-        let (schema, rows) = stream_into(&node_context(ctx, kind), node, plan, file)
+        let (schema, rows) = stream_into(&node_context(ctx, kind), &node.to_string(), plan, file)
             .await
             .map_err(|e| (index, e))?;
         let mut result = NodeResult {
-            scanned: scan_name(kind).is_some(),
+            scanned: scanned(kind),
             ..NodeResult::new(
                 index,
                 Output::Done,
@@ -1139,7 +1143,7 @@ async fn planned_node(
         )]
     };
     let mut result = NodeResult {
-        scanned: scan_name(kind).is_some(),
+        scanned: scanned(kind),
         ..NodeResult::new(index, Output::Done, format!("{rows} rows"), 0.0)
     };
     if let NodeKind::Tags(job) = kind {
@@ -1451,7 +1455,7 @@ pub async fn read_entity_sources(
 /// A planned table as `mj plan` shows it.
 #[derive(Debug, Clone)]
 pub struct PlannedTable {
-    pub node: String,
+    pub node: mj_ir::Table,
     pub logical: String,
     pub physical: String,
     /// How each rule of the table is evaluated.
@@ -1472,14 +1476,14 @@ pub async fn sql(
     date: &str,
     out: &Path,
     dialect: Dialect,
-) -> Result<Vec<(String, String)>, RunError> {
+) -> Result<Vec<(mj_ir::Table, String)>, RunError> {
     use datafusion::sql::sqlparser::ast::BinaryOperator;
     use datafusion::sql::unparser::Unparser;
     use datafusion::sql::unparser::dialect::{
         CustomDialectBuilder, DefaultDialect, PostgreSqlDialect,
     };
     // Other engines do not have mj's rule kernels: rules are written as CASE.
-    let plans: Vec<(String, datafusion::logical_expr::LogicalPlan)> =
+    let plans: Vec<(mj_ir::Table, datafusion::logical_expr::LogicalPlan)> =
         logical_plans_in(&session(), graph, date, out, false)
             .await?
             .into_iter()
@@ -1702,18 +1706,12 @@ async fn logical_plans_in<'g>(
                 schema
             }
         };
-        if let Some(name) = scan_name(&n.kind) {
-            register_partition(ctx, &name, &out.join(partition(&n.id, date)), schema)
+        if let Some(name) = scan_name(n) {
+            register_partition(ctx, &name, &out.join(n.id.partition(date)), schema)
                 .map_err(fail)?;
         }
     }
     Ok(out_plans)
-}
-
-/// Where a node's table is written, relative to OUT: `<layer>/<table>/dt=D`.
-pub fn partition(node: &str, date: &str) -> PathBuf {
-    let (layer, name) = node.split_once('.').unwrap_or(("", node));
-    Path::new(layer).join(name).join(format!("dt={date}"))
 }
 
 /// Registers a partition folder of Parquet files as a table with a known schema. The
