@@ -1387,7 +1387,7 @@ impl Lowering<'_> {
                     (t.text.clone(), is_date)
                 });
                 Some(FeatureTable {
-                    node: mj_ir::Table::new("dwd", &name),
+                    node: mj_ir::Table::new("dwd", name),
                     entity_column: f.entity.as_ref().map(|e| e.text.clone()),
                     // Ties in time are decided by the grain's first column.
                     key: f.grain.first().map(|g| g.text.clone()),
@@ -1403,7 +1403,7 @@ impl Lowering<'_> {
                     .map(|c| (c.name.clone(), false))
                     .or_else(|| first(ColType::Date).map(|c| (c.name.clone(), true)));
                 Some(FeatureTable {
-                    node: mj_ir::Table::new("ods", &name),
+                    node: mj_ir::Table::new("ods", name),
                     entity_column: None,
                     key: source.key.clone(),
                     source: name.to_string(),

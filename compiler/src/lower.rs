@@ -521,12 +521,12 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
             .into_iter()
             .collect();
         if let Some(e) = &job.entity {
-            deps.extend(nodes.iter().position(|n| n.id == Table::new("oneid", &e)));
+            deps.extend(nodes.iter().position(|n| n.id == Table::new("oneid", e)));
         }
         // Dimensions the fact's dims name: a repeated key fails there, before any
         // join could multiply the fact's rows.
         for (name, _) in &job.dims {
-            deps.extend(nodes.iter().position(|n| n.id == Table::new("dim", &name)));
+            deps.extend(nodes.iter().position(|n| n.id == Table::new("dim", name)));
         }
         nodes.push(Node {
             id: Table::new("dwd", &f.header.name.text),
@@ -621,7 +621,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                         p.metrics
                             .iter()
                             .filter_map(|m| m.unique_by.as_ref())
-                            .map(|c| Table::new("check", &c)),
+                            .map(|c| Table::new("check", c)),
                     )
             })
             .filter_map(|id| nodes.iter().position(|n| n.id == id))
@@ -640,7 +640,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         let entity = features.entity.clone();
         let mut ids: Vec<Table> = vec![Table::new("oneid", &entity)];
         ids.extend(features.tables.iter().map(|t| t.node.clone()));
-        ids.extend(features.metrics.iter().map(|(t, _)| Table::new("dws", &t)));
+        ids.extend(features.metrics.iter().map(|(t, _)| Table::new("dws", t)));
         let deps: Vec<usize> = ids
             .iter()
             .filter_map(|id| nodes.iter().position(|n| n.id == *id))
@@ -778,7 +778,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
 fn oneid_node(nodes: &[Node], entity: &str) -> usize {
     nodes
         .iter()
-        .position(|n| n.id == Table::new("oneid", &entity))
+        .position(|n| n.id == Table::new("oneid", entity))
         .unwrap_or(0)
 }
 

@@ -241,7 +241,7 @@ const RUN: usize = 1 << 16;
 pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
     if job.identifiers.len() > mj_oneid::MAX_IDENTIFIERS {
         return Err(RunError::node(
-            &format!("oneid.{}", job.name),
+            format!("oneid.{}", job.name),
             format!(
                 "{} identifiers declared; a oneid may declare at most {}",
                 job.identifiers.len(),
@@ -253,7 +253,7 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
     let mut rows = Vec::new();
     let missing = |source: &str, column: &str| {
         RunError::node(
-            &format!("oneid.{}", job.name),
+            format!("oneid.{}", job.name),
             format!("`{source}` has no column `{column}`"),
         )
     };

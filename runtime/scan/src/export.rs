@@ -44,7 +44,7 @@ struct Bin {
 
 impl Bin {
     fn view(&mut self, data: &[u8], target: Option<u32>) -> usize {
-        while self.bytes.len() % 4 != 0 {
+        while !self.bytes.len().is_multiple_of(4) {
             self.bytes.push(0);
         }
         let mut v = json!({"buffer": 0, "byteOffset": self.bytes.len(), "byteLength": data.len()});
@@ -196,7 +196,7 @@ pub fn glb(
     }
     let children: Vec<usize> = (1..nodes.len()).collect();
     nodes[0]["children"] = json!(children);
-    while bin.bytes.len() % 4 != 0 {
+    while !bin.bytes.len().is_multiple_of(4) {
         bin.bytes.push(0);
     }
     let mut doc = json!({
@@ -217,7 +217,7 @@ pub fn glb(
             json!([{"magFilter": 9729, "minFilter": 9987, "wrapS": 33071, "wrapT": 33071}]);
     }
     let mut text = doc.to_string().into_bytes();
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push(b' ');
     }
     let total = 12 + 8 + text.len() + 8 + bin.bytes.len();
