@@ -1,5 +1,6 @@
 use super::*;
 use crate::stable::{ChangeKind, Previous, assign};
+use rustc_hash::FxHashMap;
 
 const PHONE: usize = 0;
 const EMAIL: usize = 1;
