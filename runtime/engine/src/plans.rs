@@ -1,0 +1,449 @@
+//! Plans without running them: each planned table's logical plan over the partitions a
+//! run writes, for `mj plan`, `mj sql`, `mj audience --explain` and the language server.
+
+use crate::*;
+
+/// A table of the session as a plan input.
+pub(crate) async fn input(
+    ctx: &SessionContext,
+    name: &str,
+) -> Result<Arc<dyn datafusion::logical_expr::TableSource>, String> {
+    ctx.table_provider(name)
+        .await
+        .map(datafusion::datasource::provider_as_source)
+        .map_err(|e| e.to_string())
+}
+
+/// The plan of a planned node, over the tables earlier nodes registered: the same
+/// plan `run` executes, `mj plan` shows and `mj sql` writes. None for sources and
+/// OneIDs, which are not plans.
+pub(crate) async fn node_plan(
+    ctx: &SessionContext,
+    kind: &NodeKind,
+    date: &str,
+    jit: bool,
+) -> Result<Option<(datafusion::logical_expr::LogicalPlan, Vec<RuleNote>)>, String> {
+    let plan = match kind {
+        NodeKind::Source(_)
+        | NodeKind::OneId(_)
+        | NodeKind::Near(_)
+        | NodeKind::Compare(_)
+        | NodeKind::Contribution(_)
+        | NodeKind::Scan(_)
+        | NodeKind::Export(_) => {
+            return Ok(None);
+        }
+        NodeKind::Fact(job) => {
+            let source = input(ctx, &format!("ods_{}", job.source)).await?;
+            let oneid = match &job.entity {
+                Some(e) => Some(input(ctx, &format!("oneid_{e}")).await?),
+                None => None,
+            };
+            mj_plan::fact(job, source, oneid, date)
+        }
+        NodeKind::Summary(job) => {
+            let mut facts = Vec::new();
+            for part in &job.parts {
+                facts.push((
+                    part.fact.clone(),
+                    input(ctx, &format!("dwd_{}", part.fact)).await?,
+                ));
+            }
+            let mut dims = Vec::new();
+            for d in job.parts.iter().flat_map(|p| &p.dims) {
+                if !dims.iter().any(|(n, _)| *n == d.dimension) {
+                    dims.push((
+                        d.dimension.clone(),
+                        input(ctx, &format!("dim_{}", d.dimension)).await?,
+                    ));
+                }
+            }
+            mj_plan::summary(job, &facts, &dims, date)
+        }
+        NodeKind::Check(job) => mj_plan::check(job, input(ctx, &job.table.scan_name()).await?),
+        NodeKind::Dimension(job) => {
+            mj_plan::dimension(job, input(ctx, &format!("ods_{}", job.source)).await?)
+        }
+        NodeKind::Features(job) => {
+            let oneid = input(ctx, &format!("oneid_{}", job.entity)).await?;
+            let mut tables = Vec::new();
+            for t in &job.tables {
+                tables.push((t.node.clone(), input(ctx, &t.node.scan_name()).await?));
+            }
+            let metrics = match &job.metrics {
+                Some((table, _)) => Some(input(ctx, table).await?),
+                None => None,
+            };
+            mj_plan::assets::features(job, oneid, &tables, metrics, date)
+        }
+        NodeKind::Tags(job) => {
+            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
+            let (plan, rules) =
+                mj_plan::assets::tags(job, features, date).map_err(|e| e.message)?;
+            return rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string());
+        }
+        NodeKind::Rfm(job) => {
+            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
+            mj_plan::assets::rfm(job, features, date)
+        }
+        NodeKind::Aipl(job) => {
+            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
+            let (plan, rules) =
+                mj_plan::assets::aipl(job, features, date).map_err(|e| e.message)?;
+            return rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string());
+        }
+        NodeKind::Audiences(job) => {
+            let e = &job.entity;
+            let features = input(ctx, &format!("ads_{e}_features")).await?;
+            let mut inputs = mj_plan::assets::AudienceInputs {
+                aipl: Vec::new(),
+                rfm: Vec::new(),
+                near: Vec::new(),
+            };
+            for m in &job.aipl {
+                inputs
+                    .aipl
+                    .push((m.clone(), input(ctx, &format!("ads_aipl_{m}")).await?));
+            }
+            for m in &job.rfm {
+                inputs
+                    .rfm
+                    .push((m.clone(), input(ctx, &format!("ads_rfm_{m}")).await?));
+            }
+            for u in &job.near {
+                let d = &u.dimension;
+                inputs.near.push(mj_plan::assets::NearInput {
+                    dimension: d.clone(),
+                    near: input(ctx, &format!("ads_{e}_near_{d}")).await?,
+                    dim: input(ctx, &format!("dim_{d}")).await?,
+                });
+            }
+            let (plan, rules) =
+                mj_plan::assets::audiences(job, features, &inputs, date).map_err(|e| e.message)?;
+            return rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string());
+        }
+    };
+    plan.map(|p| Some((p, Vec::new()))).map_err(|e| e.message)
+}
+
+/// The name later plans scan a node's table by.
+pub(crate) fn scan_name(node: &Node) -> Option<String> {
+    scanned(&node.kind).then(|| node.id.scan_name())
+}
+
+/// Whether later plans scan a node's table (what is computed from finished tables is
+/// not scanned).
+pub(crate) fn scanned(kind: &NodeKind) -> bool {
+    match kind {
+        NodeKind::Source(_)
+        | NodeKind::OneId(_)
+        | NodeKind::Fact(_)
+        | NodeKind::Summary(_)
+        | NodeKind::Dimension(_)
+        | NodeKind::Features(_)
+        | NodeKind::Tags(_)
+        | NodeKind::Aipl(_)
+        | NodeKind::Rfm(_)
+        | NodeKind::Near(_)
+        | NodeKind::Audiences(_) => true,
+        NodeKind::Check(_)
+        | NodeKind::Compare(_)
+        | NodeKind::Export(_)
+        | NodeKind::Contribution(_)
+        | NodeKind::Scan(_) => false,
+    }
+}
+
+/// A planned table as `mj plan` shows it.
+#[derive(Debug, Clone)]
+pub struct PlannedTable {
+    pub node: mj_ir::Table,
+    pub logical: String,
+    pub physical: String,
+    /// How each rule of the table is evaluated.
+    pub rules: Vec<RuleNote>,
+}
+
+/// SQL dialects `mj sql` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    DataFusion,
+    Postgres,
+    DuckDb,
+}
+
+/// The SQL of every planned table, unparsed from the plans `run` executes: (node, SQL).
+pub async fn sql(
+    graph: &JobGraph,
+    date: &str,
+    out: &Path,
+    dialect: Dialect,
+) -> Result<Vec<(mj_ir::Table, String)>, RunError> {
+    use datafusion::sql::sqlparser::ast::BinaryOperator;
+    use datafusion::sql::unparser::Unparser;
+    use datafusion::sql::unparser::dialect::{
+        CustomDialectBuilder, DefaultDialect, PostgreSqlDialect,
+    };
+    // Other engines do not have mj's rule kernels: rules are written as CASE.
+    let plans: Vec<(mj_ir::Table, datafusion::logical_expr::LogicalPlan)> =
+        logical_plans_in(&session(), graph, date, out, false)
+            .await?
+            .into_iter()
+            .map(|(n, p, _)| (n.id.clone(), p))
+            .collect();
+    // The unparser recurses deeply on nested plans: give it a thread with room.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, || {
+                // DuckDB's own dialect writes `//` (integer division) for every
+                // division; mj's divisions are over doubles, which DuckDB divides
+                // with `/`.
+                let (default, postgres, duckdb) = (
+                    DefaultDialect {},
+                    PostgreSqlDialect {},
+                    CustomDialectBuilder::new()
+                        .with_division_operator(BinaryOperator::Divide)
+                        .build(),
+                );
+                let unparser = Unparser::new(match dialect {
+                    Dialect::DataFusion => &default,
+                    Dialect::Postgres => &postgres,
+                    Dialect::DuckDb => &duckdb,
+                })
+                .with_pretty(true);
+                let mut out = Vec::new();
+                for (node, plan) in &plans {
+                    // DataFusion's SQL writer drops an aggregate's ORDER BY, which
+                    // would turn `latest` into "any value": say so instead of writing
+                    // SQL that means something else.
+                    if let Some(f) = ordered_aggregate(plan) {
+                        out.push((
+                            node.clone(),
+                            format!(
+                                "-- not written: `{f}` aggregates in an order, which the SQL \
+                                 writer cannot express yet; `mj plan --table {node}` shows the plan"
+                            ),
+                        ));
+                        continue;
+                    }
+                    let statement = unparser
+                        .plan_to_sql(plan)
+                        .map_err(|e| RunError::node(node, format!("cannot write SQL: {e}")))?;
+                    out.push((node.clone(), statement.to_string()));
+                }
+                Ok(out)
+            })
+            .map_err(|e| RunError::node("sql", e.to_string()))?
+            .join()
+            .map_err(|_| RunError::node("sql", "the SQL writer panicked".to_string()))?
+    })
+}
+
+/// The first aggregate of a plan that takes an `ORDER BY` (`first_value(x ORDER BY t)`).
+pub(crate) fn ordered_aggregate(plan: &datafusion::logical_expr::LogicalPlan) -> Option<String> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut found = None;
+    let _ = plan.apply(|node| {
+        for e in node.expressions() {
+            let _ = e.apply(|x| {
+                if let datafusion::logical_expr::Expr::AggregateFunction(a) = x
+                    && !a.params.order_by.is_empty()
+                {
+                    found = Some(a.func.name().to_string());
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            });
+        }
+        Ok(if found.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
+}
+
+/// The plans `run` would execute for each table built from a plan, without reading
+/// data: (node, logical plan, physical plan), in graph order.
+pub async fn plans(
+    graph: &JobGraph,
+    date: &str,
+    out_dir: &Path,
+    jit: bool,
+) -> Result<Vec<PlannedTable>, RunError> {
+    let ctx = session();
+    let mut out = Vec::new();
+    for (node, plan, rules) in logical_plans_in(&ctx, graph, date, out_dir, jit).await? {
+        let physical = node_context(&ctx, &node.kind)
+            .state()
+            .create_physical_plan(&plan)
+            .await
+            .map_err(|e| RunError::node(&node.id, e.to_string()))?;
+        out.push(PlannedTable {
+            logical: plan.display_indent().to_string(),
+            physical: datafusion::physical_plan::displayable(physical.as_ref())
+                .indent(true)
+                .to_string(),
+            node: node.id.clone(),
+            rules,
+        });
+    }
+    Ok(out)
+}
+
+/// How many entities each step of an audience keeps on a date, from the partitions of
+/// an earlier run in `out`: (the condition as written, entities for which it and every
+/// condition before it hold), then the audience's size.
+pub async fn explain_audience(
+    graph: &JobGraph,
+    date: &str,
+    out: &Path,
+    audience: &str,
+) -> Result<Vec<(String, u64)>, RunError> {
+    let ctx = session();
+    // Registers every table where the run wrote it.
+    logical_plans_in(&ctx, graph, date, out, false).await?;
+    let Some((node, job)) = graph.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Audiences(j) if j.audiences.iter().any(|(a, _)| a == audience) => {
+            Some((n.id.clone(), j))
+        }
+        _ => None,
+    }) else {
+        return Err(RunError {
+            message: format!("the project has no audience `{audience}`"),
+        });
+    };
+    let steps = job
+        .explain
+        .iter()
+        .find(|(a, _)| a == audience)
+        .map(|(_, s)| s.clone())
+        .unwrap_or_default();
+    let mut steps_job = job.clone();
+    steps_job.audiences = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (_, e))| (format!("step_{}", i + 1), e.clone()))
+        .collect();
+    steps_job.routes.clear();
+    steps_job.values.clear();
+    let fail = |e: String| RunError::node(&node, e);
+    let (plan, _) = node_plan(&ctx, &NodeKind::Audiences(steps_job), date, false)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| fail("not a planned table".to_string()))?;
+    let (_, batches) = collect(&ctx, plan).await.map_err(fail)?;
+    let mut counts = vec![0u64; steps.len()];
+    for b in &batches {
+        for (i, c) in counts.iter_mut().enumerate() {
+            let Ok(k) = b.schema().index_of(&format!("step_{}", i + 1)) else {
+                continue;
+            };
+            if let Some(col) = b
+                .column(k)
+                .as_any()
+                .downcast_ref::<arrow::array::BooleanArray>()
+            {
+                *c += col.true_count() as u64;
+            }
+        }
+    }
+    Ok(steps.into_iter().map(|(t, _)| t).zip(counts).collect())
+}
+
+/// Every planned table's logical plan over the partitions in `out`: (node, plan),
+/// rules compiled as `run` compiles them by default. [`physical_plan`] makes one
+/// physical as `run` does.
+pub async fn logical_plans<'g>(
+    graph: &'g JobGraph,
+    date: &str,
+    out: &Path,
+) -> Result<Vec<(&'g Node, datafusion::logical_expr::LogicalPlan)>, RunError> {
+    Ok(logical_plans_in(&session(), graph, date, out, true)
+        .await?
+        .into_iter()
+        .map(|(n, p, _)| (n, p))
+        .collect())
+}
+
+/// Every planned table's logical plan. Each table is registered where `run` would
+/// write it (`OUT/<layer>/<table>/dt=D`), with its schema; nothing is read.
+pub(crate) async fn logical_plans_in<'g>(
+    ctx: &SessionContext,
+    graph: &'g JobGraph,
+    date: &str,
+    out: &Path,
+    jit: bool,
+) -> Result<
+    Vec<(
+        &'g Node,
+        datafusion::logical_expr::LogicalPlan,
+        Vec<RuleNote>,
+    )>,
+    RunError,
+> {
+    let mut out_plans = Vec::new();
+    for n in &graph.nodes {
+        let fail = |e: String| RunError::node(&n.id, e);
+        let schema = match &n.kind {
+            NodeKind::Source(s) => source::schema(s),
+            NodeKind::OneId(_) => oneid::mapping_schema(),
+            NodeKind::Near(j) => near::schema(j),
+            // Computed by the runtime from finished tables; nothing scans them.
+            NodeKind::Compare(_)
+            | NodeKind::Export(_)
+            | NodeKind::Contribution(_)
+            | NodeKind::Scan(_) => continue,
+            kind => {
+                let (plan, rules) = node_plan(ctx, kind, date, jit)
+                    .await
+                    .map_err(fail)?
+                    .ok_or_else(|| fail("not a planned table".to_string()))?;
+                let schema = Arc::new(plan.schema().as_arrow().clone());
+                if !matches!(kind, NodeKind::Check(_)) {
+                    out_plans.push((n, plan, rules));
+                }
+                schema
+            }
+        };
+        if let Some(name) = scan_name(n) {
+            register_partition(ctx, &name, &out.join(n.id.partition(date)), schema)
+                .map_err(fail)?;
+        }
+    }
+    Ok(out_plans)
+}
+
+/// Registers a partition folder of Parquet files as a table with a known schema. The
+/// folder need not exist yet: files are listed when the plan runs.
+pub(crate) fn register_partition(
+    ctx: &SessionContext,
+    name: &str,
+    dir: &Path,
+    schema: arrow::datatypes::SchemaRef,
+) -> Result<(), String> {
+    use datafusion::datasource::file_format::parquet::ParquetFormat;
+    use datafusion::datasource::listing::{
+        ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+    };
+    let err = |e: datafusion::error::DataFusionError| e.to_string();
+    let text = format!("{}/", dir.to_string_lossy().trim_end_matches('/'));
+    let url = ListingTableUrl::parse(&text).map_err(err)?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    let table = ListingTable::try_new(config).map_err(err)?;
+    ctx.deregister_table(name).map_err(err)?;
+    ctx.register_table(name, Arc::new(table)).map_err(err)?;
+    Ok(())
+}
