@@ -1,5 +1,6 @@
 //! `mj`: the command line of the mj modeling language.
 
+mod assets;
 mod init;
 mod project;
 mod render;
@@ -351,7 +352,7 @@ fn main() -> ExitCode {
                 [path, name, ..] => (PathBuf::from(path), name.clone()),
                 [] => (PathBuf::from("."), String::new()),
             };
-            run::audience(&path, &name, &date, explain, sample, out)
+            assets::audience(&path, &name, &date, explain, sample, out)
         }
         Command::Scan {
             path,
@@ -365,7 +366,7 @@ fn main() -> ExitCode {
             date,
             model,
             out,
-        } => run::attribution(&path, &date, model.as_deref(), out),
+        } => assets::attribution(&path, &date, model.as_deref(), out),
         Command::Aipl {
             command:
                 AiplCommand::Flow {
@@ -375,7 +376,7 @@ fn main() -> ExitCode {
                     model,
                     out,
                 },
-        } => run::aipl_flow(&path, &from, &to, model.as_deref(), out),
+        } => assets::aipl_flow(&path, &from, &to, model.as_deref(), out),
         Command::Aipl {
             command:
                 AiplCommand::Trend {
@@ -386,7 +387,7 @@ fn main() -> ExitCode {
                     by,
                     out,
                 },
-        } => run::aipl_trend(&path, &to, days, model.as_deref(), by.as_deref(), out),
+        } => assets::aipl_trend(&path, &to, days, model.as_deref(), by.as_deref(), out),
     };
     match result {
         Ok(code) => code,

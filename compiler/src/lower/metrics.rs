@@ -1,0 +1,260 @@
+//! Metrics lowered: each derived metric as fact, aggregate, argument, filters and
+//! period, grouped into summary tables by granularity.
+
+use super::*;
+
+/// A derived metric as the aggregate it computes: its fact, and the aggregate over the
+/// fact's rows in its period, filtered by the atomic metric's `where` and the modifiers.
+pub(crate) fn metric_job(
+    items: &[&mj_lang::ast::Item],
+    d: &mj_lang::ast::Derived,
+) -> Option<(String, MetricJob)> {
+    use mj_lang::ast::Arg;
+    let find = |name: &str| {
+        items.iter().map(|i| &i.kind).find(|k| match k {
+            ItemKind::Atomic(a) => a.header.name.text == name,
+            ItemKind::Modifier(m) => m.header.name.text == name,
+            ItemKind::Period(p) => p.header.name.text == name,
+            _ => false,
+        })
+    };
+    let Some(ItemKind::Atomic(a)) = find(&d.atomic.text) else {
+        return None;
+    };
+    // The atomic metric: one aggregate call over a fact.
+    let ExprKind::Call(func, args) = &a.expr.kind else {
+        return None;
+    };
+    let Some(Arg::Positional { value, filter }) = args.first() else {
+        return None;
+    };
+    let (fact, arg) = match &value.kind {
+        ExprKind::Field(base, column) => match &base.kind {
+            ExprKind::Name(f) => (
+                f.text.clone(),
+                Some(Expr {
+                    kind: ExprKind::Name(column.clone()),
+                    span: value.span,
+                }),
+            ),
+            _ => return None,
+        },
+        ExprKind::Name(f) => (f.text.clone(), None),
+        _ => return None,
+    };
+    let mut filters: Vec<Expr> = filter.iter().cloned().collect();
+    let mut period = None;
+    for q in &d.qualifiers {
+        match find(&q.text) {
+            Some(ItemKind::Modifier(m)) => filters.push(m.expr.clone()),
+            Some(ItemKind::Period(p)) => period = Some(p.spec.clone()),
+            _ => {}
+        }
+    }
+    // Standard periods come from the standard library, which is an item too.
+    let period = period?;
+    Some((
+        fact,
+        MetricJob {
+            name: d.header.name.text.clone(),
+            aggregate: mj_ir::Aggregate::from_name(&func.text)?,
+            arg,
+            filters,
+            period,
+            unique_by: None,
+        },
+    ))
+}
+
+/// The summary tables: derived metrics grouped by granularity.
+pub(crate) fn summaries(
+    items: &[&mj_lang::ast::Item],
+    facts: &[&Fact],
+    sources: &[&Source],
+    dimensions: &[&mj_lang::ast::Dimension],
+) -> Vec<SummaryJob> {
+    let mut jobs: Vec<SummaryJob> = Vec::new();
+    let mut derived_names: Vec<(String, Vec<String>)> = Vec::new();
+    for item in items {
+        let ItemKind::Derived(d) = &item.kind else {
+            continue;
+        };
+        let Some((fact, metric)) = metric_job(items, d) else {
+            continue;
+        };
+        let Some(fact_item) = facts.iter().find(|f| f.header.name.text == fact) else {
+            continue;
+        };
+        let mut by: Vec<String> = d.by.iter().map(|b| b.text.clone()).collect();
+        by.sort();
+        by.dedup();
+        let name = if by.is_empty() {
+            "dws_total".to_string()
+        } else {
+            format!("dws_{}", by.join("_"))
+        };
+        derived_names.push((metric.name.clone(), by.clone()));
+        let job = match jobs.iter_mut().find(|j| j.name == name) {
+            Some(j) => j,
+            None => {
+                jobs.push(SummaryJob {
+                    name: name.clone(),
+                    by: by.clone(),
+                    parts: Vec::new(),
+                    composites: Vec::new(),
+                });
+                jobs.last_mut().expect("just pushed")
+            }
+        };
+        let joins = dim_joins(&metric.filters, fact_item, dimensions);
+        match job.parts.iter_mut().find(|p| p.fact == fact) {
+            Some(p) => {
+                p.metrics.push(metric);
+                for j in joins {
+                    match p.dims.iter_mut().find(|d| d.dimension == j.dimension) {
+                        Some(d) => {
+                            d.attributes.extend(j.attributes);
+                            d.attributes.sort();
+                            d.attributes.dedup();
+                        }
+                        None => p.dims.push(j),
+                    }
+                }
+            }
+            None => {
+                let src = sources
+                    .iter()
+                    .find(|s| s.header.name.text == fact_item.source.text)
+                    .map(|s| source_job(s));
+                let time = fact_item.time.as_ref().map(|t| t.text.clone());
+                let time_is_date = src.is_some_and(|s| {
+                    s.columns
+                        .iter()
+                        .any(|c| Some(&c.name) == time.as_ref() && c.ty == ColType::Date)
+                });
+                job.parts.push(SummaryPart {
+                    fact,
+                    time,
+                    time_is_date,
+                    metrics: vec![metric],
+                    dims: joins,
+                });
+            }
+        }
+    }
+    // Composite metrics go to the table of the derived metrics they use.
+    for item in items {
+        let ItemKind::Composite(c) = &item.kind else {
+            continue;
+        };
+        let mut first = None;
+        c.expr.walk(&mut |e| {
+            if let (None, ExprKind::Name(n)) = (&first, &e.kind) {
+                first = Some(n.text.clone());
+            }
+        });
+        let Some(by) = first.and_then(|f| derived_names.iter().find(|(n, _)| *n == f)) else {
+            continue;
+        };
+        if let Some(job) = jobs.iter_mut().find(|j| j.by == by.1) {
+            job.composites
+                .push((c.header.name.text.clone(), c.expr.clone()));
+        }
+    }
+    jobs
+}
+
+/// The dimensions whose attributes `filters` use: `store.city` where the fact binds a
+/// dimension `store` among its dims.
+pub(crate) fn dim_joins(
+    filters: &[Expr],
+    fact: &Fact,
+    dimensions: &[&mj_lang::ast::Dimension],
+) -> Vec<DimJoin> {
+    let mut joins: Vec<DimJoin> = Vec::new();
+    for f in filters {
+        f.walk(&mut |e| {
+            let ExprKind::Field(base, attr) = &e.kind else {
+                return;
+            };
+            let ExprKind::Name(b) = &base.kind else {
+                return;
+            };
+            if !fact.dims.iter().any(|d| d.name.text == b.text) {
+                return;
+            }
+            let Some(dim) = dimensions.iter().find(|d| d.header.name.text == b.text) else {
+                return;
+            };
+            let Some(key) = &dim.key else { return };
+            match joins.iter_mut().find(|j| j.dimension == b.text) {
+                Some(j) => j.attributes.push(attr.text.clone()),
+                None => joins.push(DimJoin {
+                    column: b.text.clone(),
+                    dimension: b.text.clone(),
+                    key: key.text.clone(),
+                    attributes: vec![attr.text.clone()],
+                }),
+            }
+        });
+    }
+    for j in &mut joins {
+        j.attributes.sort();
+        j.attributes.dedup();
+    }
+    joins
+}
+
+/// `fact.column` → `column`, noting the fact.
+pub(crate) fn strip_qualifier(e: &Expr, fact: &mut Option<String>) -> Expr {
+    let mut e = e.clone();
+    fn walk(e: &mut Expr, fact: &mut Option<String>) {
+        if let ExprKind::Field(base, column) = &e.kind
+            && let ExprKind::Name(f) = &base.kind
+        {
+            fact.get_or_insert_with(|| f.text.clone());
+            e.kind = ExprKind::Name(column.clone());
+            return;
+        }
+        match &mut e.kind {
+            ExprKind::Unary(_, x) => walk(x, fact),
+            ExprKind::Binary(_, l, r) => {
+                walk(l, fact);
+                walk(r, fact);
+            }
+            ExprKind::In { expr, list, .. } => {
+                walk(expr, fact);
+                for x in list {
+                    walk(x, fact);
+                }
+            }
+            ExprKind::Call(_, args) => {
+                for a in args {
+                    if let mj_lang::ast::Arg::Positional { value, .. } = a {
+                        walk(value, fact);
+                    }
+                }
+            }
+            ExprKind::Case { arms, otherwise } => {
+                for arm in arms {
+                    walk(&mut arm.condition, fact);
+                    walk(&mut arm.value, fact);
+                }
+                if let Some(o) = otherwise {
+                    walk(o, fact);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&mut e, fact);
+    e
+}
+
+pub(crate) fn binding(b: &Binding) -> (String, Expr) {
+    let value = b.value.clone().unwrap_or_else(|| Expr {
+        kind: ExprKind::Name(b.name.clone()),
+        span: b.span,
+    });
+    (b.name.text.clone(), value)
+}
