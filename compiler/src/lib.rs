@@ -14,8 +14,9 @@ pub mod queries;
 pub mod refs;
 pub mod types;
 
+pub use check::queries::{all_diagnostics, check_file, check_project};
 pub use db::{Database, Db, Project, SourceFile};
-pub use queries::{all_diagnostics, check_file, check_project, parse};
+pub use queries::parse;
 
 use mj_lang::ast::FileId;
 

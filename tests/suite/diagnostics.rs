@@ -157,7 +157,7 @@ fn the_clean_verdict_agrees_with_the_project_checks() {
                 .iter()
                 .flat_map(|&f| mj_compiler::parse(&db, f).module.items.iter()),
         );
-        let clean = *mj_compiler::queries::project_is_clean(&db, project);
+        let clean = *mj_compiler::check::queries::project_is_clean(&db, project);
         assert_eq!(clean, full.is_empty(), "{}: {full:#?}", case.display());
         project_level += usize::from(!full.is_empty());
     }

@@ -152,7 +152,7 @@ impl Snapshot {
             md.push_str(&format!("\n\nType: {ty}."));
         }
         md.push_str(&crate::hover::computes(&self.db, self.project, def, &word));
-        let users = mj_compiler::queries::used_by(&self.db, self.project, &word);
+        let users = mj_compiler::check::queries::used_by(&self.db, self.project, &word);
         if !users.is_empty() {
             let shown: Vec<String> = users.iter().map(|u| format!("`{u}`")).collect();
             md.push_str(&format!("\n\nUsed by {}.", shown.join(", ")));
@@ -381,7 +381,7 @@ impl Snapshot {
         let file = self.file(&p.text_document.uri)?;
         let index = LineIndex::new(file.text(&self.db));
         let mut out = Vec::new();
-        for d in mj_compiler::queries::file_diagnostics(&self.db, self.project, file) {
+        for d in mj_compiler::check::queries::file_diagnostics(&self.db, self.project, file) {
             let r = index.range(d.span);
             if r.end < p.range.start || r.start > p.range.end {
                 continue;

@@ -300,7 +300,7 @@ fn publish(connection: &Connection, state: &State, paths: &[PathBuf]) {
         let text = file.text(&state.db);
         let index = convert::LineIndex::new(text);
         let diagnostics: Vec<LspDiagnostic> =
-            mj_compiler::queries::file_diagnostics(&state.db, state.project, file)
+            mj_compiler::check::queries::file_diagnostics(&state.db, state.project, file)
                 .iter()
                 .map(|d| convert::diagnostic(d, &index))
                 .collect();

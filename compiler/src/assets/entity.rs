@@ -144,7 +144,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 _ => BaselineJob::Mean,
             };
             let segments = if r.segments.is_empty() {
-                crate::check::DEFAULT_SEGMENTS
+                super::DEFAULT_SEGMENTS
                     .iter()
                     .map(|(c, l)| (c.to_string(), l.to_string()))
                     .collect()

@@ -10,18 +10,6 @@ use crate::codes;
 use crate::queries::DefKind;
 use crate::types::Ty;
 
-/// Quick Audience's eight R/F/M segments, overridable by a `segments { }` block.
-pub(crate) const DEFAULT_SEGMENTS: &[(&str, &str)] = &[
-    ("HHH", "高价值"),
-    ("LHH", "重点保持"),
-    ("HLH", "重点发展"),
-    ("LLH", "重点挽留"),
-    ("HHL", "一般价值"),
-    ("LHL", "一般保持"),
-    ("HLL", "一般发展"),
-    ("LLL", "潜在"),
-];
-
 const STAGES: &[&str] = &["A", "I", "P", "L"];
 
 fn entity(cx: &mut Cx<'_>, e: &Ident) -> bool {

@@ -838,7 +838,7 @@ impl Cx<'_> {
             return;
         };
         let codes_: Vec<String> = if r.segments.is_empty() {
-            super::assets::DEFAULT_SEGMENTS
+            crate::assets::DEFAULT_SEGMENTS
                 .iter()
                 .map(|(c, _)| (*c).to_string())
                 .collect()

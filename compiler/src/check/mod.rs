@@ -2,12 +2,13 @@
 //! with what they catch and how to fix it, in `codes.rs`.
 
 mod assets;
-pub(crate) use assets::DEFAULT_SEGMENTS;
+
 mod expr;
 mod model;
 pub(crate) mod naming;
 mod oneid;
 pub mod project;
+pub mod queries;
 pub(crate) mod scan;
 
 use mj_lang::Diagnostic;

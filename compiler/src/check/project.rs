@@ -415,7 +415,7 @@ fn meanings(named: &[Named<'_>], roots: &[&Root], diags: &mut Vec<Diagnostic>) {
 }
 
 /// What the project-wide checks read of one item, without positions (see
-/// [`crate::queries::file_facts`]).
+/// [`super::queries::file_facts`]).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct ItemFacts {
     pub keyword: &'static str,
