@@ -8,10 +8,13 @@ pub mod assets;
 pub mod check;
 pub mod codes;
 pub mod db;
+pub mod jobs;
 pub mod lineage;
 pub mod lower;
+pub mod metrics;
 pub mod queries;
 pub mod refs;
+pub mod sources;
 pub mod types;
 
 pub use check::queries::{all_diagnostics, check_file, check_project};

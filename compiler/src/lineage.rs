@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use mj_lang::ast::{Expr, ExprKind};
 
-use crate::lower::{JobGraph, NodeKind};
+use crate::jobs::{JobGraph, NodeKind};
 
 /// One step of a lineage: a column of a table, how it is computed, and its inputs.
 #[derive(Clone, Debug, Serialize, PartialEq)]

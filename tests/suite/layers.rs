@@ -163,3 +163,78 @@ fn every_row_function_is_planned() {
         assert_eq!(planned.is_ok(), b.in_rows(), "{b}: {planned:?}");
     }
 }
+
+#[test]
+fn the_compilers_modules_import_in_one_direction() {
+    // Each top-level module of compiler/src and the modules it names (`crate::x`); the
+    // graph must have no cycle: a module never imports one that imports it back.
+    let src = repo().join("compiler/src");
+    let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("compiler/src").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(&src).expect("under src");
+            let module = rel
+                .components()
+                .next()
+                .and_then(|c| c.as_os_str().to_str())
+                .map(|m| m.trim_end_matches(".rs").to_string())
+                .expect("a module");
+            if module == "lib" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            let names = edges.entry(module.clone()).or_default();
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (i, _) in line.match_indices("crate::") {
+                    let name: String = line[i + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() && name != module {
+                        names.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    // Depth-first search for a cycle among modules that are files or folders of src.
+    fn visit(
+        m: &str,
+        edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) {
+        if done.contains(m) {
+            return;
+        }
+        if let Some(at) = path.iter().position(|p| p == m) {
+            panic!(
+                "modules import each other: {} -> {m}",
+                path[at..].join(" -> ")
+            );
+        }
+        path.push(m.to_string());
+        for next in edges.get(m).into_iter().flatten() {
+            if edges.contains_key(next) {
+                visit(next, edges, path, done);
+            }
+        }
+        path.pop();
+        done.insert(m.to_string());
+    }
+    assert!(
+        edges.contains_key("lower") && edges.contains_key("check"),
+        "{edges:?}"
+    );
+    let mut done = Default::default();
+    for m in edges.keys() {
+        visit(m, &edges, &mut Vec::new(), &mut done);
+    }
+}

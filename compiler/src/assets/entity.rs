@@ -276,7 +276,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                     salt,
                 });
             }
-            let src = crate::lower::location_job(&x.location);
+            let src = crate::sources::location_job(&x.location);
             exports.push(ExportJob {
                 entity: entity.to_string(),
                 audience: x.audience.text.clone(),

@@ -545,7 +545,7 @@ impl Lowering<'_> {
                 (table, counted.flatten(), filter, window_days, None)
             }
             Read::Metric { derived, .. } => {
-                let (fact, metric) = crate::lower::metric_job(self.items, derived)?;
+                let (fact, metric) = crate::metrics::metric_job(self.items, derived)?;
                 let counted = (metric.aggregate != mj_ir::Aggregate::Count)
                     .then_some(metric.arg)
                     .flatten();

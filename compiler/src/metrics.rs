@@ -1,7 +1,10 @@
 //! Metrics lowered: each derived metric as fact, aggregate, argument, filters and
 //! period, grouped into summary tables by granularity.
 
-use super::*;
+use mj_lang::ast::{Binding, Expr, ExprKind, Fact, ItemKind, Source};
+
+use crate::jobs::*;
+use crate::sources::source_job;
 
 /// A derived metric as the aggregate it computes: its fact, and the aggregate over the
 /// fact's rows in its period, filtered by the atomic metric's `where` and the modifiers.
