@@ -83,3 +83,15 @@ fn parentheses_are_kept_where_they_matter() {
         "composite x = (a + b) * c - (d - e) / -f\naudience y on c = not (p and q) or r ?? s == t\n"
     );
 }
+
+#[test]
+fn the_guard_mj_fmt_and_the_language_server_share() {
+    let text = "period  30x=last 30 days // keep me\n";
+    let parsed = mj_lang::parse(FileId(0), text);
+    let formatted = mj_lang::format::checked(&parsed.module, text)
+        .expect("a change of layout only")
+        .expect("a change");
+    assert_eq!(formatted, mj_lang::format(&parsed.module, text));
+    let again = mj_lang::parse(FileId(0), &formatted);
+    assert_eq!(mj_lang::format::checked(&again.module, &formatted), Ok(None));
+}

@@ -346,10 +346,15 @@ impl Snapshot {
         if !parsed.errors.is_empty() {
             return None;
         }
-        let formatted = mj_lang::format(&parsed.module, text);
-        if formatted == *text {
-            return Some(Vec::new());
-        }
+        // Through the same guard as `mj fmt`: a change of layout only, or none.
+        let formatted = match mj_lang::format::checked(&parsed.module, text) {
+            Ok(None) => return Some(Vec::new()),
+            Ok(Some(formatted)) => formatted,
+            Err(why) => {
+                eprintln!("mj lsp: {why}");
+                return None;
+            }
+        };
         let index = LineIndex::new(text);
         Some(vec![TextEdit::new(
             lsp_types::Range::new(Position::new(0, 0), index.position(text.len())),

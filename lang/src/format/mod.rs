@@ -950,6 +950,26 @@ fn location(l: &Location) -> String {
     s
 }
 
+/// The file formatted, checked to change layout only: the formatted text parses to the
+/// same tree with as many comments. `Ok(None)` when the file is formatted already;
+/// `Err` when formatting would change what it means (a formatter bug: the caller leaves
+/// the file as it is). `mj fmt` and the language server both format through this.
+pub fn checked(module: &Module, text: &str) -> Result<Option<String>, String> {
+    let formatted = format(module, text);
+    if formatted == text {
+        return Ok(None);
+    }
+    let again = crate::parse(FileId(0), &formatted);
+    let same = again.errors.is_empty()
+        && structure(&again.module) == structure(module)
+        && again.module.comments.len() == module.comments.len();
+    if same {
+        Ok(Some(formatted))
+    } else {
+        Err("formatting would change the meaning of the file; it was left as it is (please report this)".to_string())
+    }
+}
+
 /// The structure of a module with positions removed, for checking that formatting
 /// changed layout only.
 pub fn structure(module: &Module) -> String {

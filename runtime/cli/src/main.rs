@@ -439,22 +439,12 @@ fn fmt(paths: &[PathBuf], check_only: bool) -> Result<ExitCode, String> {
             );
             continue;
         }
-        let formatted = mj_lang::format(&parsed.module, &f.text);
-        if formatted == f.text {
-            continue;
-        }
         // Formatting must change layout only: same tree, same comments.
-        let again = mj_lang::parse(mj_lang::ast::FileId(i as u32), &formatted);
-        let same = again.errors.is_empty()
-            && mj_lang::format::structure(&again.module)
-                == mj_lang::format::structure(&parsed.module)
-            && again.module.comments.len() == parsed.module.comments.len();
-        if !same {
-            return Err(format!(
-                "{}: formatting would change the meaning of the file; it was left as it is (please report this)",
-                f.display
-            ));
-        }
+        let formatted = match mj_lang::format::checked(&parsed.module, &f.text) {
+            Ok(None) => continue,
+            Ok(Some(formatted)) => formatted,
+            Err(why) => return Err(format!("{}: {why}", f.display)),
+        };
         unformatted += 1;
         if check_only {
             println!("{}: not formatted", f.display);
