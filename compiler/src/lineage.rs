@@ -57,7 +57,9 @@ fn text(e: &Expr) -> String {
 }
 
 /// The lineage of a derived or composite metric (`pay_amt_30d`) or of a column of a
-/// generated table (`dwd.pay_order.amount`, `dws.dws_consumer.pay_amt_30d`).
+/// generated table (`dwd.pay_order.amount`, `dws.dws_consumer.pay_amt_30d`,
+/// `ads.consumer_tags.price_level`, `ads.aipl_brand.stage`, `ads.rfm_value.segment`,
+/// `ads.consumer_audiences.high_value`).
 pub fn lineage(graph: &JobGraph, target: &str) -> Option<Lineage> {
     let parts: Vec<&str> = target.split('.').collect();
     match parts[..] {
@@ -66,6 +68,7 @@ pub fn lineage(graph: &JobGraph, target: &str) -> Option<Lineage> {
         ["dwd", fact, column] => fact_column(graph, fact, column),
         ["dim", dimension, column] => dim_column(graph, dimension, column),
         ["ods", source, column] => source_column(graph, source, column),
+        ["ads", table, column] => asset_column(graph, table, column),
         _ => None,
     }
 }
@@ -249,6 +252,163 @@ fn metric_lineage(graph: &JobGraph, metric: &str) -> Option<Lineage> {
         }
     }
     None
+}
+
+/// A column of the asset layer: a feature, a tag, an AIPL stage, an RFM value or
+/// score, an audience's membership.
+fn asset_column(graph: &JobGraph, table: &str, column: &str) -> Option<Lineage> {
+    for n in &graph.nodes {
+        match &n.kind {
+            NodeKind::Features(f) if table == format!("{}_features", f.entity) => {
+                return feature_column(graph, &f.entity, column);
+            }
+            NodeKind::Tags(t) if table == format!("{}_tags", t.entity) => {
+                let tag = t.tags.iter().find(|g| g.name == column)?;
+                return Some(over_features(
+                    graph,
+                    &t.entity,
+                    format!("ads.{table}.{column}"),
+                    &tag.expr,
+                ));
+            }
+            NodeKind::Aipl(a) if table == format!("aipl_{}", a.name) && column == "stage" => {
+                return Some(over_features(
+                    graph,
+                    &a.entity,
+                    format!("ads.{table}.stage"),
+                    &a.rule,
+                ));
+            }
+            NodeKind::Rfm(r) if table == format!("rfm_{}", r.name) => {
+                let value = |c: &str| match c {
+                    "recency" | "r_score" => Some(("recency", &r.recency)),
+                    "frequency" | "f_score" => Some(("frequency", &r.frequency)),
+                    "monetary" | "m_score" => Some(("monetary", &r.monetary)),
+                    _ => None,
+                };
+                let id = |c: &str| format!("ads.{table}.{c}");
+                if let Some((v, e)) = value(column) {
+                    let of_value = over_features(graph, &r.entity, id(v), e);
+                    if v == column {
+                        return Some(of_value);
+                    }
+                    return Some(Lineage {
+                        column: id(column),
+                        how: format!("score of {v}"),
+                        from: vec![of_value],
+                    });
+                }
+                if matches!(column, "segment" | "label") {
+                    let from = ["r_score", "f_score", "m_score"]
+                        .iter()
+                        .filter_map(|c| asset_column(graph, table, c))
+                        .collect();
+                    return Some(Lineage {
+                        column: id(column),
+                        how: "H or L of each score against the baseline, as R, F, M".to_string(),
+                        from,
+                    });
+                }
+                return None;
+            }
+            NodeKind::Audiences(a) if table == format!("{}_audiences", a.entity) => {
+                let (_, e) = a.audiences.iter().find(|(name, _)| name == column)?;
+                return Some(over_features(
+                    graph,
+                    &a.entity,
+                    format!("ads.{table}.{column}"),
+                    e,
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// An expression over an entity's features table (and the stages and segments it joins).
+fn over_features(graph: &JobGraph, entity: &str, column: String, e: &Expr) -> Lineage {
+    let from = names(e)
+        .iter()
+        .filter_map(|name| {
+            // Stages and segments are joined as `__aipl_<model>`, `__rfm_<model>`.
+            let model = |prefix: &str| name.strip_prefix(prefix).unwrap_or(name).to_string();
+            feature_column(graph, entity, name)
+                .or_else(|| asset_column(graph, &format!("aipl_{}", model("__aipl_")), "stage"))
+                .or_else(|| asset_column(graph, &format!("rfm_{}", model("__rfm_")), "segment"))
+        })
+        .collect();
+    Lineage {
+        column,
+        how: text(e),
+        from,
+    }
+}
+
+/// A column of `ads.<entity>_features`: one aggregate per entity over a table's rows,
+/// or a metric computed per the entity.
+fn feature_column(graph: &JobGraph, entity: &str, column: &str) -> Option<Lineage> {
+    let f = graph.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Features(f) if f.entity == entity => Some(f),
+        _ => None,
+    })?;
+    let id = format!("ads.{entity}_features.{column}");
+    for t in &f.tables {
+        let Some(a) = t.aggregates.iter().find(|a| a.column == column) else {
+            continue;
+        };
+        let mut columns: Vec<String> = Vec::new();
+        for e in a.arg.iter().chain(&a.filter).chain(&a.present) {
+            for c in names(e) {
+                if !columns.contains(&c) {
+                    columns.push(c);
+                }
+            }
+        }
+        if let Some((time, _)) = &t.time
+            && (a.window_days.is_some() || a.period.is_some())
+            && !columns.contains(time)
+        {
+            columns.push(time.clone());
+        }
+        let from = columns
+            .iter()
+            .filter_map(|c| match t.node.layer.as_str() {
+                "dwd" => fact_column(graph, &t.node.name, c),
+                _ => source_column(graph, &t.node.name, c),
+            })
+            .collect();
+        let mut how = format!(
+            "{}({}) per {entity} over {}",
+            a.func,
+            a.arg.as_ref().map_or("*".to_string(), text),
+            t.node
+        );
+        if let Some(w) = &a.filter {
+            how.push_str(&format!(" where {}", text(w)));
+        }
+        if let Some(d) = a.window_days {
+            how.push_str(&format!(", last {d} days"));
+        }
+        if let Some(p) = &a.period {
+            how.push_str(&format!(", {}", period_text(p)));
+        }
+        return Some(Lineage {
+            column: id,
+            how,
+            from,
+        });
+    }
+    let (table, metrics) = f.metrics.as_ref()?;
+    if !metrics.iter().any(|m| m == column) {
+        return None;
+    }
+    let metric = metric_lineage(graph, column)?;
+    Some(Lineage {
+        column: id,
+        how: format!("dws.{table}.{column} of the {entity}"),
+        from: vec![metric],
+    })
 }
 
 impl Lineage {

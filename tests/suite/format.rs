@@ -93,5 +93,8 @@ fn the_guard_mj_fmt_and_the_language_server_share() {
         .expect("a change");
     assert_eq!(formatted, mj_lang::format(&parsed.module, text));
     let again = mj_lang::parse(FileId(0), &formatted);
-    assert_eq!(mj_lang::format::checked(&again.module, &formatted), Ok(None));
+    assert_eq!(
+        mj_lang::format::checked(&again.module, &formatted),
+        Ok(None)
+    );
 }

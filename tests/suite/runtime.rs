@@ -829,6 +829,57 @@ fn lineage_reaches_the_source_columns() {
 }
 
 #[test]
+fn every_asset_column_reaches_the_source_columns() {
+    let g = graph(&repo().join("examples/meijia"));
+    // Every tag, AIPL stage, RFM value and segment, and audience of the example.
+    let mut targets = Vec::new();
+    for n in &g.nodes {
+        use mj_compiler::lower::NodeKind;
+        match &n.kind {
+            NodeKind::Tags(t) => {
+                targets.extend(t.tags.iter().map(|x| format!("{}.{}", n.id, x.name)))
+            }
+            NodeKind::Aipl(_) => targets.push(format!("{}.stage", n.id)),
+            NodeKind::Rfm(_) => targets.extend(
+                ["recency", "frequency", "monetary", "m_score", "segment"]
+                    .iter()
+                    .map(|c| format!("{}.{c}", n.id)),
+            ),
+            NodeKind::Audiences(a) => {
+                targets.extend(a.audiences.iter().map(|(x, _)| format!("{}.{x}", n.id)))
+            }
+            _ => {}
+        }
+    }
+    assert!(targets.len() >= 10, "{targets:?}");
+    fn leaves(l: &mj_compiler::lineage::Lineage, out: &mut Vec<String>) {
+        if l.from.is_empty() {
+            out.push(l.column.clone());
+        }
+        for f in &l.from {
+            leaves(f, out);
+        }
+    }
+    for target in &targets {
+        let l = mj_compiler::lineage::lineage(&g, target)
+            .unwrap_or_else(|| panic!("no lineage for {target}"));
+        let mut found = Vec::new();
+        leaves(&l, &mut found);
+        assert!(
+            !found.is_empty() && found.iter().all(|c| c.starts_with("ods.")),
+            "{target} does not reach source columns:\n{}",
+            l.render()
+        );
+    }
+    // The segment of RFM reads recency, frequency and monetary down to the orders.
+    let tree = mj_compiler::lineage::lineage(&g, "ads.rfm_value.segment")
+        .expect("a segment")
+        .render();
+    assert!(tree.contains("ods.pos_order.paid_at"), "{tree}");
+    assert!(tree.contains("ods.pos_order.amount"), "{tree}");
+}
+
+#[test]
 fn a_dimension_with_repeated_keys_fails_naming_them() {
     let dir = scratch("fanout");
     std::fs::write(

@@ -911,3 +911,29 @@ fn scan_builds_the_showroom_and_its_tour_renders_in_chromium() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("scans: flagship_sh, store_hz"));
 }
+
+#[test]
+fn lineage_of_an_asset_column_as_json() {
+    let out = mj()
+        .arg("lineage")
+        .arg(example())
+        .args(["ads.consumer_tags.price_level", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["column"], "ads.consumer_tags.price_level");
+    let text = v.to_string();
+    for column in [
+        "ads.consumer_features.pay_amt_365d",
+        "dws.dws_consumer.pay_amt_365d",
+        "ods.pos_order.amount",
+    ] {
+        assert!(text.contains(column), "{column} missing from {text}");
+    }
+}
