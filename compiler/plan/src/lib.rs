@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod case;
 mod rules;
+pub mod sql;
 
 use std::sync::Arc;
 

@@ -170,13 +170,7 @@ pub struct PlannedTable {
     pub rules: Vec<RuleNote>,
 }
 
-/// SQL dialects `mj sql` writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    DataFusion,
-    Postgres,
-    DuckDb,
-}
+pub use mj_plan::sql::Dialect;
 
 /// The SQL of every planned table, unparsed from the plans `run` executes: (node, SQL).
 pub async fn sql(
@@ -185,11 +179,6 @@ pub async fn sql(
     out: &Path,
     dialect: Dialect,
 ) -> Result<Vec<(mj_ir::Table, String)>, RunError> {
-    use datafusion::sql::sqlparser::ast::BinaryOperator;
-    use datafusion::sql::unparser::Unparser;
-    use datafusion::sql::unparser::dialect::{
-        CustomDialectBuilder, DefaultDialect, PostgreSqlDialect,
-    };
     // Other engines do not have mj's rule kernels: rules are written as CASE.
     let plans: Vec<(mj_ir::Table, datafusion::logical_expr::LogicalPlan)> =
         logical_plans_in(&session(), graph, date, out, false)
@@ -197,78 +186,7 @@ pub async fn sql(
             .into_iter()
             .map(|(n, p, _)| (n.id.clone(), p))
             .collect();
-    // The unparser recurses deeply on nested plans: give it a thread with room.
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(64 << 20)
-            .spawn_scoped(scope, || {
-                // DuckDB's own dialect writes `//` (integer division) for every
-                // division; mj's divisions are over doubles, which DuckDB divides
-                // with `/`.
-                let (default, postgres, duckdb) = (
-                    DefaultDialect {},
-                    PostgreSqlDialect {},
-                    CustomDialectBuilder::new()
-                        .with_division_operator(BinaryOperator::Divide)
-                        .build(),
-                );
-                let unparser = Unparser::new(match dialect {
-                    Dialect::DataFusion => &default,
-                    Dialect::Postgres => &postgres,
-                    Dialect::DuckDb => &duckdb,
-                })
-                .with_pretty(true);
-                let mut out = Vec::new();
-                for (node, plan) in &plans {
-                    // DataFusion's SQL writer drops an aggregate's ORDER BY, which
-                    // would turn `latest` into "any value": say so instead of writing
-                    // SQL that means something else.
-                    if let Some(f) = ordered_aggregate(plan) {
-                        out.push((
-                            node.clone(),
-                            format!(
-                                "-- not written: `{f}` aggregates in an order, which the SQL \
-                                 writer cannot express yet; `mj plan --table {node}` shows the plan"
-                            ),
-                        ));
-                        continue;
-                    }
-                    let statement = unparser
-                        .plan_to_sql(plan)
-                        .map_err(|e| RunError::node(node, format!("cannot write SQL: {e}")))?;
-                    out.push((node.clone(), statement.to_string()));
-                }
-                Ok(out)
-            })
-            .map_err(|e| RunError::node("sql", e.to_string()))?
-            .join()
-            .map_err(|_| RunError::node("sql", "the SQL writer panicked".to_string()))?
-    })
-}
-
-/// The first aggregate of a plan that takes an `ORDER BY` (`first_value(x ORDER BY t)`).
-pub(crate) fn ordered_aggregate(plan: &datafusion::logical_expr::LogicalPlan) -> Option<String> {
-    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    let mut found = None;
-    let _ = plan.apply(|node| {
-        for e in node.expressions() {
-            let _ = e.apply(|x| {
-                if let datafusion::logical_expr::Expr::AggregateFunction(a) = x
-                    && !a.params.order_by.is_empty()
-                {
-                    found = Some(a.func.name().to_string());
-                    return Ok(TreeNodeRecursion::Stop);
-                }
-                Ok(TreeNodeRecursion::Continue)
-            });
-        }
-        Ok(if found.is_some() {
-            TreeNodeRecursion::Stop
-        } else {
-            TreeNodeRecursion::Continue
-        })
-    });
-    found
+    mj_plan::sql::unparse(&plans, dialect).map_err(|e| RunError { message: e.message })
 }
 
 /// The plans `run` would execute for each table built from a plan, without reading
