@@ -8,13 +8,14 @@ pub mod assets;
 pub mod check;
 pub mod codes;
 pub mod db;
-pub mod jobs;
+pub use mj_ir::jobs;
 pub mod lineage;
 pub mod lower;
 pub mod metrics;
 pub mod queries;
 pub mod refs;
 pub mod sources;
+pub mod to_ir;
 pub mod types;
 
 pub use check::queries::{all_diagnostics, check_file, check_project};

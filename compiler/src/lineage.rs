@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use mj_lang::ast::{Expr, ExprKind};
+use mj_ir::Expr;
 
 use crate::jobs::{JobGraph, NodeKind};
 
@@ -17,20 +17,25 @@ pub struct Lineage {
     pub from: Vec<Lineage>,
 }
 
+/// The columns an expression reads; a dimension's attribute (`store.city`) reads the
+/// column that binds the dimension (`store`).
 fn names(e: &Expr) -> Vec<String> {
-    let mut out = Vec::new();
-    e.walk(&mut |x| {
-        if let ExprKind::Name(n) = &x.kind
-            && !out.contains(&n.text)
-        {
-            out.push(n.text.clone());
+    let mut out: Vec<String> = Vec::new();
+    e.visit(&mut |x| {
+        let name = match x {
+            Expr::Column(c) => c,
+            Expr::Attribute(d, _) => d,
+            _ => return,
+        };
+        if !out.contains(name) {
+            out.push(name.clone());
         }
     });
     out
 }
 
-fn period_text(p: &mj_lang::ast::PeriodSpec) -> String {
-    use mj_lang::ast::{PeriodSpec, PeriodUnit, ToDate};
+fn period_text(p: &mj_ir::expr::Period) -> String {
+    use mj_ir::expr::{Period as PeriodSpec, PeriodUnit, ToDate};
     match p {
         PeriodSpec::Last { count, unit } => format!(
             "the last {count} {}",
@@ -53,7 +58,7 @@ fn period_text(p: &mj_lang::ast::PeriodSpec) -> String {
 }
 
 fn text(e: &Expr) -> String {
-    mj_lang::format::expr_text(e)
+    e.to_string()
 }
 
 /// The lineage of a derived or composite metric (`pay_amt_30d`) or of a column of a
@@ -186,13 +191,13 @@ fn metric_lineage(graph: &JobGraph, metric: &str) -> Option<Lineage> {
             // Dimension attributes the filters use, joined on the fact's key column.
             for d in &part.dims {
                 for f in &m.filters {
-                    f.walk(&mut |e| {
-                        if let ExprKind::Field(base, attr) = &e.kind
-                            && matches!(&base.kind, ExprKind::Name(b) if b.text == d.dimension)
+                    f.visit(&mut |e| {
+                        if let Expr::Attribute(b, attr) = e
+                            && *b == d.dimension
                         {
-                            let id = format!("dim.{}.{}", d.dimension, attr.text);
+                            let id = format!("dim.{}.{}", d.dimension, attr);
                             if !from.iter().any(|l: &Lineage| l.column == id)
-                                && let Some(mut l) = dim_column(graph, &d.dimension, &attr.text)
+                                && let Some(mut l) = dim_column(graph, &d.dimension, attr)
                             {
                                 l.how = format!(
                                     "{}, joined on dwd.{}.{} = {}",

@@ -33,24 +33,18 @@ pub(crate) fn metric_job(
     };
     let (fact, arg) = match &value.kind {
         ExprKind::Field(base, column) => match &base.kind {
-            ExprKind::Name(f) => (
-                f.text.clone(),
-                Some(Expr {
-                    kind: ExprKind::Name(column.clone()),
-                    span: value.span,
-                }),
-            ),
+            ExprKind::Name(f) => (f.text.clone(), Some(mj_ir::Expr::column(&column.text))),
             _ => return None,
         },
         ExprKind::Name(f) => (f.text.clone(), None),
         _ => return None,
     };
-    let mut filters: Vec<Expr> = filter.iter().cloned().collect();
+    let mut filters: Vec<mj_ir::Expr> = filter.iter().map(crate::to_ir::expr).collect();
     let mut period = None;
     for q in &d.qualifiers {
         match find(&q.text) {
-            Some(ItemKind::Modifier(m)) => filters.push(m.expr.clone()),
-            Some(ItemKind::Period(p)) => period = Some(p.spec.clone()),
+            Some(ItemKind::Modifier(m)) => filters.push(crate::to_ir::expr(&m.expr)),
+            Some(ItemKind::Period(p)) => period = Some(crate::to_ir::period(&p.spec)),
             _ => {}
         }
     }
@@ -161,7 +155,7 @@ pub(crate) fn summaries(
         };
         if let Some(job) = jobs.iter_mut().find(|j| j.by == by.1) {
             job.composites
-                .push((c.header.name.text.clone(), c.expr.clone()));
+                .push((c.header.name.text.clone(), crate::to_ir::expr(&c.expr)));
         }
     }
     jobs
@@ -170,33 +164,30 @@ pub(crate) fn summaries(
 /// The dimensions whose attributes `filters` use: `store.city` where the fact binds a
 /// dimension `store` among its dims.
 pub(crate) fn dim_joins(
-    filters: &[Expr],
+    filters: &[mj_ir::Expr],
     fact: &Fact,
     dimensions: &[&mj_lang::ast::Dimension],
 ) -> Vec<DimJoin> {
     let mut joins: Vec<DimJoin> = Vec::new();
     for f in filters {
-        f.walk(&mut |e| {
-            let ExprKind::Field(base, attr) = &e.kind else {
+        f.visit(&mut |e| {
+            let mj_ir::Expr::Attribute(b, attr) = e else {
                 return;
             };
-            let ExprKind::Name(b) = &base.kind else {
-                return;
-            };
-            if !fact.dims.iter().any(|d| d.name.text == b.text) {
+            if !fact.dims.iter().any(|d| d.name.text == *b) {
                 return;
             }
-            let Some(dim) = dimensions.iter().find(|d| d.header.name.text == b.text) else {
+            let Some(dim) = dimensions.iter().find(|d| d.header.name.text == *b) else {
                 return;
             };
             let Some(key) = &dim.key else { return };
-            match joins.iter_mut().find(|j| j.dimension == b.text) {
-                Some(j) => j.attributes.push(attr.text.clone()),
+            match joins.iter_mut().find(|j| j.dimension == *b) {
+                Some(j) => j.attributes.push(attr.clone()),
                 None => joins.push(DimJoin {
-                    column: b.text.clone(),
-                    dimension: b.text.clone(),
+                    column: b.clone(),
+                    dimension: b.clone(),
                     key: key.text.clone(),
-                    attributes: vec![attr.text.clone()],
+                    attributes: vec![attr.clone()],
                 }),
             }
         });
@@ -254,10 +245,10 @@ pub(crate) fn strip_qualifier(e: &Expr, fact: &mut Option<String>) -> Expr {
     e
 }
 
-pub(crate) fn binding(b: &Binding) -> (String, Expr) {
-    let value = b.value.clone().unwrap_or_else(|| Expr {
-        kind: ExprKind::Name(b.name.clone()),
-        span: b.span,
-    });
+pub(crate) fn binding(b: &Binding) -> (String, mj_ir::Expr) {
+    let value = match &b.value {
+        Some(v) => crate::to_ir::expr(v),
+        None => mj_ir::Expr::column(&b.name.text),
+    };
     (b.name.text.clone(), value)
 }

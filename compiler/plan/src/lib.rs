@@ -17,8 +17,8 @@ use datafusion::functions::expr_fn as f;
 use datafusion::logical_expr::{
     Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, TableSource, col, lit, when,
 };
-use mj_compiler::lower::{FactJob, SummaryJob};
-use mj_lang::ast::{Arg, BinaryOp, Expr, ExprKind, PeriodSpec, PeriodUnit, ToDate, UnaryOp};
+use mj_ir::expr::{BinaryOp, Expr, Period as PeriodSpec, PeriodUnit, ToDate, UnaryOp};
+use mj_ir::jobs::{FactJob, SummaryJob};
 
 /// A construct the plan stage cannot express yet, with what it was.
 #[derive(Debug, Clone)]
@@ -47,21 +47,21 @@ fn df(e: datafusion::error::DataFusionError) -> PlanError {
 /// An expression over one row (a `where`, a dimension or a measure) as a DataFusion
 /// expression. Names are columns of the row.
 pub fn row_expr(e: &Expr) -> Result<DfExpr, PlanError> {
-    Ok(match &e.kind {
-        ExprKind::Number(n) => match n.parse::<i64>() {
+    Ok(match e {
+        Expr::Number(n) => match n.parse::<i64>() {
             Ok(i) => lit(i),
             Err(_) => lit(n
                 .parse::<f64>()
                 .map_err(|_| err(format!("bad number {n}")))?),
         },
-        ExprKind::Str(s) => lit(s.clone()),
-        ExprKind::Bool(b) => lit(*b),
-        ExprKind::Null => DfExpr::Literal(ScalarValue::Null, None),
-        ExprKind::Name(n) => col(format!("\"{}\"", n.text)),
-        ExprKind::Unary(UnaryOp::Not, x) => !row_expr(x)?,
-        ExprKind::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(row_expr(x)?)),
-        ExprKind::Binary(op, l, r) => binary(*op, row_expr(l)?, row_expr(r)?),
-        ExprKind::In {
+        Expr::Str(s) => lit(s.clone()),
+        Expr::Bool(b) => lit(*b),
+        Expr::Null => DfExpr::Literal(ScalarValue::Null, None),
+        Expr::Column(n) => col(format!("\"{n}\"")),
+        Expr::Unary(UnaryOp::Not, x) => !row_expr(x)?,
+        Expr::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(row_expr(x)?)),
+        Expr::Binary(op, l, r) => binary(*op, row_expr(l)?, row_expr(r)?),
+        Expr::In {
             expr,
             list,
             negated,
@@ -69,43 +69,28 @@ pub fn row_expr(e: &Expr) -> Result<DfExpr, PlanError> {
             list.iter().map(row_expr).collect::<Result<Vec<_>, _>>()?,
             *negated,
         ),
-        ExprKind::Case { arms, otherwise } => {
+        Expr::Case { arms, otherwise } => {
             let mut arms = arms.iter();
-            let Some(first) = arms.next() else {
+            let Some((condition, value)) = arms.next() else {
                 return Err(err("a case without arms"));
             };
-            let mut builder = when(row_expr(&first.condition)?, row_expr(&first.value)?);
-            for arm in arms {
-                builder = builder.when(row_expr(&arm.condition)?, row_expr(&arm.value)?);
+            let mut builder = when(row_expr(condition)?, row_expr(value)?);
+            for (condition, value) in arms {
+                builder = builder.when(row_expr(condition)?, row_expr(value)?);
             }
             match otherwise {
                 Some(o) => builder.otherwise(row_expr(o)?).map_err(df)?,
                 None => builder.end().map_err(df)?,
             }
         }
-        ExprKind::Call(name, args) => {
-            let args: Vec<DfExpr> = args
-                .iter()
-                .map(|a| match a {
-                    Arg::Positional {
-                        value,
-                        filter: None,
-                    } => row_expr(value),
-                    _ => Err(err(format!(
-                        "`{}` takes plain arguments in a row expression",
-                        name.text
-                    ))),
-                })
-                .collect::<Result<_, _>>()?;
+        Expr::Call(builtin, args) => {
+            let args: Vec<DfExpr> = args.iter().map(row_expr).collect::<Result<_, _>>()?;
             let one = |args: Vec<DfExpr>| {
                 args.into_iter()
                     .next()
-                    .ok_or_else(|| err(format!("`{}` needs an argument", name.text)))
+                    .ok_or_else(|| err(format!("`{builtin}` needs an argument")))
             };
             use mj_ir::Builtin as B;
-            let Some(builtin) = B::from_name(&name.text) else {
-                return Err(err(format!("`{}` is not a function", name.text)));
-            };
             // Every function, named: a new one is decided here. The checker refuses in
             // rows what `Builtin::in_rows` says is not planned here.
             match builtin {
@@ -126,15 +111,12 @@ pub fn row_expr(e: &Expr) -> Result<DfExpr, PlanError> {
             }
         }
         // A dimension's attribute (`store.city`): a column of the joined dimension.
-        ExprKind::Field(base, attr) => match &base.kind {
-            ExprKind::Name(d) => DfExpr::Column(datafusion::common::Column::new(
-                Some(d.text.clone()),
-                attr.text.clone(),
-            )),
-            _ => return Err(err("not a row expression")),
-        },
-        ExprKind::Quantity(_) | ExprKind::Index(..) => {
-            return Err(err("not a row expression"));
+        Expr::Attribute(d, attr) => DfExpr::Column(datafusion::common::Column::new(
+            Some(d.clone()),
+            attr.clone(),
+        )),
+        Expr::Quantity { .. } | Expr::Unplanned(_) => {
+            return Err(err(format!("`{e}` is not a row expression")));
         }
     })
 }
@@ -394,15 +376,15 @@ fn day_literal(day: i32, is_date: bool) -> DfExpr {
 /// A composite metric's expression over derived metric columns: division by zero (or
 /// by a missing value) gives null.
 fn metric_expr(e: &Expr) -> Result<DfExpr, PlanError> {
-    Ok(match &e.kind {
-        ExprKind::Binary(BinaryOp::Div, l, r) => {
+    Ok(match e {
+        Expr::Binary(BinaryOp::Div, l, r) => {
             // In double precision, so that counts divide into fractions.
             let real =
                 |e: DfExpr| datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Float64);
             let r = real(metric_expr(r)?);
             real(metric_expr(l)?) / f::nullif(r, lit(0.0))
         }
-        ExprKind::Binary(op, l, r) => {
+        Expr::Binary(op, l, r) => {
             let (l, r) = (metric_expr(l)?, metric_expr(r)?);
             match op {
                 BinaryOp::Add => l + r,
@@ -412,7 +394,7 @@ fn metric_expr(e: &Expr) -> Result<DfExpr, PlanError> {
                 _ => return Err(err("a composite metric is arithmetic over metrics")),
             }
         }
-        ExprKind::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(metric_expr(x)?)),
+        Expr::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(metric_expr(x)?)),
         _ => row_expr(e)?,
     })
 }
@@ -421,8 +403,8 @@ fn metric_expr(e: &Expr) -> Result<DfExpr, PlanError> {
 /// `day` (days since 1970-01-01): its period and modifiers are the aggregate's filter.
 /// The language server shows it, unparsed to SQL, on hover.
 pub fn metric_aggregate(
-    part: &mj_compiler::lower::SummaryPart,
-    m: &mj_compiler::lower::MetricJob,
+    part: &mj_ir::jobs::SummaryPart,
+    m: &mj_ir::jobs::MetricJob,
     day: i32,
 ) -> Result<DfExpr, PlanError> {
     use datafusion::functions_aggregate::expr_fn as agg;
@@ -677,13 +659,13 @@ pub fn repeated(
 /// for `unique`, each repeated value with how many rows carry it ([`repeated`]); for a
 /// condition, the rows where it is false (a row where it is null passes).
 pub fn check(
-    job: &mj_compiler::lower::CheckJob,
+    job: &mj_ir::jobs::CheckJob,
     fact: Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, PlanError> {
     let table = job.table.scan_name();
     match &job.rule {
-        mj_compiler::lower::CheckKind::Unique(column) => repeated(&table, fact, column),
-        mj_compiler::lower::CheckKind::Condition(e) => {
+        mj_ir::jobs::CheckKind::Unique(column) => repeated(&table, fact, column),
+        mj_ir::jobs::CheckKind::Condition(e) => {
             let scan = LogicalPlanBuilder::scan(table.as_str(), fact, None).map_err(df)?;
             let cond = qualify(row_expr(e)?, &table);
             let first = scan
@@ -705,7 +687,7 @@ pub fn check(
 /// A dimension table: key and attributes of its source's rows, sorted by key. Its keys
 /// must not repeat ([`repeated`] finds those that do).
 pub fn dimension(
-    job: &mj_compiler::lower::DimensionJob,
+    job: &mj_ir::jobs::DimensionJob,
     source: Arc<dyn TableSource>,
 ) -> Result<LogicalPlan, PlanError> {
     let table = format!("ods_{}", job.source);

@@ -9,8 +9,8 @@
 use arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::{Expr as DfExpr, cast, col};
+use mj_ir::expr::{BinaryOp, Expr, UnaryOp};
 use mj_ir::rule::{ArithOp, CmpOp, ColType, Cond, Num, NumExpr, Rule, Value};
-use mj_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 
 struct Inputs<'a> {
     schema: &'a DFSchema,
@@ -43,17 +43,17 @@ impl Inputs<'_> {
     }
 
     fn num(&mut self, e: &Expr) -> Result<NumExpr, String> {
-        Ok(match &e.kind {
-            ExprKind::Number(n) => match n.parse::<i64>() {
+        Ok(match e {
+            Expr::Number(n) => match n.parse::<i64>() {
                 Ok(i) => NumExpr::Int(i),
                 Err(_) => NumExpr::Float(n.parse().map_err(|_| format!("bad number {n}"))?),
             },
-            ExprKind::Name(n) => match self.input(&n.text)? {
+            Expr::Column(n) => match self.input(n)? {
                 (i, ColType::Int64 | ColType::Float64) => NumExpr::Input(i),
-                _ => return Err(format!("`{}` is not a number", n.text)),
+                _ => return Err(format!("`{n}` is not a number")),
             },
-            ExprKind::Unary(UnaryOp::Neg, x) => NumExpr::Neg(Box::new(self.num(x)?)),
-            ExprKind::Binary(op, l, r) => {
+            Expr::Unary(UnaryOp::Neg, x) => NumExpr::Neg(Box::new(self.num(x)?)),
+            Expr::Binary(op, l, r) => {
                 let op = match op {
                     BinaryOp::Add => ArithOp::Add,
                     BinaryOp::Sub => ArithOp::Sub,
@@ -64,18 +64,15 @@ impl Inputs<'_> {
                 NumExpr::Bin(op, Box::new(self.num(l)?), Box::new(self.num(r)?))
             }
             _ => {
-                return Err(format!(
-                    "`{}` is not a number a rule computes",
-                    mj_lang::format::expr_text(e)
-                ));
+                return Err(format!("`{}` is not a number a rule computes", e));
             }
         })
     }
 
     /// A string column compared with literals.
     fn string_input(&mut self, e: &Expr) -> Option<usize> {
-        match &e.kind {
-            ExprKind::Name(n) => match self.input(&n.text) {
+        match e {
+            Expr::Column(n) => match self.input(n) {
                 Ok((i, ColType::Utf8)) => Some(i),
                 _ => None,
             },
@@ -84,22 +81,22 @@ impl Inputs<'_> {
     }
 
     fn cond(&mut self, e: &Expr) -> Result<Cond, String> {
-        Ok(match &e.kind {
-            ExprKind::Bool(b) => Cond::Lit(*b),
-            ExprKind::Null => Cond::Null,
-            ExprKind::Name(n) => match self.input(&n.text)? {
+        Ok(match e {
+            Expr::Bool(b) => Cond::Lit(*b),
+            Expr::Null => Cond::Null,
+            Expr::Column(n) => match self.input(n)? {
                 (i, ColType::Boolean) => Cond::Input(i),
-                _ => return Err(format!("`{}` is not a condition", n.text)),
+                _ => return Err(format!("`{n}` is not a condition")),
             },
-            ExprKind::Unary(UnaryOp::Not, x) => Cond::Not(Box::new(self.cond(x)?)),
-            ExprKind::Binary(BinaryOp::And, l, r) => Cond::And(vec![self.cond(l)?, self.cond(r)?]),
-            ExprKind::Binary(BinaryOp::Or, l, r) => Cond::Or(vec![self.cond(l)?, self.cond(r)?]),
-            ExprKind::Binary(op @ (BinaryOp::Eq | BinaryOp::Ne), l, r)
-                if matches!(l.kind, ExprKind::Str(_)) || matches!(r.kind, ExprKind::Str(_)) =>
+            Expr::Unary(UnaryOp::Not, x) => Cond::Not(Box::new(self.cond(x)?)),
+            Expr::Binary(BinaryOp::And, l, r) => Cond::And(vec![self.cond(l)?, self.cond(r)?]),
+            Expr::Binary(BinaryOp::Or, l, r) => Cond::Or(vec![self.cond(l)?, self.cond(r)?]),
+            Expr::Binary(op @ (BinaryOp::Eq | BinaryOp::Ne), l, r)
+                if matches!(**l, Expr::Str(_)) || matches!(**r, Expr::Str(_)) =>
             {
-                let (column, text) = match (&l.kind, &r.kind) {
-                    (ExprKind::Str(s), _) => (r, s),
-                    (_, ExprKind::Str(s)) => (l, s),
+                let (column, text) = match (&**l, &**r) {
+                    (Expr::Str(s), _) => (r, s),
+                    (_, Expr::Str(s)) => (l, s),
                     _ => unreachable!("one side is a string"),
                 };
                 let input = self.string_input(column).ok_or_else(|| {
@@ -111,7 +108,7 @@ impl Inputs<'_> {
                     negated: *op == BinaryOp::Ne,
                 }
             }
-            ExprKind::Binary(op, l, r) => {
+            Expr::Binary(op, l, r) => {
                 let op = match op {
                     BinaryOp::Eq => CmpOp::Eq,
                     BinaryOp::Ne => CmpOp::Ne,
@@ -123,12 +120,12 @@ impl Inputs<'_> {
                 };
                 Cond::Cmp(op, self.num(l)?, self.num(r)?)
             }
-            ExprKind::In {
+            Expr::In {
                 expr,
                 list,
                 negated,
             } => {
-                if list.iter().all(|x| matches!(x.kind, ExprKind::Str(_))) {
+                if list.iter().all(|x| matches!(x, Expr::Str(_))) {
                     let input = self.string_input(expr).ok_or_else(|| {
                         "`in` on something other than a string column".to_string()
                     })?;
@@ -136,8 +133,8 @@ impl Inputs<'_> {
                         input,
                         list: list
                             .iter()
-                            .filter_map(|x| match &x.kind {
-                                ExprKind::Str(s) => Some(s.clone()),
+                            .filter_map(|x| match x {
+                                Expr::Str(s) => Some(s.clone()),
                                 _ => None,
                             })
                             .collect(),
@@ -160,19 +157,16 @@ impl Inputs<'_> {
                 }
             }
             _ => {
-                return Err(format!(
-                    "`{}` is not a condition a rule computes",
-                    mj_lang::format::expr_text(e)
-                ));
+                return Err(format!("`{}` is not a condition a rule computes", e));
             }
         })
     }
 
     fn value(&mut self, e: &Expr) -> Result<(Value, Option<ColType>), String> {
-        Ok(match &e.kind {
-            ExprKind::Null => (Value::Null, None),
-            ExprKind::Str(s) => (Value::Str(s.clone()), Some(ColType::Utf8)),
-            ExprKind::Bool(b) => (Value::Bool(*b), Some(ColType::Boolean)),
+        Ok(match e {
+            Expr::Null => (Value::Null, None),
+            Expr::Str(s) => (Value::Str(s.clone()), Some(ColType::Utf8)),
+            Expr::Bool(b) => (Value::Bool(*b), Some(ColType::Boolean)),
             _ => match self.num(e)? {
                 NumExpr::Int(i) => (Value::Int(i), Some(ColType::Int64)),
                 NumExpr::Float(v) => (Value::Float(v), Some(ColType::Float64)),
@@ -186,7 +180,7 @@ impl Inputs<'_> {
 /// The rule of a `case` over the features table, with the argument expressions of its
 /// inputs, or why it is not a rule.
 pub fn rule(tag: &str, e: &Expr, schema: &DFSchema) -> Result<(Rule, Vec<DfExpr>), String> {
-    let ExprKind::Case { arms, otherwise } = &e.kind else {
+    let Expr::Case { arms, otherwise } = e else {
         return Err("not a case".to_string());
     };
     let mut inputs = Inputs {
@@ -211,9 +205,9 @@ pub fn rule(tag: &str, e: &Expr, schema: &DFSchema) -> Result<(Rule, Vec<DfExpr>
         }
     };
     let mut branches = Vec::new();
-    for arm in arms {
-        let cond = inputs.cond(&arm.condition)?;
-        let (value, ty) = inputs.value(&arm.value)?;
+    for (condition, value) in arms {
+        let cond = inputs.cond(condition)?;
+        let (value, ty) = inputs.value(value)?;
         unify(ty)?;
         branches.push((cond, value));
     }

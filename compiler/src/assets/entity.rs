@@ -56,7 +56,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
         };
         let mut jobs = Vec::new();
         for t in &tags {
-            let expr = cx.rewrite(&t.expr);
+            let expr = cx.lower(&t.expr);
             jobs.push(TagJob {
                 name: t.header.name.text.clone(),
                 values: t.values.iter().map(|v| v.value.clone()).collect(),
@@ -108,13 +108,13 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             aipl.push(AiplJob {
                 entity: entity.to_string(),
                 name: m.header.name.text.clone(),
-                rule: Expr {
+                rule: crate::to_ir::expr(&Expr {
                     kind: ExprKind::Case {
                         arms,
                         otherwise: None,
                     },
                     span: m.header.name.span,
-                },
+                }),
                 breakdowns,
                 touches,
             });
@@ -157,9 +157,9 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             rfm.push(RfmJob {
                 entity: entity.to_string(),
                 name: r.header.name.text.clone(),
-                recency: cx.rewrite(&rec.expr),
-                frequency: cx.rewrite(&freq.expr),
-                monetary: cx.rewrite(&mon.expr),
+                recency: cx.lower(&rec.expr),
+                frequency: cx.lower(&freq.expr),
+                monetary: cx.lower(&mon.expr),
                 scores: [score(&rec.score), score(&freq.score), score(&mon.score)],
                 baseline,
                 segments,
@@ -175,7 +175,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
         let mut audiences = Vec::new();
         let mut explain = Vec::new();
         for a in &audience_items {
-            audiences.push((a.header.name.text.clone(), cx.rewrite(&a.expr)));
+            audiences.push((a.header.name.text.clone(), cx.lower(&a.expr)));
             let mut parts = Vec::new();
             conjuncts(&a.expr, &mut parts);
             let mut steps = Vec::new();
@@ -192,7 +192,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                         ),
                     },
                 };
-                steps.push((mj_lang::format::expr_text(part), cx.rewrite(&joined)));
+                steps.push((mj_lang::format::expr_text(part), cx.lower(&joined)));
                 so_far = Some(joined);
             }
             explain.push((a.header.name.text.clone(), steps));
@@ -223,13 +223,13 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                 .collect();
             routes.push((
                 r.audience.text.clone(),
-                Expr {
+                crate::to_ir::expr(&Expr {
                     kind: ExprKind::Case {
                         arms,
                         otherwise: r.otherwise.as_ref().map(|o| Box::new(text(o))),
                     },
                     span: r.audience.span,
-                },
+                }),
             ));
         }
         let mut exports = Vec::new();
@@ -263,8 +263,8 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
                     continue;
                 }
                 let (value, normalize) = match cx.identifier_value(inner) {
-                    Some((e, n)) => (e, n),
-                    None => (cx.rewrite(inner), None),
+                    Some((e, n)) => (crate::to_ir::expr(&e), n),
+                    None => (cx.lower(inner), None),
                 };
                 let column = format!("export_{}_{}", x.audience.text, k + 1);
                 values.push((x.audience.text.clone(), column.clone(), value));

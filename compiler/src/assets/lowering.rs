@@ -2,6 +2,7 @@
 //! table's rows becomes a feature column, names are inlined, models' stages read.
 
 use super::*;
+use mj_ir::Aggregate;
 
 pub(crate) struct Lowering<'a> {
     pub(crate) items: &'a [&'a Item],
@@ -25,6 +26,11 @@ impl Lowering<'_> {
             .iter()
             .map(|i| &i.kind)
             .find(|k| item_name(k) == Some(name))
+    }
+
+    /// The expression over the features table's columns, in the IR.
+    pub(crate) fn lower(&mut self, e: &Expr) -> mj_ir::Expr {
+        crate::to_ir::expr(&self.rewrite(e))
     }
 
     /// The expression over the features table's columns.
@@ -296,14 +302,7 @@ impl Lowering<'_> {
         };
         let key = d.key.as_ref()?.text.clone();
         let has_city = d.attributes.iter().any(|a| a.text == "city");
-        let at = d.header.name.span;
-        let column = |text: &str| Expr {
-            kind: ExprKind::Name(Ident {
-                text: text.to_string(),
-                span: at,
-            }),
-            span: at,
-        };
+        let column = |text: &str| mj_ir::Expr::column(text);
         let links: Vec<String> = self
             .items
             .iter()
@@ -314,9 +313,9 @@ impl Lowering<'_> {
                 _ => None,
             })
             .unwrap_or_default();
-        let agg = |func: &str, arg: Expr, present: Vec<Expr>| FeatureAgg {
+        let agg = |func: Aggregate, arg: mj_ir::Expr, present: Vec<mj_ir::Expr>| FeatureAgg {
             column: String::new(),
-            func: func.to_string(),
+            func,
             arg: Some(arg),
             filter: None,
             window_days: None,
@@ -352,15 +351,19 @@ impl Lowering<'_> {
                 let lat = self.push_feature(
                     spec.clone(),
                     source,
-                    agg("latest", column("lat"), both.clone()),
+                    agg(Aggregate::Latest, column("lat"), both.clone()),
                 );
                 let lon = self.push_feature(
                     spec.clone(),
                     source,
-                    agg("latest", column("lon"), both.clone()),
+                    agg(Aggregate::Latest, column("lon"), both.clone()),
                 );
                 let time = spec.time.clone().map(|(t, _)| {
-                    self.push_feature(spec.clone(), source, agg("max", column(&t), both.clone()))
+                    self.push_feature(
+                        spec.clone(),
+                        source,
+                        agg(Aggregate::Max, column(&t), both.clone()),
+                    )
                 });
                 job.points.push((source.clone(), lat, lon, time));
             }
@@ -368,7 +371,7 @@ impl Lowering<'_> {
                 let city = self.push_feature(
                     spec.clone(),
                     source,
-                    agg("latest", column("city"), Vec::new()),
+                    agg(Aggregate::Latest, column("city"), Vec::new()),
                 );
                 job.cities.push(city);
             }
@@ -393,13 +396,13 @@ impl Lowering<'_> {
             let visit = self.push_feature(
                 spec.clone(),
                 &fact,
-                agg("latest", column(dimension), Vec::new()),
+                agg(Aggregate::Latest, column(dimension), Vec::new()),
             );
             let time = spec.time.clone().map(|(t, _)| {
                 self.push_feature(
                     spec.clone(),
                     &fact,
-                    agg("max", column(&t), vec![column(dimension)]),
+                    agg(Aggregate::Max, column(&t), vec![column(dimension)]),
                 )
             });
             job.visits.push((fact.clone(), visit, time));
@@ -432,7 +435,7 @@ impl Lowering<'_> {
         let spec = self.table(&table)?;
         let agg = FeatureAgg {
             column: String::new(),
-            func: func.to_string(),
+            func: Aggregate::from_name(func)?,
             arg,
             filter,
             window_days,
@@ -468,10 +471,7 @@ impl Lowering<'_> {
         }
         let func = &agg.func;
         let base = match &agg.arg {
-            Some(Expr {
-                kind: ExprKind::Name(c),
-                ..
-            }) => format!("{func}_{table}_{}", c.text),
+            Some(mj_ir::Expr::Column(c)) => format!("{func}_{table}_{c}"),
             _ => format!("{func}_{table}"),
         };
         let taken = |name: &str, tables: &[FeatureTable]| {
@@ -514,7 +514,7 @@ impl Lowering<'_> {
         positive_conditions(stage, true, &mut conditions);
         let mut out = Vec::new();
         for c in conditions {
-            let condition = self.rewrite(c);
+            let condition = self.lower(c);
             let mut read = Vec::new();
             reads(c, &lookup, None, &mut Vec::new(), &mut read);
             for r in read {
@@ -549,9 +549,8 @@ impl Lowering<'_> {
                 let counted = (metric.aggregate != mj_ir::Aggregate::Count)
                     .then_some(metric.arg)
                     .flatten();
-                let filter = metric.filters.into_iter().reduce(|l, r| Expr {
-                    span: l.span,
-                    kind: ExprKind::Binary(BinaryOp::And, Box::new(l), Box::new(r)),
+                let filter = metric.filters.into_iter().reduce(|l, r| {
+                    mj_ir::Expr::Binary(mj_ir::expr::BinaryOp::And, Box::new(l), Box::new(r))
                 });
                 (fact, counted, filter, None, Some(metric.period))
             }
@@ -561,14 +560,8 @@ impl Lowering<'_> {
             .breakdowns
             .iter()
             .find(|b| b.by.text == by && b.table.text == table)
-            .map(|b| b.expr.clone())
-            .unwrap_or_else(|| Expr {
-                kind: ExprKind::Name(Ident {
-                    text: by.to_string(),
-                    span: model.header.name.span,
-                }),
-                span: model.header.name.span,
-            });
+            .map(|b| crate::to_ir::expr(&b.expr))
+            .unwrap_or_else(|| mj_ir::Expr::column(by));
         let mut present = vec![value.clone()];
         present.extend(value_of_row);
         let time = spec.time.clone();
@@ -576,14 +569,8 @@ impl Lowering<'_> {
             Some((t, _)) => {
                 let agg = FeatureAgg {
                     column: String::new(),
-                    func: "max".to_string(),
-                    arg: Some(Expr {
-                        kind: ExprKind::Name(Ident {
-                            text: t,
-                            span: model.header.name.span,
-                        }),
-                        span: model.header.name.span,
-                    }),
+                    func: Aggregate::Max,
+                    arg: Some(mj_ir::Expr::Column(t)),
                     filter: filter.clone(),
                     window_days,
                     period: period.clone(),
@@ -595,7 +582,7 @@ impl Lowering<'_> {
         };
         let agg = FeatureAgg {
             column: String::new(),
-            func: "latest".to_string(),
+            func: Aggregate::Latest,
             arg: Some(value),
             filter,
             window_days,
@@ -662,26 +649,27 @@ impl Lowering<'_> {
     }
 }
 
+/// The same aggregate, whatever its column: IR expressions carry no spans, so equal
+/// means the same meaning as written.
 pub(crate) fn same(a: &FeatureAgg, b: &FeatureAgg) -> bool {
-    let text = |e: &Option<Expr>| e.as_ref().map(mj_lang::format::expr_text);
-    let texts = |es: &[Expr]| {
-        es.iter()
-            .map(mj_lang::format::expr_text)
-            .collect::<Vec<_>>()
-    };
     a.func == b.func
-        && text(&a.arg) == text(&b.arg)
-        && text(&a.filter) == text(&b.filter)
+        && a.arg == b.arg
+        && a.filter == b.filter
         && a.window_days == b.window_days
         && a.period == b.period
-        && texts(&a.present) == texts(&b.present)
+        && a.present == b.present
 }
 
 /// An aggregate call's table, value (a column of it), `where` and `window`.
 #[allow(clippy::type_complexity)]
 pub(crate) fn aggregate_parts(
     args: &[Arg],
-) -> Option<(String, Option<Expr>, Option<Expr>, Option<i64>)> {
+) -> Option<(
+    String,
+    Option<mj_ir::Expr>,
+    Option<mj_ir::Expr>,
+    Option<i64>,
+)> {
     let mut value = None;
     let mut filter = None;
     let mut window_days = None;
@@ -692,7 +680,7 @@ pub(crate) fn aggregate_parts(
                 filter: f,
             } if value.is_none() => {
                 value = Some(v);
-                filter = f.clone();
+                filter = f.as_ref().map(crate::to_ir::expr);
             }
             Arg::Named(n) if n.name.text == "window" => window_days = days(&n.value),
             _ => {}
@@ -700,13 +688,7 @@ pub(crate) fn aggregate_parts(
     }
     let (table, arg) = match &value?.kind {
         ExprKind::Field(base, column) => match &base.kind {
-            ExprKind::Name(t) => (
-                t.text.clone(),
-                Some(Expr {
-                    kind: ExprKind::Name(column.clone()),
-                    span: column.span,
-                }),
-            ),
+            ExprKind::Name(t) => (t.text.clone(), Some(mj_ir::Expr::column(&column.text))),
             _ => return None,
         },
         ExprKind::Name(t) => (t.text.clone(), None),

@@ -27,6 +27,18 @@ pub const DEFAULT_SEGMENTS: &[(&str, &str)] = &[
     ("LLL", "潜在"),
 ];
 
+/// What an entity's assets compute.
+pub struct EntityAssets {
+    pub features: FeaturesJob,
+    pub tags: Option<TagsJob>,
+    pub aipl: Vec<AiplJob>,
+    pub rfm: Vec<RfmJob>,
+    pub near: Vec<NearJob>,
+    pub audiences: Option<AudiencesJob>,
+    pub compares: Vec<CompareJob>,
+    pub exports: Vec<ExportJob>,
+}
+
 mod entity;
 mod lowering;
 

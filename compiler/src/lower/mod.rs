@@ -123,7 +123,11 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 let stripped = strip_qualifier(e, &mut fact);
                 let Some(fact) = fact else { continue };
                 let text = mj_lang::format::expr_text(e);
-                (fact, CheckKind::Condition(stripped), text)
+                (
+                    fact,
+                    CheckKind::Condition(crate::to_ir::expr(&stripped)),
+                    text,
+                )
             }
         };
         // A business process's detail rows, or else a source's accepted rows.
@@ -161,7 +165,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
         // A distinct count of values an `error` check keeps unique is a count.
         for part in &mut job.parts {
             for m in &mut part.metrics {
-                let Some(ExprKind::Name(column)) = m.arg.as_ref().map(|a| &a.kind) else {
+                let Some(mj_ir::Expr::Column(column)) = m.arg.as_ref() else {
                     continue;
                 };
                 if m.aggregate != mj_ir::Aggregate::CountDistinct {
@@ -171,7 +175,7 @@ pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
                     NodeKind::Check(c)
                         if c.fail_run
                             && c.table == Table::new("dwd", &part.fact)
-                            && c.rule == CheckKind::Unique(column.text.clone()) =>
+                            && c.rule == CheckKind::Unique(column.clone()) =>
                     {
                         Some(c.name.clone())
                     }
@@ -365,7 +369,7 @@ pub(crate) fn fact_job(f: &Fact, source: &Source) -> FactJob {
         name: f.header.name.text.clone(),
         source: f.source.text.clone(),
         source_key: src.key,
-        filter: f.filter.clone(),
+        filter: f.filter.as_ref().map(crate::to_ir::expr),
         grain: f.grain.iter().map(|g| g.text.clone()).collect(),
         time: f.time.as_ref().map(|t| t.text.clone()),
         time_is_date,

@@ -165,7 +165,7 @@ fn text(a: &arrow::array::ArrayRef) -> Result<arrow::array::StringArray, String>
 /// (by the channel that qualified them).
 pub(crate) async fn run(
     ctx: &datafusion::prelude::SessionContext,
-    job: &mj_compiler::assets::AiplJob,
+    job: &mj_ir::jobs::AiplJob,
     date: &str,
 ) -> Result<(Vec<Table>, ContributionReport), String> {
     use arrow::array::{Array, Float64Array, Int64Array, StringArray};

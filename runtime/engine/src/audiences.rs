@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use mj_compiler::assets::AudiencesJob;
+use mj_ir::jobs::AudiencesJob;
 
 use crate::AudienceReport;
 

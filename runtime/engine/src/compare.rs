@@ -19,7 +19,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
-use mj_compiler::assets::{CompareBy, CompareJob};
+use mj_ir::jobs::{CompareBy, CompareJob};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 

@@ -8,8 +8,8 @@ use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use md5::Digest as _;
-use mj_compiler::assets::ExportJob;
-use mj_compiler::lower::Format;
+use mj_ir::jobs::ExportJob;
+use mj_ir::jobs::Format;
 use serde::{Deserialize, Serialize};
 
 /// An export in a run.

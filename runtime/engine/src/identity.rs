@@ -7,7 +7,7 @@ pub async fn resolve_entity(
     graph: &JobGraph,
     entity: Option<&str>,
     data: &Path,
-) -> Result<(mj_compiler::lower::OneIdJob, oneid::Resolved), RunError> {
+) -> Result<(mj_ir::jobs::OneIdJob, oneid::Resolved), RunError> {
     let (job, inputs) = read_entity_sources(graph, entity, data).await?;
     let refs: Vec<oneid::Input<'_>> = inputs
         .iter()
@@ -26,7 +26,7 @@ pub async fn resolve_entity_of_run(
     entity: Option<&str>,
     out: &Path,
     date: &str,
-) -> Result<(mj_compiler::lower::OneIdJob, oneid::Resolved), RunError> {
+) -> Result<(mj_ir::jobs::OneIdJob, oneid::Resolved), RunError> {
     let job = oneid_job(graph, entity)?;
     let mut inputs = Vec::new();
     for s in linked_sources(graph, &job) {
@@ -58,8 +58,8 @@ pub async fn resolve_entity_of_run(
 /// The sources a OneID job links, in the order of its links.
 pub(crate) fn linked_sources<'a>(
     graph: &'a JobGraph,
-    job: &'a mj_compiler::lower::OneIdJob,
-) -> impl Iterator<Item = &'a mj_compiler::lower::SourceJob> {
+    job: &'a mj_ir::jobs::OneIdJob,
+) -> impl Iterator<Item = &'a mj_ir::jobs::SourceJob> {
     job.links.iter().filter_map(move |link| {
         graph.nodes.iter().find_map(|n| match &n.kind {
             NodeKind::Source(s) if s.name == link.source => Some(s),
@@ -72,7 +72,7 @@ pub(crate) fn linked_sources<'a>(
 pub(crate) fn oneid_job(
     graph: &JobGraph,
     entity: Option<&str>,
-) -> Result<mj_compiler::lower::OneIdJob, RunError> {
+) -> Result<mj_ir::jobs::OneIdJob, RunError> {
     graph
         .nodes
         .iter()
@@ -94,7 +94,7 @@ pub async fn read_entity_sources(
     graph: &JobGraph,
     entity: Option<&str>,
     data: &Path,
-) -> Result<(mj_compiler::lower::OneIdJob, Vec<(String, SourceData)>), RunError> {
+) -> Result<(mj_ir::jobs::OneIdJob, Vec<(String, SourceData)>), RunError> {
     let ctx = session();
     let job = oneid_job(graph, entity)?;
     let mut inputs = Vec::new();

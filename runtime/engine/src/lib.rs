@@ -1,4 +1,4 @@
-//! The mj runtime: executes a job graph (see `mj_compiler::lower`) on DataFusion for
+//! The mj runtime: executes a job graph (see `mj_ir::jobs`) on DataFusion for
 //! one business date, writes each table's partition atomically, and records the run
 //! in a manifest `OUT/_runs/<run_id>.json`.
 //!
@@ -38,7 +38,7 @@ use std::time::Instant;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use mj_compiler::lower::{JobGraph, Node, NodeKind};
+use mj_ir::jobs::{JobGraph, Node, NodeKind};
 use serde::{Deserialize, Serialize};
 
 use crate::source::{FileStats, SourceData};

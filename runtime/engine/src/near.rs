@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::prelude::SessionContext;
-use mj_compiler::assets::NearJob;
+use mj_ir::jobs::NearJob;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 

@@ -520,7 +520,7 @@ pub(crate) async fn planned_node(
         }
         result.audiences = reports;
     } else if let NodeKind::Check(job) = kind {
-        let unique = matches!(job.rule, mj_compiler::lower::CheckKind::Unique(_));
+        let unique = matches!(job.rule, mj_ir::jobs::CheckKind::Unique(_));
         let (failing, examples) = examples(&schema, &batches, 5, unique.then_some(1));
         let status = match (failing, job.fail_run) {
             (0, _) => "passed",

@@ -18,7 +18,7 @@ use arrow::array::{
 };
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Field, Schema};
-use mj_compiler::lower::OneIdJob;
+use mj_ir::jobs::OneIdJob;
 use mj_oneid::stable::{Assignment, Previous, assign, date_text, parse, render};
 use mj_oneid::{Builder, IdentifierRule, Normalizer, Resolution, Rules, ValueState};
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use mj_compiler::lower::{HotspotAt, ScanJob, ScanMerge, ScanOutput};
+use mj_ir::jobs::{HotspotAt, ScanJob, ScanMerge, ScanOutput};
 use mj_scan::job::{HotspotSpec, Job, Output, OutputFiles, OutputKind, Place, Report};
 use mj_scan::reconstruct::Merge;
 use serde::{Deserialize, Serialize};

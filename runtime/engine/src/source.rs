@@ -15,7 +15,7 @@ use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, Stri
 use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use mj_compiler::lower::{ColType, Format, SourceJob};
+use mj_ir::jobs::{ColType, Format, SourceJob};
 
 use crate::RunError;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use mj_compiler::assets::TagsJob;
+use mj_ir::jobs::TagsJob;
 use serde::{Deserialize, Serialize};
 
 /// How many entities a tag has a value for.

@@ -2,6 +2,7 @@
 //! computed in one pass over it, the entity's metrics joined beside them.
 
 use super::*;
+use mj_ir::Aggregate;
 
 /// The features table of an entity for business date `date`. `oneid` is the mapping
 /// `oneid_<entity>`; `tables` gives each feature table's rows by node
@@ -32,7 +33,11 @@ pub fn features(
         let Some((_, source)) = tables.iter().find(|(n, _)| *n == t.node) else {
             return Err(err(format!("no table for `{}`", t.node)));
         };
-        let plain: Vec<&FeatureAgg> = t.aggregates.iter().filter(|a| a.func != "top").collect();
+        let plain: Vec<&FeatureAgg> = t
+            .aggregates
+            .iter()
+            .filter(|a| a.func != Aggregate::Top)
+            .collect();
         if !plain.is_empty() {
             let alias = format!("t{i}");
             let rows = entity_rows(t, source.clone(), &oneid, &mapping, entity, day)?;
@@ -51,17 +56,24 @@ pub fn features(
             for a in &plain {
                 let c = col(format!("{alias}.\"{}\"", a.column));
                 columns.push(
-                    match a.func.as_str() {
+                    match a.func {
                         // No rows: a count is 0 and `exists` is false, not unknown.
-                        "exists" => f::coalesce(vec![c, lit(0i64)]).gt(lit(0i64)),
-                        "count" | "count_distinct" => f::coalesce(vec![c, lit(0i64)]),
+                        Aggregate::Exists => f::coalesce(vec![c, lit(0i64)]).gt(lit(0i64)),
+                        Aggregate::Count | Aggregate::CountDistinct => {
+                            f::coalesce(vec![c, lit(0i64)])
+                        }
                         _ => c,
                     }
                     .alias(&a.column),
                 );
             }
         }
-        for (k, a) in t.aggregates.iter().filter(|a| a.func == "top").enumerate() {
+        for (k, a) in t
+            .aggregates
+            .iter()
+            .filter(|a| a.func == Aggregate::Top)
+            .enumerate()
+        {
             let alias = format!("t{i}_top{k}");
             parts.push((
                 alias.clone(),
@@ -220,7 +232,7 @@ pub(crate) fn keep(
         conds.push(qualify(row_expr(p)?, &table).is_not_null());
     }
     if let Some(arg) = &a.arg
-        && !matches!(a.func.as_str(), "exists" | "count")
+        && !matches!(a.func, Aggregate::Exists | Aggregate::Count)
     {
         conds.push(qualify(row_expr(arg)?, &table).is_not_null());
     }
@@ -248,18 +260,19 @@ pub(crate) fn aggregate(t: &FeatureTable, a: &FeatureAgg, day: i32) -> Result<Df
     };
     // DataFusion's builder sets ORDER BY, FILTER and DISTINCT together: each is given
     // to the one builder, or a FILTER added later would drop the ordering.
-    let (call, order, distinct) = match a.func.as_str() {
-        "latest" => (agg::first_value(arg, vec![]), order(false), false),
-        "first" => (agg::first_value(arg, vec![]), order(true), false),
-        "exists" | "count" => (agg::count(arg), vec![], false),
-        "count_distinct" => (agg::count(arg), vec![], true),
-        "sum" => (agg::sum(arg), vec![], false),
-        "avg" => (agg::avg(arg), vec![], false),
-        "min" => (agg::min(arg), vec![], false),
-        "max" => (agg::max(arg), vec![], false),
-        "median" => (agg::median(arg), vec![], false),
-        "stddev" => (agg::stddev(arg), vec![], false),
-        other => return Err(err(format!("`{other}` is not an aggregate per entity"))),
+    // Every aggregate, named; `top` is a plan of its own (see [`top`]).
+    let (call, order, distinct) = match a.func {
+        Aggregate::Latest => (agg::first_value(arg, vec![]), order(false), false),
+        Aggregate::First => (agg::first_value(arg, vec![]), order(true), false),
+        Aggregate::Exists | Aggregate::Count => (agg::count(arg), vec![], false),
+        Aggregate::CountDistinct => (agg::count(arg), vec![], true),
+        Aggregate::Sum => (agg::sum(arg), vec![], false),
+        Aggregate::Avg => (agg::avg(arg), vec![], false),
+        Aggregate::Min => (agg::min(arg), vec![], false),
+        Aggregate::Max => (agg::max(arg), vec![], false),
+        Aggregate::Median => (agg::median(arg), vec![], false),
+        Aggregate::Stddev => (agg::stddev(arg), vec![], false),
+        Aggregate::Top => return Err(err("`top` is planned as a join of its own")),
     };
     let keep = keep(t, a, day)?;
     if order.is_empty() && keep.is_none() && !distinct {

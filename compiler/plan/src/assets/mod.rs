@@ -15,8 +15,8 @@ use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::{
     Expr as DfExpr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, TableSource, col, lit,
 };
-use mj_compiler::assets::{FeatureAgg, FeatureTable, FeaturesJob, TagsJob};
-use mj_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use mj_ir::expr::{BinaryOp, Expr, UnaryOp};
+use mj_ir::jobs::{FeatureAgg, FeatureTable, FeaturesJob, TagsJob};
 
 use crate::{PlanError, chrono_day, day_literal, df, err, qualify, row_expr};
 
@@ -50,7 +50,7 @@ pub fn tags(
 /// An AIPL model's stage per entity: its decision list (highest stage first) over the
 /// features table; entities without a stage have none (null).
 pub fn aipl(
-    job: &mj_compiler::assets::AiplJob,
+    job: &mj_ir::jobs::AiplJob,
     features: Arc<dyn TableSource>,
     date: &str,
 ) -> Result<(LogicalPlan, Vec<RulePlan>), PlanError> {
@@ -111,7 +111,7 @@ pub fn aipl(
 /// row behind its A and I stages (rows up to the business date, kept as the stage's
 /// aggregates keep them), sorted by entity, time and channel.
 pub fn touches(
-    job: &mj_compiler::assets::AiplJob,
+    job: &mj_ir::jobs::AiplJob,
     tables: &[(mj_ir::Table, Arc<dyn TableSource>)],
     oneid: Arc<dyn TableSource>,
     date: &str,
@@ -187,7 +187,7 @@ pub struct NearInput {
 /// each member (the first arm that holds), over the features table left-joined with
 /// the stages, segments and nearest rows the expressions read.
 pub fn audiences(
-    job: &mj_compiler::assets::AudiencesJob,
+    job: &mj_ir::jobs::AudiencesJob,
     features: Arc<dyn TableSource>,
     inputs: &AudienceInputs,
     date: &str,
@@ -374,12 +374,12 @@ pub(crate) fn per_entity(
 /// scores, H or L for each against the baseline of its scores, the segment code (R, F,
 /// M) and its label.
 pub fn rfm(
-    job: &mj_compiler::assets::RfmJob,
+    job: &mj_ir::jobs::RfmJob,
     features: Arc<dyn TableSource>,
     date: &str,
 ) -> Result<LogicalPlan, PlanError> {
     use datafusion::logical_expr::{ExprFunctionExt, when};
-    use mj_compiler::assets::{BaselineJob, ScoreJob};
+    use mj_ir::jobs::{BaselineJob, ScoreJob};
     let day = chrono_day(date)?;
     let entity = job.entity.as_str();
     let table = format!("ads_{entity}_features");
@@ -547,7 +547,7 @@ pub(crate) struct TagCx<'a> {
 impl TagCx<'_> {
     /// A breakdown's value for one stage: that of the most recent row among the
     /// qualifiers whose condition holds; ties go to the one written first.
-    fn qualified(&mut self, quals: &[mj_compiler::assets::Qualifier]) -> Result<DfExpr, PlanError> {
+    fn qualified(&mut self, quals: &[mj_ir::jobs::Qualifier]) -> Result<DfExpr, PlanError> {
         use arrow::datatypes::{DataType, TimeUnit};
         use datafusion::logical_expr::cast;
         if quals.is_empty() {
@@ -599,21 +599,21 @@ impl TagCx<'_> {
 
     /// A tag's expression over the features table.
     fn expr(&mut self, e: &Expr) -> Result<DfExpr, PlanError> {
-        Ok(match &e.kind {
-            ExprKind::Case { .. } => self.case(e)?,
-            ExprKind::Binary(BinaryOp::Coalesce, l, r) => {
+        Ok(match e {
+            Expr::Case { .. } => self.case(e)?,
+            Expr::Binary(BinaryOp::Coalesce, l, r) => {
                 f::coalesce(vec![self.expr(l)?, self.expr(r)?])
             }
-            ExprKind::Binary(BinaryOp::Div, l, r) => {
+            Expr::Binary(BinaryOp::Div, l, r) => {
                 let real = |e: DfExpr| {
                     datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Float64)
                 };
                 real(self.expr(l)?) / f::nullif(real(self.expr(r)?), lit(0.0))
             }
-            ExprKind::Binary(op, l, r) => crate::binary(*op, self.expr(l)?, self.expr(r)?),
-            ExprKind::Unary(UnaryOp::Not, x) => !self.expr(x)?,
-            ExprKind::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(self.expr(x)?)),
-            ExprKind::In {
+            Expr::Binary(op, l, r) => crate::binary(*op, self.expr(l)?, self.expr(r)?),
+            Expr::Unary(UnaryOp::Not, x) => !self.expr(x)?,
+            Expr::Unary(UnaryOp::Neg, x) => DfExpr::Negative(Box::new(self.expr(x)?)),
+            Expr::In {
                 expr,
                 list,
                 negated,
@@ -623,8 +623,8 @@ impl TagCx<'_> {
                     .collect::<Result<Vec<_>, _>>()?,
                 *negated,
             ),
-            ExprKind::Call(name, args) if name.text == "days_since" => {
-                let x = self.arg(args, 0, &name.text)?;
+            Expr::Call(mj_ir::Builtin::DaysSince, args) => {
+                let x = self.arg(args, 0, mj_ir::Builtin::DaysSince)?;
                 // Whole days from the value's date to the business date.
                 let date = datafusion::logical_expr::cast(x, arrow::datatypes::DataType::Date32);
                 let today = DfExpr::Literal(ScalarValue::Date32(Some(self.day)), None);
@@ -634,10 +634,10 @@ impl TagCx<'_> {
                     arrow::datatypes::DataType::Int64,
                 )
             }
-            ExprKind::Call(name, args) if name.text == "bucket" => {
+            Expr::Call(mj_ir::Builtin::Bucket, args) => {
                 // `a-b` with a = floor(x / w) * w and b = a + w: a ≤ x < b.
-                let x = self.arg(args, 0, &name.text)?;
-                let w = self.arg(args, 1, &name.text)?;
+                let x = self.arg(args, 0, mj_ir::Builtin::Bucket)?;
+                let w = self.arg(args, 1, mj_ir::Builtin::Bucket)?;
                 let real = |e: DfExpr| {
                     datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Float64)
                 };
@@ -664,18 +664,10 @@ impl TagCx<'_> {
         })
     }
 
-    fn arg(
-        &mut self,
-        args: &[mj_lang::ast::Arg],
-        i: usize,
-        name: &str,
-    ) -> Result<DfExpr, PlanError> {
+    fn arg(&mut self, args: &[Expr], i: usize, f: mj_ir::Builtin) -> Result<DfExpr, PlanError> {
         match args.get(i) {
-            Some(mj_lang::ast::Arg::Positional {
-                value,
-                filter: None,
-            }) => self.expr(value),
-            _ => Err(err(format!("`{name}` needs argument {}", i + 1))),
+            Some(value) => self.expr(value),
+            None => Err(err(format!("`{f}` needs argument {}", i + 1))),
         }
     }
 
@@ -699,17 +691,16 @@ impl TagCx<'_> {
             tag: self.tag.clone(),
             fallback: Some(reason),
         });
-        let ExprKind::Case { arms, otherwise } = &e.kind else {
+        let Expr::Case { arms, otherwise } = e else {
             return Err(err("not a case"));
         };
         let mut arms = arms.iter();
-        let Some(first) = arms.next() else {
+        let Some((condition, value)) = arms.next() else {
             return Err(err("a case without arms"));
         };
-        let mut builder =
-            datafusion::logical_expr::when(self.expr(&first.condition)?, self.expr(&first.value)?);
-        for arm in arms {
-            builder = builder.when(self.expr(&arm.condition)?, self.expr(&arm.value)?);
+        let mut builder = datafusion::logical_expr::when(self.expr(condition)?, self.expr(value)?);
+        for (condition, value) in arms {
+            builder = builder.when(self.expr(condition)?, self.expr(value)?);
         }
         match otherwise {
             Some(o) => builder.otherwise(self.expr(o)?).map_err(df),

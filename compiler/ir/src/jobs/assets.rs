@@ -1,11 +1,11 @@
 //! Jobs of the consumer-asset layer: features, tags, AIPL and RFM models, nearest rows,
 //! audiences, comparisons and exports.
 
-use mj_lang::ast::{Expr, PeriodSpec};
-use serde::Serialize;
+use crate::expr::{Expr, Period};
+use serde::{Deserialize, Serialize};
 
 /// The features of one entity.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FeaturesJob {
     pub entity: String,
     /// `dws_<entity>`, when assets use metrics computed per the entity, and those metrics.
@@ -14,10 +14,10 @@ pub struct FeaturesJob {
 }
 
 /// The aggregates over one table's rows, computed in one pass.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FeatureTable {
     /// The node whose table is read: `ods.<source>` or `dwd.<fact>`.
-    pub node: mj_ir::Table,
+    pub node: crate::Table,
     /// The column holding the entity (facts), or none: the rows reach the entity through
     /// the OneID mapping, joined on the source's key.
     pub entity_column: Option<String>,
@@ -32,13 +32,11 @@ pub struct FeatureTable {
 }
 
 /// One aggregate per entity.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FeatureAgg {
     /// Its column in the features table.
     pub column: String,
-    /// `latest`, `first`, `top`, `exists`, `sum`, `count`, `count_distinct`, `avg`,
-    /// `min`, `max`, `median`, `stddev`.
-    pub func: String,
+    pub func: crate::Aggregate,
     /// The value aggregated (a column or row expression); none for `exists` and `count`.
     pub arg: Option<Expr>,
     /// The rows kept (`where`).
@@ -46,20 +44,20 @@ pub struct FeatureAgg {
     /// `window = N d`: the rows of the last N days up to the business date.
     pub window_days: Option<i64>,
     /// A metric's period: the rows from its start up to the business date.
-    pub period: Option<PeriodSpec>,
+    pub period: Option<Period>,
     /// Row values that must not be null for a row to count (beside the value itself).
     pub present: Vec<Expr>,
 }
 
 /// The tags of one entity: `ads/<entity>_tags` (wide) and `ads/<entity>_tag_values`
 /// (long), computed from `ads/<entity>_features`.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TagsJob {
     pub entity: String,
     pub tags: Vec<TagJob>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TagJob {
     pub name: String,
     /// The declared values of an enumerated tag.
@@ -72,7 +70,7 @@ pub struct TagJob {
 /// An AIPL model: each entity's stage for the business date, the highest whose
 /// condition holds (L > P > I > A), or none. `ads/aipl_<model>/dt=D`; the partitions of
 /// successive dates are the model's history.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct AiplJob {
     pub entity: String,
     pub name: String,
@@ -89,7 +87,7 @@ pub struct AiplJob {
 /// Rows of a table that touch an entity: the table (without aggregates) and the rows
 /// as an aggregate would keep them (`where`, window or period, values present); the
 /// aggregate's value is the row's channel.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TouchRows {
     pub table: FeatureTable,
     pub rows: FeatureAgg,
@@ -101,7 +99,7 @@ pub struct TouchRows {
 /// `not`); each reads rows — an aggregate's rows, a metric's rows in its period —
 /// and the most recent of those rows, over every condition that holds, gives the
 /// value. Ties go to the condition written first.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BreakdownJob {
     pub name: String,
     /// Per stage, highest first as in the rule: what can qualify it.
@@ -111,7 +109,7 @@ pub struct BreakdownJob {
 /// Rows that qualify a stage when `condition` holds: the time of the most recent of
 /// them and its value, as columns of the features table (the time is absent for a
 /// table without a time).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Qualifier {
     pub condition: Expr,
     pub time: Option<String>,
@@ -121,7 +119,7 @@ pub struct Qualifier {
 /// An RFM model: `ads/rfm_<model>/dt=D`, one row per entity with a recency, frequency
 /// and monetary value: the values, their scores, H or L against the baseline, the
 /// segment code and its label.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RfmJob {
     pub entity: String,
     pub name: String,
@@ -136,7 +134,7 @@ pub struct RfmJob {
     pub segments: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum ScoreJob {
     /// Increasing thresholds: a frequency or monetary value scores 1 plus the number of
     /// thresholds it reaches (≥); a recency (days), 1 plus the number it does not exceed (≤).
@@ -145,28 +143,16 @@ pub enum ScoreJob {
     Quantiles(u32),
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum BaselineJob {
     Mean,
     Median,
     Value(f64),
 }
 
-/// What an entity's assets compute.
-pub struct EntityAssets {
-    pub features: FeaturesJob,
-    pub tags: Option<TagsJob>,
-    pub aipl: Vec<AiplJob>,
-    pub rfm: Vec<RfmJob>,
-    pub near: Vec<NearJob>,
-    pub audiences: Option<AudiencesJob>,
-    pub compares: Vec<CompareJob>,
-    pub exports: Vec<ExportJob>,
-}
-
 /// `export AUDIENCE to FORMAT("PATH") { … }`: the audience's members for the date, one
 /// file at `OUT/<folder>/<stem>/dt=D/<file>` written with the run's partitions.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ExportJob {
     pub entity: String,
     pub audience: String,
@@ -196,7 +182,7 @@ impl ExportJob {
 }
 
 /// One exported column.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ExportColumnJob {
     pub name: String,
     /// The column of `ads.<entity>_audiences` holding the value; none for the OneID.
@@ -209,7 +195,7 @@ pub struct ExportColumnJob {
 }
 
 /// `compare A against B by …`: `ads.compare_<a>_<b>` and its tests.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CompareJob {
     pub entity: String,
     pub audience: String,
@@ -219,7 +205,7 @@ pub struct CompareJob {
     pub by: Vec<CompareBy>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum CompareBy {
     /// A tag: the column of `ads.<entity>_tags`.
     Tag(String),
@@ -241,7 +227,7 @@ impl CompareJob {
 
 /// `ads.<entity>_near_<dimension>`: each entity's location and the nearest row of the
 /// dimension, from features of the features table and `dim_<dimension>`.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct NearJob {
     pub entity: String,
     pub dimension: String,
@@ -259,7 +245,7 @@ pub struct NearJob {
 }
 
 /// The audiences and routes of an entity, in one table `ads.<entity>_audiences`.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct AudiencesJob {
     pub entity: String,
     /// AIPL models and RFM models whose stage or segment the expressions read.
@@ -278,7 +264,7 @@ pub struct AudiencesJob {
     pub explain: Vec<(String, Vec<(String, Expr)>)>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct NearUse {
     pub dimension: String,
     pub key: String,

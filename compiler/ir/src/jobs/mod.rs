@@ -2,20 +2,21 @@
 //! for the planner and the runtime. Types only: lowering (`crate::lower`,
 //! `crate::assets`) fills them in.
 
-use mj_ir::Table;
-use serde::Serialize;
+use crate::Table;
+use crate::expr::{Expr, Period};
+use serde::{Deserialize, Serialize};
 
 pub mod assets;
 
 pub use assets::*;
 
 /// The tables of a run and their dependencies, in a topological order.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct JobGraph {
     pub nodes: Vec<Node>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Node {
     /// `<layer>.<table>`: `ods.pos_order`, `oneid.consumer`.
     pub id: Table,
@@ -24,7 +25,7 @@ pub struct Node {
     pub deps: Vec<usize>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NodeKind {
     Source(SourceJob),
@@ -58,7 +59,7 @@ pub enum NodeKind {
 /// A scan item, resolved: what it captures, its steps with their defaults filled in,
 /// its hotspots and outputs. Paths are as written (captures relative to the data root,
 /// outputs to the output folder, without a trailing `/`).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ScanJob {
     pub name: String,
     pub display: Option<String>,
@@ -80,7 +81,7 @@ pub struct ScanJob {
 }
 
 /// How a scan's rooms are placed in one floor plan.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ScanMerge {
     /// By the doors two rooms share.
     Doors,
@@ -89,7 +90,7 @@ pub enum ScanMerge {
 }
 
 /// What a scan writes (`glb(…)`, `obj(…)`, `floorplan(…)`, `tour(…)`, `summary(…)`).
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ScanOutput {
     Glb,
     Obj,
@@ -98,7 +99,7 @@ pub enum ScanOutput {
     Summary,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ScanHotspot {
     pub name: String,
     pub display: Option<String>,
@@ -108,7 +109,7 @@ pub struct ScanHotspot {
 }
 
 /// Where a hotspot is: metres in the floor plan's frame, or a room.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum HotspotAt {
     Point([f64; 3]),
     Room(String),
@@ -116,7 +117,7 @@ pub enum HotspotAt {
 
 /// A dimension table: its source's rows, one per key (a repeated key is an error
 /// naming the keys), with the key and the attributes.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DimensionJob {
     pub name: String,
     pub source: String,
@@ -125,7 +126,7 @@ pub struct DimensionJob {
 }
 
 /// A data-quality rule run against a fact's detail table or a source's accepted rows.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CheckJob {
     /// `check_<fact or source>_<n>`, numbered in the order the checks are declared.
     pub name: String,
@@ -140,20 +141,20 @@ pub struct CheckJob {
     pub fail_run: bool,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKind {
     /// No two rows share a value of the column.
     Unique(String),
     /// Every row satisfies the condition (a row where it is null passes).
-    Condition(mj_lang::ast::Expr),
+    Condition(Expr),
 }
 
 /// A summary (DWS) table: every derived metric of one granularity, and the composite
 /// metrics built from them, for one business date. Named `dws_<granularity>`, the
 /// granularity's dimensions joined with `_` (`dws_consumer`, `dws_store_category`),
 /// `dws_total` without any.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SummaryJob {
     pub name: String,
     /// The granularity: columns of the facts (dims or the entity), sorted.
@@ -161,10 +162,10 @@ pub struct SummaryJob {
     /// One aggregation per fact.
     pub parts: Vec<SummaryPart>,
     /// (name, expression over the derived metrics' columns).
-    pub composites: Vec<(String, mj_lang::ast::Expr)>,
+    pub composites: Vec<(String, Expr)>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SummaryPart {
     pub fact: String,
     pub time: Option<String>,
@@ -177,7 +178,7 @@ pub struct SummaryPart {
 
 /// A dimension joined to a fact's rows: `dim_<dimension>` (unique on its key, or the
 /// run has failed before) on `dwd_<fact>.<column> = <dimension>.<key>`.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DimJoin {
     /// The fact's column holding the key (the dims binding, named as the dimension).
     pub column: String,
@@ -189,16 +190,16 @@ pub struct DimJoin {
 
 /// One derived metric: an aggregate over the fact's rows in a period, filtered by
 /// modifiers.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct MetricJob {
     pub name: String,
     /// `sum`, `count`, `count_distinct`, `avg`, `min`, `max`, `median`, `stddev`.
-    pub aggregate: mj_ir::Aggregate,
+    pub aggregate: crate::Aggregate,
     /// What is aggregated (a fact column or expression); none counts rows.
-    pub arg: Option<mj_lang::ast::Expr>,
+    pub arg: Option<Expr>,
     /// Conditions on the rows: the atomic metric's own `where`, then the modifiers.
-    pub filters: Vec<mj_lang::ast::Expr>,
-    pub period: mj_lang::ast::PeriodSpec,
+    pub filters: Vec<Expr>,
+    pub period: Period,
     /// A `count_distinct` of a column that an `error` check keeps unique: the check.
     /// The summary counts the values (no distinct pass) and runs after that check, whose
     /// failure fails the run before any partition is committed.
@@ -208,25 +209,25 @@ pub struct MetricJob {
 /// A business process as a detail (DWD) table: its source's rows up to the business
 /// date, filtered by its `where`, with its grain, time, entity key, dimension keys and
 /// measures.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FactJob {
     pub name: String,
     pub source: String,
     /// The source's key column, joined with the OneID mapping for the entity key.
     pub source_key: Option<String>,
-    pub filter: Option<mj_lang::ast::Expr>,
+    pub filter: Option<Expr>,
     pub grain: Vec<String>,
     pub time: Option<String>,
     /// The time column's type (date or timestamp), for the business-date bound.
     pub time_is_date: bool,
     pub entity: Option<String>,
     /// (column name, expression over the source's row).
-    pub dims: Vec<(String, mj_lang::ast::Expr)>,
-    pub measures: Vec<(String, mj_lang::ast::Expr)>,
+    pub dims: Vec<(String, Expr)>,
+    pub measures: Vec<(String, Expr)>,
 }
 
 /// Reads one declared source with its declared schema; bad rows go to rejects.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SourceJob {
     pub name: String,
     pub format: Format,
@@ -243,7 +244,7 @@ pub struct SourceJob {
     pub key: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Csv,
@@ -251,7 +252,7 @@ pub enum Format {
     Ndjson,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ColumnJob {
     pub name: String,
     pub ty: ColType,
@@ -260,7 +261,7 @@ pub struct ColumnJob {
     pub pii: bool,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ColType {
     String,
@@ -297,7 +298,7 @@ impl ColType {
 }
 
 /// Resolves one OneID entity from the sources it links.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct OneIdJob {
     pub name: String,
     pub identifiers: Vec<IdentifierJob>,
@@ -308,7 +309,7 @@ pub struct OneIdJob {
     pub max_component: Option<u64>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct IdentifierJob {
     pub name: String,
     pub normalize: Option<String>,
@@ -321,7 +322,7 @@ pub struct IdentifierJob {
     pub pii: bool,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct LinkJob {
     pub source: String,
     /// The source's key column (see [`SourceJob::key`]).
