@@ -93,7 +93,7 @@ pub fn graph(dir: &Path) -> mj_compiler::lower::JobGraph {
         .filter(|d| d.is_error())
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    mj_compiler::lower::lower(&db, project)
+    mj_compiler::lower::job_graph(&db, project).clone()
 }
 
 /// Runs a graph for a date; returns the manifest and whether it succeeded.

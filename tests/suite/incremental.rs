@@ -102,3 +102,46 @@ fn edits_rerun_only_what_depends_on_them() {
         "{diags:#?}"
     );
 }
+
+#[test]
+fn the_job_graph_is_lowered_once_per_revision() {
+    let mut db = Database::default();
+    let project = mj_compiler::load(
+        &db,
+        &[
+            ("metrics.mj".into(), METRICS.into()),
+            ("derived.mj".into(), DERIVED.into()),
+        ],
+    );
+    assert!(all_diagnostics(&db, project).is_empty());
+    let before = mj_compiler::lower::job_graph(&db, project).clone();
+    assert!(
+        before
+            .nodes
+            .iter()
+            .any(|n| n.id.to_string() == "dws.dws_category"),
+        "{before:#?}"
+    );
+    db.enable_logging();
+
+    // Asked again (a second hover, `mj plan` after `mj check`): nothing is lowered.
+    let _ = mj_compiler::lower::job_graph(&db, project);
+    assert_eq!(count(&db.take_log(), "job_graph"), 0);
+
+    // Items moved by a comment compare equal: nothing is lowered again.
+    let metrics = project.files(&db)[1];
+    metrics
+        .set_text(&mut db)
+        .to(format!("// metrics\n\n{METRICS}"));
+    let moved = mj_compiler::lower::job_graph(&db, project).clone();
+    assert_eq!(count(&db.take_log(), "job_graph"), 0);
+    assert_eq!(moved, before);
+
+    // A metric that means something else: lowered once, to a different graph.
+    metrics
+        .set_text(&mut db)
+        .to(METRICS.replace("sum(pay_order.amount)", "max(pay_order.amount)"));
+    let changed = mj_compiler::lower::job_graph(&db, project).clone();
+    assert_eq!(count(&db.take_log(), "job_graph"), 1);
+    assert_ne!(changed, before);
+}

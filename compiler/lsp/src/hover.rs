@@ -19,7 +19,7 @@ pub fn computes(db: &dyn Db, project: Project, def: &Def, name: &str) -> String 
     match &def.item.kind {
         // Only a metric needs the job graph (its summary table and aggregate).
         ItemKind::Derived(_) | ItemKind::Composite(_) => {
-            metric(&mj_compiler::lower::lower(db, project), name)
+            metric(&mj_compiler::lower::job_graph(db, project), name)
         }
         ItemKind::Fact(_) => format!("\n\nDetail table `dwd.{name}`."),
         ItemKind::Dimension(_) => format!("\n\nDimension table `dim.{name}`."),

@@ -19,8 +19,16 @@ use crate::metrics::*;
 use crate::sources::*;
 use scan::*;
 
-/// The job graph of a project.
-pub fn lower(db: &dyn Db, project: Project) -> JobGraph {
+/// The job graph of a project: a tracked query, so `mj plan`, `mj run` and the language
+/// server's hovers share one lowering per revision. It holds no spans (expressions are
+/// IR), so an edit that moves items without changing them leaves it equal, and
+/// whatever reads it is not run again.
+#[salsa::tracked(returns(ref))]
+pub fn job_graph(db: &dyn Db, project: Project) -> JobGraph {
+    lower(db, project)
+}
+
+fn lower(db: &dyn Db, project: Project) -> JobGraph {
     let mut sources: Vec<&Source> = Vec::new();
     let mut oneids: Vec<&OneId> = Vec::new();
     let mut facts: Vec<&Fact> = Vec::new();

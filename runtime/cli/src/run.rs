@@ -47,7 +47,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     }
     Ok(Loaded {
         config,
-        graph: mj_compiler::lower::lower(&db, project),
+        graph: mj_compiler::lower::job_graph(&db, project).clone(),
     })
 }
 

@@ -87,7 +87,7 @@ fn main() {
         eprintln!("{project} has errors: run `mj check {project}`");
         std::process::exit(1);
     }
-    let graph = mj_compiler::lower::lower(&db, loaded);
+    let graph = mj_compiler::lower::job_graph(&db, loaded).clone();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let (job, inputs) = runtime
         .block_on(mj_runtime::read_entity_sources(
