@@ -226,3 +226,24 @@ fn the_compilers_modules_import_in_one_direction() {
         visit(m, &edges, &mut Vec::new(), &mut done);
     }
 }
+
+#[test]
+fn the_engine_s_driver_matches_on_no_node_kind() {
+    // A node kind plugs in through `runtime/engine/src/node.rs` (the trait and its one
+    // registration) and its own module: the driver that runs the graph, stages what
+    // nodes hand back and writes the manifest, and the plans that `mj plan` lists,
+    // never name a kind.
+    let src = repo().join("runtime/engine/src");
+    for file in ["lib.rs", "planned.rs", "write.rs", "manifest.rs"] {
+        let text = std::fs::read_to_string(src.join(file)).expect("engine source");
+        assert!(
+            !text.contains("NodeKind::"),
+            "runtime/engine/src/{file} matches on a node kind"
+        );
+    }
+    let plans = std::fs::read_to_string(src.join("plans.rs")).expect("plans.rs");
+    let listing = &plans[plans.find("fn logical_plans_in").expect("logical_plans_in")..];
+    assert!(!listing.contains("NodeKind::"), "logical_plans_in names a kind");
+    let node = std::fs::read_to_string(src.join("node.rs")).expect("node.rs");
+    assert!(node.contains("pub(crate) fn kind(k: &NodeKind) -> &dyn Kind"));
+}

@@ -268,7 +268,7 @@ fn lower(db: &dyn Db, project: Project) -> JobGraph {
                 deps.dedup();
                 nodes.push(Node {
                     id: Table::new("ads", &format!("aipl_{}_contribution", model.name)),
-                    kind: NodeKind::Contribution(model),
+                    kind: NodeKind::Contribution(ContributionJob { model }),
                     deps,
                 });
             }

@@ -160,7 +160,7 @@ pub fn attribution(
     let model = aipl_model(&loaded, model)?;
     let out = out.unwrap_or_else(|| loaded.config.out.clone());
     let broken_down = loaded.graph.nodes.iter().any(
-        |n| matches!(&n.kind, mj_compiler::lower::NodeKind::Contribution(a) if a.name == model),
+        |n| matches!(&n.kind, mj_compiler::lower::NodeKind::Contribution(c) if c.model.name == model),
     );
     if !broken_down {
         return Err(format!(

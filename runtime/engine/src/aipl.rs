@@ -234,3 +234,133 @@ pub fn flow_batch(
         message: e.to_string(),
     })
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx, Planned};
+use futures::future::BoxFuture;
+use mj_ir::jobs::AiplJob;
+
+/// `ads.aipl_<model>` (each entity's stage and breakdowns, the plan's rows), the
+/// counts per breakdown value (`ads.aipl_<model>_<by>`), and the flow from the day
+/// before when that day has run (`ads.aipl_<model>_flow`).
+impl Kind for AiplJob {
+    fn scanned(&self) -> bool {
+        true
+    }
+
+    fn plan<'a>(
+        &'a self,
+        ctx: &'a datafusion::prelude::SessionContext,
+        date: &'a str,
+        jit: bool,
+    ) -> BoxFuture<'a, Result<Option<Planned>, String>> {
+        Box::pin(async move {
+            let features = crate::input(ctx, &format!("ads_{}_features", self.entity)).await?;
+            let (plan, rules) =
+                mj_plan::assets::aipl(self, features, date).map_err(|e| e.message)?;
+            crate::rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, RunError>> {
+        Box::pin(async move {
+            let (schema, batches, rules) = crate::planned::collected(self, &cx).await?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let fail = |e: String| cx.fail(e);
+            let mut stages: BTreeMap<String, u64> = ["A", "I", "P", "L", "none"]
+                .iter()
+                .map(|s| (s.to_string(), 0))
+                .collect();
+            for b in &batches {
+                let column = arrow::compute::cast(b.column(1), &DataType::Utf8)
+                    .map_err(|e| fail(e.to_string()))?;
+                let column = column
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| fail("the stage is not text".to_string()))?;
+                for i in 0..column.len() {
+                    let key = if column.is_null(i) {
+                        "none"
+                    } else {
+                        column.value(i)
+                    };
+                    *stages.entry(key.to_string()).or_default() += 1;
+                }
+            }
+            let summary = format!(
+                "{rows} rows: {}",
+                stages
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut by = BTreeMap::new();
+            let mut by_tables = Vec::new();
+            for b in &self.breakdowns {
+                let counts = counts_by(&batches, &b.name).map_err(|e| fail(e.message))?;
+                let mut per: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+                for ((stage, value), n) in &counts {
+                    if stage != "none" {
+                        *per.entry(value.clone())
+                            .or_default()
+                            .entry(stage.clone())
+                            .or_default() += n;
+                    }
+                }
+                by.insert(b.name.clone(), per);
+                let batch = counts_batch(&counts, &b.name).map_err(|e| fail(e.message))?;
+                by_tables.push(cx.table(
+                    "ads",
+                    &format!("aipl_{}_{}", self.name, b.name),
+                    batch.schema(),
+                    vec![batch],
+                ));
+            }
+            let report = crate::AiplReport {
+                model: self.name.clone(),
+                stages,
+                by,
+                rule: rules,
+            };
+            // The flow from the day before, when that day has run: a table for
+            // dashboards.
+            let yesterday = chrono::NaiveDate::parse_from_str(cx.date(), "%Y-%m-%d")
+                .map(|d| {
+                    (d - chrono::Duration::days(1))
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .map_err(|e| fail(e.to_string()))?;
+            let flow_table = match read(&cx.opts.out, &self.name, &yesterday) {
+                Ok(before) => {
+                    let after = self::stages(&batches).map_err(|e| fail(e.message))?;
+                    Some(
+                        flow_batch(&flow(&before, &after), &yesterday)
+                            .map_err(|e| fail(e.message))?,
+                    )
+                }
+                Err(_) => None,
+            };
+            let mut tables = vec![cx.own(schema, batches)];
+            tables.extend(by_tables);
+            if let Some(b) = flow_table {
+                tables.push(cx.table(
+                    "ads",
+                    &format!("aipl_{}_flow", self.name),
+                    b.schema(),
+                    vec![b],
+                ));
+            }
+            Ok(Done {
+                summary,
+                tables,
+                ..Done::default()
+            }
+            .report(move |m| m.aipl.push(report)))
+        })
+    }
+}

@@ -325,3 +325,29 @@ pub(crate) async fn run(
         report,
     ))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx};
+use futures::future::BoxFuture;
+
+/// `ads.aipl_<model>_contribution`, from the touches and the model's stages.
+impl Kind for mj_ir::jobs::ContributionJob {
+    fn scanned(&self) -> bool {
+        false
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
+        Box::pin(async move {
+            let (tables, report) = run(cx.ctx, &self.model, cx.date())
+                .await
+                .map_err(|e| cx.fail(e))?;
+            Ok(Done {
+                summary: format!("{} paths, {} conversions", report.paths, report.conversions),
+                tables,
+                ..Done::default()
+            }
+            .report(move |m| m.contributions.push(report)))
+        })
+    }
+}

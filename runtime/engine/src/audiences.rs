@@ -110,3 +110,84 @@ pub fn members(
     }
     Ok((tables, reports))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx, Planned};
+use futures::future::BoxFuture;
+
+/// `ads.<entity>_audiences` (membership and routes, the plan's rows) and one
+/// `ads.audience_<name>` per audience (its members).
+impl Kind for AudiencesJob {
+    fn scanned(&self) -> bool {
+        true
+    }
+
+    fn plan<'a>(
+        &'a self,
+        ctx: &'a datafusion::prelude::SessionContext,
+        date: &'a str,
+        jit: bool,
+    ) -> BoxFuture<'a, Result<Option<Planned>, String>> {
+        Box::pin(async move {
+            let input = |name: String| async move { crate::input(ctx, &name).await };
+            let e = &self.entity;
+            let features = input(format!("ads_{e}_features")).await?;
+            let mut inputs = mj_plan::assets::AudienceInputs {
+                aipl: Vec::new(),
+                rfm: Vec::new(),
+                near: Vec::new(),
+            };
+            for m in &self.aipl {
+                inputs
+                    .aipl
+                    .push((m.clone(), input(format!("ads_aipl_{m}")).await?));
+            }
+            for m in &self.rfm {
+                inputs
+                    .rfm
+                    .push((m.clone(), input(format!("ads_rfm_{m}")).await?));
+            }
+            for u in &self.near {
+                let d = &u.dimension;
+                inputs.near.push(mj_plan::assets::NearInput {
+                    dimension: d.clone(),
+                    near: input(format!("ads_{e}_near_{d}")).await?,
+                    dim: input(format!("dim_{d}")).await?,
+                });
+            }
+            let (plan, rules) =
+                mj_plan::assets::audiences(self, features, &inputs, date).map_err(|e| e.message)?;
+            crate::rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
+        Box::pin(async move {
+            let (schema, batches, _) = crate::planned::collected(self, &cx).await?;
+            let (members, reports) = members(self, &schema, &batches).map_err(|e| cx.fail(e))?;
+            let summary = reports
+                .iter()
+                .map(|r| format!("{} {}", r.audience, r.members))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut tables = vec![cx.own(schema, batches)];
+            for (audience, batch) in members {
+                tables.push(cx.table(
+                    "ads",
+                    &format!("audience_{audience}"),
+                    batch.schema(),
+                    vec![batch],
+                ));
+            }
+            Ok(Done {
+                summary,
+                tables,
+                ..Done::default()
+            }
+            .report(move |m| m.audiences.extend(reports)))
+        })
+    }
+}

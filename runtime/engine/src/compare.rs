@@ -296,3 +296,37 @@ pub async fn run(
         report,
     ))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx};
+use futures::future::BoxFuture;
+
+/// `ads.compare_<a>_<b>` and its tests, from finished tables.
+impl Kind for CompareJob {
+    fn scanned(&self) -> bool {
+        false
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
+        Box::pin(async move {
+            let (tables, report) = run(cx.ctx, self, cx.date()).await.map_err(|e| cx.fail(e))?;
+            let summary = match report.top.first() {
+                Some(t) => format!(
+                    "{} vs {} entities; most different by {} (p = {})",
+                    report.a_entities,
+                    report.b_entities,
+                    t.attribute,
+                    t.p_value.map_or("-".to_string(), |p| format!("{p:.3e}"))
+                ),
+                None => format!("{} vs {} entities", report.a_entities, report.b_entities),
+            };
+            Ok(Done {
+                summary,
+                tables,
+                ..Done::default()
+            }
+            .report(move |m| m.comparisons.push(report)))
+        })
+    }
+}

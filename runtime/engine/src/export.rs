@@ -151,3 +151,28 @@ pub async fn run(
     };
     Ok((folder, file, bytes, report))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx};
+use futures::future::BoxFuture;
+
+/// An audience's file for the date, staged with the run's partitions.
+impl Kind for ExportJob {
+    fn scanned(&self) -> bool {
+        false
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
+        Box::pin(async move {
+            let (folder, file, bytes, report) =
+                run(cx.ctx, self, cx.date()).await.map_err(|e| cx.fail(e))?;
+            Ok(Done {
+                summary: format!("{} rows to {}", report.rows, report.path),
+                files: vec![(folder, file, bytes)],
+                ..Done::default()
+            }
+            .report(move |m| m.exports.push(report)))
+        })
+    }
+}

@@ -16,6 +16,7 @@ mod manifest;
 pub mod near;
 mod node;
 pub mod oneid;
+mod planned;
 mod plans;
 pub mod rules;
 pub mod scan;
@@ -112,69 +113,11 @@ pub struct RunOptions {
 }
 
 /// What a finished node hands to the nodes after it.
+#[derive(Default)]
 pub(crate) enum Output {
     Source(Arc<SourceData>),
+    #[default]
     Done,
-}
-
-/// A node's partitions, written to staging by the driver (one writer at a time).
-pub(crate) struct NodeResult {
-    pub(crate) index: usize,
-    pub(crate) output: Output,
-    /// Whether later nodes' plans scan this node's (first) table, under the name
-    /// [`scan_name`] gives.
-    pub(crate) scanned: bool,
-    /// A partition of an earlier run later plans scan instead (with `reuse`).
-    pub(crate) reused: Option<(PathBuf, arrow::datatypes::SchemaRef)>,
-    pub(crate) tables: Vec<(
-        String,
-        String,
-        arrow::datatypes::SchemaRef,
-        Vec<arrow::array::RecordBatch>,
-    )>,
-    /// Tables the node streamed into staging itself, as its plan produced them:
-    /// (table, partition, schema, rows).
-    pub(crate) written: Vec<(String, String, arrow::datatypes::SchemaRef, u64)>,
-    pub(crate) input: Option<InputReport>,
-    pub(crate) oneid: Option<(String, oneid::OneIdReport)>,
-    pub(crate) check: Option<CheckReport>,
-    pub(crate) tags: Option<TagsReport>,
-    pub(crate) aipl: Option<AiplReport>,
-    pub(crate) audiences: Vec<AudienceReport>,
-    pub(crate) compare: Option<compare::CompareReport>,
-    /// A file to stage (partition folder, file name, bytes) and its report.
-    pub(crate) export: Option<(PathBuf, String, Vec<u8>, export::ExportReport)>,
-    pub(crate) contribution: Option<attribution::ContributionReport>,
-    /// A scan's report and its files (output path, parts), staged by the driver.
-    pub(crate) scan: Option<(scan::ScanReport, Vec<mj_scan::job::OutputFiles>)>,
-    pub(crate) summary: String,
-    pub(crate) seconds: f64,
-}
-
-impl NodeResult {
-    /// A finished node that wrote nothing and reports nothing beyond its summary.
-    pub(crate) fn new(index: usize, output: Output, summary: String, seconds: f64) -> NodeResult {
-        NodeResult {
-            index,
-            output,
-            scanned: false,
-            reused: None,
-            tables: Vec::new(),
-            written: Vec::new(),
-            input: None,
-            oneid: None,
-            check: None,
-            tags: None,
-            aipl: None,
-            audiences: Vec::new(),
-            compare: None,
-            export: None,
-            contribution: None,
-            scan: None,
-            summary,
-            seconds,
-        }
-    }
 }
 
 /// Rows per batch in every plan: four times DataFusion's default. Sorts cost less
@@ -191,21 +134,16 @@ pub fn session() -> SessionContext {
     )
 }
 
-/// Whether a node's joins are sort-merge joins rather than hash joins. A fact joins
-/// every row of its source to the OneID mapping on the record key: millions of rows
-/// on both sides, and the fact is written sorted by its grain. Sorting both sides and
-/// merging them costs less than hashing strings into a table of millions of entries
-/// and then sorting the joined rows, and when the grain is the record key the merged
-/// rows come out in the order they are written in. Other nodes join small dimensions
-/// or aggregates, where a hash join is the better choice.
-pub(crate) fn merge_joins(kind: &NodeKind) -> bool {
-    matches!(kind, NodeKind::Fact(job) if job.entity.is_some())
-}
-
 /// The context a node's plan is made physical and run in: the session, with its join
-/// choice ([`merge_joins`]). It shares the session's tables.
-pub(crate) fn node_context(ctx: &SessionContext, kind: &NodeKind) -> SessionContext {
-    if !merge_joins(kind) {
+/// choice. With `merge_joins` (a fact joining every row of its source to the OneID
+/// mapping on the record key: millions of rows on both sides, written sorted by its
+/// grain), sort-merge joins rather than hash joins: sorting both sides and merging them
+/// costs less than hashing strings into a table of millions of entries and then
+/// sorting the joined rows, and when the grain is the record key the merged rows come
+/// out in the order they are written in. Other nodes join small dimensions or
+/// aggregates, where a hash join is the better choice. It shares the session's tables.
+pub(crate) fn node_context(ctx: &SessionContext, merge_joins: bool) -> SessionContext {
+    if !merge_joins {
         return ctx.clone();
     }
     let mut state = ctx.state();
@@ -219,7 +157,7 @@ pub async fn physical_plan(
     kind: &NodeKind,
     plan: &datafusion::logical_expr::LogicalPlan,
 ) -> datafusion::error::Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
-    node_context(&session(), kind)
+    node_context(&session(), node::kind(kind).merge_joins())
         .state()
         .create_physical_plan(plan)
         .await
@@ -303,11 +241,9 @@ pub(crate) async fn execute(
                     .deps
                     .iter()
                     .filter_map(|&d| match &outputs[d] {
+                        // A source's node is `ods.<source>`.
                         Some(Output::Source(s)) => {
-                            let NodeKind::Source(job) = &graph.nodes[d].kind else {
-                                return None;
-                            };
-                            Some((job.name.clone(), s.clone()))
+                            Some((graph.nodes[d].id.name.clone(), s.clone()))
                         }
                         _ => None,
                     })
@@ -321,6 +257,7 @@ pub(crate) async fn execute(
                     // Each node writes its own partitions off the scheduler, so one
                     // node's write does not hold up the others.
                     let tables: Vec<(String, arrow::datatypes::SchemaRef, Vec<_>)> = result
+                        .done
                         .tables
                         .iter()
                         .map(|(_, relative, schema, batches)| {
@@ -344,29 +281,29 @@ pub(crate) async fn execute(
             break;
         };
         match done {
-            Ok(result) => {
-                let node = &graph.nodes[result.index].id;
-                let scanned = result
+            Ok(Finished {
+                index,
+                scanned,
+                done,
+                seconds,
+            }) => {
+                let node = &graph.nodes[index].id;
+                let scanned = done
                     .written
                     .first()
                     .map(|(_, relative, schema, _)| (relative.clone(), schema.clone()))
                     .or_else(|| {
-                        result
-                            .tables
+                        done.tables
                             .first()
                             .map(|(_, relative, schema, _)| (relative.clone(), schema.clone()))
                     })
-                    .filter(|_| result.scanned);
-                let tables =
-                    result
-                        .written
-                        .into_iter()
-                        .chain(result.tables.into_iter().map(
-                            |(table, relative, schema, batches)| {
-                                let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-                                (table, relative, schema, rows)
-                            },
-                        ));
+                    .filter(|_| scanned);
+                let tables = done.written.into_iter().chain(done.tables.into_iter().map(
+                    |(table, relative, schema, batches)| {
+                        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+                        (table, relative, schema, rows)
+                    },
+                ));
                 for (table, relative, _, rows) in tables {
                     let path = staging.record(Path::new(&relative));
                     manifest.tables.push(TableReport {
@@ -374,73 +311,42 @@ pub(crate) async fn execute(
                         table,
                         path: path.to_string_lossy().to_string(),
                         rows,
-                        seconds: result.seconds,
+                        seconds,
                     });
                 }
-                if let (Some((relative, schema)), Some(name)) =
-                    (scanned, scan_name(&graph.nodes[result.index]))
-                {
+                let name = scan_name(&graph.nodes[index]);
+                if let (Some((relative, schema)), Some(name)) = (scanned, &name) {
                     // Later plans scan the staged Parquet, never memory: every plan
                     // names files, so it can travel (datafusion-proto, Ballista).
-                    register_partition(&ctx, &name, &staging.staged(Path::new(&relative)), schema)
+                    register_partition(&ctx, name, &staging.staged(Path::new(&relative)), schema)
                         .map_err(|e| RunError::node(node, e))?;
                 }
-                if let (Some((dir, schema)), Some(name)) =
-                    (result.reused, scan_name(&graph.nodes[result.index]))
-                {
-                    register_partition(&ctx, &name, &dir, schema)
+                if let (Some((dir, schema)), Some(name)) = (done.reused, &name) {
+                    register_partition(&ctx, name, &dir, schema)
                         .map_err(|e| RunError::node(node, e))?;
                 }
-                if let Some(tags) = result.tags {
-                    manifest.tags.push(tags);
+                for (relative, parts) in &done.outputs {
+                    staging.write_output(Path::new(relative), parts)?;
                 }
-                if let Some(aipl) = result.aipl {
-                    manifest.aipl.push(aipl);
+                for (folder, file, bytes) in &done.files {
+                    staging.write_file(folder, file, bytes)?;
                 }
-                manifest.audiences.extend(result.audiences);
-                if let Some(c) = result.compare {
-                    manifest.comparisons.push(c);
+                if let Some(report) = done.report {
+                    report(manifest);
                 }
-                if let Some(c) = result.contribution {
-                    manifest.contributions.push(c);
-                }
-                if let Some((report, files)) = result.scan {
-                    for (relative, parts) in &files {
-                        staging.write_output(Path::new(relative), parts)?;
-                    }
-                    manifest.scans.push(report);
-                }
-                if let Some((folder, file, bytes, report)) = result.export {
-                    staging.write_file(&folder, &file, &bytes)?;
-                    manifest.exports.push(report);
-                }
-                if let Some(input) = result.input {
-                    manifest.inputs.push(input);
-                }
-                if let Some((entity, report)) = result.oneid {
-                    manifest.oneid.insert(entity, report);
-                }
-                if let Some(check) = result.check {
-                    let failed = check.status == "failed";
-                    let message = format!(
-                        "the check `{}` ({}) fails on {} row(s) of `{}`",
-                        check.check, check.rule, check.failing, check.fact
-                    );
-                    manifest.checks.push(check);
-                    if failed {
-                        on_event(Event::Failed {
-                            node: node.to_string(),
-                            error: message.clone(),
-                        });
-                        failure.get_or_insert(RunError::node(node, message));
-                    }
+                if let Some(message) = done.fails {
+                    on_event(Event::Failed {
+                        node: node.to_string(),
+                        error: message.clone(),
+                    });
+                    failure.get_or_insert(RunError::node(node, message));
                 }
                 on_event(Event::Finished {
                     node: node.to_string(),
-                    summary: result.summary,
-                    seconds: result.seconds,
+                    summary: done.summary,
+                    seconds,
                 });
-                outputs[result.index] = Some(result.output);
+                outputs[index] = Some(done.output);
             }
             Err((index, e)) => {
                 on_event(Event::Failed {

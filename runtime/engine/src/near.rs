@@ -335,3 +335,32 @@ pub async fn run(
     .map_err(|e| e.to_string())?;
     Ok((schema, vec![batch]))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx};
+use futures::future::BoxFuture;
+
+/// `ads.<entity>_near_<dimension>`: computed from finished tables (an R-tree), not a
+/// plan; later plans (audiences) scan it.
+impl Kind for NearJob {
+    fn scanned(&self) -> bool {
+        true
+    }
+
+    fn schema(&self) -> Option<SchemaRef> {
+        Some(schema(self))
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
+        Box::pin(async move {
+            let (schema, batches) = run(cx.ctx, self).await.map_err(|e| cx.fail(e))?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            Ok(Done {
+                summary: format!("{rows} located"),
+                tables: vec![cx.own(schema, batches)],
+                ..Done::default()
+            })
+        })
+    }
+}

@@ -635,3 +635,76 @@ fn latest_before(dir: &Path, date: &str) -> Option<String> {
     dates.sort();
     dates.pop()
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx};
+use futures::future::BoxFuture;
+
+/// `oneid.<entity>` (record → OneID), `oneid.<entity>_changes` and
+/// `oneid.<entity>_registry`, from the rows of the sources it links.
+impl Kind for OneIdJob {
+    fn scanned(&self) -> bool {
+        true
+    }
+
+    fn schema(&self) -> Option<arrow::datatypes::SchemaRef> {
+        Some(mapping_schema())
+    }
+
+    fn reusable(&self) -> bool {
+        true
+    }
+
+    fn run<'a>(&'a self, mut cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, RunError>> {
+        Box::pin(async move {
+            let job = self.clone();
+            let out = cx.opts.out.clone();
+            let date = cx.date().to_string();
+            let show_pii = cx.opts.show_pii;
+            let inputs = std::mem::take(&mut cx.inputs);
+            let work = tokio::task::spawn_blocking(move || {
+                let refs: Vec<Input<'_>> = inputs
+                    .iter()
+                    .map(|(s, d)| Input { source: s, data: d })
+                    .collect();
+                let resolved = resolve(&job, &refs)?;
+                let prev = previous(&out, &job.name, &date)?;
+                let assignment = ids(&job, &date, &resolved, &prev);
+                let report = report(&resolved, &assignment, show_pii);
+                let [mapping, changes, registry] = tables(&resolved, &assignment)?;
+                Ok::<_, RunError>((report, mapping, changes, registry))
+            });
+            let node = cx.node;
+            let (report, mapping, changes, registry) = work
+                .await
+                .map_err(|e| RunError::node(node, e.to_string()))??;
+            let e = &self.name;
+            let summary = format!(
+                "{} rows, {} records, {} persons",
+                report.rows, report.records, report.persons
+            );
+            let entity = self.name.clone();
+            let table = |name: String, b: RecordBatch| {
+                (
+                    format!("oneid.{name}"),
+                    format!("oneid/{name}/dt={}", cx.date()),
+                    b.schema(),
+                    vec![b],
+                )
+            };
+            Ok(Done {
+                summary,
+                tables: vec![
+                    table(e.clone(), mapping),
+                    table(format!("{e}_changes"), changes),
+                    table(format!("{e}_registry"), registry),
+                ],
+                ..Done::default()
+            }
+            .report(move |m| {
+                m.oneid.insert(entity, report);
+            }))
+        })
+    }
+}

@@ -14,150 +14,11 @@ pub(crate) async fn input(
         .map_err(|e| e.to_string())
 }
 
-/// The plan of a planned node, over the tables earlier nodes registered: the same
-/// plan `run` executes, `mj plan` shows and `mj sql` writes. None for sources and
-/// OneIDs, which are not plans.
-pub(crate) async fn node_plan(
-    ctx: &SessionContext,
-    kind: &NodeKind,
-    date: &str,
-    jit: bool,
-) -> Result<Option<(datafusion::logical_expr::LogicalPlan, Vec<RuleNote>)>, String> {
-    let plan = match kind {
-        NodeKind::Source(_)
-        | NodeKind::OneId(_)
-        | NodeKind::Near(_)
-        | NodeKind::Compare(_)
-        | NodeKind::Contribution(_)
-        | NodeKind::Scan(_)
-        | NodeKind::Export(_) => {
-            return Ok(None);
-        }
-        NodeKind::Fact(job) => {
-            let source = input(ctx, &format!("ods_{}", job.source)).await?;
-            let oneid = match &job.entity {
-                Some(e) => Some(input(ctx, &format!("oneid_{e}")).await?),
-                None => None,
-            };
-            mj_plan::fact(job, source, oneid, date)
-        }
-        NodeKind::Summary(job) => {
-            let mut facts = Vec::new();
-            for part in &job.parts {
-                facts.push((
-                    part.fact.clone(),
-                    input(ctx, &format!("dwd_{}", part.fact)).await?,
-                ));
-            }
-            let mut dims = Vec::new();
-            for d in job.parts.iter().flat_map(|p| &p.dims) {
-                if !dims.iter().any(|(n, _)| *n == d.dimension) {
-                    dims.push((
-                        d.dimension.clone(),
-                        input(ctx, &format!("dim_{}", d.dimension)).await?,
-                    ));
-                }
-            }
-            mj_plan::summary(job, &facts, &dims, date)
-        }
-        NodeKind::Check(job) => mj_plan::check(job, input(ctx, &job.table.scan_name()).await?),
-        NodeKind::Dimension(job) => {
-            mj_plan::dimension(job, input(ctx, &format!("ods_{}", job.source)).await?)
-        }
-        NodeKind::Features(job) => {
-            let oneid = input(ctx, &format!("oneid_{}", job.entity)).await?;
-            let mut tables = Vec::new();
-            for t in &job.tables {
-                tables.push((t.node.clone(), input(ctx, &t.node.scan_name()).await?));
-            }
-            let metrics = match &job.metrics {
-                Some((table, _)) => Some(input(ctx, table).await?),
-                None => None,
-            };
-            mj_plan::assets::features(job, oneid, &tables, metrics, date)
-        }
-        NodeKind::Tags(job) => {
-            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
-            let (plan, rules) =
-                mj_plan::assets::tags(job, features, date).map_err(|e| e.message)?;
-            return rules::bind(plan, rules, jit)
-                .map(Some)
-                .map_err(|e| e.to_string());
-        }
-        NodeKind::Rfm(job) => {
-            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
-            mj_plan::assets::rfm(job, features, date)
-        }
-        NodeKind::Aipl(job) => {
-            let features = input(ctx, &format!("ads_{}_features", job.entity)).await?;
-            let (plan, rules) =
-                mj_plan::assets::aipl(job, features, date).map_err(|e| e.message)?;
-            return rules::bind(plan, rules, jit)
-                .map(Some)
-                .map_err(|e| e.to_string());
-        }
-        NodeKind::Audiences(job) => {
-            let e = &job.entity;
-            let features = input(ctx, &format!("ads_{e}_features")).await?;
-            let mut inputs = mj_plan::assets::AudienceInputs {
-                aipl: Vec::new(),
-                rfm: Vec::new(),
-                near: Vec::new(),
-            };
-            for m in &job.aipl {
-                inputs
-                    .aipl
-                    .push((m.clone(), input(ctx, &format!("ads_aipl_{m}")).await?));
-            }
-            for m in &job.rfm {
-                inputs
-                    .rfm
-                    .push((m.clone(), input(ctx, &format!("ads_rfm_{m}")).await?));
-            }
-            for u in &job.near {
-                let d = &u.dimension;
-                inputs.near.push(mj_plan::assets::NearInput {
-                    dimension: d.clone(),
-                    near: input(ctx, &format!("ads_{e}_near_{d}")).await?,
-                    dim: input(ctx, &format!("dim_{d}")).await?,
-                });
-            }
-            let (plan, rules) =
-                mj_plan::assets::audiences(job, features, &inputs, date).map_err(|e| e.message)?;
-            return rules::bind(plan, rules, jit)
-                .map(Some)
-                .map_err(|e| e.to_string());
-        }
-    };
-    plan.map(|p| Some((p, Vec::new()))).map_err(|e| e.message)
-}
-
 /// The name later plans scan a node's table by.
 pub(crate) fn scan_name(node: &Node) -> Option<String> {
-    scanned(&node.kind).then(|| node.id.scan_name())
-}
-
-/// Whether later plans scan a node's table (what is computed from finished tables is
-/// not scanned).
-pub(crate) fn scanned(kind: &NodeKind) -> bool {
-    match kind {
-        NodeKind::Source(_)
-        | NodeKind::OneId(_)
-        | NodeKind::Fact(_)
-        | NodeKind::Summary(_)
-        | NodeKind::Dimension(_)
-        | NodeKind::Features(_)
-        | NodeKind::Tags(_)
-        | NodeKind::Aipl(_)
-        | NodeKind::Rfm(_)
-        | NodeKind::Near(_)
-        | NodeKind::Audiences(_) => true,
-        NodeKind::Check(_)
-        | NodeKind::Compare(_)
-        | NodeKind::Export(_)
-        | NodeKind::Contribution(_)
-        | NodeKind::Scan(_) => false,
-    }
+    node::kind(&node.kind)
+        .scanned()
+        .then(|| node.id.scan_name())
 }
 
 /// A planned table as `mj plan` shows it.
@@ -200,7 +61,7 @@ pub async fn plans(
     let ctx = session();
     let mut out = Vec::new();
     for (node, plan, rules) in logical_plans_in(&ctx, graph, date, out_dir, jit).await? {
-        let physical = node_context(&ctx, &node.kind)
+        let physical = node_context(&ctx, node::kind(&node.kind).merge_joins())
             .state()
             .create_physical_plan(&plan)
             .await
@@ -254,7 +115,7 @@ pub async fn explain_audience(
     steps_job.routes.clear();
     steps_job.values.clear();
     let fail = |e: String| RunError::node(&node, e);
-    let (plan, _) = node_plan(&ctx, &NodeKind::Audiences(steps_job), date, false)
+    let (plan, _) = node::Kind::plan(&steps_job, &ctx, date, false)
         .await
         .map_err(fail)?
         .ok_or_else(|| fail("not a planned table".to_string()))?;
@@ -311,26 +172,20 @@ pub(crate) async fn logical_plans_in<'g>(
     let mut out_plans = Vec::new();
     for n in &graph.nodes {
         let fail = |e: String| RunError::node(&n.id, e);
-        let schema = match &n.kind {
-            NodeKind::Source(s) => source::schema(s),
-            NodeKind::OneId(_) => oneid::mapping_schema(),
-            NodeKind::Near(j) => near::schema(j),
-            // Computed by the runtime from finished tables; nothing scans them.
-            NodeKind::Compare(_)
-            | NodeKind::Export(_)
-            | NodeKind::Contribution(_)
-            | NodeKind::Scan(_) => continue,
-            kind => {
-                let (plan, rules) = node_plan(ctx, kind, date, jit)
-                    .await
-                    .map_err(fail)?
-                    .ok_or_else(|| fail("not a planned table".to_string()))?;
-                let schema = Arc::new(plan.schema().as_arrow().clone());
-                if !matches!(kind, NodeKind::Check(_)) {
-                    out_plans.push((n, plan, rules));
+        let kind = node::kind(&n.kind);
+        let schema = match kind.schema() {
+            Some(schema) => schema,
+            None => match kind.plan(ctx, date, jit).await.map_err(fail)? {
+                Some((plan, rules)) => {
+                    let schema = Arc::new(plan.schema().as_arrow().clone());
+                    if kind.listed() {
+                        out_plans.push((n, plan, rules));
+                    }
+                    schema
                 }
-                schema
-            }
+                // Computed by the runtime from finished tables; nothing scans them.
+                None => continue,
+            },
         };
         if let Some(name) = scan_name(n) {
             register_partition(ctx, &name, &out.join(n.id.partition(date)), schema)

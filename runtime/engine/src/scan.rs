@@ -74,3 +74,38 @@ pub fn render(job: &Job) -> Result<(ScanReport, Vec<OutputFiles>), String> {
     let scan = job.name.clone();
     Ok((ScanReport { scan, report }, files))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx};
+use futures::future::BoxFuture;
+
+/// A showroom scan's reconstruction: its files, staged by the driver, and its report.
+impl Kind for ScanJob {
+    fn scanned(&self) -> bool {
+        false
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
+        Box::pin(async move {
+            let job = job(self, &cx.opts.data, &cx.opts.out);
+            let (report, files) = tokio::task::spawn_blocking(move || render(&job))
+                .await
+                .map_err(|e| cx.fail(e))?
+                .map_err(|e| cx.fail(e))?;
+            let summary = format!(
+                "{} rooms, {:.1} m², {} panoramas, {} outputs",
+                report.report.rooms,
+                report.report.area_m2,
+                report.report.panoramas,
+                files.len()
+            );
+            Ok(Done {
+                summary,
+                outputs: files,
+                ..Done::default()
+            }
+            .report(move |m| m.scans.push(report)))
+        })
+    }
+}

@@ -493,3 +493,60 @@ fn type_rows(
         .map_err(|e| RunError::source(&job.name, file, e.to_string()))?;
     Ok((ok, bad))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::Output;
+use crate::node::{Done, Kind, NodeCx};
+use futures::future::BoxFuture;
+
+/// `ods.<source>` (accepted rows, typed) and `rejects.<source>` (the bad rows with
+/// their reasons); the rows also go to the OneID nodes that link the source.
+impl Kind for SourceJob {
+    fn scanned(&self) -> bool {
+        true
+    }
+
+    fn schema(&self) -> Option<SchemaRef> {
+        Some(schema(self))
+    }
+
+    fn reusable(&self) -> bool {
+        true
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, RunError>> {
+        Box::pin(async move {
+            let data = read(cx.ctx, self, &cx.opts.data).await?;
+            let rejected: u64 = data.rejects.iter().map(|b| b.num_rows() as u64).sum();
+            let accepted = data.rows();
+            let mut tables = vec![cx.own(data.schema.clone(), data.batches.clone())];
+            if rejected > 0 {
+                tables.push(cx.table(
+                    "rejects",
+                    &self.name,
+                    reject_schema(self),
+                    data.rejects.clone(),
+                ));
+            }
+            let input = crate::InputReport {
+                source: self.name.clone(),
+                rows_read: accepted + rejected,
+                rows_accepted: accepted,
+                rows_rejected: rejected,
+                files: data.files.clone(),
+                reject_examples: crate::node::reject_examples(&data, 10),
+            };
+            Ok(Done {
+                summary: format!(
+                    "{} rows read, {accepted} accepted, {rejected} rejected",
+                    accepted + rejected
+                ),
+                output: Output::Source(Arc::new(data)),
+                tables,
+                ..Done::default()
+            }
+            .report(move |m| m.inputs.push(input)))
+        })
+    }
+}

@@ -104,3 +104,60 @@ pub fn long(
         .collect();
     Ok((long_schema, out, coverage))
 }
+
+// ------------------------------------------------------------------ the node kind
+
+use crate::node::{Done, Kind, NodeCx, Planned};
+use futures::future::BoxFuture;
+
+/// `ads.<entity>_tags` (wide, the plan's rows) and `ads.<entity>_tag_values` (long).
+impl Kind for TagsJob {
+    fn scanned(&self) -> bool {
+        true
+    }
+
+    fn plan<'a>(
+        &'a self,
+        ctx: &'a datafusion::prelude::SessionContext,
+        date: &'a str,
+        jit: bool,
+    ) -> BoxFuture<'a, Result<Option<Planned>, String>> {
+        Box::pin(async move {
+            let features = crate::input(ctx, &format!("ads_{}_features", self.entity)).await?;
+            let (plan, rules) =
+                mj_plan::assets::tags(self, features, date).map_err(|e| e.message)?;
+            crate::rules::bind(plan, rules, jit)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
+        Box::pin(async move {
+            let (schema, batches, rules) = crate::planned::collected(self, &cx).await?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let (long_schema, long, coverage) =
+                long(self, &schema, &batches).map_err(|e| cx.fail(e))?;
+            let report = crate::TagsReport {
+                entity: self.entity.clone(),
+                entities: rows as u64,
+                tags: coverage,
+                rules,
+            };
+            Ok(Done {
+                summary: format!("{rows} rows"),
+                tables: vec![
+                    cx.own(schema, batches),
+                    cx.table(
+                        "ads",
+                        &format!("{}_tag_values", self.entity),
+                        long_schema,
+                        long,
+                    ),
+                ],
+                ..Done::default()
+            }
+            .report(move |m| m.tags.push(report)))
+        })
+    }
+}

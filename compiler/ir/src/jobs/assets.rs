@@ -84,6 +84,13 @@ pub struct AiplJob {
     pub touches: Vec<TouchRows>,
 }
 
+/// `ads.aipl_<model>_contribution`: each channel's credit for an AIPL model's
+/// conversions, over the touches its first breakdown reads (`AiplJob::touches`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ContributionJob {
+    pub model: AiplJob,
+}
+
 /// Rows of a table that touch an entity: the table (without aggregates) and the rows
 /// as an aggregate would keep them (`where`, window or period, values present); the
 /// aggregate's value is the row's channel.

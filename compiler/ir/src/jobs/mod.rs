@@ -51,7 +51,7 @@ pub enum NodeKind {
     /// An audience's file for the date, written with the run's partitions.
     Export(assets::ExportJob),
     /// `ads.aipl_<model>_contribution`: each channel's credit for conversions.
-    Contribution(assets::AiplJob),
+    Contribution(assets::ContributionJob),
     /// `scan.<name>`: a showroom scan's reconstruction and its files.
     Scan(ScanJob),
 }
