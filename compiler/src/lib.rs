@@ -12,6 +12,7 @@ pub use mj_ir::jobs;
 pub mod lineage;
 pub mod lower;
 pub mod metrics;
+pub mod model;
 pub mod queries;
 pub mod refs;
 pub mod sources;

@@ -6,77 +6,20 @@ use mj_lang::ast::{Binding, Expr, ExprKind, Fact, ItemKind, Source};
 use crate::jobs::*;
 use crate::sources::source_job;
 
-/// A derived metric as the aggregate it computes: its fact, and the aggregate over the
-/// fact's rows in its period, filtered by the atomic metric's `where` and the modifiers.
-pub(crate) fn metric_job(
-    items: &[&mj_lang::ast::Item],
-    d: &mj_lang::ast::Derived,
-) -> Option<(String, MetricJob)> {
-    use mj_lang::ast::Arg;
-    let find = |name: &str| {
-        items.iter().map(|i| &i.kind).find(|k| match k {
-            ItemKind::Atomic(a) => a.header.name.text == name,
-            ItemKind::Modifier(m) => m.header.name.text == name,
-            ItemKind::Period(p) => p.header.name.text == name,
-            _ => false,
-        })
-    };
-    let Some(ItemKind::Atomic(a)) = find(&d.atomic.text) else {
-        return None;
-    };
-    // The atomic metric: one aggregate call over a fact.
-    let ExprKind::Call(func, args) = &a.expr.kind else {
-        return None;
-    };
-    let Some(Arg::Positional { value, filter }) = args.first() else {
-        return None;
-    };
-    let (fact, arg) = match &value.kind {
-        ExprKind::Field(base, column) => match &base.kind {
-            ExprKind::Name(f) => (f.text.clone(), Some(mj_ir::Expr::column(&column.text))),
-            _ => return None,
-        },
-        ExprKind::Name(f) => (f.text.clone(), None),
-        _ => return None,
-    };
-    let mut filters: Vec<mj_ir::Expr> = filter.iter().map(crate::to_ir::expr).collect();
-    let mut period = None;
-    for q in &d.qualifiers {
-        match find(&q.text) {
-            Some(ItemKind::Modifier(m)) => filters.push(crate::to_ir::expr(&m.expr)),
-            Some(ItemKind::Period(p)) => period = Some(crate::to_ir::period(&p.spec)),
-            _ => {}
-        }
-    }
-    // Standard periods come from the standard library, which is an item too.
-    let period = period?;
-    Some((
-        fact,
-        MetricJob {
-            name: d.header.name.text.clone(),
-            aggregate: mj_ir::Aggregate::from_name(&func.text)?,
-            arg,
-            filters,
-            period,
-            unique_by: None,
-        },
-    ))
-}
-
 /// The summary tables: derived metrics grouped by granularity.
 pub(crate) fn summaries(
-    items: &[&mj_lang::ast::Item],
+    model: &crate::model::Model,
     facts: &[&Fact],
     sources: &[&Source],
     dimensions: &[&mj_lang::ast::Dimension],
 ) -> Vec<SummaryJob> {
     let mut jobs: Vec<SummaryJob> = Vec::new();
     let mut derived_names: Vec<(String, Vec<String>)> = Vec::new();
-    for item in items {
+    for item in model.items() {
         let ItemKind::Derived(d) = &item.kind else {
             continue;
         };
-        let Some((fact, metric)) = metric_job(items, d) else {
+        let Some((fact, metric)) = model.metric(&d.header.name.text).cloned() else {
             continue;
         };
         let Some(fact_item) = facts.iter().find(|f| f.header.name.text == fact) else {
@@ -140,7 +83,7 @@ pub(crate) fn summaries(
         }
     }
     // Composite metrics go to the table of the derived metrics they use.
-    for item in items {
+    for item in model.items() {
         let ItemKind::Composite(c) = &item.kind else {
             continue;
         };

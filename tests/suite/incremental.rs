@@ -145,3 +145,49 @@ fn the_job_graph_is_lowered_once_per_revision() {
     assert_eq!(count(&db.take_log(), "job_graph"), 1);
     assert_ne!(changed, before);
 }
+
+#[test]
+fn the_model_resolves_each_metric_once() {
+    use mj_ir::expr::{Expr, Period, PeriodUnit};
+    let mut db = Database::default();
+    let project = mj_compiler::load(
+        &db,
+        &[
+            ("metrics.mj".into(), METRICS.into()),
+            ("derived.mj".into(), DERIVED.into()),
+        ],
+    );
+    assert!(all_diagnostics(&db, project).is_empty());
+    db.enable_logging();
+    let model = mj_compiler::model::model(&db, project);
+    let (fact, m) = model.metric("pay_amt_30d").expect("pay_amt_30d resolved");
+    assert_eq!(fact, "pay_order");
+    assert_eq!(m.aggregate, mj_ir::Aggregate::Sum);
+    assert_eq!(m.arg, Some(Expr::column("amount")));
+    assert_eq!(
+        m.period,
+        Period::Last {
+            count: 30,
+            unit: PeriodUnit::Days
+        }
+    );
+    assert!(matches!(
+        model.item("pay_order"),
+        Some(mj_lang::ast::ItemKind::Fact(_))
+    ));
+    // The job graph reads the model: built once for both.
+    let _ = mj_compiler::lower::job_graph(&db, project);
+    let log = db.take_log();
+    assert_eq!(count(&log, "model"), 1, "{log:#?}");
+    assert_eq!(count(&log, "job_graph"), 1, "{log:#?}");
+
+    // A modifier added to the metric: the model resolves it into the filters.
+    let derived = project.files(&db)[2];
+    derived
+        .set_text(&mut db)
+        .to(DERIVED.replace("pay_amt[30d]", "pay_amt[30d, sofa]"));
+    let model = mj_compiler::model::model(&db, project);
+    let (_, m) = model.metric("pay_amt_30d").expect("pay_amt_30d resolved");
+    assert_eq!(m.filters.len(), 1, "{m:?}");
+    assert_eq!(m.filters[0].to_string(), "category == \"sofa\"");
+}

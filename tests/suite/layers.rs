@@ -243,7 +243,10 @@ fn the_engine_s_driver_matches_on_no_node_kind() {
     }
     let plans = std::fs::read_to_string(src.join("plans.rs")).expect("plans.rs");
     let listing = &plans[plans.find("fn logical_plans_in").expect("logical_plans_in")..];
-    assert!(!listing.contains("NodeKind::"), "logical_plans_in names a kind");
+    assert!(
+        !listing.contains("NodeKind::"),
+        "logical_plans_in names a kind"
+    );
     let node = std::fs::read_to_string(src.join("node.rs")).expect("node.rs");
     assert!(node.contains("pub(crate) fn kind(k: &NodeKind) -> &dyn Kind"));
 }

@@ -5,7 +5,8 @@ use super::*;
 
 /// Features, tags and AIPL models per entity, in the order the entities' OneIDs are
 /// declared.
-pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets> {
+pub fn lower_assets(model: &crate::model::Model, sources: &[SourceJob]) -> Vec<EntityAssets> {
+    let items = model.items();
     let mut out = Vec::new();
     let entities: Vec<&str> = items
         .iter()
@@ -40,7 +41,7 @@ pub fn lower_assets(items: &[&Item], sources: &[SourceJob]) -> Vec<EntityAssets>
             continue;
         }
         let mut cx = Lowering {
-            items,
+            model,
             sources,
             entity,
             features: FeaturesJob {

@@ -5,7 +5,7 @@ use super::*;
 use mj_ir::Aggregate;
 
 pub(crate) struct Lowering<'a> {
-    pub(crate) items: &'a [&'a Item],
+    pub(crate) model: &'a crate::model::Model,
     pub(crate) sources: &'a [SourceJob],
     pub(crate) entity: &'a str,
     pub(crate) features: FeaturesJob,
@@ -20,12 +20,9 @@ pub(crate) struct Lowering<'a> {
     pub(crate) touches: Vec<TouchRows>,
 }
 
-impl Lowering<'_> {
-    pub(crate) fn item(&self, name: &str) -> Option<&ItemKind> {
-        self.items
-            .iter()
-            .map(|i| &i.kind)
-            .find(|k| item_name(k) == Some(name))
+impl<'a> Lowering<'a> {
+    pub(crate) fn item(&self, name: &str) -> Option<&'a ItemKind> {
+        self.model.item(name)
     }
 
     /// The expression over the features table's columns, in the IR.
@@ -187,7 +184,7 @@ impl Lowering<'_> {
         let ExprKind::Name(n) = &e.kind else {
             return None;
         };
-        let oneid = self.items.iter().find_map(|i| match &i.kind {
+        let oneid = self.model.items().iter().find_map(|i| match &i.kind {
             ItemKind::OneId(o) if o.header.name.text == self.entity => Some(o),
             _ => None,
         })?;
@@ -304,7 +301,8 @@ impl Lowering<'_> {
         let has_city = d.attributes.iter().any(|a| a.text == "city");
         let column = |text: &str| mj_ir::Expr::column(text);
         let links: Vec<String> = self
-            .items
+            .model
+            .items()
             .iter()
             .find_map(|i| match &i.kind {
                 ItemKind::OneId(o) if o.header.name.text == self.entity => {
@@ -377,7 +375,8 @@ impl Lowering<'_> {
             }
         }
         let facts: Vec<String> = self
-            .items
+            .model
+            .items()
             .iter()
             .filter_map(|i| match &i.kind {
                 ItemKind::Fact(f)
@@ -503,13 +502,8 @@ impl Lowering<'_> {
         by: &str,
         stage: &Expr,
     ) -> Vec<Qualifier> {
-        let items = self.items;
-        let lookup = move |name: &str| {
-            items
-                .iter()
-                .map(|i| &i.kind)
-                .find(|k| item_name(k) == Some(name))
-        };
+        let project = self.model;
+        let lookup = move |name: &str| project.item(name);
         let mut conditions = Vec::new();
         positive_conditions(stage, true, &mut conditions);
         let mut out = Vec::new();
@@ -545,7 +539,7 @@ impl Lowering<'_> {
                 (table, counted.flatten(), filter, window_days, None)
             }
             Read::Metric { derived, .. } => {
-                let (fact, metric) = crate::metrics::metric_job(self.items, derived)?;
+                let (fact, metric) = self.model.metric(&derived.header.name.text).cloned()?;
                 let counted = (metric.aggregate != mj_ir::Aggregate::Count)
                     .then_some(metric.arg)
                     .flatten();
@@ -774,21 +768,4 @@ pub(crate) fn days(e: &Expr) -> Option<i64> {
         _ => return None,
     };
     Some((n * per).ceil() as i64)
-}
-
-pub(crate) fn item_name(k: &ItemKind) -> Option<&str> {
-    Some(match k {
-        ItemKind::Tag(t) => &t.header.name.text,
-        ItemKind::Derived(d) => &d.header.name.text,
-        ItemKind::Composite(c) => &c.header.name.text,
-        ItemKind::Fact(f) => &f.header.name.text,
-        ItemKind::Source(s) => &s.header.name.text,
-        ItemKind::Function(f) => &f.header.name.text,
-        ItemKind::Aipl(a) => &a.header.name.text,
-        ItemKind::Rfm(r) => &r.header.name.text,
-        ItemKind::Audience(a) => &a.header.name.text,
-        ItemKind::Dimension(d) => &d.header.name.text,
-        ItemKind::OneId(o) => &o.header.name.text,
-        _ => return None,
-    })
 }

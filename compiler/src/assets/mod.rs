@@ -9,7 +9,7 @@
 //! that one table — decision lists the runtime compiles to native kernels.
 
 use mj_lang::ast::{
-    Arg, BinaryOp, Derived, Expr, ExprKind, Ident, Item, ItemKind, QuantityUnit, Span, UnaryOp,
+    Arg, BinaryOp, Derived, Expr, ExprKind, Ident, ItemKind, QuantityUnit, Span, UnaryOp,
 };
 
 pub use crate::jobs::assets::*;

@@ -9,7 +9,6 @@ use mj_ir::Table;
 use mj_lang::ast::{ExprKind, Fact, ItemKind, OneId, Source, Strength};
 
 use crate::db::{Db, Project};
-use crate::queries::file_items;
 
 mod scan;
 
@@ -29,21 +28,19 @@ pub fn job_graph(db: &dyn Db, project: Project) -> JobGraph {
 }
 
 fn lower(db: &dyn Db, project: Project) -> JobGraph {
+    let model = crate::model::model(db, project);
     let mut sources: Vec<&Source> = Vec::new();
     let mut oneids: Vec<&OneId> = Vec::new();
     let mut facts: Vec<&Fact> = Vec::new();
     let mut dimensions: Vec<&mj_lang::ast::Dimension> = Vec::new();
-    let mut items: Vec<&mj_lang::ast::Item> = Vec::new();
-    for &file in project.files(db) {
-        for item in file_items(db, file).iter() {
-            match &item.kind {
-                ItemKind::Source(s) => sources.push(s),
-                ItemKind::OneId(o) => oneids.push(o),
-                ItemKind::Fact(f) => facts.push(f),
-                ItemKind::Dimension(d) => dimensions.push(d),
-                _ => {}
-            }
-            items.push(item);
+    let items: Vec<&mj_lang::ast::Item> = model.items().iter().collect();
+    for item in &items {
+        match &item.kind {
+            ItemKind::Source(s) => sources.push(s),
+            ItemKind::OneId(o) => oneids.push(o),
+            ItemKind::Fact(f) => facts.push(f),
+            ItemKind::Dimension(d) => dimensions.push(d),
+            _ => {}
         }
     }
     let mut nodes = Vec::new();
@@ -169,7 +166,7 @@ fn lower(db: &dyn Db, project: Project) -> JobGraph {
             deps: vec![dep],
         });
     }
-    for mut job in summaries(&items, &facts, &sources, &dimensions) {
+    for mut job in summaries(model, &facts, &sources, &dimensions) {
         // A distinct count of values an `error` check keeps unique is a count.
         for part in &mut job.parts {
             for m in &mut part.metrics {
@@ -219,7 +216,7 @@ fn lower(db: &dyn Db, project: Project) -> JobGraph {
         });
     }
     let source_jobs: Vec<SourceJob> = sources.iter().map(|s| source_job(s)).collect();
-    for assets in crate::assets::lower_assets(&items, &source_jobs) {
+    for assets in crate::assets::lower_assets(model, &source_jobs) {
         let features = assets.features;
         let entity = features.entity.clone();
         let mut ids: Vec<Table> = vec![Table::new("oneid", &entity)];
