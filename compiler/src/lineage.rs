@@ -64,7 +64,9 @@ fn text(e: &Expr) -> String {
 /// The lineage of a derived or composite metric (`pay_amt_30d`) or of a column of a
 /// generated table (`dwd.pay_order.amount`, `dws.dws_consumer.pay_amt_30d`,
 /// `ads.consumer_tags.price_level`, `ads.aipl_brand.stage`, `ads.rfm_value.segment`,
-/// `ads.consumer_audiences.high_value`).
+/// `ads.consumer_audiences.high_value`, `ads.consumer_audiences.route_sofa_intent`) or
+/// of an export (`export.sofa_intent.phone_sha256`: the audience and the exported
+/// column's name).
 pub fn lineage(graph: &JobGraph, target: &str) -> Option<Lineage> {
     let parts: Vec<&str> = target.split('.').collect();
     match parts[..] {
@@ -74,6 +76,7 @@ pub fn lineage(graph: &JobGraph, target: &str) -> Option<Lineage> {
         ["dim", dimension, column] => dim_column(graph, dimension, column),
         ["ods", source, column] => source_column(graph, source, column),
         ["ads", table, column] => asset_column(graph, table, column),
+        ["export", audience, column] => export_column(graph, audience, column),
         _ => None,
     }
 }
@@ -317,13 +320,16 @@ fn asset_column(graph: &JobGraph, table: &str, column: &str) -> Option<Lineage> 
                 return None;
             }
             NodeKind::Audiences(a) if table == format!("{}_audiences", a.entity) => {
-                let (_, e) = a.audiences.iter().find(|(name, _)| name == column)?;
-                return Some(over_features(
-                    graph,
-                    &a.entity,
-                    format!("ads.{table}.{column}"),
-                    e,
-                ));
+                let id = format!("ads.{table}.{column}");
+                if let Some((_, e)) = a.audiences.iter().find(|(name, _)| name == column) {
+                    return Some(over_features(graph, &a.entity, id, e));
+                }
+                // A route's channel, for the audience's members.
+                let audience = column.strip_prefix("route_")?;
+                let (_, rule) = a.routes.iter().find(|(name, _)| name == audience)?;
+                let mut l = over_features(graph, &a.entity, id, rule);
+                l.from.extend(asset_column(graph, table, audience));
+                return Some(l);
             }
             _ => {}
         }
@@ -341,6 +347,7 @@ fn over_features(graph: &JobGraph, entity: &str, column: String, e: &Expr) -> Li
             feature_column(graph, entity, name)
                 .or_else(|| asset_column(graph, &format!("aipl_{}", model("__aipl_")), "stage"))
                 .or_else(|| asset_column(graph, &format!("rfm_{}", model("__rfm_")), "segment"))
+                .or_else(|| near_column(graph, entity, name))
         })
         .collect();
     Lineage {
@@ -348,6 +355,159 @@ fn over_features(graph: &JobGraph, entity: &str, column: String, e: &Expr) -> Li
         how: text(e),
         from,
     }
+}
+
+/// What an expression reads of the nearest row of a dimension (`__near_<d>`, its key;
+/// `__near_<d>_km`, the distance; `__near_<d>_<attribute>`): the row of
+/// `ads.<entity>_near_<d>`, found from the entity's location and the dimension's.
+fn near_column(graph: &JobGraph, entity: &str, name: &str) -> Option<Lineage> {
+    let rest = name.strip_prefix("__near_")?;
+    let job = graph.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Near(j)
+            if j.entity == entity
+                && (rest == j.dimension || rest.starts_with(&format!("{}_", j.dimension))) =>
+        {
+            Some(j)
+        }
+        _ => None,
+    })?;
+    let d = &job.dimension;
+    let table = format!("ads.{entity}_near_{d}");
+    // Where the entity is: its latest point in a linked source, else the row of its
+    // latest visit, else its city's centre.
+    let mut located: Vec<Lineage> = Vec::new();
+    let mut feature = |c: &str| {
+        if !located.iter().any(|l| l.column.ends_with(&format!(".{c}"))) {
+            located.extend(feature_column(graph, entity, c));
+        }
+    };
+    for (_, lat, lon, time) in &job.points {
+        feature(lat);
+        feature(lon);
+        time.iter().for_each(|t| feature(t));
+    }
+    for (_, key, time) in &job.visits {
+        feature(key);
+        time.iter().for_each(|t| feature(t));
+    }
+    for c in &job.cities {
+        feature(c);
+    }
+    // The dimension's key (the value), and where its rows are.
+    let mut places: Vec<&str> = vec![job.key.as_str(), "lat", "lon"];
+    if job.has_city {
+        places.push("city");
+    }
+    located.extend(places.iter().filter_map(|c| dim_column(graph, d, c)));
+    let nearest = Lineage {
+        column: format!("{table}.{d}"),
+        how: format!(
+            "the {d} nearest the {entity}: located by its latest point in a linked source, \
+             else by its latest visit's {d}, else at its city's centre"
+        ),
+        from: located,
+    };
+    let after = &rest[d.len()..];
+    Some(match after {
+        "" => nearest,
+        "_km" => Lineage {
+            column: format!("{table}.distance_km"),
+            how: format!("great-circle distance from the {entity} to the nearest {d}, in km"),
+            from: vec![nearest],
+        },
+        _ => {
+            let attribute = after.strip_prefix('_')?;
+            let mut from: Vec<Lineage> = dim_column(graph, d, attribute).into_iter().collect();
+            from.push(nearest);
+            Lineage {
+                column: format!("dim.{d}.{attribute}"),
+                how: format!(
+                    "of the nearest {d}, joined on {table}.{d} = dim.{d}.{}",
+                    job.key
+                ),
+                from,
+            }
+        }
+    })
+}
+
+/// A column of an audience's export: the value for each member, hashed or in clear.
+fn export_column(graph: &JobGraph, audience: &str, column: &str) -> Option<Lineage> {
+    let job = graph.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Export(x) if x.audience == audience => Some(x),
+        _ => None,
+    })?;
+    let c = job.columns.iter().find(|c| c.name == column)?;
+    let table = format!("{}_audiences", job.entity);
+    let members = asset_column(graph, &table, audience);
+    let mut from: Vec<Lineage> = Vec::new();
+    let value = match &c.column {
+        // The OneID: the entity resolved from its identifiers.
+        None => oneid_lineage(graph, &job.entity),
+        Some(v) => {
+            let (_, _, e) = graph.nodes.iter().find_map(|n| match &n.kind {
+                NodeKind::Audiences(a) if a.entity == job.entity => {
+                    a.values.iter().find(|(_, name, _)| name == v)
+                }
+                _ => None,
+            })?;
+            Some(over_features(
+                graph,
+                &job.entity,
+                format!("ads.{table}.{v}"),
+                e,
+            ))
+        }
+    };
+    from.extend(value);
+    from.extend(members);
+    let mut how = match (&c.hash, &c.salt) {
+        (Some(h), Some(_)) => format!("{h} of the salted, lower-cased, trimmed value"),
+        (Some(h), None) => format!("{h} of the lower-cased, trimmed value"),
+        (None, _) => "the value in clear".to_string(),
+    };
+    if let Some(n) = &c.normalize {
+        how.push_str(&format!(", normalized by {n}"));
+    }
+    how.push_str(&format!(
+        ", for each member of `{audience}`, to {}",
+        job.path
+    ));
+    Some(Lineage {
+        column: format!("export.{audience}.{column}"),
+        how,
+        from,
+    })
+}
+
+/// `oneid.<entity>.oneid`: one id per person, from the identifiers its links read.
+fn oneid_lineage(graph: &JobGraph, entity: &str) -> Option<Lineage> {
+    let job = graph.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::OneId(o) if o.name == entity => Some(o),
+        _ => None,
+    })?;
+    let from = job
+        .links
+        .iter()
+        .flat_map(|l| {
+            l.fields
+                .iter()
+                .flat_map(|(_, columns)| columns.iter())
+                .filter_map(|c| source_column(graph, &l.source, c))
+        })
+        .collect();
+    Some(Lineage {
+        column: format!("oneid.{entity}.oneid"),
+        how: format!(
+            "the {entity}'s OneID: records joined by the identifiers they share ({})",
+            job.identifiers
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        from,
+    })
 }
 
 /// A column of `ads.<entity>_features`: one aggregate per entity over a table's rows,

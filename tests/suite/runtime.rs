@@ -846,8 +846,14 @@ fn every_asset_column_reaches_the_source_columns() {
                     .map(|c| format!("{}.{c}", n.id)),
             ),
             NodeKind::Audiences(a) => {
-                targets.extend(a.audiences.iter().map(|(x, _)| format!("{}.{x}", n.id)))
+                targets.extend(a.audiences.iter().map(|(x, _)| format!("{}.{x}", n.id)));
+                targets.extend(a.routes.iter().map(|(x, _)| format!("{}.route_{x}", n.id)));
             }
+            NodeKind::Export(x) => targets.extend(
+                x.columns
+                    .iter()
+                    .map(|c| format!("export.{}.{}", x.audience, c.name)),
+            ),
             _ => {}
         }
     }
@@ -871,6 +877,32 @@ fn every_asset_column_reaches_the_source_columns() {
             l.render()
         );
     }
+    // Distance to the nearest store: the consumer's location and the stores'.
+    let tree = mj_compiler::lineage::lineage(&g, "ads.consumer_audiences.sofa_intent")
+        .expect("an audience")
+        .render();
+    assert!(
+        tree.contains("ads.consumer_near_store.distance_km"),
+        "{tree}"
+    );
+    assert!(tree.contains("dim.store.lat"), "{tree}");
+    // An export's hashed phone: the phone of the members, from the sources that carry it.
+    let tree = mj_compiler::lineage::lineage(&g, "export.sofa_intent.phone_sha256")
+        .expect("an export column")
+        .render();
+    assert!(
+        tree.contains("sha256 of the lower-cased, trimmed value"),
+        "{tree}"
+    );
+    assert!(tree.contains("normalized by phone_cn"), "{tree}");
+    assert!(
+        tree.contains("ads.consumer_audiences.sofa_intent"),
+        "{tree}"
+    );
+    let tree = mj_compiler::lineage::lineage(&g, "export.sofa_intent.store_id")
+        .expect("an export column")
+        .render();
+    assert!(tree.contains("dim.store.store_id"), "{tree}");
     // The segment of RFM reads recency, frequency and monetary down to the orders.
     let tree = mj_compiler::lineage::lineage(&g, "ads.rfm_value.segment")
         .expect("a segment")

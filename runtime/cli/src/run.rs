@@ -512,7 +512,7 @@ pub fn lineage(path: &Path, target: &str, json: bool) -> Result<ExitCode, String
     let loaded = load(path)?;
     let Some(l) = mj_compiler::lineage::lineage(&loaded.graph, target) else {
         return Err(format!(
-            "`{target}` is neither a derived or composite metric nor a column of a generated table (write `pay_amt_30d`, `dwd.pay_order.amount` or `dws.dws_consumer.pay_amt_30d`)"
+            "`{target}` is neither a derived or composite metric nor a column of a generated table (write `pay_amt_30d`, `dwd.pay_order.amount`, `dws.dws_consumer.pay_amt_30d`, `ads.consumer_tags.price_level` or `export.sofa_intent.phone_sha256`)"
         ));
     };
     if json {

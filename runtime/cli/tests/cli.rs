@@ -937,3 +937,46 @@ fn lineage_of_an_asset_column_as_json() {
         assert!(text.contains(column), "{column} missing from {text}");
     }
 }
+
+#[test]
+fn lineage_of_an_export_column_as_json() {
+    let out = mj()
+        .arg("lineage")
+        .arg(example())
+        .args(["export.high_value.phone_md5", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["column"], "export.high_value.phone_md5");
+    assert!(
+        v["how"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("md5 of the salted")),
+        "{v}"
+    );
+    let from: Vec<&str> = v["from"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter_map(|l| l["column"].as_str())
+        .collect();
+    assert!(
+        from.contains(&"ads.consumer_audiences.high_value"),
+        "{from:?}"
+    );
+    // Unknown targets name the forms that are known.
+    let out = mj()
+        .arg("lineage")
+        .arg(example())
+        .arg("export.high_value.no_such_column")
+        .output()
+        .expect("runs");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("export.sofa_intent.phone_sha256"));
+}
