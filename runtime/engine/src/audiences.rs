@@ -156,11 +156,10 @@ impl Kind for AudiencesJob {
                     dim: input(format!("dim_{d}")).await?,
                 });
             }
-            let (plan, rules) =
-                mj_plan::assets::audiences(self, features, &inputs, date).map_err(|e| e.message)?;
-            crate::rules::bind(plan, rules, jit)
-                .map(Some)
-                .map_err(|e| e.to_string())
+            crate::planned::with_rules(
+                mj_plan::assets::audiences(self, features, &inputs, date),
+                jit,
+            )
         })
     }
 

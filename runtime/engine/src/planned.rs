@@ -53,6 +53,24 @@ pub(crate) async fn collected(
     Ok((schema, batches, rules))
 }
 
+/// A plan whose rules the engine binds: a Cranelift kernel where the JIT is on and the
+/// rule compiles, else the rule's `CASE` (see `rules.rs`).
+pub(crate) fn with_rules(
+    planned: Result<
+        (
+            datafusion::logical_expr::LogicalPlan,
+            Vec<mj_plan::assets::RulePlan>,
+        ),
+        mj_plan::PlanError,
+    >,
+    jit: bool,
+) -> Result<Option<Planned>, String> {
+    let (plan, rules) = planned.map_err(|e| e.message)?;
+    rules::bind(plan, rules, jit)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 /// A plan without rules.
 fn plain(
     plan: Result<datafusion::logical_expr::LogicalPlan, mj_plan::PlanError>,

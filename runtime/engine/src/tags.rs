@@ -124,11 +124,7 @@ impl Kind for TagsJob {
     ) -> BoxFuture<'a, Result<Option<Planned>, String>> {
         Box::pin(async move {
             let features = crate::input(ctx, &format!("ads_{}_features", self.entity)).await?;
-            let (plan, rules) =
-                mj_plan::assets::tags(self, features, date).map_err(|e| e.message)?;
-            crate::rules::bind(plan, rules, jit)
-                .map(Some)
-                .map_err(|e| e.to_string())
+            crate::planned::with_rules(mj_plan::assets::tags(self, features, date), jit)
         })
     }
 
