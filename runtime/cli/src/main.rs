@@ -74,6 +74,41 @@ enum Command {
         /// `138****5678`).
         #[arg(long)]
         show_pii: bool,
+        /// Run the planned tables on an Apache Ballista cluster (`df://HOST:PORT`, a
+        /// `mj scheduler`; default: `[run] cluster` of mj.toml). Its executors must read
+        /// the data and output folders at the same paths (a shared file system).
+        #[arg(long, value_name = "df://HOST:PORT")]
+        cluster: Option<String>,
+    },
+    /// Run an Apache Ballista scheduler that knows mj's functions, for `mj run --cluster`.
+    Scheduler {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+    },
+    /// Run an Apache Ballista executor that compiles mj's rules, registered with a
+    /// scheduler.
+    Executor {
+        /// The scheduler, HOST:PORT.
+        #[arg(long, default_value = "127.0.0.1:50050")]
+        scheduler: String,
+        /// The address to listen on (and to give the scheduler).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// The Arrow Flight port that serves results; the next port takes the
+        /// scheduler's tasks unless `--grpc-port` says otherwise.
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        #[arg(long)]
+        grpc_port: Option<u16>,
+        /// Tasks at a time (default: the machine's cores).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Where shuffle files go (default: a folder under the system's temporary one).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
     },
     /// Show the logical and physical plans `run` executes for each planned table.
     Plan {
@@ -291,7 +326,25 @@ fn main() -> ExitCode {
             reuse,
             no_jit,
             show_pii,
-        } => run::run(&path, &date, out, data, reuse, !no_jit, show_pii),
+            cluster,
+        } => run::run(&path, &date, out, data, reuse, !no_jit, show_pii, cluster),
+        Command::Scheduler { bind, port } => run::scheduler(&bind, port),
+        Command::Executor {
+            scheduler,
+            bind,
+            port,
+            grpc_port,
+            concurrency,
+            work_dir,
+        } => run::executor(mj_cluster::ExecutorOptions {
+            scheduler,
+            grpc_port: grpc_port.unwrap_or(port.wrapping_add(1)),
+            work_dir: work_dir
+                .unwrap_or_else(|| std::env::temp_dir().join(format!("mj-executor-{port}"))),
+            bind,
+            port,
+            concurrency: concurrency.unwrap_or(0),
+        }),
         Command::Sql {
             path,
             dialect,

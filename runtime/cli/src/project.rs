@@ -95,6 +95,8 @@ pub struct Config {
     pub data: PathBuf,
     /// Where `mj run` writes (`[run] out`, default: `out` in the project folder).
     pub out: PathBuf,
+    /// The Ballista scheduler `mj run` plans on (`[run] cluster = "df://host:port"`).
+    pub cluster: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -120,6 +122,7 @@ struct TomlData {
 #[derive(serde::Deserialize, Default)]
 struct TomlRun {
     out: Option<PathBuf>,
+    cluster: Option<String>,
 }
 
 /// Reads `mj.toml` of a project folder (a missing file means the defaults).
@@ -145,5 +148,6 @@ pub fn config(path: &Path) -> Result<Config, String> {
         name,
         data: dir.join(toml.data.root.unwrap_or_else(|| PathBuf::from("."))),
         out: dir.join(toml.run.out.unwrap_or_else(|| PathBuf::from("out"))),
+        cluster: toml.run.cluster,
     })
 }

@@ -72,6 +72,7 @@ pub fn run(
     reuse: bool,
     jit: bool,
     show_pii: bool,
+    cluster: Option<String>,
 ) -> Result<ExitCode, String> {
     let date = date(date_text)?;
     // A spec with errors is a failed run (exit 1), as a missing file is; an unreadable
@@ -85,8 +86,28 @@ pub fn run(
         }
         Err(e) => return Err(e.into()),
     };
-    let data = data.unwrap_or_else(|| loaded.config.data.clone());
-    let out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let mut data = data.unwrap_or_else(|| loaded.config.data.clone());
+    let mut out = out.unwrap_or_else(|| loaded.config.out.clone());
+    let cluster = cluster.or_else(|| loaded.config.cluster.clone());
+    let rt = runtime()?;
+    let cluster = match cluster {
+        Some(url) => {
+            // Executors run elsewhere: they read and plans name absolute paths.
+            std::fs::create_dir_all(&out)
+                .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+            out = absolute(&out)?;
+            data = absolute(&data)?;
+            match rt.block_on(mj_cluster::session(&url)) {
+                Ok(session) => Some(mj_runtime::Cluster { url, session }),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    eprintln!("failed: nothing was run; earlier outputs are unchanged");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        None => None,
+    };
     let opts = RunOptions {
         date,
         data,
@@ -98,8 +119,7 @@ pub fn run(
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);
-    let rt = runtime()?;
-    let (manifest, result) = rt.block_on(mj_runtime::run(&loaded.graph, &opts, &|e| {
+    let (manifest, result) = rt.block_on(mj_runtime::run_on(cluster, &loaded.graph, &opts, &|e| {
         progress.event(e)
     }));
     progress.finish();
@@ -521,6 +541,53 @@ pub fn lineage(path: &Path, target: &str, json: bool) -> Result<ExitCode, String
         print!("{}", l.render());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, String> {
+    std::path::absolute(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Ballista's own log on stderr: warnings and errors, or what `RUST_LOG` asks for.
+fn server_log() {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .try_init();
+}
+
+/// `mj scheduler`: serves until SIGTERM or Ctrl-C.
+pub fn scheduler(bind: &str, port: u16) -> Result<ExitCode, String> {
+    server_log();
+    let rt = runtime()?;
+    match rt.block_on(mj_cluster::scheduler(bind, port, |at| {
+        eprintln!("mj scheduler listening on {at}");
+    })) {
+        Ok(()) => {
+            eprintln!("mj scheduler stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `mj executor`: serves the scheduler's tasks until SIGTERM or Ctrl-C.
+pub fn executor(opts: mj_cluster::ExecutorOptions) -> Result<ExitCode, String> {
+    server_log();
+    let rt = runtime()?;
+    let scheduler = opts.scheduler.clone();
+    match rt.block_on(mj_cluster::executor(&opts, |at| {
+        eprintln!("mj executor listening on {at} for the scheduler at {scheduler}");
+    })) {
+        Ok(()) => {
+            eprintln!("mj executor stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 /// `mj scan`: runs the project's scan jobs (or one) alone, each output written beside

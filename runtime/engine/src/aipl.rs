@@ -249,6 +249,10 @@ impl Kind for AiplJob {
         true
     }
 
+    fn planned(&self) -> bool {
+        true
+    }
+
     fn plan<'a>(
         &'a self,
         ctx: &'a datafusion::prelude::SessionContext,

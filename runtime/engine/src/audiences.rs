@@ -123,6 +123,10 @@ impl Kind for AudiencesJob {
         true
     }
 
+    fn planned(&self) -> bool {
+        true
+    }
+
     fn plan<'a>(
         &'a self,
         ctx: &'a datafusion::prelude::SessionContext,

@@ -170,6 +170,25 @@ pub async fn run(
     opts: &RunOptions,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> (Manifest, Result<(), RunError>) {
+    run_on(None, graph, opts, on_event).await
+}
+
+/// A cluster to run a graph's plans on: its address and the session that plans there
+/// (Ballista's planner; see `mj-cluster`).
+pub struct Cluster {
+    pub url: String,
+    pub session: SessionContext,
+}
+
+/// Runs the graph for one date, its planned tables on `cluster` when given (each plan a
+/// Ballista job; the rows come back to be written here, staged and committed as a
+/// local run's); sources, OneID, scans and the other computed tables run here.
+pub async fn run_on(
+    cluster: Option<Cluster>,
+    graph: &JobGraph,
+    opts: &RunOptions,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> (Manifest, Result<(), RunError>) {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let run_id = format!(
@@ -180,6 +199,7 @@ pub async fn run(
     );
     let mut manifest = Manifest {
         run_id: run_id.clone(),
+        cluster: cluster.as_ref().map(|c| c.url.clone()),
         project: opts.project.clone(),
         date: opts.date.clone(),
         status: "running".into(),
@@ -198,7 +218,7 @@ pub async fn run(
         scans: Vec::new(),
         error: None,
     };
-    let result = execute(graph, opts, &run_id, &mut manifest, on_event).await;
+    let result = execute(cluster, graph, opts, &run_id, &mut manifest, on_event).await;
     manifest.seconds = started.elapsed().as_secs_f64();
     manifest.status = if result.is_ok() {
         "succeeded"
@@ -214,13 +234,18 @@ pub async fn run(
 }
 
 pub(crate) async fn execute(
+    cluster: Option<Cluster>,
     graph: &JobGraph,
     opts: &RunOptions,
     run_id: &str,
     manifest: &mut Manifest,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<(), RunError> {
-    let ctx = session();
+    // Plans run in `ctx` (the cluster's session, or this process's); sources are read
+    // in `local`. Every table is registered in `ctx`.
+    let local = session();
+    let on_cluster = cluster.is_some();
+    let ctx = cluster.map_or_else(|| local.clone(), |c| c.session);
     let mut staging = Staging::new(&opts.out, run_id)?;
     let n = graph.nodes.len();
     let mut outputs: Vec<Option<Output>> = (0..n).map(|_| None).collect();
@@ -251,9 +276,9 @@ pub(crate) async fn execute(
                 let staged = staging.dir().to_path_buf();
                 let id = node.id.clone();
                 let kind = &node.kind;
-                let ctx = &ctx;
+                let (ctx, local) = (&ctx, &local);
                 running.push(async move {
-                    let result = run_node(i, &id, kind, inputs, ctx, opts, &staged).await?;
+                    let result = run_node(i, &id, kind, inputs, ctx, local, opts, &staged).await?;
                     // Each node writes its own partitions off the scheduler, so one
                     // node's write does not hold up the others.
                     let tables: Vec<(String, arrow::datatypes::SchemaRef, Vec<_>)> = result
@@ -284,9 +309,15 @@ pub(crate) async fn execute(
             Ok(Finished {
                 index,
                 scanned,
+                planned,
                 done,
                 seconds,
             }) => {
+                let ran_on = if planned && on_cluster {
+                    "cluster"
+                } else {
+                    "client"
+                };
                 let node = &graph.nodes[index].id;
                 let scanned = done
                     .written
@@ -312,6 +343,7 @@ pub(crate) async fn execute(
                         path: path.to_string_lossy().to_string(),
                         rows,
                         seconds,
+                        ran_on: ran_on.to_string(),
                     });
                 }
                 let name = scan_name(&graph.nodes[index]);

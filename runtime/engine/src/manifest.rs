@@ -6,6 +6,9 @@ use crate::*;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub run_id: String,
+    /// The Ballista scheduler the run's plans ran on (`df://host:port`), if any.
+    #[serde(default)]
+    pub cluster: Option<String>,
     pub project: String,
     pub date: String,
     pub status: String,
@@ -99,6 +102,14 @@ pub struct TableReport {
     pub path: String,
     pub rows: u64,
     pub seconds: f64,
+    /// Where the node's work ran: `cluster` (a planned table, as Ballista jobs) or
+    /// `client` (in `mj run` itself).
+    #[serde(default = "client")]
+    pub ran_on: String,
+}
+
+fn client() -> String {
+    "client".to_string()
 }
 
 pub(crate) fn write_manifest(out: &Path, m: &Manifest) -> Result<(), RunError> {

@@ -46,6 +46,12 @@ pub(crate) trait Kind: Sync {
         false
     }
 
+    /// Whether the node is its plan (run where plans run: on the cluster when there
+    /// is one), rather than computed by mj from finished tables.
+    fn planned(&self) -> bool {
+        false
+    }
+
     /// Whether `mj plan` and `mj sql` show its plan (checks are planned, not shown).
     fn listed(&self) -> bool {
         true
@@ -94,7 +100,10 @@ pub(crate) struct NodeCx<'a> {
     pub(crate) node: &'a mj_ir::Table,
     /// The rows of the sources it depends on, by source name (for OneID).
     pub(crate) inputs: Vec<(String, Arc<SourceData>)>,
+    /// Where plans run and every finished table is registered.
     pub(crate) ctx: &'a SessionContext,
+    /// This process's session (sources are read here).
+    pub(crate) local: &'a SessionContext,
     pub(crate) opts: &'a RunOptions,
     /// The run's staging folder (planned tables stream their rows into it).
     pub(crate) staged: &'a Path,
@@ -168,6 +177,7 @@ impl Done {
 pub(crate) struct Finished {
     pub(crate) index: usize,
     pub(crate) scanned: bool,
+    pub(crate) planned: bool,
     pub(crate) done: Done,
     pub(crate) seconds: f64,
 }
@@ -179,6 +189,7 @@ pub(crate) async fn run_node(
     k: &NodeKind,
     inputs: Vec<(String, Arc<SourceData>)>,
     ctx: &SessionContext,
+    local: &SessionContext,
     opts: &RunOptions,
     staged: &Path,
 ) -> Result<Finished, (usize, RunError)> {
@@ -210,6 +221,7 @@ pub(crate) async fn run_node(
                 node,
                 inputs,
                 ctx,
+                local,
                 opts,
                 staged,
             };
@@ -219,6 +231,7 @@ pub(crate) async fn run_node(
     Ok(Finished {
         index,
         scanned: kind.scanned(),
+        planned: kind.planned(),
         done,
         seconds: started.elapsed().as_secs_f64(),
     })

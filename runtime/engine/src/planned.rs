@@ -83,6 +83,10 @@ impl Kind for FactJob {
         true
     }
 
+    fn planned(&self) -> bool {
+        true
+    }
+
     /// A fact joins every row of its source to the OneID mapping on the record key (see
     /// [`node_context`]).
     fn merge_joins(&self) -> bool {
@@ -112,6 +116,10 @@ impl Kind for FactJob {
 
 impl Kind for SummaryJob {
     fn scanned(&self) -> bool {
+        true
+    }
+
+    fn planned(&self) -> bool {
         true
     }
 
@@ -149,6 +157,10 @@ impl Kind for SummaryJob {
 
 impl Kind for DimensionJob {
     fn scanned(&self) -> bool {
+        true
+    }
+
+    fn planned(&self) -> bool {
         true
     }
 
@@ -193,6 +205,10 @@ impl Kind for FeaturesJob {
         true
     }
 
+    fn planned(&self) -> bool {
+        true
+    }
+
     fn plan<'a>(
         &'a self,
         ctx: &'a SessionContext,
@@ -225,6 +241,10 @@ impl Kind for RfmJob {
         true
     }
 
+    fn planned(&self) -> bool {
+        true
+    }
+
     fn plan<'a>(
         &'a self,
         ctx: &'a SessionContext,
@@ -246,6 +266,10 @@ impl Kind for CheckJob {
     /// Its failing rows are kept for people (`dq/…`), not read by plans.
     fn scanned(&self) -> bool {
         false
+    }
+
+    fn planned(&self) -> bool {
+        true
     }
 
     fn listed(&self) -> bool {

@@ -116,6 +116,10 @@ impl Kind for TagsJob {
         true
     }
 
+    fn planned(&self) -> bool {
+        true
+    }
+
     fn plan<'a>(
         &'a self,
         ctx: &'a datafusion::prelude::SessionContext,

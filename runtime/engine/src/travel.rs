@@ -21,9 +21,32 @@ use datafusion_proto::physical_plan::{
     DefaultPhysicalExtensionCodec, PhysicalExtensionCodec, PhysicalProtoConverterExtension,
 };
 
-/// Writes and reads mj's own functions; everything else is DataFusion's.
-#[derive(Debug, Default, Clone)]
-pub struct MjCodec;
+/// Writes and reads mj's own functions; everything else goes to the codecs it wraps:
+/// DataFusion's by default, Ballista's on a cluster (its shuffles, its file formats).
+#[derive(Debug, Clone)]
+pub struct MjCodec {
+    logical: Arc<dyn LogicalExtensionCodec>,
+    physical: Arc<dyn PhysicalExtensionCodec>,
+}
+
+impl Default for MjCodec {
+    fn default() -> MjCodec {
+        MjCodec::over(
+            Arc::new(DefaultLogicalExtensionCodec {}),
+            Arc::new(DefaultPhysicalExtensionCodec {}),
+        )
+    }
+}
+
+impl MjCodec {
+    /// mj's functions over other codecs.
+    pub fn over(
+        logical: Arc<dyn LogicalExtensionCodec>,
+        physical: Arc<dyn PhysicalExtensionCodec>,
+    ) -> MjCodec {
+        MjCodec { logical, physical }
+    }
+}
 
 /// A rule's function (its kernel, or the planner's call not yet bound) as bytes: its
 /// rule as JSON. DataFusion's own functions travel by name and write nothing here.
@@ -57,11 +80,11 @@ impl LogicalExtensionCodec for MjCodec {
         inputs: &[LogicalPlan],
         ctx: &TaskContext,
     ) -> Result<Extension> {
-        DefaultLogicalExtensionCodec {}.try_decode(buf, inputs, ctx)
+        self.logical.try_decode(buf, inputs, ctx)
     }
 
     fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
-        DefaultLogicalExtensionCodec {}.try_encode(node, buf)
+        self.logical.try_encode(node, buf)
     }
 
     fn try_decode_table_provider(
@@ -71,7 +94,7 @@ impl LogicalExtensionCodec for MjCodec {
         schema: SchemaRef,
         ctx: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
-        DefaultLogicalExtensionCodec {}.try_decode_table_provider(buf, table_ref, schema, ctx)
+        self.logical.try_decode_table_provider(buf, table_ref, schema, ctx)
     }
 
     fn try_encode_table_provider(
@@ -90,7 +113,7 @@ impl LogicalExtensionCodec for MjCodec {
         buf: &[u8],
         ctx: &TaskContext,
     ) -> Result<Arc<dyn FileFormatFactory>> {
-        DefaultLogicalExtensionCodec {}.try_decode_file_format(buf, ctx)
+        self.logical.try_decode_file_format(buf, ctx)
     }
 
     fn try_encode_file_format(
@@ -98,7 +121,7 @@ impl LogicalExtensionCodec for MjCodec {
         buf: &mut Vec<u8>,
         node: Arc<dyn FileFormatFactory>,
     ) -> Result<()> {
-        DefaultLogicalExtensionCodec {}.try_encode_file_format(buf, node)
+        self.logical.try_encode_file_format(buf, node)
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
@@ -118,7 +141,7 @@ impl PhysicalExtensionCodec for MjCodec {
         ctx: &TaskContext,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalExtensionCodec {}.try_decode(buf, inputs, ctx, converter)
+        self.physical.try_decode(buf, inputs, ctx, converter)
     }
 
     fn try_encode(
@@ -127,7 +150,7 @@ impl PhysicalExtensionCodec for MjCodec {
         buf: &mut Vec<u8>,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
-        DefaultPhysicalExtensionCodec {}.try_encode(node, buf, converter)
+        self.physical.try_encode(node, buf, converter)
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
@@ -141,23 +164,23 @@ impl PhysicalExtensionCodec for MjCodec {
 
 /// A logical plan as bytes.
 pub fn encode_logical(plan: &LogicalPlan) -> Result<Vec<u8>> {
-    datafusion_proto::bytes::logical_plan_to_bytes_with_extension_codec(plan, &MjCodec)
+    datafusion_proto::bytes::logical_plan_to_bytes_with_extension_codec(plan, &MjCodec::default())
         .map(|b| b.to_vec())
 }
 
 /// A logical plan read back, with nothing registered beforehand: tables come from
 /// the files the plan names, mj's functions from their rules.
 pub fn decode_logical(bytes: &[u8], ctx: &TaskContext) -> Result<LogicalPlan> {
-    datafusion_proto::bytes::logical_plan_from_bytes_with_extension_codec(bytes, ctx, &MjCodec)
+    datafusion_proto::bytes::logical_plan_from_bytes_with_extension_codec(bytes, ctx, &MjCodec::default())
 }
 
 /// A physical plan as bytes.
 pub fn encode_physical(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
-    datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec(plan, &MjCodec)
+    datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec(plan, &MjCodec::default())
         .map(|b| b.to_vec())
 }
 
 /// A physical plan read back.
 pub fn decode_physical(bytes: &[u8], ctx: &TaskContext) -> Result<Arc<dyn ExecutionPlan>> {
-    datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec(bytes, ctx, &MjCodec)
+    datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec(bytes, ctx, &MjCodec::default())
 }
