@@ -980,3 +980,342 @@ fn lineage_of_an_export_column_as_json() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("export.sofa_intent.phone_sha256"));
 }
+
+/// A loopback port nobody listens on at the moment.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A server the test started, stopped with SIGTERM when dropped.
+struct Server {
+    name: &'static str,
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(name: &'static str, args: &[String], dir: &Path, port: u16) -> Server {
+        let log = dir.join(format!("{name}.log"));
+        let child = mj()
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("starts");
+        let mut server = Server { name, child, log };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("{name} exited with {status}: {}", server.log_text());
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} does not listen"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        server
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// SIGTERM, then the exit status and the log.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        self.signal("-TERM");
+        let status = self.child.wait().expect("waits");
+        (status, self.log_text())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            eprintln!("{} log:\n{}", self.name, self.log_text());
+        }
+    }
+}
+
+/// Every partition and file `mj run` wrote under `out` (manifests aside), each as its
+/// rows rendered and sorted: equal maps are the same tables, row for row, in any order.
+fn tables(out: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    fn walk(out: &Path, dir: &Path, found: &mut std::collections::BTreeMap<String, Vec<String>>) {
+        let mut parquet = false;
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for p in &entries {
+            let name = p.file_name().expect("name").to_string_lossy().to_string();
+            if p.is_dir() {
+                if name != "_runs" && name != ".staging" {
+                    walk(out, p, found);
+                }
+            } else if name.ends_with(".parquet") {
+                parquet = true;
+            } else {
+                let text = String::from_utf8_lossy(&std::fs::read(p).expect("file")).to_string();
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                lines.sort();
+                let rel = p.strip_prefix(out).expect("under out");
+                found.insert(rel.display().to_string(), lines);
+            }
+        }
+        if parquet {
+            let mut rows = Vec::new();
+            for b in mj_runtime::write::read_partition(dir).expect("partition") {
+                let options = arrow::util::display::FormatOptions::default().with_null("∅");
+                let columns: Vec<_> = b
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options)
+                            .expect("formatter")
+                    })
+                    .collect();
+                let head: Vec<String> = b
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| format!("{}:{}", f.name(), f.data_type()))
+                    .collect();
+                for i in 0..b.num_rows() {
+                    let row: Vec<String> = columns.iter().map(|c| c.value(i).to_string()).collect();
+                    rows.push(format!("{} | {}", head.join(","), row.join(" | ")));
+                }
+            }
+            rows.sort();
+            let rel = dir.strip_prefix(out).expect("under out");
+            found.insert(rel.display().to_string(), rows);
+        }
+    }
+    let mut found = std::collections::BTreeMap::new();
+    walk(out, out, &mut found);
+    found
+}
+
+fn assert_same_tables(local: &Path, cluster: &Path) {
+    let (a, b) = (tables(local), tables(cluster));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same partitions and files"
+    );
+    for (name, rows) in &a {
+        let other = &b[name];
+        if rows != other {
+            let first = rows.iter().zip(other).position(|(x, y)| x != y);
+            panic!(
+                "{name} differs: {} rows locally, {} on the cluster; first difference: {:?}",
+                rows.len(),
+                other.len(),
+                first.map(|i| (&rows[i], &other[i]))
+            );
+        }
+    }
+}
+
+fn last_manifest(out: &Path) -> serde_json::Value {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("_runs"))
+        .expect("manifests")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    runs.sort();
+    let text = std::fs::read_to_string(runs.last().expect("a manifest")).expect("manifest");
+    serde_json::from_str(&text).expect("json")
+}
+
+#[test]
+fn the_example_runs_on_a_ballista_cluster_as_it_runs_locally() {
+    let dir = empty_scratch("cluster");
+    let data = dir.join("data");
+    let generated = mj()
+        .arg("gen")
+        .arg(example())
+        .args(["--consumers", "3000", "--days", "30", "--out"])
+        .arg(&data)
+        .output()
+        .expect("runs");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let run = |out: &Path, cluster: Option<&str>| {
+        let mut cmd = mj();
+        cmd.arg("run")
+            .arg(example())
+            .args(["--date", "2025-06-30", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(out);
+        if let Some(url) = cluster {
+            cmd.args(["--cluster", url]);
+        }
+        cmd.output().expect("runs")
+    };
+    let local = dir.join("local");
+    let out = run(&local, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A scheduler that is not there: a fast failure naming the address, nothing written.
+    let nobody = format!("df://127.0.0.1:{}", free_port());
+    let started = std::time::Instant::now();
+    let out = run(&dir.join("nowhere"), Some(&nobody));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("no scheduler answers at {nobody}")),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!dir.join("nowhere/ods").exists());
+
+    let port = free_port();
+    let scheduler = Server::start(
+        "scheduler",
+        &[
+            "scheduler".into(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+        ],
+        &dir,
+        port,
+    );
+    assert!(
+        scheduler
+            .log_text()
+            .contains(&format!("mj scheduler listening on 127.0.0.1:{port}")),
+        "{}",
+        scheduler.log_text()
+    );
+    // The port is taken now: a second scheduler says so and exits.
+    let again = mj()
+        .args([
+            "scheduler",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(err.contains("the port is taken"), "{err}");
+    let executor = |name: &'static str| {
+        let (flight, grpc) = (free_port(), free_port());
+        let args: Vec<String> = vec![
+            "executor".into(),
+            "--scheduler".into(),
+            format!("127.0.0.1:{port}"),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            flight.to_string(),
+            "--grpc-port".into(),
+            grpc.to_string(),
+            "--concurrency".into(),
+            "2".into(),
+            "--work-dir".into(),
+            dir.join(name).display().to_string(),
+        ];
+        Server::start(name, &args, &dir, flight)
+    };
+    let first = executor("executor-1");
+    let second = executor("executor-2");
+
+    let url = format!("df://127.0.0.1:{port}");
+    let cluster = dir.join("cluster");
+    let out = run(&cluster, Some(&url));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}\n{}", scheduler.log_text());
+    assert_same_tables(&local, &cluster);
+    let manifest = last_manifest(&cluster);
+    assert_eq!(manifest["cluster"], url.as_str());
+    let ran_on = |table: &str| {
+        manifest["tables"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .find(|t| t["table"] == table)
+            .map(|t| t["ran_on"].as_str().expect("ran_on").to_string())
+    };
+    assert_eq!(ran_on("ads.aipl_brand").as_deref(), Some("cluster"));
+    assert_eq!(ran_on("dws.dws_consumer").as_deref(), Some("cluster"));
+    assert_eq!(ran_on("ods.crm_member").as_deref(), Some("client"));
+
+    // An executor killed during a run: Ballista gives its tasks to the other one and
+    // the run completes with the same tables, or it fails with a message and the
+    // partitions of the earlier run stay as they were.
+    let mut rerun = mj()
+        .arg("run")
+        .arg(example())
+        .args(["--date", "2025-06-30", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&cluster)
+        .args(["--cluster", &url])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut progress = String::new();
+    let mut killed = false;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(
+        rerun.stderr.take().expect("stderr"),
+    )) {
+        let line = line.expect("line");
+        // The first planned table is done: kill an executor while the rest run.
+        if !killed && line.starts_with('[') && line.contains("] dwd.") {
+            second.signal("-KILL");
+            killed = true;
+        }
+        progress.push_str(&line);
+        progress.push('\n');
+    }
+    assert!(killed, "{progress}");
+    let status = rerun.wait().expect("waits");
+    let out = std::process::Output {
+        status,
+        stdout: Vec::new(),
+        stderr: progress.into_bytes(),
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        assert!(
+            err.contains("error:") && err.contains("earlier outputs are unchanged"),
+            "{err}"
+        );
+    }
+    assert_same_tables(&local, &cluster);
+    drop(second);
+
+    let (status, log) = first.stop();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("mj executor stopped"), "{log}");
+    let (status, log) = scheduler.stop();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("mj scheduler stopped"), "{log}");
+}

@@ -20,6 +20,18 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use mj_runtime::travel::MjCodec;
 
+/// Executors ask the scheduler for work (Spark's way) rather than being sent it:
+/// when an executor is lost, the tasks Ballista resets are taken up by the next
+/// poll of the others, where the push policy left them waiting for an offer.
+const POLICY: ballista_core::config::TaskSchedulingPolicy =
+    ballista_core::config::TaskSchedulingPolicy::PullStaged;
+
+/// How often an executor tells the scheduler it is alive.
+pub const HEARTBEAT_SECONDS: u64 = 3;
+/// How long the scheduler waits for a silent executor before it gives its work to
+/// the others (several heartbeats, so one late beat is not a loss).
+pub const EXECUTOR_TIMEOUT_SECONDS: u64 = 15;
+
 /// mj's codecs over Ballista's: (logical, physical).
 pub fn codecs() -> (
     Arc<dyn LogicalExtensionCodec>,
@@ -65,7 +77,10 @@ pub async fn session(url: &str) -> Result<SessionContext, String> {
         .with_target_partitions(local.copied_config().target_partitions())
         .with_batch_size(local.copied_config().batch_size())
         .with_ballista_logical_extension_codec(logical)
-        .with_ballista_physical_extension_codec(physical);
+        .with_ballista_physical_extension_codec(physical)
+        // The static planner: with the adaptive one (Ballista 55), a lost executor
+        // left its job waiting on a stage that was rolled back and never rerun.
+        .with_ballista_adaptive_query_planner(false);
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)
@@ -131,6 +146,12 @@ pub async fn scheduler(bind: &str, port: u16, on_ready: impl FnOnce(&str)) -> Re
         bind_port: port,
         override_logical_codec: Some(logical),
         override_physical_codec: Some(physical),
+        // A lost executor is noticed within seconds, not Ballista's default three
+        // minutes: its tasks go to the others, or the job fails when none is left.
+        scheduling_policy: POLICY,
+        executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
+        expire_dead_executor_interval_seconds: 2,
+        no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
         ..Default::default()
     };
     let cluster = BallistaCluster::new_from_config(&config)
@@ -214,6 +235,8 @@ pub async fn executor(opts: &ExecutorOptions, on_ready: impl FnOnce(&str)) -> Re
         vcores: opts.concurrency,
         work_dir: Some(opts.work_dir.to_string_lossy().to_string()),
         print_thread_info: false,
+        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
+        task_scheduling_policy: POLICY,
         override_logical_codec: Some(logical),
         override_physical_codec: Some(physical),
         ..Default::default()
