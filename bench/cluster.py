@@ -103,6 +103,7 @@ def run(where):
 times = {"local": [], "cluster": []}
 tables = {"local": {}, "cluster": {}}
 rows = {}
+node_of = {}
 planned = set()
 try:
     for r in range(runs):
@@ -112,6 +113,7 @@ try:
             for t in m["tables"]:
                 tables[where].setdefault(t["table"], []).append(t["seconds"])
                 rows[t["table"]] = t["rows"]
+                node_of[t["table"]] = t["node"]
                 if t.get("ran_on") == "cluster":
                     planned.add(t["table"])
             print(f"round {r + 1}: {where} {seconds:.1f} s", file=sys.stderr)
@@ -132,10 +134,12 @@ for name in sorted(planned):
     if rows[name] < 1000:
         small.append(b - a)
     print(f"{name:40} {rows[name]:>10} {a:>9.2f} {b:>10.2f} {b / a if a else 0:>6.2f}")
-sums = {w: sum(med(tables[w][n]) for n in planned) for w in tables}
+# A node that writes two tables (an AIPL model and its channel table) is timed once.
+nodes = {node_of[n]: n for n in sorted(planned)}.values()
+sums = {w: sum(med(tables[w][n]) for n in nodes) for w in tables}
 result["planned_seconds"] = sums
 result["per_job_overhead_seconds"] = med(small) if small else None
-print(f"{'planned tables':40} {'':>10} {sums['local']:>9.2f} {sums['cluster']:>10.2f} "
+print(f"{'planned nodes':40} {'':>10} {sums['local']:>9.2f} {sums['cluster']:>10.2f} "
       f"{sums['cluster'] / sums['local']:>6.2f}")
 print(f"{'whole run':40} {'':>10} {result['total_seconds']['local']:>9.2f} "
       f"{result['total_seconds']['cluster']:>10.2f} "
