@@ -65,11 +65,19 @@ pub fn address(url: &str) -> Result<String, String> {
 /// Fails fast, naming the address, when no scheduler answers there.
 pub async fn session(url: &str) -> Result<SessionContext, String> {
     let addr = address(url)?;
-    match tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(&addr)).await
+    match tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await
     {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => return Err(format!("no scheduler answers at {url}: {e}")),
-        Err(_) => return Err(format!("no scheduler answers at {url}: timed out after 5 s")),
+        Err(_) => {
+            return Err(format!(
+                "no scheduler answers at {url}: timed out after 5 s"
+            ));
+        }
     }
     let (logical, physical) = codecs();
     let local = mj_runtime::session();

@@ -94,7 +94,8 @@ impl LogicalExtensionCodec for MjCodec {
         schema: SchemaRef,
         ctx: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
-        self.logical.try_decode_table_provider(buf, table_ref, schema, ctx)
+        self.logical
+            .try_decode_table_provider(buf, table_ref, schema, ctx)
     }
 
     fn try_encode_table_provider(
@@ -171,7 +172,11 @@ pub fn encode_logical(plan: &LogicalPlan) -> Result<Vec<u8>> {
 /// A logical plan read back, with nothing registered beforehand: tables come from
 /// the files the plan names, mj's functions from their rules.
 pub fn decode_logical(bytes: &[u8], ctx: &TaskContext) -> Result<LogicalPlan> {
-    datafusion_proto::bytes::logical_plan_from_bytes_with_extension_codec(bytes, ctx, &MjCodec::default())
+    datafusion_proto::bytes::logical_plan_from_bytes_with_extension_codec(
+        bytes,
+        ctx,
+        &MjCodec::default(),
+    )
 }
 
 /// A physical plan as bytes.
@@ -182,5 +187,9 @@ pub fn encode_physical(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
 
 /// A physical plan read back.
 pub fn decode_physical(bytes: &[u8], ctx: &TaskContext) -> Result<Arc<dyn ExecutionPlan>> {
-    datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec(bytes, ctx, &MjCodec::default())
+    datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec(
+        bytes,
+        ctx,
+        &MjCodec::default(),
+    )
 }
