@@ -553,15 +553,16 @@ fn server_log() {
         .try_init();
 }
 
-/// `mj scheduler`: serves until SIGTERM or Ctrl-C.
-pub fn scheduler(bind: &str, port: u16) -> Result<ExitCode, String> {
+/// Serves a scheduler or an executor until SIGTERM or Ctrl-C: exit 0 when it stops,
+/// 1 with its error when it cannot start.
+fn serve(
+    what: &str,
+    server: impl std::future::Future<Output = Result<(), String>>,
+) -> Result<ExitCode, String> {
     server_log();
-    let rt = runtime()?;
-    match rt.block_on(mj_cluster::scheduler(bind, port, |at| {
-        eprintln!("mj scheduler listening on {at}");
-    })) {
+    match runtime()?.block_on(server) {
         Ok(()) => {
-            eprintln!("mj scheduler stopped");
+            eprintln!("mj {what} stopped");
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -571,23 +572,25 @@ pub fn scheduler(bind: &str, port: u16) -> Result<ExitCode, String> {
     }
 }
 
+/// `mj scheduler`: serves until SIGTERM or Ctrl-C.
+pub fn scheduler(bind: &str, port: u16) -> Result<ExitCode, String> {
+    serve(
+        "scheduler",
+        mj_cluster::scheduler(bind, port, |at| {
+            eprintln!("mj scheduler listening on {at}");
+        }),
+    )
+}
+
 /// `mj executor`: serves the scheduler's tasks until SIGTERM or Ctrl-C.
 pub fn executor(opts: mj_cluster::ExecutorOptions) -> Result<ExitCode, String> {
-    server_log();
-    let rt = runtime()?;
     let scheduler = opts.scheduler.clone();
-    match rt.block_on(mj_cluster::executor(&opts, |at| {
-        eprintln!("mj executor listening on {at} for the scheduler at {scheduler}");
-    })) {
-        Ok(()) => {
-            eprintln!("mj executor stopped");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(1))
-        }
-    }
+    serve(
+        "executor",
+        mj_cluster::executor(&opts, move |at| {
+            eprintln!("mj executor listening on {at} for the scheduler at {scheduler}");
+        }),
+    )
 }
 
 /// `mj scan`: runs the project's scan jobs (or one) alone, each output written beside

@@ -241,11 +241,10 @@ pub(crate) async fn execute(
     manifest: &mut Manifest,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<(), RunError> {
-    // Plans run in `ctx` (the cluster's session, or this process's); sources are read
-    // in `local`. Every table is registered in `ctx`.
+    // Planned tables run on the cluster's session when there is one; every other kind
+    // queries this process's (`local`). Every finished table is registered in both.
     let local = session();
-    let on_cluster = cluster.is_some();
-    let ctx = cluster.map_or_else(|| local.clone(), |c| c.session);
+    let cluster = cluster.map(|c| c.session);
     let mut staging = Staging::new(&opts.out, run_id)?;
     let n = graph.nodes.len();
     let mut outputs: Vec<Option<Output>> = (0..n).map(|_| None).collect();
@@ -276,9 +275,9 @@ pub(crate) async fn execute(
                 let staged = staging.dir().to_path_buf();
                 let id = node.id.clone();
                 let kind = &node.kind;
-                let (ctx, local) = (&ctx, &local);
+                let (cluster, local) = (cluster.as_ref(), &local);
                 running.push(async move {
-                    let result = run_node(i, &id, kind, inputs, ctx, local, opts, &staged).await?;
+                    let result = run_node(i, &id, kind, inputs, cluster, local, opts, &staged).await?;
                     // Each node writes its own partitions off the scheduler, so one
                     // node's write does not hold up the others.
                     let tables: Vec<(String, arrow::datatypes::SchemaRef, Vec<_>)> = result
@@ -309,15 +308,11 @@ pub(crate) async fn execute(
             Ok(Finished {
                 index,
                 scanned,
-                planned,
+                on_cluster,
                 done,
                 seconds,
             }) => {
-                let ran_on = if planned && on_cluster {
-                    "cluster"
-                } else {
-                    "client"
-                };
+                let ran_on = if on_cluster { "cluster" } else { "client" };
                 let node = &graph.nodes[index].id;
                 let scanned = done
                     .written
@@ -350,12 +345,17 @@ pub(crate) async fn execute(
                 if let (Some((relative, schema)), Some(name)) = (scanned, &name) {
                     // Later plans scan the staged Parquet, never memory: every plan
                     // names files, so it can travel (datafusion-proto, Ballista).
-                    register_partition(&ctx, name, &staging.staged(Path::new(&relative)), schema)
-                        .map_err(|e| RunError::node(node, e))?;
+                    let dir = staging.staged(Path::new(&relative));
+                    for ctx in std::iter::once(&local).chain(&cluster) {
+                        register_partition(ctx, name, &dir, schema.clone())
+                            .map_err(|e| RunError::node(node, e))?;
+                    }
                 }
                 if let (Some((dir, schema)), Some(name)) = (done.reused, &name) {
-                    register_partition(&ctx, name, &dir, schema)
-                        .map_err(|e| RunError::node(node, e))?;
+                    for ctx in std::iter::once(&local).chain(&cluster) {
+                        register_partition(ctx, name, &dir, schema.clone())
+                            .map_err(|e| RunError::node(node, e))?;
+                    }
                 }
                 for (relative, parts) in &done.outputs {
                     staging.write_output(Path::new(relative), parts)?;

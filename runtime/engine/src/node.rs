@@ -100,10 +100,11 @@ pub(crate) struct NodeCx<'a> {
     pub(crate) node: &'a mj_ir::Table,
     /// The rows of the sources it depends on, by source name (for OneID).
     pub(crate) inputs: Vec<(String, Arc<SourceData>)>,
-    /// Where plans run and every finished table is registered.
+    /// Where the node's queries run, every finished table registered: the cluster's
+    /// session for a planned kind on a cluster run, this process's otherwise.
     pub(crate) ctx: &'a SessionContext,
-    /// This process's session (sources are read here).
-    pub(crate) local: &'a SessionContext,
+    /// The cluster's session, on a cluster run (for kinds that choose to run there).
+    pub(crate) cluster: Option<&'a SessionContext>,
     pub(crate) opts: &'a RunOptions,
     /// The run's staging folder (planned tables stream their rows into it).
     pub(crate) staged: &'a Path,
@@ -164,6 +165,9 @@ pub(crate) struct Done {
     /// Why the run fails though the node finished (an `error` check that fails).
     pub(crate) fails: Option<String>,
     pub(crate) summary: String,
+    /// Whether a kind that is no plan ran its queries on the cluster (OneID with
+    /// `engine = "cluster"`).
+    pub(crate) on_cluster: bool,
 }
 
 impl Done {
@@ -177,7 +181,8 @@ impl Done {
 pub(crate) struct Finished {
     pub(crate) index: usize,
     pub(crate) scanned: bool,
-    pub(crate) planned: bool,
+    /// Whether its queries ran on the cluster.
+    pub(crate) on_cluster: bool,
     pub(crate) done: Done,
     pub(crate) seconds: f64,
 }
@@ -188,13 +193,14 @@ pub(crate) async fn run_node(
     node: &mj_ir::Table,
     k: &NodeKind,
     inputs: Vec<(String, Arc<SourceData>)>,
-    ctx: &SessionContext,
+    cluster: Option<&SessionContext>,
     local: &SessionContext,
     opts: &RunOptions,
     staged: &Path,
 ) -> Result<Finished, (usize, RunError)> {
     let started = Instant::now();
     let kind = kind(k);
+    let ctx = cluster.filter(|_| kind.planned()).unwrap_or(local);
     let done = match kind.schema() {
         Some(schema) if opts.reuse && kind.reusable() => {
             let dir = opts.out.join(node.partition(&opts.date));
@@ -221,7 +227,7 @@ pub(crate) async fn run_node(
                 node,
                 inputs,
                 ctx,
-                local,
+                cluster,
                 opts,
                 staged,
             };
@@ -231,7 +237,7 @@ pub(crate) async fn run_node(
     Ok(Finished {
         index,
         scanned: kind.scanned(),
-        planned: kind.planned(),
+        on_cluster: (cluster.is_some() && kind.planned()) || done.on_cluster,
         done,
         seconds: started.elapsed().as_secs_f64(),
     })

@@ -235,10 +235,19 @@ fn compound(mut parts: Vec<Vec<StringArray>>) -> Vec<StringArray> {
 /// meet taking the next run.
 const RUN: usize = 1 << 16;
 
-/// Feeds the rows of every linked source into the engine and resolves them. Values
-/// are read from the sources' Arrow columns in place; each source's rows are
-/// normalized on two cores, run by run ([`RUN`]).
+/// Feeds the rows of every linked source into the engine and resolves them.
 pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunError> {
+    let (builder, rows) = build(job, inputs)?;
+    Ok(Resolved {
+        resolution: builder.resolve(),
+        rows,
+    })
+}
+
+/// Feeds the rows of every linked source into a builder. Values are read from the
+/// sources' Arrow columns in place; each source's rows are normalized on two cores,
+/// run by run ([`RUN`]).
+pub fn build(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<(Builder, Vec<LinkRows>), RunError> {
     if job.identifiers.len() > mj_oneid::MAX_IDENTIFIERS {
         return Err(RunError::node(
             format!("oneid.{}", job.name),
@@ -375,8 +384,7 @@ pub fn resolve(job: &OneIdJob, inputs: &[Input<'_>]) -> Result<Resolved, RunErro
             span: first_row..builder.rows as usize,
         });
     }
-    let resolution = builder.resolve();
-    Ok(Resolved { resolution, rows })
+    Ok((builder, rows))
 }
 
 /// What the node did, for the manifest.

@@ -517,7 +517,7 @@ impl Kind for SourceJob {
 
     fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, RunError>> {
         Box::pin(async move {
-            let data = read(cx.local, self, &cx.opts.data).await?;
+            let data = read(cx.ctx, self, &cx.opts.data).await?;
             let rejected: u64 = data.rejects.iter().map(|b| b.num_rows() as u64).sum();
             let accepted = data.rows();
             let mut tables = vec![cx.own(data.schema.clone(), data.batches.clone())];

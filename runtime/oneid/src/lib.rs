@@ -33,6 +33,7 @@
 //! with 20 million distinct values the chance of any collision is about 1 in 100,000.
 
 mod build;
+mod evidence;
 mod hash;
 pub mod normalize;
 mod resolution;
@@ -41,6 +42,7 @@ mod sort;
 pub mod stable;
 
 pub use build::Builder;
+pub use evidence::{Components, Evidence};
 #[allow(unused_imports)]
 use build::*;
 #[allow(unused_imports)]

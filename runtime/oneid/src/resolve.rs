@@ -878,7 +878,10 @@ pub(crate) fn split(records: &[u32], carriers: &FxHashMap<u32, Vec<u32>>) -> Vec
 }
 
 /// Phase timings.
-pub(crate) struct Phases(Vec<(&'static str, std::time::Duration)>, std::time::Instant);
+pub(crate) struct Phases(
+    pub(crate) Vec<(&'static str, std::time::Duration)>,
+    std::time::Instant,
+);
 
 impl Default for Phases {
     fn default() -> Phases {

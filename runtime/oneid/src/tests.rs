@@ -1024,3 +1024,165 @@ fn personal_values_are_masked_with_their_shape_kept() {
     assert_eq!(mask("abcd"), "****");
     assert_eq!(mask("张三丰先生的手机"), "张三丰*生的手机");
 }
+
+/// What the SQL components engine computes, over [`Evidence`]'s public view: junk,
+/// components over the usable values, and the components a guard could act on.
+fn components_as_sql_finds_them(e: &Evidence) -> Components {
+    let rules = e.rules().clone();
+    let values = e.values();
+    let junk: Vec<(u32, ValueState)> = (0..values.len() as u32)
+        .filter_map(|v| {
+            let value = &values[v as usize];
+            if e.reject_fps().contains(&value.fingerprint) {
+                Some((v, ValueState::Rejected))
+            } else if rules
+                .frequent_above
+                .is_some_and(|n| u64::from(value.records) > n)
+            {
+                Some((v, ValueState::Frequent))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let is_junk = |v: u32| junk.iter().any(|&(j, _)| j == v);
+    let n = e.records();
+    let mut uf = Uf::new(n);
+    let mut first_of: FxHashMap<u32, u32> = FxHashMap::default();
+    for r in 0..n as u32 {
+        for &v in e.record_values(r) {
+            if is_junk(v) {
+                continue;
+            }
+            let f = *first_of.entry(v).or_insert(r);
+            let (a, b) = (uf.find(f), uf.find(r));
+            if a != b {
+                uf.link(a, b);
+            }
+        }
+    }
+    let mut label = vec![u32::MAX; n];
+    for r in 0..n {
+        let root = uf.find(r as u32) as usize;
+        if label[root] == u32::MAX {
+            label[root] = r as u32;
+        }
+        label[r] = label[root];
+    }
+    // Per component: records, distinct values per identifier, whether weak.
+    let mut size: FxHashMap<u32, u64> = FxHashMap::default();
+    let mut per_ident: FxHashMap<(u32, u16), Vec<u32>> = FxHashMap::default();
+    for r in 0..n as u32 {
+        let c = label[r as usize];
+        *size.entry(c).or_default() += 1;
+        for &v in e.record_values(r) {
+            if !is_junk(v) {
+                per_ident
+                    .entry((c, values[v as usize].identifier))
+                    .or_default()
+                    .push(v);
+            }
+        }
+    }
+    let mut flagged: Vec<u32> = Vec::new();
+    let mut weak_in: Vec<u32> = Vec::new();
+    let mut multi_in: Vec<u32> = Vec::new();
+    for ((c, ident), mut vs) in per_ident {
+        vs.sort_unstable();
+        vs.dedup();
+        let rule = &rules.identifiers[ident as usize];
+        if rule.capacity.is_some_and(|cap| vs.len() as u32 > cap) {
+            flagged.push(c);
+        }
+        if rule.weak {
+            weak_in.push(c);
+        } else if vs.len() > 1 {
+            multi_in.push(c);
+        }
+    }
+    flagged.extend(weak_in.iter().filter(|c| multi_in.contains(c)));
+    if let Some(max) = rules.max_component {
+        flagged.extend(size.iter().filter(|&(_, &s)| s > max).map(|(&c, _)| c));
+    }
+    flagged.sort_unstable();
+    flagged.dedup();
+    Components {
+        junk,
+        label,
+        flagged,
+    }
+}
+
+#[test]
+fn components_found_elsewhere_give_the_union_finds_people() {
+    let mut seed = 11u64;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut exact_somewhere = 0;
+    for round in 0..300 {
+        let mut rules = rules();
+        rules.identifiers[EMAIL].capacity = Some(2);
+        rules.max_component = (round % 3 == 0).then_some(4);
+        let rows = 5 + next(60);
+        let spread = 2 + next(40);
+        let mut data: Vec<(u32, String, Vec<(usize, String, Option<String>)>)> = Vec::new();
+        for i in 0..rows {
+            let texts = [
+                format!("1390000{:04}", next(spread)),
+                format!("u{}@x.cn", next(spread)),
+                format!("M{}", next(spread)),
+                format!("o{}", next(spread)),
+                format!("d{}", next(spread)),
+            ];
+            let mut fields = Vec::new();
+            for (ident, t) in texts.into_iter().enumerate() {
+                if next(3) == 0 {
+                    let scope = (ident == OPENID).then(|| format!("app{}", next(2)));
+                    fields.push((ident, t, scope));
+                }
+            }
+            data.push((next(3) as u32, format!("k{i}"), fields));
+        }
+        let build = || {
+            let mut b = Builder::new(rules.clone());
+            for (source, key, fields) in &data {
+                let fields: Vec<(usize, &str, Option<&str>)> = fields
+                    .iter()
+                    .map(|(i, t, s)| (*i, t.as_str(), s.as_deref()))
+                    .collect();
+                b.add(*source, key, &fields);
+            }
+            b
+        };
+        let whole = build().resolve();
+        let evidence = build().evidence();
+        let found = components_as_sql_finds_them(&evidence);
+        let (parts, exact) = evidence.resolve(found);
+        exact_somewhere += u64::from(exact > 0);
+        assert_eq!(whole.record_component, parts.record_component, "round {round}");
+        assert_eq!(whole.components, parts.components, "round {round}");
+        assert_eq!(whole.value_component, parts.value_component, "round {round}");
+        let states = |r: &Resolution| r.values.iter().map(|v| v.state).collect::<Vec<_>>();
+        assert_eq!(states(&whole), states(&parts), "round {round}");
+        let conflicts = |r: &Resolution| {
+            let mut c: Vec<_> = r
+                .conflicts
+                .iter()
+                .map(|c| (c.identifier, c.value, c.record))
+                .collect();
+            c.sort_unstable();
+            c
+        };
+        assert_eq!(conflicts(&whole), conflicts(&parts), "round {round}");
+        let mut refused = whole.refused.clone();
+        refused.sort_unstable_by_key(|&(v, _)| v);
+        assert_eq!(refused, parts.refused, "round {round}");
+        assert_eq!(whole.joins(), parts.joins(), "round {round}");
+    }
+    // Both paths are taken: components resolved exactly, and components taken whole.
+    assert!(exact_somewhere > 30, "{exact_somewhere} rounds resolved some records here");
+}
