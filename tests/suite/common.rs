@@ -114,6 +114,25 @@ pub fn run_with(
     date: &str,
     reuse: bool,
 ) -> (mj_runtime::Manifest, Result<(), mj_runtime::RunError>) {
+    run_engine(
+        graph,
+        data,
+        out,
+        date,
+        reuse,
+        mj_runtime::OneIdEngine::Local,
+    )
+}
+
+/// [`run_with`], OneID resolved by `engine`.
+pub fn run_engine(
+    graph: &mj_compiler::lower::JobGraph,
+    data: &Path,
+    out: &Path,
+    date: &str,
+    reuse: bool,
+    oneid_engine: mj_runtime::OneIdEngine,
+) -> (mj_runtime::Manifest, Result<(), mj_runtime::RunError>) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -127,6 +146,7 @@ pub fn run_with(
         reuse,
         jit: true,
         show_pii: false,
+        oneid_engine,
     };
     rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
 }

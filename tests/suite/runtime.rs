@@ -430,8 +430,9 @@ fn sql_components_agree_with_union_find() {
 fn check_star(res: &mj_oneid::Resolution, rt: &tokio::runtime::Runtime) {
     let joins = res.joins();
     let ctx = mj_runtime::session();
+    let work = scratch("star-work");
     let (labels, rounds) = rt
-        .block_on(mj_runtime::components::star_components(&ctx, &joins))
+        .block_on(mj_runtime::components::star_components(&ctx, &work, &joins))
         .expect("components");
     let label: std::collections::HashMap<u64, u64> = labels.into_iter().collect();
     // Records without any join are their own component in both.
@@ -454,6 +455,65 @@ fn check_star(res: &mj_oneid::Resolution, rt: &tokio::runtime::Runtime) {
         s
     };
     assert_eq!(sizes(&pred), sizes(&truth));
+}
+
+#[test]
+fn oneid_in_sql_finds_the_union_finds_people() {
+    // The SQL engine (`[oneid] engine = "cluster"`), here on this process's
+    // DataFusion, against the union-find, on the example over generated data: the
+    // same OneID tables, byte for byte, and so the same tables after them.
+    let dir = crate::common::generated("oneid-sql", 3000, 30, 5);
+    let g = graph(&repo().join("examples/meijia"));
+    let (local, result) = run(&g, &dir, &dir.join("local"), "2025-06-30");
+    result.expect("runs with the union-find");
+    let (sql, result) = crate::common::run_engine(
+        &g,
+        &dir,
+        &dir.join("sql"),
+        "2025-06-30",
+        false,
+        mj_runtime::OneIdEngine::Cluster,
+    );
+    result.expect("runs with the SQL engine");
+    assert_eq!(local.oneid["consumer"].sql, None);
+    let report = sql.oneid["consumer"]
+        .sql
+        .clone()
+        .expect("the SQL engine's report");
+    assert_eq!(report.ran_on, "client");
+    // Both paths: components taken whole from SQL, and guarded ones resolved here.
+    let records = sql.oneid["consumer"].records;
+    assert!(
+        report.flagged_components > 0 && report.records_resolved_in_client < records / 2,
+        "{report:?} of {records} records"
+    );
+    assert!(report.rounds >= 2, "{report:?}");
+    eprintln!("SQL engine: {report:?}; {records} records");
+    for (a, b) in [(&local, &sql)] {
+        let mut x = a.oneid["consumer"].clone();
+        x.sql = None;
+        let mut y = b.oneid["consumer"].clone();
+        y.sql = None;
+        assert_eq!(
+            serde_json::to_value(&x).expect("JSON"),
+            serde_json::to_value(&y).expect("JSON")
+        );
+    }
+    let mut compared = 0;
+    for t in &local.tables {
+        let file = |out: &str| dir.join(out).join(&t.path).join("part-00000.parquet");
+        let (x, y) = (file("local"), file("sql"));
+        if !x.is_file() {
+            continue;
+        }
+        assert!(
+            std::fs::read(&x).expect("local") == std::fs::read(&y).expect("sql"),
+            "{} differs",
+            t.table
+        );
+        compared += 1;
+    }
+    assert!(compared > 20, "{compared} tables compared");
 }
 
 #[test]
@@ -1173,6 +1233,7 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
         reuse: false,
         jit: false,
         show_pii: false,
+        oneid_engine: mj_runtime::OneIdEngine::Local,
     };
     let (manifest, result) = rt.block_on(mj_runtime::run(&g, &opts, &|_| {}));
     result.expect("runs without the JIT");

@@ -97,6 +97,8 @@ pub struct Config {
     pub out: PathBuf,
     /// The Ballista scheduler `mj run` plans on (`[run] cluster = "df://host:port"`).
     pub cluster: Option<String>,
+    /// How OneID finds people (`[oneid] engine = "local" | "cluster"`).
+    pub oneid_engine: mj_runtime::OneIdEngine,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -107,6 +109,15 @@ struct Toml {
     data: TomlData,
     #[serde(default)]
     run: TomlRun,
+    #[serde(default)]
+    oneid: TomlOneId,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TomlOneId {
+    #[serde(default)]
+    engine: mj_runtime::OneIdEngine,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -149,5 +160,6 @@ pub fn config(path: &Path) -> Result<Config, String> {
         data: dir.join(toml.data.root.unwrap_or_else(|| PathBuf::from("."))),
         out: dir.join(toml.run.out.unwrap_or_else(|| PathBuf::from("out"))),
         cluster: toml.run.cluster,
+        oneid_engine: toml.oneid.engine,
     })
 }

@@ -116,6 +116,7 @@ pub fn run(
         reuse,
         jit,
         show_pii,
+        oneid_engine: loaded.config.oneid_engine,
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);

@@ -1266,6 +1266,57 @@ fn the_example_runs_on_a_ballista_cluster_as_it_runs_locally() {
     assert_eq!(ran_on("ads.aipl_brand").as_deref(), Some("cluster"));
     assert_eq!(ran_on("dws.dws_consumer").as_deref(), Some("cluster"));
     assert_eq!(ran_on("ods.crm_member").as_deref(), Some("client"));
+    assert_eq!(ran_on("ads.consumer_near_store").as_deref(), Some("client"));
+
+    // OneID on the cluster (`[oneid] engine = "cluster"`): its statements run as
+    // Ballista jobs; the people, and every table after them, are the local run's.
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).expect("project");
+    for entry in std::fs::read_dir(example()).expect("example") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        if name.ends_with(".mj") {
+            std::fs::copy(&path, project.join(&name)).expect("copy");
+        }
+    }
+    let toml = std::fs::read_to_string(example().join("mj.toml")).expect("mj.toml");
+    std::fs::write(
+        project.join("mj.toml"),
+        format!("{toml}\n[oneid]\nengine = \"cluster\"\n"),
+    )
+    .expect("mj.toml");
+    let sql = dir.join("sql");
+    let out = mj()
+        .arg("run")
+        .arg(&project)
+        .args(["--date", "2025-06-30", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&sql)
+        .args(["--cluster", &url])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}\n{}", scheduler.log_text());
+    assert_same_tables(&local, &sql);
+    let manifest = last_manifest(&sql);
+    let engine = &manifest["oneid"]["consumer"]["sql"];
+    assert_eq!(engine["ran_on"], "cluster", "{engine}");
+    assert!(
+        engine["statements"].as_u64().expect("statements") >= 6,
+        "{engine}"
+    );
+    let oneid_ran_on = manifest["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["table"] == "oneid.consumer")
+        .map(|t| t["ran_on"].clone());
+    assert_eq!(oneid_ran_on, Some("cluster".into()));
 
     // An executor killed during a run: Ballista gives its tasks to the other one and
     // the run completes with the same tables, or it fails with a message and the

@@ -16,6 +16,7 @@ mod manifest;
 pub mod near;
 mod node;
 pub mod oneid;
+pub mod oneid_sql;
 mod planned;
 mod plans;
 pub mod rules;
@@ -110,6 +111,21 @@ pub struct RunOptions {
     pub reuse: bool,
     /// Show values of `pii` identifiers in clear in the manifest (masked otherwise).
     pub show_pii: bool,
+    /// How OneID finds people (`[oneid] engine` of mj.toml).
+    pub oneid_engine: OneIdEngine,
+}
+
+/// How OneID finds people.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OneIdEngine {
+    /// The union-find of this process.
+    #[default]
+    Local,
+    /// SQL statements where plans run — the cluster's executors on a cluster run,
+    /// this process's DataFusion otherwise — with the components a guard could act on
+    /// resolved here by the union-find's rules (see `oneid_sql`). Same people.
+    Cluster,
 }
 
 /// What a finished node hands to the nodes after it.
@@ -277,7 +293,8 @@ pub(crate) async fn execute(
                 let kind = &node.kind;
                 let (cluster, local) = (cluster.as_ref(), &local);
                 running.push(async move {
-                    let result = run_node(i, &id, kind, inputs, cluster, local, opts, &staged).await?;
+                    let result =
+                        run_node(i, &id, kind, inputs, cluster, local, opts, &staged).await?;
                     // Each node writes its own partitions off the scheduler, so one
                     // node's write does not hold up the others.
                     let tables: Vec<(String, arrow::datatypes::SchemaRef, Vec<_>)> = result

@@ -405,6 +405,9 @@ pub struct OneIdReport {
     pub new_ids: u64,
     pub merged_ids: u64,
     pub split_ids: u64,
+    /// With `engine = "cluster"`: what the SQL engine did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<crate::oneid_sql::SqlReport>,
 }
 
 const EXAMPLES: usize = 10;
@@ -475,6 +478,7 @@ pub fn report(r: &Resolved, a: &Assignment, show_pii: bool) -> OneIdReport {
         new_ids: count("new"),
         merged_ids: count("merge"),
         split_ids: count("split"),
+        sql: None,
     }
 }
 
@@ -646,6 +650,7 @@ fn latest_before(dir: &Path, date: &str) -> Option<String> {
 
 // ------------------------------------------------------------------ the node kind
 
+use crate::OneIdEngine;
 use crate::node::{Done, Kind, NodeCx};
 use futures::future::BoxFuture;
 
@@ -671,22 +676,65 @@ impl Kind for OneIdJob {
             let date = cx.date().to_string();
             let show_pii = cx.opts.show_pii;
             let inputs = std::mem::take(&mut cx.inputs);
+            let node = cx.node;
+            let failed = |e: tokio::task::JoinError| RunError::node(node, e.to_string());
+            let (resolved, sql) = match cx.opts.oneid_engine {
+                OneIdEngine::Local => {
+                    let job = job.clone();
+                    let resolved = tokio::task::spawn_blocking(move || {
+                        let refs: Vec<Input<'_>> = inputs
+                            .iter()
+                            .map(|(s, d)| Input { source: s, data: d })
+                            .collect();
+                        resolve(&job, &refs)
+                    })
+                    .await
+                    .map_err(failed)??;
+                    (resolved, None)
+                }
+                OneIdEngine::Cluster => {
+                    let job2 = job.clone();
+                    let (evidence, rows) = tokio::task::spawn_blocking(move || {
+                        let refs: Vec<Input<'_>> = inputs
+                            .iter()
+                            .map(|(s, d)| Input { source: s, data: d })
+                            .collect();
+                        let (builder, rows) = build(&job2, &refs)?;
+                        Ok::<_, RunError>((builder.evidence(), rows))
+                    })
+                    .await
+                    .map_err(failed)??;
+                    let ctx = cx.cluster.unwrap_or(cx.ctx);
+                    let dir = cx.staged.join("_oneid").join(&job.name);
+                    let (found, mut sql) =
+                        crate::oneid_sql::components(ctx, &dir, &job.name, &evidence)
+                            .await
+                            .map_err(|e| cx.fail(e.message))?;
+                    let _ = std::fs::remove_dir_all(&dir);
+                    sql.ran_on = if cx.cluster.is_some() {
+                        "cluster"
+                    } else {
+                        "client"
+                    }
+                    .into();
+                    let (resolution, here) =
+                        tokio::task::spawn_blocking(move || evidence.resolve(found))
+                            .await
+                            .map_err(failed)?;
+                    sql.records_resolved_in_client = here;
+                    (Resolved { resolution, rows }, Some(sql))
+                }
+            };
             let work = tokio::task::spawn_blocking(move || {
-                let refs: Vec<Input<'_>> = inputs
-                    .iter()
-                    .map(|(s, d)| Input { source: s, data: d })
-                    .collect();
-                let resolved = resolve(&job, &refs)?;
                 let prev = previous(&out, &job.name, &date)?;
                 let assignment = ids(&job, &date, &resolved, &prev);
-                let report = report(&resolved, &assignment, show_pii);
+                let mut report = report(&resolved, &assignment, show_pii);
+                report.sql = sql;
                 let [mapping, changes, registry] = tables(&resolved, &assignment)?;
                 Ok::<_, RunError>((report, mapping, changes, registry))
             });
-            let node = cx.node;
-            let (report, mapping, changes, registry) = work
-                .await
-                .map_err(|e| RunError::node(node, e.to_string()))??;
+            let (report, mapping, changes, registry) = work.await.map_err(failed)??;
+            let on_cluster = report.sql.as_ref().is_some_and(|s| s.ran_on == "cluster");
             let e = &self.name;
             let summary = format!(
                 "{} rows, {} records, {} persons",
@@ -708,6 +756,7 @@ impl Kind for OneIdJob {
                     table(format!("{e}_changes"), changes),
                     table(format!("{e}_registry"), registry),
                 ],
+                on_cluster,
                 ..Done::default()
             }
             .report(move |m| {

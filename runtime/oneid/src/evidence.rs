@@ -111,7 +111,11 @@ impl Evidence {
                 value: values[c.value as usize],
                 record: subset[c.record as usize],
             }));
-            refused.extend(res.refused.into_iter().map(|(v, why)| (values[v as usize], why)));
+            refused.extend(
+                res.refused
+                    .into_iter()
+                    .map(|(v, why)| (values[v as usize], why)),
+            );
             refused.sort_unstable_by_key(|&(v, _)| v);
         }
         // Dense person numbers in order of first record.

@@ -42,9 +42,9 @@ mod sort;
 pub mod stable;
 
 pub use build::Builder;
-pub use evidence::{Components, Evidence};
 #[allow(unused_imports)]
 use build::*;
+pub use evidence::{Components, Evidence};
 #[allow(unused_imports)]
 use hash::*;
 pub use hash::{fingerprint, fingerprint_words};

@@ -1163,9 +1163,15 @@ fn components_found_elsewhere_give_the_union_finds_people() {
         let found = components_as_sql_finds_them(&evidence);
         let (parts, exact) = evidence.resolve(found);
         exact_somewhere += u64::from(exact > 0);
-        assert_eq!(whole.record_component, parts.record_component, "round {round}");
+        assert_eq!(
+            whole.record_component, parts.record_component,
+            "round {round}"
+        );
         assert_eq!(whole.components, parts.components, "round {round}");
-        assert_eq!(whole.value_component, parts.value_component, "round {round}");
+        assert_eq!(
+            whole.value_component, parts.value_component,
+            "round {round}"
+        );
         let states = |r: &Resolution| r.values.iter().map(|v| v.state).collect::<Vec<_>>();
         assert_eq!(states(&whole), states(&parts), "round {round}");
         let conflicts = |r: &Resolution| {
@@ -1184,5 +1190,8 @@ fn components_found_elsewhere_give_the_union_finds_people() {
         assert_eq!(whole.joins(), parts.joins(), "round {round}");
     }
     // Both paths are taken: components resolved exactly, and components taken whole.
-    assert!(exact_somewhere > 30, "{exact_somewhere} rounds resolved some records here");
+    assert!(
+        exact_somewhere > 30,
+        "{exact_somewhere} rounds resolved some records here"
+    );
 }
