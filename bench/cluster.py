@@ -7,12 +7,14 @@
 2. `mj gen` CONSUMERS consumers over 30 days (cached under bench/data/cluster-<consumers>).
 3. Starts `mj scheduler` and two `mj executor`s on free loopback ports (each executor
    takes one task at a time: two cores, two tasks, as the local run's two partitions).
-4. RUNS rounds, each one `mj run` of examples/meijia locally and one with `--cluster`
-   (the first in turn), every run from scratch into its own folder.
+4. RUNS rounds, each one `mj run` of examples/meijia locally, one with `--cluster`, and
+   one with `--cluster` and `[oneid] engine = "cluster"` (OneID's linking as Ballista
+   jobs; the order rotates), every run from scratch into its own folder.
 5. From the manifests: the median wall time of each planned table (`ran_on` cluster) on
    both, the total, and the per-job overhead (the cluster's median extra time on the
    tables of fewer than 1,000 rows, where there is no work to spread); writes
-   bench/results/cluster.json.
+   bench/results/cluster.json. Also OneID's time with each engine, and what the SQL
+   engine did (statements, rounds, records resolved in the client).
 """
 import json
 import os
@@ -84,11 +86,23 @@ for i in (1, 2):
 url = f"df://127.0.0.1:{sport}"
 
 
+# The example with OneID on the cluster.
+sql_project = os.path.join(data, "project-sql")
+shutil.rmtree(sql_project, ignore_errors=True)
+os.makedirs(sql_project)
+for f in os.listdir(project):
+    if f.endswith(".mj"):
+        shutil.copy(os.path.join(project, f), sql_project)
+with open(os.path.join(sql_project, "mj.toml"), "w") as f:
+    f.write(open(os.path.join(project, "mj.toml")).read() + '\n[oneid]\nengine = "cluster"\n')
+
+
 def run(where):
     out = os.path.join(data, f"out-{where}")
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [mj, "run", project, "--date", date, "--data", data, "--out", out]
-    if where == "cluster":
+    cmd = [mj, "run", sql_project if where == "cluster-oneid" else project,
+           "--date", date, "--data", data, "--out", out]
+    if where != "local":
         cmd += ["--cluster", url]
     t = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -100,21 +114,25 @@ def run(where):
     return seconds, m
 
 
-times = {"local": [], "cluster": []}
-tables = {"local": {}, "cluster": {}}
+kinds = ["local", "cluster", "cluster-oneid"]
+times = {k: [] for k in kinds}
+tables = {k: {} for k in kinds}
+sql_reports = []
 rows = {}
 node_of = {}
 planned = set()
 try:
     for r in range(runs):
-        for where in (["local", "cluster"] if r % 2 == 0 else ["cluster", "local"]):
+        for where in kinds[r % 3:] + kinds[:r % 3]:
             seconds, m = run(where)
             times[where].append(seconds)
+            if where == "cluster-oneid":
+                sql_reports.append(m["oneid"]["consumer"]["sql"])
             for t in m["tables"]:
                 tables[where].setdefault(t["table"], []).append(t["seconds"])
                 rows[t["table"]] = t["rows"]
                 node_of[t["table"]] = t["node"]
-                if t.get("ran_on") == "cluster":
+                if t.get("ran_on") == "cluster" and where == "cluster":
                     planned.add(t["table"])
             print(f"round {r + 1}: {where} {seconds:.1f} s", file=sys.stderr)
 finally:
@@ -144,6 +162,17 @@ print(f"{'planned nodes':40} {'':>10} {sums['local']:>9.2f} {sums['cluster']:>10
 print(f"{'whole run':40} {'':>10} {result['total_seconds']['local']:>9.2f} "
       f"{result['total_seconds']['cluster']:>10.2f} "
       f"{result['total_seconds']['cluster'] / result['total_seconds']['local']:>6.2f}")
+oneid = {w: med(tables[w]["oneid.consumer"]) for w in kinds}
+result["oneid_seconds"] = oneid
+result["oneid_sql"] = sql_reports[-1] if sql_reports else None
+result["total_seconds"]["cluster-oneid"] = med(times["cluster-oneid"])
+print(f"{'oneid.consumer':40} {rows['oneid.consumer']:>10} {oneid['local']:>9.2f} "
+      f"{oneid['cluster-oneid']:>10.2f} {oneid['cluster-oneid'] / oneid['local']:>6.2f}"
+      "  (cluster: OneID as Ballista jobs)")
+print(f"{'whole run, OneID on the cluster':40} {'':>10} {'':>9} "
+      f"{result['total_seconds']['cluster-oneid']:>10.2f}")
+if sql_reports:
+    print(f"SQL engine: {sql_reports[-1]}")
 if small:
     print(f"per-job overhead (median over {len(small)} tables < 1,000 rows): {med(small):.2f} s")
 os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)

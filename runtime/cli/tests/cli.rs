@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "cli/standalone.rs"]
+mod standalone;
+
 fn mj() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mj"))
 }

@@ -79,6 +79,14 @@ pub async fn session(url: &str) -> Result<SessionContext, String> {
             ));
         }
     }
+    SessionContext::remote_with_state(&format!("df://{addr}"), state())
+        .await
+        .map_err(|e| format!("cannot open a session on {url}: {e}"))
+}
+
+/// The client's session state on a cluster: the local session's settings, mj's codecs
+/// and the static planner.
+fn state() -> datafusion::execution::SessionState {
     let (logical, physical) = codecs();
     let local = mj_runtime::session();
     let config = SessionConfig::new_with_ballista()
@@ -88,13 +96,20 @@ pub async fn session(url: &str) -> Result<SessionContext, String> {
         .with_ballista_physical_extension_codec(physical)
         // The static planner: faster than the adaptive one on mj's plans.
         .with_ballista_adaptive_query_planner(false);
-    let state = SessionStateBuilder::new()
+    SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)
-        .build();
-    SessionContext::remote_with_state(&format!("df://{addr}"), state)
+        .build()
+}
+
+/// A session on a scheduler and an executor in this process (Ballista's standalone
+/// mode), with the client's settings and codecs: plans still go through the
+/// scheduler, are written with the codecs and read back by the executor. For tests.
+#[cfg(feature = "standalone")]
+pub async fn standalone() -> Result<SessionContext, String> {
+    SessionContext::standalone_with_state(state())
         .await
-        .map_err(|e| format!("cannot open a session on {url}: {e}"))
+        .map_err(|e| format!("cannot start a standalone cluster: {e}"))
 }
 
 /// Waits for SIGTERM or Ctrl-C.
