@@ -784,13 +784,7 @@ fn bucket_sort_agrees_with_a_plain_sort() {
 /// come into play): the fast path gives exactly what joining one by one gives.
 #[test]
 fn fast_path_agrees_with_joining_one_by_one() {
-    let mut seed = 7u64;
-    let mut next = move |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = numbers(7);
     for round in 0..300 {
         let mut rules = rules();
         rules.identifiers[EMAIL].capacity = Some(2);
@@ -1115,13 +1109,7 @@ fn components_as_sql_finds_them(e: &Evidence) -> Components {
 
 #[test]
 fn components_found_elsewhere_give_the_union_finds_people() {
-    let mut seed = 11u64;
-    let mut next = move |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = numbers(11);
     let mut exact_somewhere = 0;
     for round in 0..300 {
         let mut rules = rules();
@@ -1194,4 +1182,14 @@ fn components_found_elsewhere_give_the_union_finds_people() {
         exact_somewhere > 30,
         "{exact_somewhere} rounds resolved some records here"
     );
+}
+
+/// Numbers below `n`, a fixed sequence from `seed` (a linear congruential generator).
+fn numbers(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    }
 }
