@@ -14,6 +14,7 @@ pub(crate) fn location_parts(l: &mj_lang::ast::Location) -> (Format, bool, u8, b
     let format = match l.format.text.as_str() {
         "parquet" => Format::Parquet,
         "ndjson" => Format::Ndjson,
+        "postgres" => Format::Postgres,
         _ => Format::Csv,
     };
     let mut header = true;
@@ -32,6 +33,25 @@ pub(crate) fn location_parts(l: &mj_lang::ast::Location) -> (Format, bool, u8, b
     (format, header, delimiter, whitespace)
 }
 
+/// A database location's `url = env("VAR")` and `query = "…"`.
+pub(crate) fn database_options(l: &mj_lang::ast::Location) -> (Option<String>, Option<String>) {
+    let (mut url_env, mut query) = (None, None);
+    for opt in &l.options {
+        match (opt.name.text.as_str(), &opt.value.kind) {
+            ("url", mj_lang::ast::ExprKind::Call(f, args)) if f.text == "env" => {
+                if let Some(mj_lang::ast::Arg::Positional { value, .. }) = args.first()
+                    && let mj_lang::ast::ExprKind::Str(v) = &value.kind
+                {
+                    url_env = Some(v.clone());
+                }
+            }
+            ("query", mj_lang::ast::ExprKind::Str(q)) => query = Some(q.clone()),
+            _ => {}
+        }
+    }
+    (url_env, query)
+}
+
 pub(crate) fn source_job(s: &Source) -> SourceJob {
     let (format, header, delimiter, whitespace) = location_parts(&s.location);
     let columns: Vec<ColumnJob> = s
@@ -45,6 +65,7 @@ pub(crate) fn source_job(s: &Source) -> SourceJob {
         })
         .collect();
     let key = columns.iter().find(|c| c.not_null).map(|c| c.name.clone());
+    let (url_env, query) = database_options(&s.location);
     SourceJob {
         name: s.header.name.text.clone(),
         format,
@@ -54,5 +75,7 @@ pub(crate) fn source_job(s: &Source) -> SourceJob {
         whitespace,
         columns,
         key,
+        url_env,
+        query,
     }
 }

@@ -171,6 +171,24 @@ pub(super) fn location(cx: &mut Cx<'_>, l: &Location) {
         return;
     }
     for o in &l.options {
+        if o.name.text == "url" {
+            let from_env = matches!(&o.value.kind, ExprKind::Call(f, args)
+                if f.text == "env" && matches!(args.as_slice(),
+                    [mj_lang::ast::Arg::Positional { value, .. }] if matches!(value.kind, ExprKind::Str(_))));
+            if !from_env {
+                cx.report(
+                    Diagnostic::error(
+                        codes::BAD_ARGUMENTS,
+                        o.value.span,
+                        "a connection URL is not written in a .mj file".to_string(),
+                    )
+                    .with_span_label("would put the password in git")
+                    .with_help(
+                        "read it from the environment, url = env(\"MJ_PG_URL\"), or leave `url` out and set it in mj.toml: [sources.<name>] url = \"…\"",
+                    ),
+                );
+            }
+        }
         if !f.params.iter().skip(1).any(|p| p.name.text == o.name.text) {
             let d = Diagnostic::error(
                 codes::BAD_ARGUMENTS,

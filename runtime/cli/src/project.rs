@@ -99,6 +99,8 @@ pub struct Config {
     pub cluster: Option<String>,
     /// How OneID finds people (`[oneid] engine = "local" | "cluster"`).
     pub oneid_engine: mj_runtime::OneIdEngine,
+    /// Database URLs by source or export (`[sources.<name>] url = "postgres://…"`).
+    pub source_urls: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -111,6 +113,14 @@ struct Toml {
     run: TomlRun,
     #[serde(default)]
     oneid: TomlOneId,
+    #[serde(default)]
+    sources: std::collections::BTreeMap<String, TomlSource>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TomlSource {
+    url: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -161,5 +171,10 @@ pub fn config(path: &Path) -> Result<Config, String> {
         out: dir.join(toml.run.out.unwrap_or_else(|| PathBuf::from("out"))),
         cluster: toml.run.cluster,
         oneid_engine: toml.oneid.engine,
+        source_urls: toml
+            .sources
+            .into_iter()
+            .filter_map(|(name, s)| s.url.map(|u| (name, u)))
+            .collect(),
     })
 }

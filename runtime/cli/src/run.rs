@@ -117,6 +117,7 @@ pub fn run(
         jit,
         show_pii,
         oneid_engine: loaded.config.oneid_engine,
+        source_urls: loaded.config.source_urls.clone(),
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);

@@ -1373,3 +1373,377 @@ fn the_example_runs_on_a_ballista_cluster_as_it_runs_locally() {
     assert!(status.success(), "{log}");
     assert!(log.contains("mj scheduler stopped"), "{log}");
 }
+
+/// A PostgreSQL server the test started on a free loopback port (password auth over
+/// TCP, user `postgres`, password `secret`), stopped when dropped.
+struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    root: bool,
+}
+
+impl Postgres {
+    fn start(dir: &Path) -> Postgres {
+        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL is installed (scripts/test-tools installs it)")
+            .map(|e| e.expect("entry").path().join("bin"))
+            .filter(|b| b.join("initdb").exists())
+            .collect();
+        bins.sort();
+        let bin = bins.pop().expect("an initdb under /usr/lib/postgresql");
+        let root =
+            String::from_utf8_lossy(&Command::new("id").arg("-u").output().expect("id").stdout)
+                .trim()
+                == "0";
+        let data = dir.join("pg");
+        std::fs::create_dir_all(&data).expect("pg dir");
+        std::fs::write(dir.join("pw"), "secret\n").expect("pwfile");
+        let port = free_port();
+        let server = Postgres {
+            dir: data,
+            bin,
+            port,
+            root,
+        };
+        if root {
+            // initdb refuses root: the server's files belong to `postgres`.
+            for p in [&server.dir, &dir.join("pw")] {
+                assert!(
+                    Command::new("chown")
+                        .args(["-R", "postgres:postgres"])
+                        .arg(p)
+                        .status()
+                        .expect("chown")
+                        .success()
+                );
+            }
+            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .expect("chmod");
+        }
+        let pw = dir.join("pw");
+        let init = server.tool(
+            "initdb",
+            &[
+                "-D",
+                &server.dir.display().to_string(),
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                &format!("--pwfile={}", pw.display()),
+            ],
+        );
+        assert!(
+            init.status.success(),
+            "{}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let start = server.tool(
+            "pg_ctl",
+            &[
+                "-D",
+                &server.dir.display().to_string(),
+                "-o",
+                &format!(
+                    "-c listen_addresses=127.0.0.1 -p {port} -k {}",
+                    server.dir.display()
+                ),
+                "-l",
+                &server.dir.join("log").display().to_string(),
+                "-w",
+                "start",
+            ],
+        );
+        assert!(
+            start.status.success(),
+            "{}",
+            String::from_utf8_lossy(&start.stderr)
+        );
+        server
+    }
+
+    fn tool(&self, name: &str, args: &[&str]) -> std::process::Output {
+        let exe = self.bin.join(name);
+        let mut cmd = if self.root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        cmd.args(args).output().expect("runs")
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres://postgres:secret@127.0.0.1:{}/postgres",
+            self.port
+        )
+    }
+
+    /// Runs SQL with psql over TCP; psql's standard output.
+    fn psql(&self, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-d"])
+            .arg(self.url())
+            .args(["-c", sql])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.tool(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.dir.display().to_string(),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+        );
+    }
+}
+
+#[test]
+fn postgres_sources_read_as_files_do() {
+    let dir = empty_scratch("postgres");
+    let data = dir.join("data");
+    let generated = mj()
+        .arg("gen")
+        .arg(example())
+        .args(["--consumers", "800", "--days", "10", "--out"])
+        .arg(&data)
+        .output()
+        .expect("runs");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let pg = Postgres::start(&dir);
+    // The CRM's members in a table: text columns, as a CRM export keeps them, so the
+    // bad rows the generator planted reach mj as they are.
+    pg.psql(
+        "CREATE SCHEMA crm; CREATE TABLE crm.member (member_id text, phone text, email text, \
+         gender text, birthday text, city text, level text, joined_at text)",
+    );
+    let csv = data.join("data/crm/member.csv");
+    let csv = if csv.exists() {
+        csv
+    } else {
+        data.join("crm/member.csv")
+    };
+    // Two bad rows in both: a date that is none, a member without its id.
+    let mut text = std::fs::read_to_string(&csv).expect("csv");
+    text.push_str("M99999999,13912345678,,女,1990-13-45,上海,普通会员,2024-01-01 10:00:00\n");
+    text.push_str(",13912345679,,男,1990-01-01,上海,普通会员,2024-01-01 10:00:00\n");
+    std::fs::write(&csv, text).expect("csv");
+    pg.psql(&format!(
+        "\\copy crm.member FROM '{}' WITH (FORMAT csv, HEADER true)",
+        csv.display()
+    ));
+    // The example with crm_member read from PostgreSQL.
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).expect("project");
+    for entry in std::fs::read_dir(example()).expect("example") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        if name.ends_with(".mj") || name == "mj.toml" {
+            let mut text = std::fs::read_to_string(&path).expect("read");
+            if name == "sources.mj" {
+                let from = "from csv(\"data/crm/member.csv\", header = true)";
+                assert!(text.contains(from), "{text}");
+                text = text.replace(
+                    from,
+                    "from postgres(\"crm.member\", url = env(\"MJ_TEST_PG_URL\"))",
+                );
+            }
+            std::fs::write(project.join(&name), text).expect("write");
+        }
+    }
+    let run = |project: &Path, out: &Path, url: Option<String>| {
+        let mut cmd = mj();
+        cmd.arg("run")
+            .arg(project)
+            .args(["--date", "2025-06-30", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(out);
+        match url {
+            Some(u) => cmd.env("MJ_TEST_PG_URL", u),
+            None => cmd.env_remove("MJ_TEST_PG_URL"),
+        };
+        cmd.output().expect("runs")
+    };
+    let files = dir.join("files");
+    let out = run(&example(), &files, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = dir.join("db");
+    let out = run(&project, &db, Some(pg.url()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every table the same, the rejects' origin aside.
+    let strip = |mut t: std::collections::BTreeMap<String, Vec<String>>| {
+        t.retain(|k, _| !k.starts_with("rejects/crm_member"));
+        t
+    };
+    let (a, b) = (strip(tables(&files)), strip(tables(&db)));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, rows) in &a {
+        assert!(
+            rows == &b[name],
+            "{name} differs between the CSV and the database"
+        );
+    }
+    let inputs = |out: &Path| {
+        let m = last_manifest(out);
+        let i = m["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .find(|i| i["source"] == "crm_member")
+            .expect("crm_member")
+            .clone();
+        (
+            i["rows_read"].clone(),
+            i["rows_rejected"].clone(),
+            i["files"].clone(),
+        )
+    };
+    let (from_csv, from_db) = (inputs(&files), inputs(&db));
+    assert_eq!((&from_csv.0, &from_csv.1), (&from_db.0, &from_db.1));
+    assert_eq!(from_db.1.as_u64(), Some(2), "the bad rows: {from_db:?}");
+    let reasons = |out: &Path| -> Vec<String> {
+        let mut r: Vec<String> = tables(out)["rejects/crm_member/dt=2025-06-30"]
+            .iter()
+            .map(|row| row.rsplit(" | ").next().expect("reason").to_string())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(reasons(&files), reasons(&db));
+    let shown = from_db.2.to_string();
+    assert!(
+        shown.contains("postgres://postgres@127.0.0.1") && !shown.contains("secret"),
+        "{shown}"
+    );
+
+    // Errors a user can act on; nothing written, the earlier partitions intact.
+    let before = tables(&db);
+    let fails = |url: Option<String>, wanted: &str| {
+        let out = run(&project, &db, url);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(wanted), "wanted {wanted:?} in: {err}");
+        assert!(!err.contains("secret"), "{err}");
+        assert_eq!(tables(&db), before, "earlier partitions intact");
+    };
+    fails(None, "the environment variable MJ_TEST_PG_URL is not set");
+    let nobody = free_port();
+    fails(
+        Some(format!(
+            "postgres://postgres:secret@127.0.0.1:{nobody}/postgres"
+        )),
+        "cannot reach the server",
+    );
+    fails(
+        Some(format!(
+            "postgres://postgres:wrong@127.0.0.1:{}/postgres",
+            pg.port
+        )),
+        "the server refused the login",
+    );
+    fails(
+        Some(format!(
+            "postgres://postgres:secret@127.0.0.1:{}/nodb",
+            pg.port
+        )),
+        "check the database name",
+    );
+    pg.psql("ALTER TABLE crm.member RENAME TO members");
+    fails(Some(pg.url()), "relation \"crm.member\" does not exist");
+    pg.psql("ALTER TABLE crm.members RENAME TO member; ALTER TABLE crm.member RENAME COLUMN email TO mail");
+    fails(Some(pg.url()), "lacks declared column(s) email");
+    pg.psql(
+        "ALTER TABLE crm.member RENAME COLUMN mail TO email; \
+         ALTER TABLE crm.member ALTER COLUMN level TYPE boolean USING level IS NOT NULL; \
+         ALTER TABLE crm.member ALTER COLUMN birthday TYPE boolean USING birthday IS NOT NULL",
+    );
+    fails(
+        Some(pg.url()),
+        "column `birthday` is `bool` in PostgreSQL and cannot be read as date",
+    );
+
+    // Typed columns: a timestamp column reads as the CSV's text did.
+    pg.psql(
+        "ALTER TABLE crm.member ALTER COLUMN birthday TYPE text USING NULL; \
+         ALTER TABLE crm.member ALTER COLUMN level TYPE text USING 'x'",
+    );
+    let typed = dir.join("typed");
+    pg.psql("CREATE TABLE crm.t (id text not null, at timestamptz, n numeric(18,2))");
+    pg.psql("INSERT INTO crm.t VALUES ('a', '2025-06-30 08:15:00+08', 12.5), ('b', NULL, NULL), ('c', '2025-06-29 23:00:00+00', -3)");
+    std::fs::create_dir_all(&typed).expect("typed");
+    std::fs::write(
+        typed.join("mj.toml"),
+        format!(
+            "[project]\nname = \"typed\"\n[sources.t]\nurl = \"{}\"\n",
+            pg.url()
+        ),
+    )
+    .expect("toml");
+    std::fs::write(
+        typed.join("t.mj"),
+        "source t \"表\" from postgres(\"crm.t\") {\n  id string not null\n  at timestamp\n  n  decimal(18,2)\n}\n",
+    )
+    .expect("mj");
+    let out = mj()
+        .arg("run")
+        .arg(&typed)
+        .args(["--date", "2025-06-30", "--out"])
+        .arg(typed.join("out"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = tables(&typed.join("out"));
+    let rows: Vec<String> = t["ods/t/dt=2025-06-30"]
+        .iter()
+        .map(|r| r.split_once(" | ").expect("head").1.to_string())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            "a | 2025-06-30T00:15:00 | 12.50".to_string(),
+            "b | ∅ | ∅".to_string(),
+            "c | 2025-06-29T23:00:00 | -3.00".to_string()
+        ],
+        "{t:?}"
+    );
+}

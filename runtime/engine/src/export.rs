@@ -141,6 +141,9 @@ pub async fn run(
             }
             w.close().map_err(|x| x.to_string())?;
         }
+        Format::Postgres => {
+            return Err("an export writes a file: csv, ndjson or parquet".to_string());
+        }
     }
     let (folder, file) = job.target(date);
     let report = ExportReport {

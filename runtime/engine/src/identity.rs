@@ -99,7 +99,10 @@ pub async fn read_entity_sources(
     let job = oneid_job(graph, entity)?;
     let mut inputs = Vec::new();
     for s in linked_sources(graph, &job) {
-        inputs.push((s.name.clone(), source::read(&ctx, s, data).await?));
+        inputs.push((
+            s.name.clone(),
+            source::read(&ctx, s, data, &Default::default()).await?,
+        ));
     }
     Ok((job, inputs))
 }

@@ -19,6 +19,7 @@ pub mod oneid;
 pub mod oneid_sql;
 mod planned;
 mod plans;
+pub mod postgres;
 pub mod rules;
 pub mod scan;
 pub mod source;
@@ -113,6 +114,9 @@ pub struct RunOptions {
     pub show_pii: bool,
     /// How OneID finds people (`[oneid] engine` of mj.toml).
     pub oneid_engine: OneIdEngine,
+    /// Database URLs by source or export name (`[sources.<name>] url` of mj.toml), for
+    /// those whose location has no `url = env(…)`.
+    pub source_urls: BTreeMap<String, String>,
 }
 
 /// How OneID finds people.

@@ -59,7 +59,7 @@ pub fn arrow_type(t: ColType) -> DataType {
     }
 }
 
-fn type_name(t: ColType) -> String {
+pub(crate) fn type_name(t: ColType) -> String {
     match t {
         ColType::Decimal(p, s) => format!("decimal({p},{s})"),
         other => format!("{other:?}").to_lowercase(),
@@ -116,10 +116,13 @@ pub fn files(job: &SourceJob, root: &Path) -> Result<Vec<PathBuf>, RunError> {
     Ok(out)
 }
 
+/// Reads a source: its files under `root`, or its PostgreSQL table (`urls`: mj.toml's
+/// `[sources.<name>] url`, by source).
 pub async fn read(
     ctx: &SessionContext,
     job: &SourceJob,
     root: &Path,
+    urls: &std::collections::BTreeMap<String, String>,
 ) -> Result<SourceData, RunError> {
     let mut data = SourceData {
         schema: schema(job),
@@ -127,6 +130,31 @@ pub async fn read(
         rejects: Vec::new(),
         files: Vec::new(),
     };
+    if job.format == Format::Postgres {
+        let url = crate::postgres::url_of(
+            "source",
+            &job.name,
+            job.url_env.as_deref(),
+            urls.get(&job.name),
+        )?;
+        let (bytes, shown) = crate::postgres::read(job, &url).await?;
+        let size = bytes.len() as u64;
+        let raw = tokio::task::spawn_blocking({
+            let job = job.clone();
+            let shown = shown.clone();
+            move || {
+                let reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(std::io::Cursor::new(bytes));
+                csv_rows(&job, reader, &shown, false)
+            }
+        })
+        .await
+        .map_err(|e| RunError::source(&job.name, &shown, e.to_string()))??;
+        add_rows(job, &mut data, vec![raw], shown, size)?;
+        return Ok(data);
+    }
     for file in files(job, root)? {
         let shown = file.to_string_lossy().to_string();
         let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
@@ -135,29 +163,42 @@ pub async fn read(
             Format::Csv => vec![read_csv(job, &file)?],
             Format::Ndjson => vec![read_ndjson(job, &file)?],
             Format::Parquet => read_parquet(ctx, job, &file).await?,
+            Format::Postgres => unreachable!("read above"),
         };
-        let mut stats = FileStats {
-            path: shown.clone(),
-            bytes,
-            rows_read: 0,
-            rows_accepted: 0,
-            rows_rejected: 0,
-        };
-        for r in raw {
-            let (ok, bad) = type_rows(job, &data.schema, r, &shown)?;
-            stats.rows_read += (ok.num_rows() + bad.num_rows()) as u64;
-            stats.rows_accepted += ok.num_rows() as u64;
-            stats.rows_rejected += bad.num_rows() as u64;
-            if ok.num_rows() > 0 {
-                data.batches.push(ok);
-            }
-            if bad.num_rows() > 0 {
-                data.rejects.push(bad);
-            }
-        }
-        data.files.push(stats);
+        add_rows(job, &mut data, raw, shown, bytes)?;
     }
     Ok(data)
+}
+
+/// Types the rows read from one file (or table) and counts them.
+fn add_rows(
+    job: &SourceJob,
+    data: &mut SourceData,
+    raw: Vec<RawBatch>,
+    shown: String,
+    bytes: u64,
+) -> Result<(), RunError> {
+    let mut stats = FileStats {
+        path: shown.clone(),
+        bytes,
+        rows_read: 0,
+        rows_accepted: 0,
+        rows_rejected: 0,
+    };
+    for r in raw {
+        let (ok, bad) = type_rows(job, &data.schema, r, &shown)?;
+        stats.rows_read += (ok.num_rows() + bad.num_rows()) as u64;
+        stats.rows_accepted += ok.num_rows() as u64;
+        stats.rows_rejected += bad.num_rows() as u64;
+        if ok.num_rows() > 0 {
+            data.batches.push(ok);
+        }
+        if bad.num_rows() > 0 {
+            data.rejects.push(bad);
+        }
+    }
+    data.files.push(stats);
+    Ok(())
 }
 
 /// Columns as read, before typing, with the reasons already known per row (a
@@ -208,25 +249,36 @@ impl RawRows {
 
 fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
     let shown = file.to_string_lossy();
-    let mut reader = csv::ReaderBuilder::new()
+    let reader = csv::ReaderBuilder::new()
         .has_headers(job.header)
         .delimiter(job.delimiter)
         .flexible(true)
         .from_path(file)
         .map_err(|e| RunError::source(&job.name, &shown, format!("cannot open: {e}")))?;
+    csv_rows(job, reader, &shown, job.header)
+}
+
+/// The rows of a CSV reader: by the header's names when `header`, else the declared
+/// columns in order.
+fn csv_rows<R: std::io::Read>(
+    job: &SourceJob,
+    mut reader: csv::Reader<R>,
+    shown: &str,
+    header: bool,
+) -> Result<RawBatch, RunError> {
     let n = job.columns.len();
-    let order: Vec<usize> = if job.header {
+    let order: Vec<usize> = if header {
         let header = reader
             .headers()
             .map_err(|e| {
                 RunError::source(&job.name, &shown, format!("cannot read the header: {e}"))
             })?
             .clone();
-        column_order(job, &header.iter().collect::<Vec<_>>(), &shown)?
+        column_order(job, &header.iter().collect::<Vec<_>>(), shown)?
     } else {
         (0..n).collect()
     };
-    let width = if job.header {
+    let width = if header {
         reader.headers().map(|h| h.len()).unwrap_or(n)
     } else {
         n
@@ -259,7 +311,7 @@ fn read_csv(job: &SourceJob, file: &Path) -> Result<RawBatch, RunError> {
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     return Err(RunError::source(
                         &job.name,
-                        &shown,
+                        shown,
                         format!("cannot read: {e}"),
                     ));
                 }
@@ -517,7 +569,7 @@ impl Kind for SourceJob {
 
     fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, RunError>> {
         Box::pin(async move {
-            let data = read(cx.ctx, self, &cx.opts.data).await?;
+            let data = read(cx.ctx, self, &cx.opts.data, &cx.opts.source_urls).await?;
             let rejected: u64 = data.rejects.iter().map(|b| b.num_rows() as u64).sum();
             let accepted = data.rows();
             let mut tables = vec![cx.own(data.schema.clone(), data.batches.clone())];

@@ -242,6 +242,13 @@ pub struct SourceJob {
     /// The column that names a row in rejects, OneID output and evidence: the first
     /// column declared `not null`.
     pub key: Option<String>,
+    /// `postgres(…, url = env("VAR"))`: the environment variable holding the
+    /// connection URL (else `[sources.<name>] url` of mj.toml).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_env: Option<String>,
+    /// `postgres(…, query = "…")`: the rows of this query instead of the table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -250,6 +257,8 @@ pub enum Format {
     Csv,
     Parquet,
     Ndjson,
+    /// A PostgreSQL table (`path` is `schema.table`) or query.
+    Postgres,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
