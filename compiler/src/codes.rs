@@ -100,6 +100,10 @@ codes! {
     INVALID_GUARD = "mj::oneid::invalid_guard";
     /// (warning) An identifier declared but linked from no source.
     UNUSED_IDENTIFIER = "mj::oneid::unused_identifier";
+    /// (warning) A database location reads its URL from an environment variable that is
+    /// not set where `mj check` runs: `mj run` would fail on it. Set the variable (or
+    /// `[sources.<name>] url` in mj.toml) before running.
+    UNSET_ENV = "mj::source::unset_env";
     /// A tag compared with, or producing, a value outside its declared `values`.
     UNKNOWN_TAG_VALUE = "mj::tags::unknown_value";
     /// An AIPL stage that is not A, I, P or L, or a comparison of an AIPL model with

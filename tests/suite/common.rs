@@ -147,7 +147,7 @@ pub fn run_engine(
         jit: true,
         show_pii: false,
         oneid_engine,
-        source_urls: Default::default(),
+        database_urls: Default::default(),
     };
     rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
 }

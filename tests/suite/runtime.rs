@@ -1234,7 +1234,7 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
         jit: false,
         show_pii: false,
         oneid_engine: mj_runtime::OneIdEngine::Local,
-        source_urls: Default::default(),
+        database_urls: Default::default(),
     };
     let (manifest, result) = rt.block_on(mj_runtime::run(&g, &opts, &|_| {}));
     result.expect("runs without the JIT");

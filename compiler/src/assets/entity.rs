@@ -286,6 +286,7 @@ pub fn lower_assets(model: &crate::model::Model, sources: &[SourceJob]) -> Vec<E
                 header: src.1,
                 delimiter: src.2,
                 columns,
+                url_env: crate::sources::database_options(&x.location).0,
             });
         }
         let near: Vec<NearJob> = cx

@@ -549,17 +549,6 @@ pub(super) fn route(cx: &mut Cx<'_>, r: &Route) {
 
 pub(super) fn export(cx: &mut Cx<'_>, e: &Export) {
     location(cx, &e.location);
-    if e.location.format.text == "postgres" {
-        cx.report(
-            Diagnostic::error(
-                codes::BAD_ARGUMENTS,
-                e.location.format.span,
-                "an export writes a file; writing an audience back to PostgreSQL is not supported".to_string(),
-            )
-            .with_span_label("a database, not a file")
-            .with_help("export to csv(\"…\"), ndjson(\"…\") or parquet(\"…\"), and load the file into the table"),
-        );
-    }
     let Some(entity) = audience_entity(cx, &e.audience) else {
         return;
     };

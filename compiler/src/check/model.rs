@@ -175,6 +175,24 @@ pub(super) fn location(cx: &mut Cx<'_>, l: &Location) {
             let from_env = matches!(&o.value.kind, ExprKind::Call(f, args)
                 if f.text == "env" && matches!(args.as_slice(),
                     [mj_lang::ast::Arg::Positional { value, .. }] if matches!(value.kind, ExprKind::Str(_))));
+            if let ExprKind::Call(_, args) = &o.value.kind
+                && let [mj_lang::ast::Arg::Positional { value, .. }] = args.as_slice()
+                && let ExprKind::Str(var) = &value.kind
+                && from_env
+                && std::env::var_os(var).is_none()
+            {
+                cx.report(
+                    Diagnostic::warning(
+                        codes::UNSET_ENV,
+                        o.value.span,
+                        format!("the environment variable {var} is not set"),
+                    )
+                    .with_span_label("`mj run` reads the URL from it")
+                    .with_help(format!(
+                        "set {var} to postgres://USER:PASSWORD@HOST:PORT/DATABASE before `mj run`"
+                    )),
+                );
+            }
             if !from_env {
                 cx.report(
                     Diagnostic::error(

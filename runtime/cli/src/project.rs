@@ -99,8 +99,9 @@ pub struct Config {
     pub cluster: Option<String>,
     /// How OneID finds people (`[oneid] engine = "local" | "cluster"`).
     pub oneid_engine: mj_runtime::OneIdEngine,
-    /// Database URLs by source or export (`[sources.<name>] url = "postgres://…"`).
-    pub source_urls: std::collections::BTreeMap<String, String>,
+    /// Database URLs by `sources.<name>` and `exports.<audience>` (`[sources.<name>]
+    /// url = "postgres://…"`).
+    pub database_urls: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -115,6 +116,8 @@ struct Toml {
     oneid: TomlOneId,
     #[serde(default)]
     sources: std::collections::BTreeMap<String, TomlSource>,
+    #[serde(default)]
+    exports: std::collections::BTreeMap<String, TomlSource>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -171,10 +174,16 @@ pub fn config(path: &Path) -> Result<Config, String> {
         out: dir.join(toml.run.out.unwrap_or_else(|| PathBuf::from("out"))),
         cluster: toml.run.cluster,
         oneid_engine: toml.oneid.engine,
-        source_urls: toml
+        database_urls: (toml
             .sources
             .into_iter()
-            .filter_map(|(name, s)| s.url.map(|u| (name, u)))
-            .collect(),
+            .map(|(n, s)| (format!("sources.{n}"), s)))
+        .chain(
+            toml.exports
+                .into_iter()
+                .map(|(n, s)| (format!("exports.{n}"), s)),
+        )
+        .filter_map(|(name, s)| s.url.map(|u| (name, u)))
+        .collect(),
     })
 }

@@ -117,7 +117,7 @@ pub fn run(
         jit,
         show_pii,
         oneid_engine: loaded.config.oneid_engine,
-        source_urls: loaded.config.source_urls.clone(),
+        database_urls: loaded.config.database_urls.clone(),
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);
@@ -155,10 +155,17 @@ pub fn run(
         }
         Err(e) => {
             eprintln!("error: {e}");
-            eprintln!(
-                "failed: earlier outputs are unchanged; manifest {}",
-                manifest_path.display()
-            );
+            if e.message.contains(mj_runtime::COMMITTED) {
+                eprintln!(
+                    "failed after the commit: this run's partitions are in place; manifest {}",
+                    manifest_path.display()
+                );
+            } else {
+                eprintln!(
+                    "failed: earlier outputs are unchanged; manifest {}",
+                    manifest_path.display()
+                );
+            }
             Ok(ExitCode::from(1))
         }
     }

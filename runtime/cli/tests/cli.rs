@@ -1575,6 +1575,14 @@ fn postgres_sources_read_as_files_do() {
                     "from postgres(\"crm.member\", url = env(\"MJ_TEST_PG_URL\"))",
                 );
             }
+            if name == "audiences.mj" {
+                let to = "export sofa_intent to csv(\"audiences/sofa_intent.csv\")";
+                assert!(text.contains(to), "{text}");
+                text = text.replace(
+                    to,
+                    "export sofa_intent to postgres(\"mart.sofa_intent\", url = env(\"MJ_TEST_PG_URL\"))",
+                );
+            }
             std::fs::write(project.join(&name), text).expect("write");
         }
     }
@@ -1606,9 +1614,50 @@ fn postgres_sources_read_as_files_do() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Every table the same, the rejects' origin aside.
+    // The audience written back: the CSV export's rows, in the table for the date; a
+    // second run replaces them.
+    let exported = |out: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(
+            out.join("audiences/sofa_intent/dt=2025-06-30/sofa_intent.csv"),
+        )
+        .expect("the CSV export");
+        let mut rows: Vec<String> = text.lines().skip(1).map(|l| l.replace(',', "|")).collect();
+        rows.sort();
+        rows
+    };
+    let in_db = || -> Vec<String> {
+        let mut rows: Vec<String> = pg
+            .psql("SELECT oneid, phone_sha256, store_id FROM mart.sofa_intent WHERE dt = '2025-06-30'")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        rows.sort();
+        rows
+    };
+    let want = exported(&files);
+    assert!(!want.is_empty());
+    assert_eq!(in_db(), want);
+    let out = run(&project, &db, Some(pg.url()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(in_db(), want, "a rerun replaces the date's rows");
+    let manifest = last_manifest(&db);
+    let export = manifest["exports"]
+        .as_array()
+        .expect("exports")
+        .iter()
+        .find(|e| e["audience"] == "sofa_intent")
+        .expect("the export's report")
+        .clone();
+    assert_eq!(export["rows"].as_u64(), Some(want.len() as u64), "{export}");
+    // Every table the same, the rejects' origin and the exported file aside.
     let strip = |mut t: std::collections::BTreeMap<String, Vec<String>>| {
-        t.retain(|k, _| !k.starts_with("rejects/crm_member"));
+        t.retain(|k, _| {
+            !k.starts_with("rejects/crm_member") && !k.starts_with("audiences/sofa_intent")
+        });
         t
     };
     let (a, b) = (strip(tables(&files)), strip(tables(&db)));
@@ -1662,6 +1711,8 @@ fn postgres_sources_read_as_files_do() {
         assert!(!err.contains("secret"), "{err}");
         assert_eq!(tables(&db), before, "earlier partitions intact");
     };
+    pg.psql("INSERT INTO mart.sofa_intent (dt, oneid) VALUES ('2025-06-30', 'marker')");
+    let marked = in_db();
     fails(None, "the environment variable MJ_TEST_PG_URL is not set");
     let nobody = free_port();
     fails(
@@ -1697,6 +1748,8 @@ fn postgres_sources_read_as_files_do() {
         Some(pg.url()),
         "column `birthday` is `bool` in PostgreSQL and cannot be read as date",
     );
+
+    assert_eq!(in_db(), marked, "failed runs leave the table as it was");
 
     // Typed columns: a timestamp column reads as the CSV's text did.
     pg.psql(

@@ -32,13 +32,11 @@ pub fn hash(algorithm: &str, salt: Option<&str>, value: &str) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The file's bytes: where it goes (a partition folder relative to OUT and a file
-/// name) and its report.
-pub async fn run(
+/// The export's rows: its columns of the audience's members.
+pub async fn rows(
     ctx: &SessionContext,
     job: &ExportJob,
-    date: &str,
-) -> Result<(std::path::PathBuf, String, Vec<u8>, ExportReport), String> {
+) -> Result<(Arc<Schema>, Vec<RecordBatch>), String> {
     let e = job.entity.as_str();
     let mut wanted = vec![e, job.audience.as_str()];
     wanted.extend(job.columns.iter().filter_map(|c| c.column.as_deref()));
@@ -114,6 +112,17 @@ pub async fn run(
                 .collect::<Vec<_>>(),
         ))
     });
+    Ok((schema, out_batches))
+}
+
+/// The file's bytes: where it goes (a partition folder relative to OUT and a file
+/// name) and its report.
+pub async fn run(
+    ctx: &SessionContext,
+    job: &ExportJob,
+    date: &str,
+) -> Result<(std::path::PathBuf, String, Vec<u8>, ExportReport), String> {
+    let (schema, out_batches) = rows(ctx, job).await?;
     let rows: usize = out_batches.iter().map(|b| b.num_rows()).sum();
     let mut bytes = Vec::new();
     match job.format {
@@ -142,7 +151,7 @@ pub async fn run(
             w.close().map_err(|x| x.to_string())?;
         }
         Format::Postgres => {
-            return Err("an export writes a file: csv, ndjson or parquet".to_string());
+            return Err("a database export is written after the commit, not as a file".to_string());
         }
     }
     let (folder, file) = job.target(date);
@@ -168,6 +177,9 @@ impl Kind for ExportJob {
 
     fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, crate::RunError>> {
         Box::pin(async move {
+            if self.format == Format::Postgres {
+                return to_database(self, &cx).await;
+            }
             let (folder, file, bytes, report) =
                 run(cx.ctx, self, cx.date()).await.map_err(|e| cx.fail(e))?;
             Ok(Done {
@@ -178,4 +190,43 @@ impl Kind for ExportJob {
             .report(move |m| m.exports.push(report)))
         })
     }
+}
+
+/// An export to a PostgreSQL table: the rows now, the write once the run's partitions
+/// are committed (a run that fails leaves the table as it was).
+async fn to_database(job: &ExportJob, cx: &NodeCx<'_>) -> Result<Done, crate::RunError> {
+    let url = crate::postgres::url_of(
+        "export",
+        &job.audience,
+        job.url_env.as_deref(),
+        cx.opts
+            .database_urls
+            .get(&format!("exports.{}", job.audience)),
+    )?;
+    let (schema, batches) = rows(cx.ctx, job).await.map_err(|e| cx.fail(e))?;
+    let n: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    let report = ExportReport {
+        audience: job.audience.clone(),
+        path: format!("{}#{}", crate::postgres::shown_url(&url), job.path),
+        rows: n,
+        columns: job.columns.iter().map(|c| c.name.clone()).collect(),
+    };
+    let (audience, table, date) = (
+        job.audience.clone(),
+        job.path.clone(),
+        cx.date().to_string(),
+    );
+    let publish: crate::node::Publish = Box::new(move || {
+        Box::pin(async move {
+            crate::postgres::write(&audience, &url, &table, &date, &schema, &batches)
+                .await
+                .map(|_| ())
+        })
+    });
+    Ok(Done {
+        summary: format!("{n} rows for {}, written after the commit", report.path),
+        publish: vec![publish],
+        ..Done::default()
+    }
+    .report(move |m| m.exports.push(report)))
 }

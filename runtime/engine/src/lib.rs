@@ -47,6 +47,10 @@ use serde::{Deserialize, Serialize};
 use crate::source::{FileStats, SourceData};
 use crate::write::Staging;
 
+/// What the error of a run says when its partitions were committed and a write after
+/// the commit (an export to a database) failed.
+pub const COMMITTED: &str = "the run's partitions are committed";
+
 /// Why a run failed: which source, file or node, and what happened.
 #[derive(Debug, Clone)]
 pub struct RunError {
@@ -114,9 +118,10 @@ pub struct RunOptions {
     pub show_pii: bool,
     /// How OneID finds people (`[oneid] engine` of mj.toml).
     pub oneid_engine: OneIdEngine,
-    /// Database URLs by source or export name (`[sources.<name>] url` of mj.toml), for
-    /// those whose location has no `url = env(…)`.
-    pub source_urls: BTreeMap<String, String>,
+    /// Database URLs of mj.toml by `sources.<name>` and `exports.<audience>`
+    /// (`[sources.<name>] url`, `[exports.<audience>] url`), for locations without
+    /// `url = env(…)`.
+    pub database_urls: BTreeMap<String, String>,
 }
 
 /// How OneID finds people.
@@ -271,6 +276,7 @@ pub(crate) async fn execute(
     let mut started = vec![false; n];
     let mut running = FuturesUnordered::new();
     let mut failure: Option<RunError> = None;
+    let mut publish: Vec<node::Publish> = Vec::new();
     loop {
         if failure.is_none() {
             for (i, node) in graph.nodes.iter().enumerate() {
@@ -387,6 +393,7 @@ pub(crate) async fn execute(
                 if let Some(report) = done.report {
                     report(manifest);
                 }
+                publish.extend(done.publish);
                 if let Some(message) = done.fails {
                     on_event(Event::Failed {
                         node: node.to_string(),
@@ -417,5 +424,14 @@ pub(crate) async fn execute(
         staging.abandon();
         return Err(e);
     }
-    staging.commit()
+    staging.commit()?;
+    for write in publish {
+        write().await.map_err(|e| RunError {
+            message: format!(
+                "{}; {COMMITTED}: rerun the date to write it again",
+                e.message
+            ),
+        })?;
+    }
+    Ok(())
 }

@@ -21,6 +21,10 @@ pub(crate) type Collected = (
 /// A planned node's plan and the notes on its rules (kernel or `CASE`).
 pub(crate) type Planned = (datafusion::logical_expr::LogicalPlan, Vec<RuleNote>);
 
+/// A write outside OUT (an export to a database), made once the run's partitions are
+/// committed, so that a failed run leaves it undone.
+pub(crate) type Publish = Box<dyn FnOnce() -> BoxFuture<'static, Result<(), RunError>> + Send>;
+
 /// What a node adds to the manifest, applied by the driver when the node finishes.
 pub(crate) type Report = Box<dyn FnOnce(&mut Manifest) + Send>;
 
@@ -168,6 +172,8 @@ pub(crate) struct Done {
     /// Whether a kind that is no plan ran its queries on the cluster (OneID with
     /// `engine = "cluster"`).
     pub(crate) on_cluster: bool,
+    /// Writes to make after the commit.
+    pub(crate) publish: Vec<Publish>,
 }
 
 impl Done {

@@ -64,7 +64,8 @@ pub fn url_of(
         (None, Some(url)) => Ok(url.clone()),
         (None, None) => Err(fail(format!(
             "no PostgreSQL URL: write url = env(\"MJ_PG_URL\") in the location, or set \
-             [sources.{name}] url in mj.toml"
+             [{}s.{name}] url in mj.toml",
+            what
         ))),
     }
 }
@@ -263,4 +264,127 @@ pub async fn read(job: &SourceJob, url: &str) -> Result<(Vec<u8>, String), RunEr
         bytes.extend_from_slice(&chunk);
     }
     Ok((bytes, shown))
+}
+
+/// A column type for a table an export creates.
+fn sql_type(t: &arrow::datatypes::DataType) -> String {
+    use arrow::datatypes::DataType as D;
+    match t {
+        D::Int8 | D::Int16 | D::Int32 | D::UInt8 | D::UInt16 => "integer".into(),
+        D::Int64 | D::UInt32 | D::UInt64 => "bigint".into(),
+        D::Float32 | D::Float64 => "double precision".into(),
+        D::Boolean => "boolean".into(),
+        D::Date32 | D::Date64 => "date".into(),
+        D::Timestamp(..) => "timestamp".into(),
+        D::Decimal128(p, s) => format!("numeric({p},{s})"),
+        _ => "text".into(),
+    }
+}
+
+/// Writes an audience's rows for `date` into `table`, in one transaction: the date's
+/// earlier rows deleted, these copied in. The table (with a `dt date` column before
+/// the exported ones) is created when missing. Returns the rows written.
+pub async fn write(
+    audience: &str,
+    url: &str,
+    table: &str,
+    date: &str,
+    schema: &arrow::datatypes::Schema,
+    batches: &[arrow::array::RecordBatch],
+) -> Result<u64, RunError> {
+    use futures::SinkExt;
+    let mut client = connect("export", audience, url).await?;
+    let shown = format!("{}#{table}", shown_url(url));
+    let fail = |message: String| RunError {
+        message: format!("export `{audience}`, {shown}: {message}"),
+    };
+    let db = |e: tokio_postgres::Error| fail(db_message(&e));
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|e| fail(format!("{date:?} is not a date: {e}")))?;
+    let target = quoted_table(table);
+    let tx = client.transaction().await.map_err(db)?;
+    if let Some((schema_name, _)) = table.rsplit_once('.') {
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            quoted_table(schema_name)
+        ))
+        .await
+        .map_err(db)?;
+    }
+    let columns: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| format!("{} {}", quoted(f.name()), sql_type(f.data_type())))
+        .collect();
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {target} (dt date NOT NULL, {})",
+        columns.join(", ")
+    ))
+    .await
+    .map_err(db)?;
+    let stmt = tx
+        .prepare(&format!("SELECT * FROM {target} LIMIT 0"))
+        .await
+        .map_err(db)?;
+    let has: Vec<&str> = stmt.columns().iter().map(|c| c.name()).collect();
+    let missing: Vec<&str> = std::iter::once("dt")
+        .chain(schema.fields().iter().map(|f| f.name().as_str()))
+        .filter(|c| !has.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(fail(format!(
+            "the table lacks column(s) {}; it has: {}. Add them, or drop the table for the \
+             export to create it",
+            missing.join(", "),
+            has.join(", ")
+        )));
+    }
+    tx.execute(&format!("DELETE FROM {target} WHERE dt = $1"), &[&day])
+        .await
+        .map_err(db)?;
+    let names: Vec<String> = std::iter::once("dt".to_string())
+        .chain(schema.fields().iter().map(|f| quoted(f.name())))
+        .collect();
+    let mut text = Vec::new();
+    let mut rows = 0u64;
+    {
+        let mut w = arrow::csv::WriterBuilder::new()
+            .with_header(false)
+            .with_timestamp_format("%Y-%m-%d %H:%M:%S%.f".to_string())
+            .build(&mut text);
+        for b in batches {
+            let dt = arrow::array::Date32Array::from(vec![
+                (day - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days()
+                    as i32;
+                b.num_rows()
+            ]);
+            let mut cols: Vec<arrow::array::ArrayRef> = vec![std::sync::Arc::new(dt)];
+            cols.extend(b.columns().iter().cloned());
+            let mut fields = vec![arrow::datatypes::Field::new(
+                "dt",
+                arrow::datatypes::DataType::Date32,
+                false,
+            )];
+            fields.extend(b.schema().fields().iter().map(|f| f.as_ref().clone()));
+            let with_dt = arrow::array::RecordBatch::try_new(
+                std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
+                cols,
+            )
+            .map_err(|e| fail(e.to_string()))?;
+            w.write(&with_dt).map_err(|e| fail(e.to_string()))?;
+            rows += b.num_rows() as u64;
+        }
+    }
+    let sink = tx
+        .copy_in(&format!(
+            "COPY {target} ({}) FROM STDIN (FORMAT csv)",
+            names.join(", ")
+        ))
+        .await
+        .map_err(db)?;
+    let mut sink = std::pin::pin!(sink);
+    sink.send(bytes::Bytes::from(text)).await.map_err(db)?;
+    sink.as_mut().finish().await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(rows)
 }

@@ -117,7 +117,7 @@ pub fn files(job: &SourceJob, root: &Path) -> Result<Vec<PathBuf>, RunError> {
 }
 
 /// Reads a source: its files under `root`, or its PostgreSQL table (`urls`: mj.toml's
-/// `[sources.<name>] url`, by source).
+/// database URLs, [`RunOptions::database_urls`](crate::RunOptions)).
 pub async fn read(
     ctx: &SessionContext,
     job: &SourceJob,
@@ -135,7 +135,7 @@ pub async fn read(
             "source",
             &job.name,
             job.url_env.as_deref(),
-            urls.get(&job.name),
+            urls.get(&format!("sources.{}", job.name)),
         )?;
         let (bytes, shown) = crate::postgres::read(job, &url).await?;
         let size = bytes.len() as u64;
@@ -569,7 +569,7 @@ impl Kind for SourceJob {
 
     fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, RunError>> {
         Box::pin(async move {
-            let data = read(cx.ctx, self, &cx.opts.data, &cx.opts.source_urls).await?;
+            let data = read(cx.ctx, self, &cx.opts.data, &cx.opts.database_urls).await?;
             let rejected: u64 = data.rejects.iter().map(|b| b.num_rows() as u64).sum();
             let accepted = data.rows();
             let mut tables = vec![cx.own(data.schema.clone(), data.batches.clone())];

@@ -169,6 +169,10 @@ pub struct ExportJob {
     pub header: bool,
     pub delimiter: u8,
     pub columns: Vec<ExportColumnJob>,
+    /// `postgres(…, url = env("VAR"))`: the variable holding the connection URL (else
+    /// `[exports.<audience>] url` of mj.toml).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_env: Option<String>,
 }
 
 impl ExportJob {
