@@ -77,5 +77,6 @@ pub(crate) fn source_job(s: &Source) -> SourceJob {
         key,
         url_env,
         query,
+        incremental: s.incremental.as_ref().map(|i| i.text.clone()),
     }
 }

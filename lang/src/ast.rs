@@ -258,6 +258,10 @@ pub struct Source {
     pub header: Header,
     pub location: Location,
     pub columns: Vec<Column>,
+    /// `incremental by COLUMN`: a run reads only the rows past the last run's largest
+    /// value of the column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Ident>,
 }
 
 /// `csv("path", header = true)`, `parquet("…")`, `ndjson("…")`.

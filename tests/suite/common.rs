@@ -148,6 +148,7 @@ pub fn run_engine(
         show_pii: false,
         oneid_engine,
         database_urls: Default::default(),
+        full: false,
     };
     rt.block_on(mj_runtime::run(graph, &opts, &|_| {}))
 }

@@ -1235,6 +1235,7 @@ fn tags_match_a_hand_written_query_with_and_without_the_jit() {
         show_pii: false,
         oneid_engine: mj_runtime::OneIdEngine::Local,
         database_urls: Default::default(),
+        full: false,
     };
     let (manifest, result) = rt.block_on(mj_runtime::run(&g, &opts, &|_| {}));
     result.expect("runs without the JIT");

@@ -77,6 +77,40 @@ fn unit(cx: &mut Cx<'_>, u: &UnitSpec) {
 
 pub(super) fn source(cx: &mut Cx<'_>, s: &Source) {
     location(cx, &s.location);
+    if let Some(by) = &s.incremental {
+        match s.columns.iter().find(|c| c.name.text == by.text) {
+            None => {
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_COLUMN,
+                    by.span,
+                    format!("`{}` has no column `{}`", s.header.name.text, by.text),
+                )
+                .with_span_label("unknown column");
+                let d = suggest(d, by, s.columns.iter().map(|c| c.name.text.as_str()));
+                cx.report(d);
+            }
+            Some(c)
+                if !matches!(
+                    c.ty.name.text.as_str(),
+                    "timestamp" | "date" | "int" | "bigint" | "smallint"
+                ) =>
+            {
+                cx.report(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        by.span,
+                        format!(
+                            "rows are read past the last run's largest `{}`, a `{}`",
+                            by.text, c.ty.name.text
+                        ),
+                    )
+                    .with_span_label("not a time or a number")
+                    .with_help("read incrementally by a timestamp, date or integer column (updated_at, a sequence)"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
     let mut seen: Vec<&str> = Vec::new();
     for c in &s.columns {
         if seen.contains(&c.name.text.as_str()) {

@@ -364,13 +364,16 @@ impl Printer<'_> {
                     location(&s.location)
                 );
                 self.open(&head);
+                let mut prev = None;
+                if let Some(by) = &s.incremental {
+                    self.stmt(by.span, &mut prev, &format!("incremental by {}", by.text));
+                }
                 let width = s
                     .columns
                     .iter()
                     .map(|c| c.name.text.len())
                     .max()
                     .unwrap_or(0);
-                let mut prev = None;
                 for c in &s.columns {
                     let mut t = format!("{:width$} {}", c.name.text, c.ty.name.text);
                     if !c.ty.params.is_empty() {

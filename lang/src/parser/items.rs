@@ -109,8 +109,13 @@ impl Lower {
         let header = self.header(&mut inner);
         let location = self.location(inner.next().expect("grammar: location"));
         let mut columns = Vec::new();
+        let mut incremental = None;
         for p in inner {
             match p.as_rule() {
+                Rule::incremental => {
+                    let name = p.into_inner().next().expect("grammar: incremental column");
+                    incremental = Some(self.ident(name));
+                }
                 Rule::column => columns.push(self.column(p)),
                 Rule::bad_stmt => self.bad_stmt(&p, &[("", Rule::column)], "a column"),
                 _ => {}
@@ -120,6 +125,7 @@ impl Lower {
             header,
             location,
             columns,
+            incremental,
         }
     }
 

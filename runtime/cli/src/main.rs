@@ -79,6 +79,9 @@ enum Command {
         /// the data and output folders at the same paths (a shared file system).
         #[arg(long, value_name = "df://HOST:PORT")]
         cluster: Option<String>,
+        /// Read `incremental by` sources whole, not only past the last run's watermark.
+        #[arg(long)]
+        full: bool,
     },
     /// Run an Apache Ballista scheduler that knows mj's functions, for `mj run --cluster`.
     Scheduler {
@@ -327,7 +330,20 @@ fn main() -> ExitCode {
             no_jit,
             show_pii,
             cluster,
-        } => run::run(&path, &date, out, data, reuse, !no_jit, show_pii, cluster),
+            full,
+        } => run::run(
+            &path,
+            &date,
+            out,
+            data,
+            run::Flags {
+                reuse,
+                jit: !no_jit,
+                show_pii,
+                full,
+            },
+            cluster,
+        ),
         Command::Scheduler { bind, port } => run::scheduler(&bind, port),
         Command::Executor {
             scheduler,

@@ -69,11 +69,15 @@ pub fn run(
     date_text: &str,
     out: Option<PathBuf>,
     data: Option<PathBuf>,
-    reuse: bool,
-    jit: bool,
-    show_pii: bool,
+    flags: Flags,
     cluster: Option<String>,
 ) -> Result<ExitCode, String> {
+    let Flags {
+        reuse,
+        jit,
+        show_pii,
+        full,
+    } = flags;
     let date = date(date_text)?;
     // A spec with errors is a failed run (exit 1), as a missing file is; an unreadable
     // project is a usage error (exit 2).
@@ -118,6 +122,7 @@ pub fn run(
         show_pii,
         oneid_engine: loaded.config.oneid_engine,
         database_urls: loaded.config.database_urls.clone(),
+        full,
     };
     let total = loaded.graph.nodes.len();
     let progress = Progress::new(total);
@@ -579,6 +584,15 @@ fn serve(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `mj run`'s switches.
+pub struct Flags {
+    pub reuse: bool,
+    pub jit: bool,
+    pub show_pii: bool,
+    /// Read `incremental by` sources whole.
+    pub full: bool,
 }
 
 /// `mj scheduler`: serves until SIGTERM or Ctrl-C.

@@ -101,7 +101,7 @@ pub async fn read_entity_sources(
     for s in linked_sources(graph, &job) {
         inputs.push((
             s.name.clone(),
-            source::read(&ctx, s, data, &Default::default()).await?,
+            source::read(&ctx, s, data, &Default::default(), None).await?,
         ));
     }
     Ok((job, inputs))

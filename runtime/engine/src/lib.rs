@@ -122,6 +122,8 @@ pub struct RunOptions {
     /// (`[sources.<name>] url`, `[exports.<audience>] url`), for locations without
     /// `url = env(…)`.
     pub database_urls: BTreeMap<String, String>,
+    /// Read `incremental by` sources whole (`mj run --full`).
+    pub full: bool,
 }
 
 /// How OneID finds people.

@@ -93,6 +93,21 @@ pub struct InputReport {
     pub files: Vec<FileStats>,
     /// Up to ten rejected rows' reasons.
     pub reject_examples: Vec<String>,
+    /// For an `incremental by` source: what was read and what was carried over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<IncrementalReport>,
+}
+
+/// An incremental read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IncrementalReport {
+    pub column: String,
+    /// The previous partition the rows were merged into, and its largest value of the
+    /// column (rows past it were read); none on a first or a `--full` read.
+    pub previous: Option<String>,
+    pub watermark: Option<String>,
+    /// Rows of the previous partition kept (their key not read again).
+    pub rows_carried: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -632,7 +632,8 @@ fn oneid_of(text: &str) -> Result<u64, RunError> {
     })
 }
 
-fn latest_before(dir: &Path, date: &str) -> Option<String> {
+/// The latest `dt=` partition under `dir` before `date`.
+pub(crate) fn latest_before(dir: &Path, date: &str) -> Option<String> {
     let mut dates: Vec<String> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok())

@@ -187,7 +187,13 @@ fn readable(t: &Type, ty: ColType) -> bool {
 
 /// The rows of a PostgreSQL source as CSV text, each declared column as text in the
 /// declared order; and the name rejects give the rows' origin.
-pub async fn read(job: &SourceJob, url: &str) -> Result<(Vec<u8>, String), RunError> {
+/// With `since`, only the rows whose `incremental by` column is past it (the predicate
+/// runs in the database).
+pub async fn read(
+    job: &SourceJob,
+    url: &str,
+    since: Option<&str>,
+) -> Result<(Vec<u8>, String), RunError> {
     let client = connect("source", &job.name, url).await?;
     let shown = format!("{}#{}", shown_url(url), job.path);
     let fail = |message: String| RunError::source(&job.name, &shown, message);
@@ -249,8 +255,12 @@ pub async fn read(job: &SourceJob, url: &str) -> Result<(Vec<u8>, String), RunEr
             format!("{col}::text")
         });
     }
+    let filter = match (since, &job.incremental) {
+        (Some(w), Some(col)) => format!(" WHERE {} > '{}'", quoted(col), w.replace('\'', "''")),
+        _ => String::new(),
+    };
     let copy = format!(
-        "COPY (SELECT {} FROM {base} AS q) TO STDOUT (FORMAT csv)",
+        "COPY (SELECT {} FROM {base} AS q{filter}) TO STDOUT (FORMAT csv)",
         select.join(", ")
     );
     let stream = client

@@ -123,6 +123,7 @@ pub async fn read(
     job: &SourceJob,
     root: &Path,
     urls: &std::collections::BTreeMap<String, String>,
+    since: Option<&str>,
 ) -> Result<SourceData, RunError> {
     let mut data = SourceData {
         schema: schema(job),
@@ -137,7 +138,7 @@ pub async fn read(
             job.url_env.as_deref(),
             urls.get(&format!("sources.{}", job.name)),
         )?;
-        let (bytes, shown) = crate::postgres::read(job, &url).await?;
+        let (bytes, shown) = crate::postgres::read(job, &url, since).await?;
         let size = bytes.len() as u64;
         let raw = tokio::task::spawn_blocking({
             let job = job.clone();
@@ -546,6 +547,155 @@ fn type_rows(
     Ok((ok, bad))
 }
 
+// ------------------------------------------------------------------ incremental reads
+
+/// The previous partition of an `incremental by` source and its watermark.
+struct Previous {
+    dt: String,
+    batches: Vec<RecordBatch>,
+    /// The largest value of the column in it, as text (none when it has no value).
+    watermark: Option<String>,
+}
+
+fn previous_partition(
+    job: &SourceJob,
+    column: &str,
+    opts: &crate::RunOptions,
+) -> Result<Option<Previous>, RunError> {
+    let dir = opts.out.join("ods").join(&job.name);
+    let Some(dt) = crate::oneid::latest_before(&dir, &opts.date) else {
+        return Ok(None);
+    };
+    let batches = crate::write::read_partition(&dir.join(format!("dt={dt}")))?;
+    let Some(i) = job.columns.iter().position(|c| c.name == column) else {
+        return Ok(None);
+    };
+    let mut best: Option<String> = None;
+    let mut best_sort: Option<ArrayRef> = None;
+    for b in &batches {
+        let col = b.column(i);
+        let Some(m) = max_of(col) else { continue };
+        let larger = match &best_sort {
+            None => true,
+            Some(cur) => arrow::compute::kernels::cmp::gt(&m, cur)
+                .map_err(|e| RunError::node(format!("ods.{}", job.name), e.to_string()))?
+                .value(0),
+        };
+        if larger {
+            best = Some(
+                arrow::util::display::array_value_to_string(&m, 0)
+                    .map_err(|e| RunError::node(format!("ods.{}", job.name), e.to_string()))?,
+            );
+            best_sort = Some(m);
+        }
+    }
+    Ok(Some(Previous {
+        dt,
+        batches,
+        watermark: best,
+    }))
+}
+
+/// The largest non-null value of a column, as a one-row array of its type.
+fn max_of(col: &ArrayRef) -> Option<ArrayRef> {
+    let valid = col.len() - col.null_count();
+    if valid == 0 {
+        return None;
+    }
+    let sorted = arrow::compute::sort_to_indices(
+        col,
+        Some(arrow::compute::SortOptions {
+            descending: true,
+            nulls_first: false,
+        }),
+        Some(1),
+    )
+    .ok()?;
+    arrow::compute::take(col, &sorted, None).ok()
+}
+
+/// Keeps the rows read past the watermark (a file source reads every row; a
+/// database source was asked for those only) and merges the previous partition's rows
+/// under them: a row whose key was read again is replaced.
+fn merge(
+    job: &SourceJob,
+    column: &str,
+    data: &mut SourceData,
+    previous: Option<Previous>,
+) -> Result<crate::IncrementalReport, RunError> {
+    let fail =
+        |e: arrow::error::ArrowError| RunError::node(format!("ods.{}", job.name), e.to_string());
+    let i = job
+        .columns
+        .iter()
+        .position(|c| c.name == column)
+        .ok_or_else(|| {
+            RunError::node(format!("ods.{}", job.name), format!("no column `{column}`"))
+        })?;
+    let Some(prev) = previous else {
+        return Ok(crate::IncrementalReport {
+            column: column.to_string(),
+            previous: None,
+            watermark: None,
+            rows_carried: 0,
+        });
+    };
+    if let Some(w) = &prev.watermark {
+        let ty = data.schema.field(i).data_type().clone();
+        let mark = arrow::compute::cast(
+            &(Arc::new(StringArray::from(vec![w.as_str()])) as ArrayRef),
+            &ty,
+        )
+        .map_err(fail)?;
+        let mark = arrow::array::Scalar::new(mark);
+        let mut kept = Vec::new();
+        for b in &data.batches {
+            let past = arrow::compute::kernels::cmp::gt(b.column(i), &mark).map_err(fail)?;
+            kept.push(filter_record_batch(b, &past).map_err(fail)?);
+        }
+        data.batches = kept;
+    }
+    // Keys read now replace the previous partition's rows.
+    let key = job
+        .key
+        .as_ref()
+        .and_then(|k| job.columns.iter().position(|c| &c.name == k));
+    let mut read_keys = std::collections::HashSet::new();
+    if let Some(k) = key {
+        for b in &data.batches {
+            let text = arrow::compute::cast(b.column(k), &DataType::Utf8).map_err(fail)?;
+            let text = text.as_any().downcast_ref::<StringArray>().expect("text");
+            read_keys.extend(text.iter().flatten().map(str::to_string));
+        }
+    }
+    let mut carried = Vec::new();
+    let mut rows_carried = 0;
+    for b in prev.batches {
+        let b = RecordBatch::try_new(data.schema.clone(), b.columns().to_vec()).map_err(fail)?;
+        let keep: BooleanArray = match key {
+            Some(k) => {
+                let text = arrow::compute::cast(b.column(k), &DataType::Utf8).map_err(fail)?;
+                let text = text.as_any().downcast_ref::<StringArray>().expect("text");
+                text.iter()
+                    .map(|v| Some(!v.is_some_and(|v| read_keys.contains(v))))
+                    .collect()
+            }
+            None => BooleanArray::from(vec![true; b.num_rows()]),
+        };
+        let b = filter_record_batch(&b, &keep).map_err(fail)?;
+        rows_carried += b.num_rows() as u64;
+        carried.push(b);
+    }
+    carried.append(&mut data.batches);
+    data.batches = carried;
+    Ok(crate::IncrementalReport {
+        column: column.to_string(),
+        previous: Some(prev.dt),
+        watermark: prev.watermark,
+        rows_carried,
+    })
+}
+
 // ------------------------------------------------------------------ the node kind
 
 use crate::Output;
@@ -569,9 +719,25 @@ impl Kind for SourceJob {
 
     fn run<'a>(&'a self, cx: NodeCx<'a>) -> BoxFuture<'a, Result<Done, RunError>> {
         Box::pin(async move {
-            let data = read(cx.ctx, self, &cx.opts.data, &cx.opts.database_urls).await?;
+            let previous = match &self.incremental {
+                Some(col) if !cx.opts.full => previous_partition(self, col, cx.opts)?,
+                _ => None,
+            };
+            let since = previous.as_ref().and_then(|p| p.watermark.clone());
+            let mut data = read(
+                cx.ctx,
+                self,
+                &cx.opts.data,
+                &cx.opts.database_urls,
+                since.as_deref(),
+            )
+            .await?;
             let rejected: u64 = data.rejects.iter().map(|b| b.num_rows() as u64).sum();
             let accepted = data.rows();
+            let incremental = match &self.incremental {
+                Some(col) => Some(merge(self, col, &mut data, previous)?),
+                None => None,
+            };
             let mut tables = vec![cx.own(data.schema.clone(), data.batches.clone())];
             if rejected > 0 {
                 tables.push(cx.table(
@@ -588,10 +754,14 @@ impl Kind for SourceJob {
                 rows_rejected: rejected,
                 files: data.files.clone(),
                 reject_examples: crate::node::reject_examples(&data, 10),
+                incremental: incremental.clone(),
             };
+            let carried = incremental
+                .map(|i| format!(", {} carried over", i.rows_carried))
+                .unwrap_or_default();
             Ok(Done {
                 summary: format!(
-                    "{} rows read, {accepted} accepted, {rejected} rejected",
+                    "{} rows read, {accepted} accepted, {rejected} rejected{carried}",
                     accepted + rejected
                 ),
                 output: Output::Source(Arc::new(data)),

@@ -249,6 +249,11 @@ pub struct SourceJob {
     /// `postgres(…, query = "…")`: the rows of this query instead of the table's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// `incremental by COLUMN`: read the rows past the previous partition's largest
+    /// value of the column; the partition is the previous one with them merged in (by
+    /// `key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
