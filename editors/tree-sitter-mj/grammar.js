@@ -168,9 +168,11 @@ module.exports = grammar({
       'from',
       field('location', $.location),
       '{',
-      repeat($.column),
+      repeat(choice($.incremental, $.column)),
       '}',
     ),
+
+    incremental: $ => seq('incremental', 'by', field('column', $.identifier)),
 
     location: $ => seq(
       field('format', $.identifier),

@@ -47,6 +47,7 @@
 [
   "root"
   "unit"
+  "incremental"
   "from"
   "where"
   "key"
